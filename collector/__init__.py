@@ -1,0 +1,71 @@
+"""collector: a self-hosted event collection service.
+
+`create_app` wires the parts together and does nothing else:
+settings -> logging -> proxy fix -> limiter -> blueprints -> errors.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import errors, health, logs, views
+from .limits import build_limiter
+from .schemas import build_request_schema
+from .settings import Settings, load_settings
+from .writer import EventWriter
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
+    """Build the WSGI app from the environment, with `overrides` (field name -> value) on top."""
+    settings = load_settings(overrides=overrides)
+    logs.configure(settings.log_level)
+
+    app = flask.Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+
+    writer = build_writer(settings)
+    atexit.register(writer.close)
+    app.extensions["collector"] = views.Collector(
+        settings=settings,
+        schema=build_request_schema(settings.max_events, settings.event_types),
+        writer=writer,
+    )
+
+    # Registered before the limiter's own hook, so it runs after it (Flask runs
+    # after_request hooks in reverse): flask-limiter sets Retry-After on every
+    # response, which only means something on a 429 or 503.
+    app.after_request(drop_stray_retry_after)
+    limiter = build_limiter(settings)
+    limiter.limit(settings.rate_limit)(views.bp)
+    limiter.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    errors.init_app(app)
+
+    logger.info("collector configured: %s", settings.describe())
+    return app
+
+
+def drop_stray_retry_after(response: flask.Response) -> flask.Response:
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def build_writer(settings: Settings) -> EventWriter:
+    return EventWriter(
+        data_dir=settings.data_dir,
+        rotate_bytes=settings.rotate_bytes,
+        rotate_seconds=settings.rotate_seconds,
+        host_name=settings.host_name,
+    )

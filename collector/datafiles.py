@@ -1,0 +1,160 @@
+"""The on-disk format of the store: file names, finishing, repair and reading.
+
+One place for the format, used by the writer and by the `collector events`
+commands alike.
+
+    events-20261126T045652.123456Z-myhost-4242-000001.jsonl.open   being written
+    events-20261126T045652.123456Z-myhost-4242-000001.jsonl        finished
+    events-20261126T045652.123456Z-myhost-4242-000001.jsonl.gz     finished, compressed
+
+Names start with the file's UTC start time, so they sort in time order, and
+carry host, process id and a per-process sequence, so they are unique across
+hosts and workers. A shipper takes `events-*.jsonl` (and `*.jsonl.gz`) only:
+those never change again. Every event is `events-*.jsonl*`.
+
+The process writing a `.open` file holds an exclusive `flock` on it for as long
+as it writes; a `.open` file nobody holds was left by a process that died, and
+is repaired and finished by the next writer that starts.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import gzip
+import logging
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".jsonl.open"
+FINISHED_SUFFIX = ".jsonl"
+COMPRESSED_SUFFIX = ".jsonl.gz"
+QUARANTINE_DIR = "quarantine"
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def open_name(started: datetime, host: str, pid: int, sequence: int) -> str:
+    stamp = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    host = _UNSAFE_NAME_CHARS.sub("_", host) or "host"
+    return f"events-{stamp}-{host}-{pid}-{sequence:06d}{OPEN_SUFFIX}"
+
+
+def finished_path(open_path: Path) -> Path:
+    return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)] + FINISHED_SUFFIX)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or a new file in `directory` survive a crash of the machine."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def data_files(data_dir: Path) -> list[Path]:
+    """Every file of events, open, finished or compressed, in time order."""
+    try:
+        names = os.listdir(data_dir)
+    except FileNotFoundError:
+        return []
+    suffixes = (OPEN_SUFFIX, FINISHED_SUFFIX, COMPRESSED_SUFFIX)
+    return [data_dir / name for name in sorted(names) if name.startswith("events-") and name.endswith(suffixes)]
+
+
+def iter_lines(path: Path) -> Iterator[bytes]:
+    """The lines of a data file, each with its newline, split on b"\\n" only.
+
+    JSON allows U+2028 and U+2029 unescaped inside strings; `str.splitlines`
+    would break a line there, so lines are split as bytes. A last line with no
+    newline (torn) is yielded as it is, for the caller to report.
+    """
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as stream:
+        yield from stream  # binary file iteration splits on b"\n" only
+
+
+def recover_abandoned(data_dir: Path, sync: bool) -> list[Path]:
+    """Repair and finish every `.open` file whose writer is gone.
+
+    Returns the finished paths. Files still locked by a live writer are left alone.
+    """
+    finished = []
+    for path in data_files(data_dir):
+        if path.name.endswith(OPEN_SUFFIX):
+            try:
+                result = _recover_one(path, data_dir, sync)
+            except OSError as error:
+                logger.error("could not recover abandoned file %s: %s", path, error)
+                continue
+            if result is not None:
+                finished.append(result)
+    return finished
+
+
+def _recover_one(path: Path, data_dir: Path, sync: bool) -> Path | None:
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None  # finished or recovered by someone else meanwhile
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None  # a live writer holds it
+            raise
+        if os.fstat(fd).st_nlink == 0:
+            return None  # removed between listing and locking
+        size = os.fstat(fd).st_size
+        if size == 0:
+            os.unlink(path)
+            return None
+        keep = _whole_lines_size(fd, size)
+        if keep < size:
+            _quarantine_tail(fd, keep, size, path, data_dir)
+            os.ftruncate(fd, keep)
+        if sync:
+            os.fsync(fd)
+        target = finished_path(path)
+        os.rename(path, target)
+        if sync:
+            fsync_directory(data_dir)
+        logger.info("finished abandoned file %s (%d bytes)", target.name, keep)
+        return target
+    finally:
+        os.close(fd)
+
+
+def _whole_lines_size(fd: int, size: int) -> int:
+    """Bytes up to and including the last newline."""
+    chunk = 65536
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        block = os.pread(fd, end - start, start)
+        index = block.rfind(b"\n")
+        if index >= 0:
+            return start + index + 1
+        end = start
+    return 0
+
+
+def _quarantine_tail(fd: int, keep: int, size: int, path: Path, data_dir: Path) -> None:
+    """Keep a torn last line (a write that never got its 201) for a person to inspect."""
+    tail = os.pread(fd, size - keep, keep)
+    quarantine = data_dir / QUARANTINE_DIR
+    quarantine.mkdir(exist_ok=True)
+    target = quarantine / (path.name + ".torn")
+    with open(target, "ab") as stream:
+        stream.write(tail)
+        stream.flush()
+        os.fsync(stream.fileno())
+    logger.warning(
+        "cut a torn last line of %d bytes from %s; kept it in %s", size - keep, path.name, target
+    )

@@ -1,0 +1,62 @@
+"""Request body -> Python value, refusing anything that is not plain, strict JSON.
+
+orjson is the fast path: it refuses NaN/Infinity, invalid UTF-8, lone
+surrogates and nesting deeper than 1024. It reads integers beyond 64 bits as
+floats, though, which would store a different number than was sent; a body that
+may hold such an integer (a run of 20 or more digits) takes the standard
+library's parser instead, which keeps them exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+from .errors import BadRequest, UnsupportedMediaType
+
+_LONG_DIGIT_RUN = re.compile(rb"\d{20}")
+
+
+def check_content_type(mimetype: str, charset: str | None) -> None:
+    """:raises UnsupportedMediaType: unless the body is declared as UTF-8 JSON."""
+    if mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "Content-Type must be application/json, got " + (repr(mimetype) if mimetype else "none")
+        )
+    if charset is not None and charset.lower().replace("-", "") != "utf8":
+        raise UnsupportedMediaType(f"charset must be utf-8, got {charset!r}")
+
+
+def parse_json(body: bytes) -> Any:
+    """:raises BadRequest: for anything that is not one strict JSON value."""
+    if not body:
+        raise BadRequest("request body is empty; expected a JSON object")
+    if _LONG_DIGIT_RUN.search(body):
+        return _parse_exact(body)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"request body is not valid JSON: {error}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _parse_exact(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant)
+        # The standard parser accepts lone surrogates ("\ud800"); they cannot be
+        # stored as UTF-8, so refuse them here as orjson would.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeError:
+        raise BadRequest("request body is not valid UTF-8 text") from None
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply") from None
+    except ValueError as error:
+        raise BadRequest(f"request body is not valid JSON: {error}") from None
+    return value

@@ -1,0 +1,145 @@
+"""The request contract as marshmallow schemas: the one definition of what is valid.
+
+Schemas are built once per app by `build_request_schema`, because two rules
+(the allow-list of event types and the most events per request) come from
+settings. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+from .errors import BadRequest
+from .settings import is_valid_event_type
+
+INVALID_EVENT_TYPE = "invalid event type"
+MAX_HEADER_KEYS = 64
+
+# RFC 3339 date-time: the shape is checked here, the calendar by datetime.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
+
+
+def validate_timestamp(value: str) -> None:
+    if not _RFC3339.match(value):
+        raise ValidationError(
+            "Not an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00.000Z."
+        )
+    try:
+        # fromisoformat takes at most 6 fraction digits; more only add precision.
+        datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value.upper()))
+    except ValueError:
+        raise ValidationError("Not a valid calendar date and time.") from None
+
+
+def validate_scalar(value: Any) -> None:
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        raise ValidationError("Must be a string, number, boolean or null.")
+
+
+def _event_type_field(allowed: frozenset[str]) -> fields.String:
+    def check(value: str) -> None:
+        if not is_valid_event_type(value) or (allowed and value not in allowed):
+            raise ValidationError(INVALID_EVENT_TYPE)
+
+    messages = {key: INVALID_EVENT_TYPE for key in ("required", "null", "invalid", "invalid_utf8")}
+    return fields.String(required=True, validate=check, error_messages=messages)
+
+
+def _optional_string(max_length: int) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length))
+
+
+def build_request_schema(max_events: int, event_types: frozenset[str]) -> Schema:
+    """The schema of a whole request body, with the limits from settings baked in."""
+
+    class EventSchema(Schema):
+        class Meta:
+            unknown = RAISE
+
+        eventType = _event_type_field(event_types)
+        eventId = _optional_string(128)
+        timestamp = fields.String(validate=validate_timestamp)
+        userId = fields.String(validate=validate.Length(max=256))
+        anonymousId = fields.String(validate=validate.Length(max=256))
+        sessionId = fields.String(validate=validate.Length(max=256))
+        properties = fields.Dict(keys=fields.String())
+        context = fields.Dict(keys=fields.String())
+
+    class RequestSchema(Schema):
+        class Meta:
+            unknown = RAISE
+
+        messageBody = fields.List(
+            fields.Nested(EventSchema),
+            required=True,
+            validate=validate.Length(min=1, max=max_events),
+        )
+        messageheader = fields.Dict(
+            keys=fields.String(),
+            values=fields.Raw(allow_none=True, validate=validate_scalar),
+            validate=validate.Length(max=MAX_HEADER_KEYS),
+        )
+
+        @pre_load
+        def refuse_oversized_batch(self, data: Any, **_: Any) -> Any:
+            # Checked before the events themselves, so a 50,000-event body is
+            # refused without validating 50,000 events first.
+            if isinstance(data, Mapping):
+                events = data.get("messageBody")
+                if isinstance(events, list) and len(events) > max_events:
+                    raise ValidationError(
+                        f"Longer than maximum length {max_events}.", "messageBody"
+                    )
+            return data
+
+    return RequestSchema()
+
+
+def validate_request(schema: Schema, payload: Any) -> dict[str, Any]:
+    """The validated request, or BadRequest with a message a person can act on.
+
+    :raises BadRequest: `details` holds marshmallow's messages per field.
+    """
+    if not isinstance(payload, dict):
+        raise BadRequest("request body must be a JSON object with a messageBody array")
+    try:
+        return schema.load(payload)
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        raise BadRequest(describe_errors(messages), details=messages) from None
+
+
+def describe_errors(messages: Mapping[Any, Any]) -> str:
+    """One line for the client: the contract's `invalid event type` if that was
+    a problem, else the first field at fault and what is wrong with it."""
+    problems = list(_flatten(messages, ""))
+    if any(text == INVALID_EVENT_TYPE for _, text in problems):
+        return INVALID_EVENT_TYPE
+    path, text = problems[0]
+    if text == "Unknown field.":
+        return f"unknown field {path}"
+    return f"{path}: {text}" if path else text
+
+
+def _flatten(messages: Any, path: str):
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            yield from _flatten(value, child)
+    elif isinstance(messages, list):
+        for text in messages:
+            yield from _flatten(text, path)
+    else:
+        yield path, str(messages)

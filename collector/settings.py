@@ -1,0 +1,245 @@
+"""Every COLLECTOR_* setting: its default, its parser and a one-line doc.
+
+Settings are read once, at start-up, into one frozen `Settings` object. This
+module is the only place that reads the environment. A bad value raises
+`SettingsError` with one line naming the variable and what it accepts, so the
+service refuses to start instead of running half-configured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import unicodedata
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import limits
+
+
+class SettingsError(ValueError):
+    """A COLLECTOR_* variable has a value the service cannot use."""
+
+
+# -- parsers: each takes the raw string and returns the typed value or raises
+# ValueError with what the variable accepts.
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError("a whole number of at least 1")
+    return value
+
+
+def non_negative_int(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError("a whole number of at least 0")
+    return value
+
+
+def positive_float(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ValueError("a number of seconds greater than 0")
+    return value
+
+
+def rate_limit(raw: str) -> str:
+    try:
+        parsed = limits.parse_many(raw)
+    except ValueError:
+        parsed = []
+    if not parsed:
+        raise ValueError("flask-limiter's notation, e.g. '1000 per minute' or '10/second;500/hour'")
+    return raw.strip()
+
+
+def storage_uri(raw: str) -> str:
+    uri = raw.strip()
+    if uri == "memory://":
+        return uri
+    if uri.startswith("memcached://") and len(uri) > len("memcached://"):
+        return uri
+    raise ValueError("'memory://' or 'memcached://host:port[,host:port...]'")
+
+
+def is_valid_event_type(value: str) -> bool:
+    """The eventType rule: 1-128 characters, not blank, no control characters (Cc)."""
+    return (
+        0 < len(value) <= 128
+        and not value.isspace()
+        and not any(unicodedata.category(char) == "Cc" for char in value)
+    )
+
+
+def event_types(raw: str) -> frozenset[str]:
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not all(is_valid_event_type(name) for name in names):
+        raise ValueError("a comma-separated list of event types of 1-128 printable characters")
+    return frozenset(names)
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError("one of " + ", ".join(allowed))
+        return value
+
+    return parse
+
+
+def workers(raw: str) -> int:
+    """0 means 'auto': decided in gunicorn.conf.py from the rate-limit storage."""
+    if raw.strip().lower() == "auto":
+        return 0
+    try:
+        return positive_int(raw)
+    except ValueError:
+        raise ValueError("'auto' or a whole number of at least 1") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    env: str
+    default: str
+    parse: Callable[[str], Any]
+    doc: str
+
+
+SPECS: dict[str, Spec] = {
+    "data_dir": Spec(
+        "COLLECTOR_DATA_DIR", "./data", Path, "where the JSON-lines files go (created if missing)"
+    ),
+    "rate_limit": Spec(
+        "COLLECTOR_RATE_LIMIT",
+        "1000 per minute",
+        rate_limit,
+        "limit per client, in flask-limiter's notation; several separated by ';'",
+    ),
+    "rate_limit_storage": Spec(
+        "COLLECTOR_RATE_LIMIT_STORAGE",
+        "memory://",
+        storage_uri,
+        "flask-limiter storage URI; memcached://host:port for a store shared by workers and VMs",
+    ),
+    "trusted_proxies": Spec(
+        "COLLECTOR_TRUSTED_PROXIES",
+        "0",
+        non_negative_int,
+        "how many reverse proxies in front to trust for X-Forwarded-For (1 behind nginx)",
+    ),
+    "max_body_bytes": Spec(
+        "COLLECTOR_MAX_BODY_BYTES", "1048576", positive_int, "larger request bodies get 413"
+    ),
+    "max_events": Spec("COLLECTOR_MAX_EVENTS", "500", positive_int, "most events in one request"),
+    "max_event_bytes": Spec(
+        "COLLECTOR_MAX_EVENT_BYTES",
+        "32768",
+        positive_int,
+        "largest single event, as stored (a larger one gets 413)",
+    ),
+    "event_types": Spec(
+        "COLLECTOR_EVENT_TYPES",
+        "",
+        event_types,
+        "comma-separated allow-list of event types; empty allows any well-formed type",
+    ),
+    "rotate_bytes": Spec(
+        "COLLECTOR_ROTATE_BYTES", "67108864", positive_int, "start a new file past this size"
+    ),
+    "rotate_seconds": Spec(
+        "COLLECTOR_ROTATE_SECONDS", "3600", positive_float, "start a new file after this age"
+    ),
+    "workers": Spec(
+        "COLLECTOR_WORKERS",
+        "auto",
+        workers,
+        "gunicorn worker processes; auto: 1 with memory:// storage, 2 per core with memcached",
+    ),
+    "threads": Spec("COLLECTOR_THREADS", "8", positive_int, "threads per gunicorn worker"),
+    "bind": Spec("COLLECTOR_BIND", "127.0.0.1:8000", str, "gunicorn's bind address"),
+    "log_level": Spec(
+        "COLLECTOR_LOG_LEVEL",
+        "info",
+        choice("debug", "info", "warning", "error"),
+        "level of the service's own log lines (to stderr)",
+    ),
+    "host_name": Spec(
+        "COLLECTOR_HOST_NAME",
+        "",
+        str,
+        "name of this host in file names; empty uses the machine's host name",
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    rate_limit: str
+    rate_limit_storage: str
+    trusted_proxies: int
+    max_body_bytes: int
+    max_events: int
+    max_event_bytes: int
+    event_types: frozenset[str]
+    rotate_bytes: int
+    rotate_seconds: float
+    workers: int
+    threads: int
+    bind: str
+    log_level: str
+    host_name: str
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as its variable name and value, for the start-up log line."""
+        return {
+            spec.env: _render(getattr(self, name)) for name, spec in SPECS.items()
+        }
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    return str(value)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read every setting from `environ` (default: the process environment).
+
+    `overrides` maps field names to raw strings or already-typed values; tests
+    use it instead of touching the environment.
+
+    :raises SettingsError: naming the first variable with a bad value.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for name, spec in SPECS.items():
+        raw = overrides.get(name, environ.get(spec.env, spec.default))
+        if not isinstance(raw, str):
+            values[name] = raw
+            continue
+        try:
+            values[name] = spec.parse(raw)
+        except ValueError as error:
+            raise SettingsError(f"{spec.env}={raw!r} is not valid: expected {error}") from None
+    if not values["host_name"]:
+        values["host_name"] = socket.gethostname()
+    return Settings(**values)

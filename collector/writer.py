@@ -1,0 +1,272 @@
+"""The JSON-lines store: appends a request's lines, rotates, and never half-writes.
+
+Each process writes its own file (see `datafiles` for names), so workers never
+share a descriptor and never interleave: no cross-process lock is needed, and
+rotation is a private matter of each process. Threads of one process share the
+file under one lock, held for a request's single `write()` and for rotation.
+
+A request's lines go out in one `write()`. If the disk fills up part-way, the
+file is cut back to where the request started, so no partial line remains and
+the client gets 503 and resends. If the file is deleted from outside while open
+(an operator, a careless logrotate), its content is copied to a new file, so
+acknowledged events are not lost with it; if it is moved away, the moved file
+is complete and the writer starts a new one.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import datafiles
+from .errors import StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+FSYNC_MODES = ("always", "interval", "never")
+
+
+class EventWriter:
+    """Appends whole lines to this process's current file."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        rotate_bytes: int,
+        rotate_seconds: float,
+        host_name: str,
+        fsync: str = "interval",
+        fsync_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if fsync not in FSYNC_MODES:
+            raise ValueError(f"fsync must be one of {FSYNC_MODES}")
+        self.data_dir = Path(data_dir)
+        self.rotate_bytes = rotate_bytes
+        self.rotate_seconds = rotate_seconds
+        self.host_name = host_name
+        self.fsync = fsync
+        self.fsync_seconds = fsync_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._path: Path | None = None
+        self._size = 0
+        self._opened_at = 0.0
+        self._sequence = 0
+        self._pid: int | None = None  # process that owns the state above
+        self._failing = False
+        self._dirty = False
+
+    # -- public -----------------------------------------------------------
+
+    def append(self, lines: Sequence[bytes]) -> None:
+        """Store whole lines, all or none.
+
+        :raises StorageUnavailable: nothing of `lines` was kept.
+        """
+        data = b"".join(lines)
+        with self._lock:
+            try:
+                self._write(data)
+            except OSError as error:
+                self._abandon_file()
+                self._report_failure(error)
+                raise StorageUnavailable(
+                    "events could not be stored right now; nothing was kept, please retry"
+                ) from error
+            if self._failing:
+                self._failing = False
+                logger.info("storage recovered: writing to %s", self._path)
+
+    def rotate_if_due(self) -> None:
+        """Finish the current file if it is too old, even with no request coming."""
+        with self._lock:
+            if self._fd is not None and self._pid == os.getpid() and self._age() >= self.rotate_seconds:
+                self._finish_file()
+
+    def sync_if_due(self) -> None:
+        """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
+        with self._lock:
+            if not self._dirty or self._fd is None or self._pid != os.getpid():
+                return
+            self._dirty = False
+            fd = os.dup(self._fd)  # fsync outside the lock: writers must not wait for the disk
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _background(self) -> None:
+        """Runs in each process that writes: timed fsync and rotation of idle files."""
+        period = min(self.fsync_seconds, 1.0)
+        while self._pid == os.getpid():
+            time.sleep(period)
+            try:
+                if self.fsync == "interval":
+                    self.sync_if_due()
+                self.rotate_if_due()
+            except OSError as error:
+                logger.error("background sync or rotation failed: %s", error)
+
+    def close(self) -> None:
+        """Finish the current file (clean shutdown)."""
+        with self._lock:
+            if self._fd is not None and self._pid == os.getpid():
+                self._finish_file()
+
+    @property
+    def current_path(self) -> Path | None:
+        return self._path
+
+    # -- the write path ----------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if self._pid != os.getpid():
+            self._start_in_this_process()
+        if self._fd is not None:
+            self._check_file_still_ours()
+        if self._fd is not None and self._rotation_due(len(data)):
+            self._finish_file()
+        if self._fd is None:
+            self._open_file()
+        start = self._size
+        try:
+            _write_all(self._fd, data)
+        except OSError:
+            self._cut_back(start)
+            raise
+        self._size = start + len(data)
+        if os.fstat(self._fd).st_nlink == 0:
+            self._salvage_deleted_file()
+        if self.fsync == "always":
+            os.fsync(self._fd)
+        else:
+            self._dirty = True
+
+    def _rotation_due(self, incoming: int) -> bool:
+        too_big = self._size > 0 and self._size + incoming > self.rotate_bytes
+        return too_big or self._age() >= self.rotate_seconds
+
+    def _age(self) -> float:
+        return self._clock() - self._opened_at
+
+    def _cut_back(self, size: int) -> None:
+        """Remove a partial write so the file ends with a whole line again."""
+        try:
+            os.ftruncate(self._fd, size)
+        except OSError as error:
+            # The next start-up's recovery cuts the torn line and quarantines it.
+            logger.error("could not cut back a partial write in %s: %s", self._path, error)
+
+    # -- files -------------------------------------------------------------
+
+    def _start_in_this_process(self) -> None:
+        # A forked child (gunicorn --preload) must not reuse its parent's file.
+        self._fd, self._path, self._size = None, None, 0
+        self._sequence = 0
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
+        self._pid = os.getpid()
+        self._dirty = False
+        threading.Thread(target=self._background, name="collector-writer", daemon=True).start()
+
+    def _open_file(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._sequence += 1
+        now = self._clock()
+        name = datafiles.open_name(
+            datetime.fromtimestamp(now, timezone.utc), self.host_name, self._pid, self._sequence
+        )
+        path = self.data_dir / name
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd, self._path, self._size, self._opened_at = fd, path, 0, now
+
+    def _check_file_still_ours(self) -> None:
+        try:
+            same = os.stat(self._path).st_ino == os.fstat(self._fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return
+        if os.fstat(self._fd).st_nlink == 0:
+            self._salvage_deleted_file()
+        else:
+            logger.warning("%s was moved away while open; starting a new file", self._path)
+            self._close_fd()
+
+    def _salvage_deleted_file(self) -> None:
+        """Copy a file deleted from outside into a new file, so no stored event is lost."""
+        old_fd, old_path, size = self._fd, self._path, self._size
+        content = os.pread(old_fd, size, 0)
+        self._fd = None
+        try:
+            self._open_file()
+            _write_all(self._fd, content)
+            self._size = len(content)
+        finally:
+            os.close(old_fd)
+        logger.warning(
+            "%s was deleted while open; copied its %d bytes to %s", old_path, size, self._path
+        )
+
+    def _finish_file(self) -> None:
+        """Rename the open file to its finished name; empty files are removed instead."""
+        path, sync = self._path, self.fsync != "never"
+        try:
+            if self._size == 0:
+                os.unlink(path)
+            else:
+                if sync:
+                    os.fsync(self._fd)
+                # Renamed while still locked, so no recovery can race for it.
+                os.rename(path, datafiles.finished_path(path))
+                if sync:
+                    datafiles.fsync_directory(self.data_dir)
+        finally:
+            self._close_fd()
+
+    def _abandon_file(self) -> None:
+        """After a failure, finish what is there if possible and start afresh next time."""
+        if self._fd is None:
+            return
+        try:
+            self._finish_file()
+        except OSError as error:
+            logger.error("could not finish %s after a failure: %s", self._path, error)
+
+    def _close_fd(self) -> None:
+        fd, self._fd, self._path, self._size = self._fd, None, None, 0
+        if fd is not None:
+            os.close(fd)
+
+    def _report_failure(self, error: OSError) -> None:
+        # Once per outage: a full disk must not flood the log with one line per request.
+        if not self._failing:
+            self._failing = True
+            logger.error(
+                "cannot store events in %s: %s; answering 503 until it works again",
+                self.data_dir,
+                os.strerror(error.errno) if error.errno else error,
+            )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]

@@ -1,0 +1,55 @@
+"""gunicorn settings for the collector: `gunicorn -c gunicorn.conf.py app:app`.
+
+Worker model, and why:
+- Rate-limit counters in `memory://` storage live inside one process. With
+  several worker processes each would count on its own, and a client would get
+  N times its limit. So with `memory://` (the default) the service runs ONE
+  worker process with threads (`gthread`): every request goes through the same
+  counters and the limit holds exactly as configured. Asking for more than one
+  worker with `memory://` stops start-up.
+- With `memcached://` the counters are shared, so several worker processes
+  (default: 2 per core) can use every core, and several VMs can share limits.
+- `gthread` also keeps HTTP connections alive (nginx upstream keepalive),
+  which the `sync` worker cannot.
+The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other
+setting; see the README's configuration table.
+"""
+
+import multiprocessing
+import sys
+
+from collector.settings import SettingsError, load_settings
+
+try:
+    _settings = load_settings()
+except SettingsError as error:
+    sys.exit(f"collector: {error}")
+
+_shared_limits = not _settings.rate_limit_storage.startswith("memory://")
+if _settings.workers > 1 and not _shared_limits:
+    sys.exit(
+        "collector: COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
+        "with memory:// each worker would count limits on its own"
+    )
+
+bind = _settings.bind
+worker_class = "gthread"
+workers = _settings.workers or (2 * multiprocessing.cpu_count() if _shared_limits else 1)
+threads = _settings.threads
+# Slow clients are nginx's job; a request that takes this long is stuck.
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# gunicorn's control socket (one fixed path per user) would be shared by every
+# instance on the host; the collector does not use it.
+control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Finish the worker's open file on a clean stop or restart (SIGTERM, max_requests)."""
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", {})
+    if "collector" in extensions:
+        extensions["collector"].writer.close()
