@@ -14,8 +14,7 @@ from typing import Any
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, health, logs, views
-from .limits import build_limiter
+from . import errors, health, limits, logs, views
 from .schemas import build_request_schema
 from .settings import Settings, load_settings
 from .writer import EventWriter
@@ -41,25 +40,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         writer=writer,
     )
 
-    # Registered before the limiter's own hook, so it runs after it (Flask runs
-    # after_request hooks in reverse): flask-limiter sets Retry-After on every
-    # response, which only means something on a 429 or 503.
-    app.after_request(drop_stray_retry_after)
-    limiter = build_limiter(settings)
-    limiter.limit(settings.rate_limit)(views.bp)
-    limiter.init_app(app)
+    limits.init_app(app, settings, limited=views.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     errors.init_app(app)
 
     logger.info("collector configured: %s", settings.describe())
     return app
-
-
-def drop_stray_retry_after(response: flask.Response) -> flask.Response:
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    return response
 
 
 def build_writer(settings: Settings) -> EventWriter:

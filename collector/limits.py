@@ -14,6 +14,7 @@ import ipaddress
 import flask
 from flask_limiter import Limiter
 
+from .errors import STORAGE_RETRY_AFTER_SECONDS
 from .settings import Settings
 
 IPV6_PREFIX = 64
@@ -39,8 +40,28 @@ def key_for_address(address: str | None) -> str:
     return str(ip)
 
 
+def init_app(app: flask.Flask, settings: Settings, limited: flask.Blueprint) -> Limiter:
+    """Limit every route of `limited`; other routes (health checks) are never limited."""
+    # Registered before the limiter's own hook, so it runs after it (Flask runs
+    # after_request hooks in reverse order).
+    app.after_request(own_retry_after)
+    limiter = build_limiter(settings)
+    limiter.limit(settings.rate_limit)(limited)
+    limiter.init_app(app)
+    return limiter
+
+
+def own_retry_after(response: flask.Response) -> flask.Response:
+    """flask-limiter puts its window's Retry-After on every response: keep it
+    on a 429 only; a 503 says when storage is worth retrying."""
+    if response.status_code == 503:
+        response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    elif response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def build_limiter(settings: Settings) -> Limiter:
-    """A limiter whose only limit is on the collect endpoint (applied in `views`)."""
     return Limiter(
         key_func=client_key,
         storage_uri=settings.rate_limit_storage,

@@ -140,16 +140,18 @@ class EventWriter:
         start = self._size
         try:
             _write_all(self._fd, data)
+            self._size = start + len(data)
+            if os.fstat(self._fd).st_nlink == 0:
+                self._salvage_deleted_file()
+            if self.fsync == "always":
+                os.fsync(self._fd)
         except OSError:
+            # All or nothing: the client gets 503 and resends, so none of
+            # this request may stay behind.
             self._cut_back(start)
+            self._size = start
             raise
-        self._size = start + len(data)
-        if os.fstat(self._fd).st_nlink == 0:
-            self._salvage_deleted_file()
-        if self.fsync == "always":
-            os.fsync(self._fd)
-        else:
-            self._dirty = True
+        self._dirty = True
 
     def _rotation_due(self, incoming: int) -> bool:
         too_big = self._size > 0 and self._size + incoming > self.rotate_bytes
@@ -208,16 +210,25 @@ class EventWriter:
             self._close_fd()
 
     def _salvage_deleted_file(self) -> None:
-        """Copy a file deleted from outside into a new file, so no stored event is lost."""
+        """Copy a file deleted from outside into a new file, so no stored event is lost.
+
+        If the copy cannot be made yet (the directory is gone too), the deleted
+        file stays open as the current one and the next request tries again.
+        """
         old_fd, old_path, size = self._fd, self._path, self._size
         content = os.pread(old_fd, size, 0)
         self._fd = None
         try:
             self._open_file()
             _write_all(self._fd, content)
-            self._size = len(content)
-        finally:
-            os.close(old_fd)
+        except OSError:
+            if self._fd is not None:
+                os.ftruncate(self._fd, 0)
+                self._finish_file()  # empty: removed
+            self._fd, self._path, self._size = old_fd, old_path, size
+            raise
+        self._size = len(content)
+        os.close(old_fd)
         logger.warning(
             "%s was deleted while open; copied its %d bytes to %s", old_path, size, self._path
         )
@@ -242,6 +253,8 @@ class EventWriter:
         """After a failure, finish what is there if possible and start afresh next time."""
         if self._fd is None:
             return
+        if os.fstat(self._fd).st_nlink == 0:
+            return  # deleted from outside: kept open for `_salvage_deleted_file`
         try:
             self._finish_file()
         except OSError as error:

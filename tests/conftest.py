@@ -1,0 +1,57 @@
+"""Fixtures shared by every tier: apps for the test client, real servers for system tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector import create_app
+from tests.servers import Memcached, Service, require_binary, service_env
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """create_app with settings overrides; the data directory is a fresh tmp dir."""
+    apps = []
+
+    def make(**overrides):
+        overrides.setdefault("data_dir", str(tmp_path / "data"))
+        app = create_app(overrides)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["collector"].writer.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def start_service(tmp_path):
+    """Start the collector under gunicorn: start_service(rate_limit="5/minute", ...)."""
+    services = []
+
+    def start(data_dir=None, **settings) -> Service:
+        data_dir = data_dir or tmp_path / f"data{len(services)}"
+        service = Service(data_dir, service_env(data_dir, **settings), tmp_path / f"gunicorn{len(services)}.log")
+        services.append(service)
+        return service.start()
+
+    yield start
+    for service in services:
+        service.stop()
+
+
+@pytest.fixture
+def memcached():
+    server = Memcached(require_binary("memcached", "/usr/bin", "/usr/local/bin")).start()
+    yield server
+    server.stop()

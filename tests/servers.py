@@ -1,0 +1,188 @@
+"""Start and stop the real servers the system tests talk to.
+
+gunicorn binds port 0 and the port is read from its log, so parallel runs
+never race for a port. Every start polls until the server answers, with a
+deadline: no sleeps. In CI (CI=true) a missing server binary is a failure,
+never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import requests
+
+from collector import datafiles
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_LISTENING = re.compile(r"Listening at: http://[\d.]+:(\d+)")
+
+
+def require_binary(name: str, *extra_dirs: str) -> str:
+    """The path of a server binary; skips locally, fails in CI, when missing."""
+    path = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), *extra_dirs]))
+    if path:
+        return path
+    message = f"{name} is not installed (apt-get install {name})"
+    if IN_CI:
+        pytest.fail(message + ": CI must run every system test")
+    pytest.skip(message)
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Service:
+    """The collector under gunicorn in a subprocess."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], log_path: Path) -> None:
+        self.data_dir = data_dir
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> "Service":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        offset = self.log_path.stat().st_size if self.port else 0
+        self.port = int(wait_until(lambda: self._listening_port(offset), timeout, "gunicorn to listen"))
+        wait_until(self._answers, timeout, "the service to answer /healthz")
+        return self
+
+    def _listening_port(self, offset: int) -> str | None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+        match = _LISTENING.search(self.log_path.read_text(errors="replace")[offset:])
+        return match.group(1) if match else None
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            return self.process.wait(10)
+
+    def kill_all(self) -> None:
+        """kill -9 the master and every worker at once, as a power cut of the service."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def post(self, body, *, headers=None, **kwargs) -> requests.Response:
+        data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return requests.post(self.url + "/collect/event", data=data, headers=all_headers, timeout=30, **kwargs)
+
+    def events(self) -> list[dict]:
+        return read_events(self.data_dir)
+
+
+def read_events(data_dir: Path) -> list[dict]:
+    """Every stored event, each line checked to be whole JSON."""
+    events = []
+    for path in datafiles.data_files(Path(data_dir)):
+        for line in datafiles.iter_lines(path):
+            assert line.endswith(b"\n"), f"partial line in {path.name}: {line[:80]!r}"
+            events.append(orjson.loads(line))
+    return events
+
+
+def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COLLECTOR_")}
+    env.update(
+        COLLECTOR_DATA_DIR=str(data_dir),
+        COLLECTOR_BIND="127.0.0.1:0",
+        COLLECTOR_LOG_LEVEL="info",
+    )
+    env.update({f"COLLECTOR_{key.upper()}": str(value) for key, value in settings.items()})
+    return env
+
+
+class Memcached:
+    """A real memcached on a free loopback port."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"memcached://127.0.0.1:{self.port}"
+
+    def start(self) -> "Memcached":
+        self.process = subprocess.Popen(
+            [self.binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64", "-u", "root"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, 10, "memcached to answer")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"memcached exited with {self.process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"version\r\n")
+                return conn.recv(64).startswith(b"VERSION")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
