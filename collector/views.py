@@ -54,13 +54,24 @@ def collect_event() -> flask.Response:
 def read_payload(request: flask.Request) -> Any:
     """:raises UnsupportedMediaType, PayloadTooLarge, BadRequest: before any validation."""
     check_content_type(request.mimetype, request.mimetype_params.get("charset"))
+    return parse_json(read_body(request))
+
+
+def read_body(request: flask.Request) -> bytes:
+    """The whole body, or PayloadTooLarge; never a body cut short at the limit."""
+    limit = request.max_content_length
+    too_large = PayloadTooLarge(f"request body is larger than {limit} bytes")
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        # A chunked body: werkzeug would silently stop reading at the limit,
+        # so read one byte more than allowed to tell "too large" from "done".
+        body = request.environ["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            raise too_large
+        return body
     try:
-        body = request.get_data(cache=False)
+        return request.get_data(cache=False)
     except RequestEntityTooLarge:
-        raise PayloadTooLarge(
-            f"request body is larger than {request.max_content_length} bytes"
-        ) from None
-    return parse_json(body)
+        raise too_large from None
 
 
 def request_facts(request: flask.Request) -> RequestFacts:

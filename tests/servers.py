@@ -116,7 +116,7 @@ class Service:
         self.process.wait(10)
 
     def post(self, body, *, headers=None, **kwargs) -> requests.Response:
-        data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
+        data = body if isinstance(body, (bytes, str)) or hasattr(body, "__next__") else orjson.dumps(body)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         return requests.post(self.url + "/collect/event", data=data, headers=all_headers, timeout=30, **kwargs)
 

@@ -131,3 +131,30 @@ def test_unwritable_data_directory_gets_503_and_nothing_half_written(start_servi
     assert service.post({"messageBody": [{"eventType": "after"}]}).status_code == 201
     types = [event["eventType"] for event in service.events()]
     assert types == ["before", "after"]
+
+
+def test_oversized_bodies_are_413_with_and_without_content_length(start_service):
+    service = start_service(max_body_bytes="1000")
+    big = b'{"messageBody": [{"eventType": "a", "properties": {"pad": "' + b"x" * 5000 + b'"}}]}'
+    declared = service.post(big)
+    chunked = service.post(iter([big[:2000], big[2000:]]))
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert response.json() == {
+            "error": "Request Entity Too Large",
+            "message": "request body is larger than 1000 bytes",
+            "statusCode": 413,
+        }
+        assert "X-RateLimit-Remaining" in response.headers
+    assert service.events() == []
+
+
+def test_errors_from_the_http_layer_are_json_too(start_service):
+    service = start_service()
+    missing = requests.get(service.url + "/collect/events", timeout=10)
+    wrong_method = requests.put(service.url + "/collect/event", timeout=10)
+    no_type = requests.post(service.url + "/collect/event", data=b"{}", timeout=10)
+    assert [r.status_code for r in (missing, wrong_method, no_type)] == [404, 405, 415]
+    for response in (missing, wrong_method, no_type):
+        assert response.headers["Content-Type"] == "application/json"
+        assert set(response.json()) == {"error", "message", "statusCode"}
