@@ -100,6 +100,12 @@ class Service:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
 
+    def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
+        """Worker pids once `count` workers are up and each answers."""
+        pids = wait_until(lambda: len(self.worker_pids()) == count and self.worker_pids(), timeout, f"{count} workers")
+        wait_until(lambda: "Booting worker" in self.log() and self.log().count("collector configured") >= count, timeout, "workers to load the app")
+        return pids
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode

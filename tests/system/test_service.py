@@ -158,3 +158,14 @@ def test_errors_from_the_http_layer_are_json_too(start_service):
     for response in (missing, wrong_method, no_type):
         assert response.headers["Content-Type"] == "application/json"
         assert set(response.json()) == {"error", "message", "statusCode"}
+
+
+def test_limit_is_exact_across_workers_sharing_memcached(start_service, memcached):
+    service = start_service(rate_limit="60 per hour", rate_limit_storage=memcached.uri, workers="3")
+    service.wait_for_workers(3)
+    body = {"messageBody": [{"eventType": "shared"}]}
+    with ThreadPoolExecutor(16) as pool:
+        statuses = [r.status_code for r in pool.map(lambda _: service.post(body), range(96))]
+    assert statuses.count(201) == 60
+    assert statuses.count(429) == 36
+    assert len(service.events()) == 60
