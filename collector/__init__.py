@@ -15,7 +15,7 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, health, limits, logs, views
-from .schemas import build_request_schema
+from .schemas import RequestValidator
 from .settings import Settings, load_settings
 from .writer import EventWriter
 
@@ -36,7 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     atexit.register(writer.close)
     app.extensions["collector"] = views.Collector(
         settings=settings,
-        schema=build_request_schema(settings.max_events, settings.event_types),
+        validator=RequestValidator(settings.max_events, settings.event_types),
         writer=writer,
     )
 

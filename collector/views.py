@@ -13,13 +13,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import flask
-from marshmallow import Schema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .enrich import RequestFacts, build_records, encode_records, format_received_at
 from .errors import PayloadTooLarge
 from .parsing import check_content_type, parse_json
-from .schemas import validate_request
+from .schemas import RequestValidator
 from .settings import Settings
 from .writer import EventWriter
 
@@ -31,7 +30,7 @@ class Collector:
     """What the view needs, built once per app by `create_app`."""
 
     settings: Settings
-    schema: Schema
+    validator: RequestValidator
     writer: EventWriter
 
 
@@ -43,7 +42,7 @@ def collector() -> Collector:
 def collect_event() -> flask.Response:
     service = collector()
     payload = read_payload(flask.request)
-    data = validate_request(service.schema, payload)
+    data = service.validator.validate(payload)
     facts = request_facts(flask.request)
     records = build_records(data["messageBody"], data.get("messageheader"), facts)
     lines = encode_records(records, service.settings.max_event_bytes)

@@ -1,13 +1,13 @@
 import pytest
 
 from collector.errors import BadRequest
-from collector.schemas import build_request_schema, validate_request
+from collector.schemas import RequestValidator
 
-SCHEMA = build_request_schema(max_events=5, event_types=frozenset())
+SCHEMA = RequestValidator(max_events=5, event_types=frozenset())
 
 
 def load(body, schema=SCHEMA):
-    return validate_request(schema, body)
+    return schema.validate(body)
 
 
 def refused(body, schema=SCHEMA) -> BadRequest:
@@ -57,7 +57,7 @@ def test_event_types_of_128_unicode_characters_are_fine():
 
 
 def test_the_allow_list_refuses_other_types():
-    schema = build_request_schema(5, frozenset({"click"}))
+    schema = RequestValidator(5, frozenset({"click"}))
     assert load(one(eventType="click"), schema)
     assert refused(one(eventType="view"), schema).message == "invalid event type"
 
