@@ -62,6 +62,9 @@ def compile_field(field: fields.Field) -> Check:
     validators = tuple(field.validators)
     allow_none = field.allow_none
 
+    if not validators and not allow_none:
+        return type_check  # the common case, kept to one call
+
     def check(value: Any) -> bool:
         if value is None:
             return allow_none
@@ -99,9 +102,16 @@ def _type_check(field: fields.Field) -> Check:
 def _dict_check(field: fields.Dict) -> Check:
     key_check = compile_field(field.key_field) if field.key_field else None
     value_check = compile_field(field.value_field) if field.value_field else None
+    if _is_plain_string(field.key_field):
+        key_check = None
+        keys_are_text = True
+    else:
+        keys_are_text = False
 
     def check(value: Any) -> bool:
         if not isinstance(value, Mapping):
+            return False
+        if keys_are_text and not all(type(key) is str for key in value):
             return False
         if key_check is not None and not all(key_check(key) for key in value):
             return False
@@ -110,3 +120,7 @@ def _dict_check(field: fields.Dict) -> Check:
         return True
 
     return check
+
+
+def _is_plain_string(field: fields.Field | None) -> bool:
+    return isinstance(field, fields.String) and not field.validators and not field.allow_none

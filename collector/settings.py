@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
-import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -76,13 +76,13 @@ def storage_uri(raw: str) -> str:
     raise ValueError("'memory://' or 'memcached://host:port[,host:port...]'")
 
 
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F (C0, DEL, C1).
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def is_valid_event_type(value: str) -> bool:
     """The eventType rule: 1-128 characters, not blank, no control characters (Cc)."""
-    return (
-        0 < len(value) <= 128
-        and not value.isspace()
-        and not any(unicodedata.category(char) == "Cc" for char in value)
-    )
+    return 0 < len(value) <= 128 and not value.isspace() and not _CONTROL_CHARACTER.search(value)
 
 
 def event_types(raw: str) -> frozenset[str]:

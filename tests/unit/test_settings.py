@@ -96,3 +96,17 @@ def test_gunicorn_refuses_several_workers_with_per_process_limit_counters():
     assert result.returncode != 0
     assert "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_control_character_rule_is_unicode_category_cc():
+    import sys
+    import unicodedata
+
+    from collector.settings import is_valid_event_type
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if unicodedata.category(char) == "Cc":
+            assert not is_valid_event_type(f"a{char}b"), hex(code)
+        elif unicodedata.category(char) != "Cs" and code % 97 == 0:
+            assert is_valid_event_type(f"a{char}b") or char.isspace(), hex(code)
