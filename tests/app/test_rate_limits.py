@@ -157,3 +157,13 @@ def test_other_strategies_admit_exactly_the_limit(make_app, strategy):
     client = make_app(rate_limit="3 per day", rate_limit_strategy=strategy).test_client()
     statuses = [post(client).status_code for _ in range(5)]
     assert statuses == [201, 201, 201, 429, 429]
+
+
+def test_a_batch_refused_by_the_longer_limit_uses_nothing_of_the_shorter_one(make_app):
+    client = make_app(rate_limit="10 per hour;4 per day", rate_limit_cost="event").test_client()
+    assert post(client, events=3).status_code == 201
+    assert post(client, events=2).status_code == 429  # fits the hour, crosses the day
+    last = post(client, events=1)
+    assert last.status_code == 201
+    # The headers describe the hour (the shortest window): 3 + 1 events used.
+    assert (last.headers["X-RateLimit-Limit"], last.headers["X-RateLimit-Remaining"]) == ("10", "6")
