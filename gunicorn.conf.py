@@ -13,22 +13,46 @@ Worker model, and why:
   which the `sync` worker cannot.
 The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other
 setting; see the README's configuration table.
+
+Metrics: every worker counts on its own, and GET /metrics lands on any one of
+them. prometheus_client's multiprocess mode adds the workers' counts up; it
+needs PROMETHEUS_MULTIPROC_DIR set to an empty directory before it is first
+imported, so it is set here, before the collector package is imported, and
+workers (forked from this process) inherit it. A directory given by the
+operator is used as is (prometheus_client asks that it be emptied between
+runs); otherwise a fresh one is made and removed when gunicorn exits.
 """
 
 import multiprocessing
+import os
+import shutil
 import sys
+import tempfile
 
-from collector.settings import SettingsError, load_settings
+_own_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _own_metrics_dir = tempfile.mkdtemp(prefix="collector-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+from collector.settings import SettingsError, load_settings  # noqa: E402  (after the variable)
+from prometheus_client import multiprocess  # noqa: E402
+
+
+def _refuse(message):
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+    sys.exit(f"collector: {message}")
+
 
 try:
     _settings = load_settings()
 except SettingsError as error:
-    sys.exit(f"collector: {error}")
+    _refuse(error)
 
 _shared_limits = not _settings.rate_limit_storage.startswith("memory://")
 if _settings.workers > 1 and not _shared_limits:
-    sys.exit(
-        "collector: COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
+    _refuse(
+        "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
         "with memory:// each worker would count limits on its own"
     )
 
@@ -53,3 +77,13 @@ def worker_exit(server, worker):
     extensions = getattr(app, "extensions", {})
     if "collector" in extensions:
         extensions["collector"].writer.close()
+
+
+def child_exit(server, worker):
+    """prometheus_client's bookkeeping for a worker that is gone (its live gauges)."""
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """collector: a self-hosted event collection service.
 
 `create_app` wires the parts together and does nothing else:
-settings -> logging -> proxy fix -> limiter -> blueprints -> errors.
+settings -> logging -> proxy fix -> limiter -> blueprints (events, health, metrics) -> errors.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, health, limits, logs, views
+from . import errors, health, limits, logs, metrics, views
 from .schemas import RequestValidator
 from .settings import Settings, load_settings
 from .writer import EventWriter
@@ -40,9 +40,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         writer=writer,
     )
 
-    limits.init_app(app, settings, limited=views.bp)
+    limits.init_app(app, settings, limited=views.bp, event_count=views.event_count)
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     errors.init_app(app)
 
     logger.info("collector configured: %s", settings.describe())

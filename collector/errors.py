@@ -50,6 +50,10 @@ class StorageUnavailable(CollectorError):
     status = 503
 
 
+class RateLimitUnavailable(StorageUnavailable):
+    """The rate limit could not be checked (memcached down) and the service fails closed."""
+
+
 def error_response(
     status: int, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> flask.Response:

@@ -17,6 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import limits
+import limits.storage
+from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport
+
+# What each strategy needs from the storage, as limits declares it.
+STRATEGIES: dict[str, type | None] = {
+    "fixed-window": None,
+    "sliding-window-counter": SlidingWindowCounterSupport,
+    "moving-window": MovingWindowSupport,
+}
 
 
 class SettingsError(ValueError):
@@ -80,6 +89,16 @@ def storage_uri(raw: str) -> str:
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+def ipv6_prefix(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 128:
+        raise ValueError("a prefix length from 1 to 128")
+    return value
+
+
 def is_valid_event_type(value: str) -> bool:
     """The eventType rule: 1-128 characters, not blank, no control characters (Cc)."""
     return 0 < len(value) <= 128 and not value.isspace() and not _CONTROL_CHARACTER.search(value)
@@ -135,6 +154,36 @@ SPECS: dict[str, Spec] = {
         "memory://",
         storage_uri,
         "flask-limiter storage URI; memcached://host:port for a store shared by workers and VMs",
+    ),
+    "rate_limit_strategy": Spec(
+        "COLLECTOR_RATE_LIMIT_STRATEGY",
+        "fixed-window",
+        choice(*STRATEGIES),
+        "fixed-window, sliding-window-counter or moving-window (memory:// only)",
+    ),
+    "rate_limit_cost": Spec(
+        "COLLECTOR_RATE_LIMIT_COST",
+        "request",
+        choice("request", "event"),
+        "what the limit counts: requests, or the events they carry",
+    ),
+    "rate_limit_ipv6_prefix": Spec(
+        "COLLECTOR_RATE_LIMIT_IPV6_PREFIX",
+        "64",
+        ipv6_prefix,
+        "IPv6 clients share one limit per network of this prefix length",
+    ),
+    "rate_limit_timeout": Spec(
+        "COLLECTOR_RATE_LIMIT_TIMEOUT",
+        "0.2",
+        positive_float,
+        "seconds to wait for memcached to connect or answer before giving up",
+    ),
+    "rate_limit_on_error": Spec(
+        "COLLECTOR_RATE_LIMIT_ON_ERROR",
+        "open",
+        choice("open", "closed"),
+        "when memcached fails: open keeps collecting unlimited, closed answers 503",
     ),
     "trusted_proxies": Spec(
         "COLLECTOR_TRUSTED_PROXIES",
@@ -192,6 +241,11 @@ class Settings:
     data_dir: Path
     rate_limit: str
     rate_limit_storage: str
+    rate_limit_strategy: str
+    rate_limit_cost: str
+    rate_limit_ipv6_prefix: int
+    rate_limit_timeout: float
+    rate_limit_on_error: str
     trusted_proxies: int
     max_body_bytes: int
     max_events: int
@@ -218,6 +272,20 @@ def _render(value: Any) -> str:
     return str(value)
 
 
+def check_strategy(strategy: str, storage: str) -> None:
+    """:raises SettingsError: when the storage cannot run the strategy (memcached has no moving window)."""
+    scheme = storage.split(":", 1)[0]
+    # The storage class, looked up the way limits does, without building one
+    # (a memory storage would start a thread).
+    backend = limits.storage.SCHEMES[scheme]
+    usable = [name for name, need in STRATEGIES.items() if need is None or issubclass(backend, need)]
+    if strategy not in usable:
+        raise SettingsError(
+            f"COLLECTOR_RATE_LIMIT_STRATEGY={strategy!r} is not supported by {scheme}:// storage: "
+            f"expected one of {', '.join(usable)}"
+        )
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
@@ -240,6 +308,7 @@ def load_settings(
             values[name] = spec.parse(raw)
         except ValueError as error:
             raise SettingsError(f"{spec.env}={raw!r} is not valid: expected {error}") from None
+    check_strategy(values["rate_limit_strategy"], values["rate_limit_storage"])
     if not values["host_name"]:
         values["host_name"] = socket.gethostname()
     return Settings(**values)

@@ -2,7 +2,8 @@
 
 request -> parse -> validate -> enrich -> write -> respond. The rate limit is
 checked by flask-limiter before this code runs, so a client over its limit
-costs no parsing.
+costs no parsing (unless the limit counts events: then the limiter asks
+`event_count`, which parses the body once for both of them).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import flask
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .enrich import RequestFacts, build_records, encode_records, format_received_at
-from .errors import PayloadTooLarge
+from .errors import CollectorError, PayloadTooLarge
 from .parsing import check_content_type, parse_json
 from .schemas import RequestValidator
 from .settings import Settings
@@ -41,13 +42,47 @@ def collector() -> Collector:
 @bp.post("/collect/event")
 def collect_event() -> flask.Response:
     service = collector()
-    payload = read_payload(flask.request)
+    payload = request_payload(flask.request)
     data = service.validator.validate(payload)
     facts = request_facts(flask.request)
     records = build_records(data["messageBody"], data.get("messageheader"), facts)
     lines = encode_records(records, service.settings.max_event_bytes)
     service.writer.append(lines)
     return created_response(facts.ping_id)
+
+
+def request_payload(request: flask.Request) -> Any:
+    """The parsed body, read once per request whoever asks first (the limiter or the view).
+
+    :raises: what `read_payload` raises, the same error each time.
+    """
+    if "payload" not in flask.g:
+        try:
+            flask.g.payload = (read_payload(request), None)
+        except (CollectorError, HTTPException) as error:  # HTTPException: client went away
+            flask.g.payload = (None, error)
+    payload, error = flask.g.payload
+    if error is not None:
+        raise error
+    return payload
+
+
+def event_count() -> int:
+    """The cost of the current request when the limit counts events (COLLECTOR_RATE_LIMIT_COST=event).
+
+    Never raises: it runs inside the limiter. A body that cannot be read costs
+    1, and the view then refuses it with its own 4xx. A batch over
+    COLLECTOR_MAX_EVENTS costs that many: it gets 400, not a 429 that would
+    hide what is wrong with it.
+    """
+    try:
+        payload = request_payload(flask.request)
+    except (CollectorError, HTTPException):
+        return 1
+    events = payload.get("messageBody") if isinstance(payload, dict) else None
+    if not isinstance(events, list):
+        return 1
+    return min(max(len(events), 1), collector().settings.max_events)
 
 
 def read_payload(request: flask.Request) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector import create_app
-from tests.servers import Memcached, Service, require_binary, service_env
+from tests.servers import Memcached, Nginx, Service, require_binary, service_env
 
 
 @pytest.fixture
@@ -51,7 +51,36 @@ def start_service(tmp_path):
 
 
 @pytest.fixture
-def memcached():
-    server = Memcached(require_binary("memcached", "/usr/bin", "/usr/local/bin")).start()
-    yield server
-    server.stop()
+def make_memcached():
+    """Start another real memcached: make_memcached()."""
+    servers = []
+
+    def make() -> Memcached:
+        server = Memcached(require_binary("memcached", "/usr/bin", "/usr/local/bin"))
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def memcached(make_memcached):
+    return make_memcached()
+
+
+@pytest.fixture
+def start_nginx(tmp_path):
+    """Start nginx in front of a service: start_nginx(service, forwarded_for="$remote_addr")."""
+    servers = []
+
+    def start(service: Service, forwarded_for: str = "$proxy_add_x_forwarded_for") -> Nginx:
+        binary = require_binary("nginx", "/usr/sbin", "/usr/local/sbin")
+        server = Nginx(binary, tmp_path / f"nginx{len(servers)}", service.port, forwarded_for)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
