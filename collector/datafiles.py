@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +59,51 @@ def fsync_directory(directory: Path) -> None:
 
 
 def data_files(data_dir: Path) -> list[Path]:
-    """Every file of events, open, finished or compressed, in time order."""
+    """Every file of events, open, finished or compressed, in time order, each once."""
     try:
-        names = os.listdir(data_dir)
+        names = set(os.listdir(data_dir))
     except FileNotFoundError:
         return []
     suffixes = (OPEN_SUFFIX, FINISHED_SUFFIX, COMPRESSED_SUFFIX)
-    return [data_dir / name for name in sorted(names) if name.startswith("events-") and name.endswith(suffixes)]
+    return [
+        data_dir / name
+        for name in sorted(names)
+        if name.startswith("events-")
+        and name.endswith(suffixes)
+        # Between the rename of a verified `.gz` and the removal of its
+        # original, both exist: the `.gz` is complete, the original may vanish.
+        and not (name.endswith(FINISHED_SUFFIX) and name + ".gz" in names)
+    ]
+
+
+def is_finished(path: Path) -> bool:
+    return path.name.endswith((FINISHED_SUFFIX, COMPRESSED_SUFFIX))
+
+
+def started_at(path: Path) -> str:
+    """The start time in a file's name, written as `receivedAt` is: 2026-11-26T04:56:52.123Z."""
+    stamp = path.name.split("-", 2)[1]  # 20261126T045652.123456Z
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:19]}Z"
+
+
+def open_data_file(path: Path) -> BinaryIO:
+    """Open a data file to read, following it if it was finished or compressed since listed.
+
+    :raises FileNotFoundError: gone under every name (e.g. deleted by retention).
+    """
+    names = [path.name]
+    if path.name.endswith(OPEN_SUFFIX):
+        names.append(finished_path(path).name)
+    if names[-1].endswith(FINISHED_SUFFIX):
+        names.append(names[-1] + ".gz")
+    for name in names:
+        try:
+            if name.endswith(".gz"):
+                return gzip.open(path.with_name(name), "rb")  # type: ignore[return-value]
+            return open(path.with_name(name), "rb")
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(errno.ENOENT, "data file is gone", str(path))
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
@@ -74,8 +113,7 @@ def iter_lines(path: Path) -> Iterator[bytes]:
     would break a line there, so lines are split as bytes. A last line with no
     newline (torn) is yielded as it is, for the caller to report.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as stream:
+    with open_data_file(path) as stream:
         yield from stream  # binary file iteration splits on b"\n" only
 
 
