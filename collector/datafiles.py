@@ -49,6 +49,27 @@ def finished_path(open_path: Path) -> Path:
     return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)] + FINISHED_SUFFIX)
 
 
+def create_locked(path: Path) -> int:
+    """Create a new file to append to, locked for as long as this process keeps it open."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data`; a write that makes no progress is a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a rename or a new file in `directory` survive a crash of the machine."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
