@@ -26,6 +26,7 @@ runs); otherwise a fresh one is made and removed when gunicorn exits.
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -71,12 +72,44 @@ errorlog = "-"
 control_socket_disable = True
 
 
-def worker_exit(server, worker):
-    """Finish the worker's open file on a clean stop or restart (SIGTERM, max_requests)."""
+def _writer(worker):
     app = getattr(worker, "wsgi", None)
-    extensions = getattr(app, "extensions", {})
-    if "collector" in extensions:
-        extensions["collector"].writer.close()
+    service = getattr(app, "extensions", {}).get("collector")
+    return None if service is None else service.writer
+
+
+def post_worker_init(worker):
+    """Make quick exits graceful; repair what dead workers left before the first request."""
+    # gthread's quick exit (SIGQUIT, and SIGINT: Ctrl-C or the master's quick
+    # shutdown) shuts the thread pool down inside the signal handler. Arriving
+    # while the main thread submits a request, it deadlocks on the pool's lock:
+    # the worker hangs until the master kills it, its file left unfinished.
+    # A graceful exit instead ends the requests in flight and finishes the file.
+    if worker_class == "gthread":
+        signal.signal(signal.SIGQUIT, worker.handle_exit)
+        signal.signal(signal.SIGINT, worker.handle_exit)
+    writer = _writer(worker)
+    if writer is not None:
+        writer.start()
+
+
+def post_request(worker, req, environ, resp):
+    """Restart a worker whose store failed an fsync: its page cache can no longer be trusted.
+
+    The failed request already got its 503; `alive = False` lets the worker
+    finish the requests in flight and exit, and the master starts a fresh one.
+    """
+    writer = _writer(worker)
+    if writer is not None and writer.broken and worker.alive:
+        worker.log.error("storage failed an fsync: restarting worker %s", worker.pid)
+        worker.alive = False
+
+
+def worker_exit(server, worker):
+    """Finish the worker's open file on a clean stop or restart (SIGTERM, SIGINT, max_requests)."""
+    writer = _writer(worker)
+    if writer is not None:
+        writer.close()
 
 
 def child_exit(server, worker):

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import errors, health, limits, logs, metrics, views
 from .schemas import RequestValidator
 from .settings import Settings, load_settings
+from .maintenance import Maintenance
 from .writer import EventWriter
 
 logger = logging.getLogger(__name__)
@@ -51,9 +52,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
 
 
 def build_writer(settings: Settings) -> EventWriter:
+    maintenance = Maintenance(
+        data_dir=settings.data_dir,
+        compress=settings.compress,
+        retention_days=settings.retention_days,
+        retention_bytes=settings.retention_bytes,
+    )
     return EventWriter(
         data_dir=settings.data_dir,
         rotate_bytes=settings.rotate_bytes,
         rotate_seconds=settings.rotate_seconds,
         host_name=settings.host_name,
+        fsync=settings.fsync,
+        fsync_seconds=settings.fsync_seconds,
+        on_finish=maintenance.wake,
     )

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,27 @@ def finished_path(open_path: Path) -> Path:
     return open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)] + FINISHED_SUFFIX)
 
 
+def create_locked(path: Path) -> int:
+    """Create a new file to append to, locked for as long as this process keeps it open."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data`; a write that makes no progress is a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
 def fsync_directory(directory: Path) -> None:
     """Make a rename or a new file in `directory` survive a crash of the machine."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -58,13 +80,51 @@ def fsync_directory(directory: Path) -> None:
 
 
 def data_files(data_dir: Path) -> list[Path]:
-    """Every file of events, open, finished or compressed, in time order."""
+    """Every file of events, open, finished or compressed, in time order, each once."""
     try:
-        names = os.listdir(data_dir)
+        names = set(os.listdir(data_dir))
     except FileNotFoundError:
         return []
     suffixes = (OPEN_SUFFIX, FINISHED_SUFFIX, COMPRESSED_SUFFIX)
-    return [data_dir / name for name in sorted(names) if name.startswith("events-") and name.endswith(suffixes)]
+    return [
+        data_dir / name
+        for name in sorted(names)
+        if name.startswith("events-")
+        and name.endswith(suffixes)
+        # Between the rename of a verified `.gz` and the removal of its
+        # original, both exist: the `.gz` is complete, the original may vanish.
+        and not (name.endswith(FINISHED_SUFFIX) and name + ".gz" in names)
+    ]
+
+
+def is_finished(path: Path) -> bool:
+    return path.name.endswith((FINISHED_SUFFIX, COMPRESSED_SUFFIX))
+
+
+def started_at(path: Path) -> str:
+    """The start time in a file's name, written as `receivedAt` is: 2026-11-26T04:56:52.123Z."""
+    stamp = path.name.split("-", 2)[1]  # 20261126T045652.123456Z
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:19]}Z"
+
+
+def open_data_file(path: Path) -> BinaryIO:
+    """Open a data file to read, following it if it was finished or compressed since listed.
+
+    :raises FileNotFoundError: gone under every name (e.g. deleted by retention).
+    """
+    names = [path.name]
+    if path.name.endswith(OPEN_SUFFIX):
+        names.append(finished_path(path).name)
+    if names[-1].endswith(FINISHED_SUFFIX):
+        names.append(names[-1] + ".gz")
+    for name in names:
+        try:
+            if name.endswith(".gz"):
+                return gzip.open(path.with_name(name), "rb")  # type: ignore[return-value]
+            return open(path.with_name(name), "rb")
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(errno.ENOENT, "data file is gone", str(path))
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
@@ -74,8 +134,7 @@ def iter_lines(path: Path) -> Iterator[bytes]:
     would break a line there, so lines are split as bytes. A last line with no
     newline (torn) is yielded as it is, for the caller to report.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as stream:
+    with open_data_file(path) as stream:
         yield from stream  # binary file iteration splits on b"\n" only
 
 

@@ -56,14 +56,35 @@ def non_negative_int(raw: str) -> int:
     return value
 
 
-def positive_float(raw: str) -> float:
+def positive_number(raw: str) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
         value = 0.0
     if not 0 < value < float("inf"):
-        raise ValueError("a number of seconds greater than 0")
+        raise ValueError("a number greater than 0")
     return value
+
+
+def positive_float(raw: str) -> float:
+    try:
+        return positive_number(raw)
+    except ValueError:
+        raise ValueError("a number of seconds greater than 0") from None
+
+
+def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An empty value means 'off' (None); anything else must parse."""
+
+    def parse_optional(raw: str) -> Any:
+        if not raw.strip():
+            return None
+        try:
+            return parse(raw)
+        except ValueError as error:
+            raise ValueError(f"empty (off) or {error}") from None
+
+    return parse_optional
 
 
 def rate_limit(raw: str) -> str:
@@ -213,6 +234,36 @@ SPECS: dict[str, Spec] = {
     "rotate_seconds": Spec(
         "COLLECTOR_ROTATE_SECONDS", "3600", positive_float, "start a new file after this age"
     ),
+    "fsync": Spec(
+        "COLLECTOR_FSYNC",
+        "interval",
+        choice("always", "interval", "never"),
+        "when events reach the disk: always (before the 201), interval, never (left to the OS)",
+    ),
+    "fsync_seconds": Spec(
+        "COLLECTOR_FSYNC_SECONDS",
+        "1",
+        positive_float,
+        "with COLLECTOR_FSYNC=interval, the longest time written events wait for an fsync",
+    ),
+    "compress": Spec(
+        "COLLECTOR_COMPRESS",
+        "none",
+        choice("none", "gzip"),
+        "compress finished files (in the background): none or gzip",
+    ),
+    "retention_days": Spec(
+        "COLLECTOR_RETENTION_DAYS",
+        "",
+        optional(positive_number),
+        "delete finished files whose last event is older than this; empty keeps them",
+    ),
+    "retention_bytes": Spec(
+        "COLLECTOR_RETENTION_BYTES",
+        "",
+        optional(positive_int),
+        "delete the oldest finished files while they total more than this; empty keeps them",
+    ),
     "workers": Spec(
         "COLLECTOR_WORKERS",
         "auto",
@@ -253,6 +304,11 @@ class Settings:
     event_types: frozenset[str]
     rotate_bytes: int
     rotate_seconds: float
+    fsync: str
+    fsync_seconds: float
+    compress: str
+    retention_days: float | None
+    retention_bytes: int | None
     workers: int
     threads: int
     bind: str
@@ -269,6 +325,8 @@ class Settings:
 def _render(value: Any) -> str:
     if isinstance(value, frozenset):
         return ",".join(sorted(value))
+    if value is None:
+        return ""
     return str(value)
 
 

@@ -11,12 +11,15 @@ the client gets 503 and resends. If the file is deleted from outside while open
 (an operator, a careless logrotate), its content is copied to a new file, so
 acknowledged events are not lost with it; if it is moved away, the moved file
 is complete and the writer starts a new one.
+
+A failed fsync is never retried: after one, the kernel may have dropped the
+dirty pages and a second fsync can succeed without them. The writer then calls
+itself `broken`, refuses every later request with 503, and the gunicorn config
+restarts the worker (see `post_request` in gunicorn.conf.py).
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import logging
 import os
 import threading
@@ -45,6 +48,7 @@ class EventWriter:
         fsync: str = "interval",
         fsync_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
+        on_finish: Callable[[], None] = lambda: None,
     ) -> None:
         if fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {FSYNC_MODES}")
@@ -55,6 +59,7 @@ class EventWriter:
         self.fsync = fsync
         self.fsync_seconds = fsync_seconds
         self._clock = clock
+        self._on_finish = on_finish  # e.g. wake the compressor: a file is ready for it
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._path: Path | None = None
@@ -64,6 +69,7 @@ class EventWriter:
         self._pid: int | None = None  # process that owns the state above
         self._failing = False
         self._dirty = False
+        self.broken = False  # a failed fsync: nothing more is written by this process
 
     # -- public -----------------------------------------------------------
 
@@ -74,6 +80,8 @@ class EventWriter:
         """
         data = b"".join(lines)
         with self._lock:
+            if self.broken:
+                raise StorageUnavailable("this worker cannot store events any more; please retry")
             try:
                 self._write(data)
             except OSError as error:
@@ -85,6 +93,16 @@ class EventWriter:
             if self._failing:
                 self._failing = False
                 logger.info("storage recovered: writing to %s", self._path)
+
+    def start(self) -> None:
+        """Repair files left by dead processes and start the background work, in this process.
+
+        Done at worker boot so that start-up repairs the store before any request;
+        otherwise the first write does it.
+        """
+        with self._lock:
+            if self._pid != os.getpid():
+                self._start_in_this_process()
 
     def rotate_if_due(self) -> None:
         """Finish the current file if it is too old, even with no request coming."""
@@ -100,7 +118,7 @@ class EventWriter:
             self._dirty = False
             fd = os.dup(self._fd)  # fsync outside the lock: writers must not wait for the disk
         try:
-            os.fsync(fd)
+            self._fsync(fd)
         finally:
             os.close(fd)
 
@@ -119,12 +137,16 @@ class EventWriter:
     def close(self) -> None:
         """Finish the current file (clean shutdown)."""
         with self._lock:
-            if self._fd is not None and self._pid == os.getpid():
+            if self._fd is None or self._pid != os.getpid():
+                return
+            if self.broken:
+                # Not finished as if it were safe: left `.open` for the next
+                # worker's recovery, which checks it and fsyncs it again.
+                self._close_fd()
+                return
+            self._check_file_still_ours()  # a file deleted after the last request is salvaged
+            if self._fd is not None:
                 self._finish_file()
-
-    @property
-    def current_path(self) -> Path | None:
-        return self._path
 
     # -- the write path ----------------------------------------------------
 
@@ -139,12 +161,12 @@ class EventWriter:
             self._open_file()
         start = self._size
         try:
-            _write_all(self._fd, data)
+            datafiles.write_all(self._fd, data)
             self._size = start + len(data)
             if os.fstat(self._fd).st_nlink == 0:
                 self._salvage_deleted_file()
             if self.fsync == "always":
-                os.fsync(self._fd)
+                self._fsync(self._fd)
         except OSError:
             # All or nothing: the client gets 503 and resends, so none of
             # this request may stay behind.
@@ -179,6 +201,8 @@ class EventWriter:
         self._pid = os.getpid()
         self._dirty = False
         threading.Thread(target=self._background, name="collector-writer", daemon=True).start()
+        # Files finished by an earlier run or just recovered may await compression or retention.
+        self._on_finish()
 
     def _open_file(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -188,13 +212,7 @@ class EventWriter:
             datetime.fromtimestamp(now, timezone.utc), self.host_name, self._pid, self._sequence
         )
         path = self.data_dir / name
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            os.close(fd)
-            raise
-        self._fd, self._path, self._size, self._opened_at = fd, path, 0, now
+        self._fd, self._path, self._size, self._opened_at = datafiles.create_locked(path), path, 0, now
 
     def _check_file_still_ours(self) -> None:
         try:
@@ -220,7 +238,7 @@ class EventWriter:
         self._fd = None
         try:
             self._open_file()
-            _write_all(self._fd, content)
+            datafiles.write_all(self._fd, content)
         except OSError:
             if self._fd is not None:
                 os.ftruncate(self._fd, 0)
@@ -241,17 +259,21 @@ class EventWriter:
                 os.unlink(path)
             else:
                 if sync:
-                    os.fsync(self._fd)
+                    self._fsync(self._fd)
                 # Renamed while still locked, so no recovery can race for it.
                 os.rename(path, datafiles.finished_path(path))
                 if sync:
                     datafiles.fsync_directory(self.data_dir)
+                self._on_finish()
         finally:
             self._close_fd()
 
     def _abandon_file(self) -> None:
         """After a failure, finish what is there if possible and start afresh next time."""
         if self._fd is None:
+            return
+        if self.broken:
+            self._close_fd()  # left `.open` for the recovery of the worker that replaces this one
             return
         if os.fstat(self._fd).st_nlink == 0:
             return  # deleted from outside: kept open for `_salvage_deleted_file`
@@ -265,6 +287,19 @@ class EventWriter:
         if fd is not None:
             os.close(fd)
 
+    def _fsync(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as error:
+            if not self.broken:
+                self.broken = True
+                logger.error(
+                    "fsync of %s failed: %s; this worker refuses events from now on and restarts",
+                    self._path,
+                    os.strerror(error.errno) if error.errno else error,
+                )
+            raise
+
     def _report_failure(self, error: OSError) -> None:
         # Once per outage: a full disk must not flood the log with one line per request.
         if not self._failing:
@@ -274,12 +309,3 @@ class EventWriter:
                 self.data_dir,
                 os.strerror(error.errno) if error.errno else error,
             )
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written == 0:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[written:]

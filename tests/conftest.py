@@ -39,9 +39,10 @@ def start_service(tmp_path):
     """Start the collector under gunicorn: start_service(rate_limit="5/minute", ...)."""
     services = []
 
-    def start(data_dir=None, **settings) -> Service:
+    def start(data_dir=None, extra_env=None, **settings) -> Service:
         data_dir = data_dir or tmp_path / f"data{len(services)}"
-        service = Service(data_dir, service_env(data_dir, **settings), tmp_path / f"gunicorn{len(services)}.log")
+        env = {**service_env(data_dir, **settings), **(extra_env or {})}
+        service = Service(data_dir, env, tmp_path / f"gunicorn{len(services)}.log")
         services.append(service)
         return service.start()
 

@@ -1,0 +1,131 @@
+"""The `collector` command: `collector events cat|verify|stats` for operators.
+
+Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
+`| head`); problems go to stderr. A reader gone away (`| head`) ends the
+command quietly, as `cat` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from . import datafiles, reading
+from .settings import SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        if getattr(args, "data_dir", "") is None:
+            args.data_dir = load_settings().data_dir
+        if getattr(args, "data_dir", None) is not None and not args.data_dir.is_dir():
+            print(f"collector: no data directory at {args.data_dir}", file=sys.stderr)
+            return 2
+        return args.run(args, sys.stdout)
+    except SettingsError as error:
+        print(f"collector: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader left (`| head`): say nothing, and keep Python's exit-time
+        # flush of stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a command ended by SIGPIPE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collector", description="Tools for the collector's event store.")
+    commands = parser.add_subparsers(title="commands")
+    events = commands.add_parser("events", help="read and check stored events", description="Read and check stored events.")
+    actions = events.add_subparsers(title="commands")
+    events.set_defaults(run=lambda args, out: events.print_help(out) or 2)
+
+    cat = actions.add_parser(
+        "cat",
+        help="print stored events as JSON lines, oldest first",
+        description="Print every stored event (open, finished and compressed files) as JSON lines, oldest first.",
+    )
+    cat.add_argument("--since", type=_time, help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)")
+    cat.add_argument("--until", type=_time, help="only events received before this time")
+    cat.add_argument("--type", dest="event_type", help="only events of this eventType")
+    cat.set_defaults(run=run_cat)
+
+    verify = actions.add_parser(
+        "verify",
+        help="check every file; exit 1 if anything is wrong",
+        description="Check every data file line by line; print counts per file and every bad line. Exits 1 if anything is wrong.",
+    )
+    verify.set_defaults(run=run_verify)
+
+    stats = actions.add_parser("stats", help="events per type and per hour", description="Count stored events per type and per hour (UTC).")
+    stats.set_defaults(run=run_stats)
+
+    for command in (cat, verify, stats):
+        command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+    return parser
+
+
+def _time(text: str) -> float:
+    try:
+        return reading.parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)") from None
+
+
+def run_cat(args: argparse.Namespace, out: TextIO) -> int:
+    since = args.since if args.since is not None else float("-inf")
+    until = args.until if args.until is not None else float("inf")
+    stream = out.buffer
+    for line, event in reading.events_in_time_order(args.data_dir, on_problem=_warn):
+        if args.event_type is not None and event.get("eventType") != args.event_type:
+            continue
+        if since <= reading.parse_time(event["receivedAt"]) < until:
+            stream.write(line)
+    stream.flush()
+    return 0
+
+
+def run_verify(args: argparse.Namespace, out: TextIO) -> int:
+    reports = [reading.check_file(path) for path in datafiles.data_files(args.data_dir)]
+    rows = [
+        (r.path.name, str(r.events), str(r.bytes), r.first or "-", r.last or "-", "ok" if not r.problems else "BAD")
+        for r in reports
+    ]
+    _table(out, ("file", "events", "bytes", "first receivedAt", "last receivedAt", "status"), rows)
+    problems = [problem for report in reports for problem in report.problems]
+    for problem in problems:
+        print(f"{problem.path}:{problem.line}: {problem.reason}", file=out)
+    total = sum(report.events for report in reports)
+    print(f"{len(reports)} files, {total} events, {len(problems)} problems", file=out)
+    out.flush()
+    return 1 if problems else 0
+
+
+def run_stats(args: argparse.Namespace, out: TextIO) -> int:
+    events = (event for _, event in reading.events_in_time_order(args.data_dir, on_problem=_warn))
+    per_type, per_hour = reading.count_events(events)
+    _table(out, ("eventType", "events"), [(name, str(n)) for name, n in per_type.most_common()])
+    print(file=out)
+    _table(out, ("hour (UTC)", "events"), [(hour + ":00Z", str(n)) for hour, n in sorted(per_hour.items())])
+    print(f"\n{sum(per_type.values())} events", file=out)
+    out.flush()
+    return 0
+
+
+def _warn(problem: reading.Problem) -> None:
+    print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+
+
+def _table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    for row in (headers, *rows):
+        cells = [cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join(cells).rstrip(), file=out)

@@ -1,0 +1,144 @@
+"""Reading the store for operators: events in time order, file checks, counts.
+
+Files are found, opened and split into lines by `datafiles`, the module the
+writer uses, so the format lives in one place. Used by `collector events`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import heapq
+import zlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import datafiles
+
+# A request takes its `receivedAt` before it waits for the writer, which may
+# then open a new file: a file's first events can be a little older than the
+# start time in its name. Files starting within this window are merged together.
+MERGE_SLACK_SECONDS = 60.0
+
+
+@dataclasses.dataclass
+class Problem:
+    path: Path
+    line: int  # 0: the file as a whole
+    reason: str
+
+
+@dataclasses.dataclass
+class FileReport:
+    path: Path
+    events: int = 0
+    bytes: int = 0
+    first: str = ""
+    last: str = ""
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+
+def parse_time(text: str) -> float:
+    """An RFC 3339 / ISO 8601 date or date-time as epoch seconds; no offset means UTC.
+
+    :raises ValueError: not a date or date-time.
+    """
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def check_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """The event of one stored line, or None and what is wrong with it."""
+    if not raw.endswith(b"\n"):
+        return None, "torn line: no newline at the end"
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return None, f"not valid JSON: {error}"
+    if not isinstance(event, dict) or not isinstance(event.get("receivedAt"), str):
+        return None, "not an event: an object with a receivedAt string"
+    try:
+        parse_time(event["receivedAt"])
+    except ValueError:
+        return None, f"receivedAt is not a time: {event['receivedAt']!r}"
+    return event, ""
+
+
+def check_file(path: Path) -> FileReport:
+    """Every line of one file checked, with counts for `collector events verify`."""
+    report = FileReport(path)
+    number = 0
+    try:
+        for number, raw in enumerate(datafiles.iter_lines(path), start=1):
+            report.bytes += len(raw)
+            event, reason = check_line(raw)
+            if event is None:
+                report.problems.append(Problem(path, number, reason))
+                continue
+            report.events += 1
+            report.first = report.first or event["receivedAt"]
+            report.last = event["receivedAt"]
+    except FileNotFoundError:
+        report.problems.append(Problem(path, 0, "removed while being checked"))
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+        report.problems.append(Problem(path, number + 1, f"unreadable: {error}"))
+    return report
+
+
+def events_in_time_order(
+    data_dir: Path, on_problem: Callable[[Problem], None] = lambda problem: None
+) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """(line, event) of every valid stored event, oldest `receivedAt` first.
+
+    Files are merged a few at a time (those that overlap in time), so the
+    number of open files stays small however many files there are.
+    """
+    waiting = deque(datafiles.data_files(data_dir))
+    heap: list[tuple[float, int, bytes, dict[str, Any], Iterator]] = []
+    order = 0
+
+    def push(source: Iterator) -> None:
+        nonlocal order
+        for line, event in source:
+            order += 1
+            heapq.heappush(heap, (parse_time(event["receivedAt"]), order, line, event, source))
+            return
+
+    while waiting or heap:
+        while waiting and (
+            not heap or parse_time(datafiles.started_at(waiting[0])) - MERGE_SLACK_SECONDS <= heap[0][0]
+        ):
+            push(_valid_events(waiting.popleft(), on_problem))
+        if heap:
+            _, _, line, event, source = heapq.heappop(heap)
+            yield line, event
+            push(source)
+
+
+def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
+    try:
+        for number, raw in enumerate(datafiles.iter_lines(path), start=1):
+            event, reason = check_line(raw)
+            if event is None:
+                on_problem(Problem(path, number, reason))
+            else:
+                yield raw, event
+    except FileNotFoundError:
+        return  # deleted by retention since it was listed
+
+
+def count_events(events: Iterator[dict[str, Any]]) -> tuple[Counter, Counter]:
+    """Events per type and per hour (`2026-11-26T05`) of receivedAt."""
+    per_type: Counter = Counter()
+    per_hour: Counter = Counter()
+    for event in events:
+        per_type[str(event.get("eventType"))] += 1
+        per_hour[event["receivedAt"][:13]] += 1
+    return per_type, per_hour

@@ -1,0 +1,110 @@
+"""`collector events cat|verify|stats` on real files in a tmp data directory."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from collector import cli, datafiles
+from tests.servers import ROOT
+
+
+def line(event_type, received_at, **extra):
+    return orjson.dumps({"eventType": event_type, "receivedAt": received_at, **extra}) + b"\n"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """Two workers' files overlapping in time, one compressed, one still open."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl.gz").write_bytes(
+        gzip.compress(line("a", "2026-11-26T05:00:00.000Z") + line("b", "2026-11-26T05:00:02.000Z"))
+    )
+    (data / "events-20261126T050001.000000Z-h-2-000001.jsonl").write_bytes(
+        line("a", "2026-11-26T05:00:01.000Z") + line("a", "2026-11-26T06:10:00.000Z", text="x\u2028y")
+    )
+    (data / "events-20261126T061500.000000Z-h-1-000002.jsonl.open").write_bytes(line("b", "2026-11-26T06:15:00.000Z"))
+    return data
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cat_prints_every_event_in_time_order_across_files(capsys, data_dir):
+    code, out, _ = run(capsys, "events", "cat", "--data-dir", str(data_dir))
+    assert code == 0
+    lines = out.encode().split(b"\n")[:-1]
+    assert [orjson.loads(raw)["receivedAt"][11:19] for raw in lines] == ["05:00:00", "05:00:01", "05:00:02", "06:10:00", "06:15:00"]
+    assert orjson.loads(lines[3])["text"] == "x\u2028y", "U+2028 must not split a line"
+
+
+def test_cat_filters_by_time_and_type(capsys, data_dir):
+    code, out, _ = run(
+        capsys, "events", "cat", "--since", "2026-11-26T05:00:01Z", "--until", "2026-11-26T06:15", "--type", "a", "--data-dir", str(data_dir)
+    )
+    assert code == 0
+    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == ["2026-11-26T05:00:01.000Z", "2026-11-26T06:10:00.000Z"]
+
+
+def test_cat_follows_a_file_finished_and_compressed_after_it_was_listed(data_dir):
+    listed = datafiles.data_files(data_dir)
+    opened = data_dir / "events-20261126T061500.000000Z-h-1-000002.jsonl.open"
+    finished = datafiles.finished_path(opened)
+    opened.rename(finished)
+    finished.with_name(finished.name + ".gz").write_bytes(gzip.compress(finished.read_bytes()))
+    finished.unlink()
+    assert [len(list(datafiles.iter_lines(path))) for path in listed] == [2, 2, 1]
+
+
+def test_verify_counts_per_file_and_reports_each_bad_line_with_its_number(capsys, data_dir):
+    code, out, _ = run(capsys, "events", "verify", "--data-dir", str(data_dir))
+    assert code == 0
+    assert "3 files, 5 events, 0 problems" in out
+
+    bad = data_dir / "events-20261126T070000.000000Z-h-3-000001.jsonl"
+    bad.write_bytes(line("a", "2026-11-26T07:00:00.000Z") + b"{not json}\n" + b'{"eventType":"torn"')
+    code, out, _ = run(capsys, "events", "verify", "--data-dir", str(data_dir))
+    assert code == 1
+    assert f"{bad}:2: not valid JSON" in out
+    assert f"{bad}:3: torn line" in out
+    assert "4 files, 6 events, 2 problems" in out
+
+
+def test_stats_counts_events_per_type_and_hour(capsys, data_dir):
+    code, out, _ = run(capsys, "events", "stats", "--data-dir", str(data_dir))
+    assert code == 0
+    rows = [row.split() for row in out.splitlines()]
+    assert ["a", "3"] in rows and ["b", "2"] in rows
+    assert ["2026-11-26T05:00Z", "3"] in rows and ["2026-11-26T06:00Z", "2"] in rows
+
+
+@pytest.mark.parametrize("argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"]])
+def test_every_command_has_help(capsys, argv):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*argv, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: collector" in capsys.readouterr().out
+
+
+def test_missing_data_directory_is_an_error(capsys, tmp_path):
+    code, _, err = run(capsys, "events", "verify", "--data-dir", str(tmp_path / "nowhere"))
+    assert code == 2 and "no data directory" in err
+
+
+def test_cat_into_a_pipe_closed_early_ends_without_a_traceback(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = b"".join(line("a", f"2026-11-26T05:{n // 60 % 60:02d}:{n % 60:02d}.000Z", pad="x" * 200) for n in range(3000))
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl").write_bytes(lines)
+    pipeline = f"{sys.executable} -m collector events cat --data-dir {data} | head -n 1"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
