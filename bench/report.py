@@ -179,8 +179,16 @@ def rss_table(bench) -> str:
 
 def profile_section(name: str, profile) -> str:
     def table(title: str, entries) -> str:
-        lines = [f"| {title} | % of samples |", "|---|---|"]
-        lines += [f"| {key.replace('|', '/')} | {share:.1f} |" for key, share in entries]
+        # nonblocking sampling sometimes reads a torn frame: fold those, and
+        # unattributed libraries under 0.5%, into one row.
+        lines, small = [f"| {title} | % of samples |", "|---|---|"], 0.0
+        for key, share in entries:
+            if key.startswith("other (") and (share < 0.5 or not (key.isascii() and key.isprintable())):
+                small += share
+                continue
+            lines.append(f"| {key.replace('|', '/')} | {share:.1f} |")
+        if small:
+            lines.append(f"| other (each < 0.5%, incl. unreadable nonblocking samples) | {small:.1f} |")
         return "\n".join(lines) + "\n"
 
     return (
