@@ -1,0 +1,230 @@
+"""The collector's benchmark: `python3 bench/run.py` (see `--help` and the README).
+
+Starts memcached and, for each shape (deployed: 2 workers + memcached limits;
+default: 1 gthread worker + memory:// limits), the collector and a bare-WSGI
+baseline under the same gunicorn.conf.py, drives them with wrk, and prints
+every figure also as a ratio to the baseline measured in the same run. Writes
+bench/RESULTS.md on a full run. Everything started is stopped, and the
+temporary data directory removed, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import procs
+import report
+import wrkload
+
+HIGH_LIMIT = "100000000 per hour"  # never reached: no 429 pollutes (a), (b), (d)
+TINY_LIMIT = "1 per hour"  # reached by the first request: the 429 path
+FSYNC_MODES = ("always", "interval", "never")
+SERVICE_APP = "app:app"
+BASELINE_APP = "bench.baseline_app:app"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="1s warm-up, 1 round of 3s, no RSS run, no profile, no RESULTS.md")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds per server (default 5)")
+    parser.add_argument("--rounds", type=int, help="measured rounds per scenario (default 3)")
+    parser.add_argument("--seconds", type=float, help="seconds per round (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--shapes", default="deployed,default", help="comma-separated: deployed,default")
+    parser.add_argument("--no-fsync", action="store_true", help="skip (d), the COLLECTOR_FSYNC modes")
+    parser.add_argument("--rss-shapes", default="deployed", help="shapes for (e) (default: deployed)")
+    parser.add_argument("--rss-events", type=int, default=1_000_000,
+                        help="events for (e), RSS flatness (default 1,000,000; 0 skips it)")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
+                        help="py-spy profile of the workers (default: on unless --quick)")
+    parser.add_argument("--profile-seconds", type=float, default=20)
+    parser.add_argument("--results", type=Path,
+                        help="write the Markdown report here (default bench/RESULTS.md unless --quick)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.warmup = args.warmup if args.warmup is not None else (1 if quick else 5)
+    args.rounds = args.rounds or (1 if quick else 3)
+    args.seconds = args.seconds or (3 if quick else 10)
+    args.profile = (not quick) if args.profile is None else args.profile
+    if quick and "--rss-events" not in " ".join(argv):
+        args.rss_events = 0
+    if args.results is None and not quick:
+        args.results = Path(__file__).resolve().parent / "RESULTS.md"
+    args.shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    return args
+
+
+class Bench:
+    """One run: its temp dir, its memcached, the servers it starts, its results."""
+
+    def __init__(self, args: argparse.Namespace, tmp: Path, stack: contextlib.ExitStack) -> None:
+        self.args = args
+        self.tmp = tmp
+        self.stack = stack
+        self.memcached: procs.Memcached | None = None
+        self._names = itertools.count(1)
+        base = random.getrandbits(20) << 10
+        self.nonce = itertools.count(base).__next__  # unique eventIds across wrk runs
+        self.results: dict[tuple[str, str], wrkload.Measurement] = {}
+        self.rss_runs: dict[str, list[tuple[int, list[float]]]] = {}
+        self.profiles: dict[str, object] = {}
+
+    def shape_settings(self, shape: str) -> dict[str, str]:
+        if shape == "deployed":
+            if self.memcached is None:
+                self.memcached = procs.Memcached().start()
+                self.stack.callback(self.memcached.stop)
+            return {"COLLECTOR_WORKERS": "2", "COLLECTOR_RATE_LIMIT_STORAGE": self.memcached.uri}
+        if shape == "default":
+            return {"COLLECTOR_WORKERS": "1", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://"}
+        raise SystemExit(f"unknown shape {shape!r}: deployed or default")
+
+    def start(self, shape: str, app: str, **settings: str) -> procs.Gunicorn:
+        """A gunicorn with a fresh data dir; stopped (and its data removed) at the end."""
+        name = f"{next(self._names):02d}-{shape}-{'baseline' if app == BASELINE_APP else 'collector'}"
+        data_dir = self.tmp / f"data-{name}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        env.update(
+            COLLECTOR_BIND="127.0.0.1:0",
+            COLLECTOR_DATA_DIR=str(data_dir),
+            COLLECTOR_LOG_LEVEL="warning",
+            COLLECTOR_RATE_LIMIT=HIGH_LIMIT,
+            **self.shape_settings(shape),
+        )
+        env.update(settings)
+        server = procs.Gunicorn(app, env, self.tmp / f"{name}.log", int(env["COLLECTOR_WORKERS"]))
+        self.stack.callback(shutil.rmtree, data_dir, True)
+        self.stack.callback(server.stop)
+        return server.start()
+
+    def measure(self, targets: dict[str, procs.Gunicorn], events: int, expect_2xx: bool = True):
+        args = self.args
+        found = wrkload.measure_interleaved(
+            {label: server.url for label, server in targets.items()},
+            events=events, warmup=args.warmup, rounds=args.rounds, seconds=args.seconds,
+            connections=args.connections, threads=args.wrk_threads, nonce=self.nonce,
+            expect_2xx=expect_2xx,
+        )
+        for label, measurement in found.items():
+            measurement.rss_mb = targets[label].worker_rss_mb()
+        return found
+
+    # -- scenarios ------------------------------------------------------------
+
+    def run_shape(self, shape: str) -> None:
+        """(a) single events and (b) 100-event batches against the baseline, then (c) 429."""
+        baseline = self.start(shape, BASELINE_APP)
+        collector = self.start(shape, SERVICE_APP)
+        for events, kind in ((1, "single"), (100, "batch")):
+            log(f"[{shape}] {kind}: baseline and collector, interleaved")
+            found = self.measure({"baseline": baseline, "collector": collector}, events)
+            self.results[(shape, f"baseline {kind}")] = found["baseline"]
+            self.results[(shape, kind)] = found["collector"]
+        baseline.stop()
+        collector.stop()
+        self.results[(shape, "429")] = self.measure_429(shape)
+
+    def measure_429(self, shape: str) -> wrkload.Measurement:
+        log(f"[{shape}] 429: a client over its limit ({TINY_LIMIT})")
+        server = self.start(shape, SERVICE_APP, COLLECTOR_RATE_LIMIT=TINY_LIMIT)
+        body = b'{"messageBody":[{"eventType":"warm"}]}'
+        procs.post_once(server.url, body)
+        status, _ = procs.post_once(server.url, body)
+        if status != 429:
+            raise RuntimeError(f"expected 429 after the limit was used up, got {status}")
+        found = self.measure({"collector": server}, 1, expect_2xx=False)["collector"]
+        server.stop()
+        return found
+
+    def run_fsync(self) -> None:
+        """(d) each COLLECTOR_FSYNC mode in the deployed shape, interleaved."""
+        servers = {mode: self.start("deployed", SERVICE_APP, COLLECTOR_FSYNC=mode) for mode in FSYNC_MODES}
+        for events, kind in ((1, "single"), (100, "batch")):
+            log(f"[deployed] COLLECTOR_FSYNC=always|interval|never: {kind}, interleaved")
+            for mode, measurement in self.measure(servers, events).items():
+                self.results[("deployed", f"fsync={mode} {kind}")] = measurement
+        for server in servers.values():
+            server.stop()
+
+    def run_rss(self, shape: str) -> None:
+        """(e) worker RSS after warm-up, then after every ~10% of `rss_events` events."""
+        target = self.args.rss_events
+        log(f"[{shape}] RSS: {target:,} events in 100-event batches")
+        server = self.start(shape, SERVICE_APP)
+        url, threads, conns = server.url, self.args.wrk_threads, self.args.connections
+        wrkload.run_wrk(url, 10 if not self.args.quick else 2, 100, conns, threads, self.nonce())
+        trajectory = [(0, server.worker_rss_mb())]
+        done, deadline = 0, time.monotonic() + 900
+        while done < target and time.monotonic() < deadline:
+            found = wrkload.run_wrk(url, 10, 100, conns, threads, self.nonce())
+            done += (found.requests - found.non_2xx) * 100
+            trajectory.append((done, server.worker_rss_mb()))
+        self.rss_runs[shape] = trajectory
+        server.stop()
+
+    def run_profiles(self) -> None:
+        import profiling
+
+        profiling.ensure_py_spy()
+        plan = (("deployed", 1, "single", True), ("deployed", 100, "batch", True),
+                ("default", 1, "single", True), ("default", 100, "batch", True),
+                ("deployed", 1, "single", False))
+        for shape, events, kind, gil in plan:
+            if shape not in self.args.shapes:
+                continue
+            title = f"{shape} {kind}" + ("" if gil else " (wall clock: threads waiting in syscalls count)")
+            log(f"[{shape}] py-spy profile, {kind} events, {'--gil' if gil else 'wall clock'}")
+            server = self.start(shape, SERVICE_APP)
+            wrkload.run_wrk(server.url, 3, events, self.args.connections, self.args.wrk_threads, self.nonce())
+            self.profiles[title] = profiling.record(
+                server, self.tmp / f"profile-{shape}-{kind}-{gil}.txt", self.args.profile_seconds,
+                lambda s: wrkload.run_wrk(server.url, s, events, self.args.connections,
+                                          self.args.wrk_threads, self.nonce()),
+                gil=gil,
+            )
+            server.stop()
+
+
+def log(message: str) -> None:
+    print(time.strftime("%H:%M:%S"), message, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    procs.ensure_apt_packages("wrk", "memcached")
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        tmp = Path(tempfile.mkdtemp(prefix="collector-bench-"))
+        stack.callback(shutil.rmtree, tmp, True)
+        bench = Bench(args, tmp, stack)
+        for shape in args.shapes:
+            bench.run_shape(shape)
+        if not args.no_fsync and "deployed" in args.shapes:
+            bench.run_fsync()
+        if args.rss_events:
+            for shape in args.rss_shapes.split(","):
+                if shape.strip() in args.shapes:
+                    bench.run_rss(shape.strip())
+        if args.profile:
+            bench.run_profiles()
+        text = report.render(args, bench, argv, time.monotonic() - started)
+    print(text)
+    if args.results:
+        args.results.write_text(text)
+        log(f"wrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
