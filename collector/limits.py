@@ -25,6 +25,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from limits.storage import MemoryStorage
 
 from .limit_outages import STORAGE_ERRORS, StorageOutage
+from .limit_storage import SCHEME as FIXED_WINDOW_MEMCACHED
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,11 @@ def warn_if_clients_share_one_key(settings: Settings) -> None:
 
 def build_limiter(settings: Settings, cost: int | Callable[[], int]) -> CollectorLimiter:
     storage_options = {}
-    if settings.rate_limit_storage.startswith("memcached://"):
+    storage_uri = settings.rate_limit_storage
+    if storage_uri.startswith("memcached://"):
+        if settings.rate_limit_strategy == "fixed-window":
+            # One round trip per request and a reset time never seen missing (limit_storage).
+            storage_uri = storage_uri.replace("memcached", FIXED_WINDOW_MEMCACHED, 1)
         # pymemcache waits forever by default: a hung memcached would hang
         # every request. These go to pymemcache's client as they are.
         storage_options = {
@@ -145,7 +150,7 @@ def build_limiter(settings: Settings, cost: int | Callable[[], int]) -> Collecto
         outage=StorageOutage(settings.rate_limit_storage, settings.rate_limit_on_error),
         cost=cost,
         key_func=client_key_func(settings.rate_limit_ipv6_prefix),
-        storage_uri=settings.rate_limit_storage,
+        storage_uri=storage_uri,
         storage_options=storage_options,
         strategy=settings.rate_limit_strategy,
         # Headers are written by add_rate_limit_headers, see the module doc.
