@@ -32,13 +32,13 @@ BUCKETS: list[tuple[str, str, str]] = [
     ("rate limiter (flask-limiter + limits + storage)", "flask_limiter/_extension.py", ""),
     ("JSON parse (parse_json: orjson.loads + long-int regex)", "collector/parsing.py", "parse_json"),
     ("content-type check", "collector/parsing.py", "check_content_type"),
-    ("marshmallow validation (validate_request)", "collector/schemas.py", "validate_request"),
+    ("validation (RequestValidator.validate: fast path, marshmallow otherwise)", "collector/schemas.py", "RequestValidator.validate"),
     ("build_records (dict copy + uuid4 per event)", "collector/enrich.py", "build_records"),
     ("serialization (encode_records: orjson.dumps)", "collector/enrich.py", "encode_records"),
     ("request facts (uuid4 pingId, datetime, headers)", "collector/views.py", "request_facts"),
     ("file write (EventWriter.append)", "collector/writer.py", "EventWriter.append"),
     ("response body (created_response)", "collector/views.py", "created_response"),
-    ("body read (werkzeug get_data)", "collector/views.py", "read_payload"),
+    ("body read (read_body: werkzeug get_data)", "collector/views.py", "read_body"),
     ("after_request hooks (limiter headers etc.)", "flask/app.py", "Flask.process_response"),
 ]
 FALLBACK = [

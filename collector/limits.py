@@ -98,6 +98,10 @@ class CollectorLimiter(Limiter):
         # Every limit evaluated so far was counted, up to the one that refused
         # (flask-limiter stops at the first breach).
         for counted in self.context.view_rate_limits:
+            if counted.breached and amount == 1:
+                # Over its limit by one unit or a hundred, the client is refused
+                # alike until the window resets: no round trip for nothing.
+                continue
             try:
                 if isinstance(self.storage, MemoryStorage):
                     self.storage.decr(counted.key, amount)

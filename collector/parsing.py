@@ -17,7 +17,16 @@ import orjson
 
 from .errors import BadRequest, UnsupportedMediaType
 
-_LONG_DIGIT_RUN = re.compile(rb"\d{20}")
+# A number token of 20 digits (>= 10**19, near 2**64 = 18446744073709551616)
+# or a negative one of 19 (near -2**63): beyond these orjson reads floats. A
+# number token follows ':', '[' or ',' and JSON whitespace; digits inside a
+# string (ids, nanosecond times) are mostly preceded by other characters, so
+# they rarely cost the slow path. Erring that way costs time, never a number.
+_MAYBE_BEYOND_64_BITS = re.compile(rb"[:\[,][ \t\r\n]*(?:-\d{19}|\d{20})")
+
+
+def may_hold_integers_beyond_64_bits(body: bytes) -> bool:
+    return _MAYBE_BEYOND_64_BITS.search(body) is not None
 
 
 def check_content_type(mimetype: str, charset: str | None) -> None:
@@ -34,7 +43,7 @@ def parse_json(body: bytes) -> Any:
     """:raises BadRequest: for anything that is not one strict JSON value."""
     if not body:
         raise BadRequest("request body is empty; expected a JSON object")
-    if _LONG_DIGIT_RUN.search(body):
+    if may_hold_integers_beyond_64_bits(body):
         return _parse_exact(body)
     try:
         return orjson.loads(body)

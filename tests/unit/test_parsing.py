@@ -3,7 +3,7 @@ import json
 import pytest
 
 from collector.errors import BadRequest, UnsupportedMediaType
-from collector.parsing import check_content_type, parse_json
+from collector.parsing import check_content_type, may_hold_integers_beyond_64_bits, parse_json
 
 
 @pytest.mark.parametrize("charset", [None, "utf-8", "UTF-8", "utf8"])
@@ -83,3 +83,31 @@ def test_both_parsers_agree_on_ordinary_json():
     exact = body[:-1] + b', "id": "12345678901234567890"}'
     assert parse_json(body) == json.loads(body)
     assert parse_json(exact) == json.loads(exact)
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [b"-9223372036854775809", b"-9999999999999999999", b"18446744073709551616", b"99999999999999999999999"],
+)
+@pytest.mark.parametrize("before", [b'{"n": ', b'{"n":[1,\n\t', b'{"n":[\r\n'])
+def test_every_integer_orjson_would_turn_into_a_float_is_kept_exact(literal, before):
+    body = before + literal + (b"]}" if b"[" in before else b"}")
+    value = parse_json(body)["n"]
+    assert (value[-1] if isinstance(value, list) else value) == int(literal)
+
+
+@pytest.mark.parametrize("literal", [b"9999999999999999999", b"-999999999999999999", b"-1"])
+def test_integers_well_within_64_bits_take_the_fast_parser(literal):
+    assert not may_hold_integers_beyond_64_bits(b'{"n": ' + literal + b"}")
+    assert parse_json(b'{"n": ' + literal + b"}")["n"] == int(literal)
+
+
+@pytest.mark.parametrize("literal", [b"-9223372036854775808", b"18446744073709551615", b"10000000000000000000"])
+def test_integers_at_the_edge_of_64_bits_are_exact_whichever_parser_reads_them(literal):
+    assert parse_json(b'{"n": ' + literal + b"}")["n"] == int(literal)
+
+
+def test_long_digit_runs_inside_strings_do_not_cost_the_slow_parser():
+    body = b'{"eventId": "17956690001234567890123", "t": "1795669000123456789012ns"}'
+    assert not may_hold_integers_beyond_64_bits(body)
+    assert parse_json(body)["eventId"] == "17956690001234567890123"
