@@ -8,7 +8,7 @@ Worker model, and why:
   counters and the limit holds exactly as configured. Asking for more than one
   worker with `memory://` stops start-up.
 - With `memcached://` the counters are shared, so several worker processes
-  (default: 2 per core) can use every core, and several VMs can share limits.
+  (default: one per core) can use every core, and several VMs can share limits.
 - `gthread` also keeps HTTP connections alive (nginx upstream keepalive),
   which the `sync` worker cannot.
 The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other
@@ -59,7 +59,11 @@ if _settings.workers > 1 and not _shared_limits:
 
 bind = _settings.bind
 worker_class = "gthread"
-workers = _settings.workers or (2 * multiprocessing.cpu_count() if _shared_limits else 1)
+# One process per core: a worker is bound to one core by the GIL, and the
+# benchmark (bench/RESULTS.md) measured more processes than cores, or more
+# threads, as no faster and with a worse p99. Threads overlap the waits
+# (memcached, fsync), which a few cover.
+workers = _settings.workers or (multiprocessing.cpu_count() if _shared_limits else 1)
 threads = _settings.threads
 # Slow clients are nginx's job; a request that takes this long is stuck.
 timeout = 30

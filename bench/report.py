@@ -85,7 +85,7 @@ def command(args, argv: list[str], elapsed: float) -> str:
         f"wrk -t{args.wrk_threads} -c{args.connections}, keep-alive. Figures: median of the "
         f"rounds, (min-max) in brackets. Events of ~430 bytes (properties, context, unique "
         f"eventId); batches of 100. Shapes: **deployed** = COLLECTOR_WORKERS=2, rate limits in "
-        f"memcached; **default** = 1 worker, memory://. Both gthread, 8 threads, access log on "
+        f"memcached; **default** = 1 worker, memory://. Both gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
         f"(as gunicorn.conf.py ships). Rate limit 100000000/hour except the 429 rows (1/hour). "
         f"Run took {elapsed / 60:.1f} min.\n"
     )

@@ -25,7 +25,16 @@ from .errors import BadRequest, UnsupportedMediaType
 _MAYBE_BEYOND_64_BITS = re.compile(rb"[:\[,][ \t\r\n]*(?:-\d{19}|\d{20})")
 
 
+# re scans a 40 KB body 6x slower than orjson parses it; translate() and a
+# substring search are C loops, so the regex runs only on bodies with 19 digits
+# in a row somewhere.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
 def may_hold_integers_beyond_64_bits(body: bytes) -> bool:
+    if _NINETEEN_DIGITS not in body.translate(_DIGITS_AS_ZERO):
+        return False
     return _MAYBE_BEYOND_64_BITS.search(body) is not None
 
 

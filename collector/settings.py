@@ -268,9 +268,9 @@ SPECS: dict[str, Spec] = {
         "COLLECTOR_WORKERS",
         "auto",
         workers,
-        "gunicorn worker processes; auto: 1 with memory:// storage, 2 per core with memcached",
+        "gunicorn worker processes; auto: 1 with memory:// storage, 1 per core with memcached",
     ),
-    "threads": Spec("COLLECTOR_THREADS", "8", positive_int, "threads per gunicorn worker"),
+    "threads": Spec("COLLECTOR_THREADS", "4", positive_int, "threads per gunicorn worker"),
     "bind": Spec("COLLECTOR_BIND", "127.0.0.1:8000", str, "gunicorn's bind address"),
     "log_level": Spec(
         "COLLECTOR_LOG_LEVEL",
