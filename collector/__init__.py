@@ -1,7 +1,7 @@
 """collector: a self-hosted event collection service.
 
 `create_app` wires the parts together and does nothing else:
-settings -> logging -> proxy fix -> limiter -> blueprints (events, health, metrics) -> errors.
+settings -> logging -> writer -> limiter -> proxy fix -> blueprints (events, health, metrics) -> errors.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
 
     app = flask.Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
 
     writer = build_writer(settings)
     atexit.register(writer.close)
@@ -42,6 +40,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     )
 
     limits.init_app(app, settings, limited=views.bp, event_count=views.event_count)
+    if settings.trusted_proxies:
+        # Outermost, so every layer inside (the limiter's middleware too) sees the client's address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -26,6 +26,7 @@ from limits.storage import MemoryStorage
 
 from .limit_outages import STORAGE_ERRORS, StorageOutage
 from .limit_storage import SCHEME as FIXED_WINDOW_MEMCACHED
+from .refusals import Refusals, RefuseKnownClients
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,14 @@ def init_app(
     limiter = build_limiter(settings, cost)
     limiter.limit(settings.rate_limit, cost=cost)(limited)
     limiter.init_app(app)
-    app.after_request(lambda response: add_rate_limit_headers(limiter, response))
+    refusals = None
+    if settings.rate_limit_strategy == "fixed-window" and settings.rate_limit_cost == "request":
+        # Only there is a refusal certain to last until its window resets.
+        refusals = Refusals()
+        app.wsgi_app = RefuseKnownClients(  # type: ignore[method-assign]
+            app.wsgi_app, refusals, lambda address: key_for_address(address, settings.rate_limit_ipv6_prefix)
+        )
+    app.after_request(lambda response: add_rate_limit_headers(limiter, response, refusals))
     return limiter
 
 
@@ -164,8 +172,13 @@ def build_limiter(settings: Settings, cost: int | Callable[[], int]) -> Collecto
     )
 
 
-def add_rate_limit_headers(limiter: CollectorLimiter, response: flask.Response) -> flask.Response:
-    """X-RateLimit-* on every response of a limited route, Retry-After on a 429."""
+def add_rate_limit_headers(
+    limiter: CollectorLimiter, response: flask.Response, refusals: Refusals | None = None
+) -> flask.Response:
+    """X-RateLimit-* on every response of a limited route, Retry-After on a 429.
+
+    A 429 is remembered in `refusals` (when given) for the rest of its window.
+    """
     current = limiter.current_limit
     if current is None:  # not a limited route, or the storage failed for this request
         return response
@@ -181,4 +194,7 @@ def add_rate_limit_headers(limiter: CollectorLimiter, response: flask.Response) 
     response.headers["X-RateLimit-Reset"] = str(reset)
     if response.status_code == 429:
         response.headers["Retry-After"] = str(max(1, math.ceil(window.reset_time - time.time())))
+        if refusals is not None and current.breached:
+            client = current.request_args[-2]  # [prefix,] key, scope: the key flask-limiter used
+            refusals.remember(client, window.reset_time, str(current.limit.amount), response.get_data())
     return response
