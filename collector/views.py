@@ -14,10 +14,10 @@ import uuid
 from typing import Any
 
 import flask
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from .enrich import RequestFacts, build_records, encode_records, format_received_at
-from .errors import CollectorError, PayloadTooLarge
+from .errors import BadRequest, CollectorError, PayloadTooLarge
 from .parsing import check_content_type, parse_json
 from .schemas import RequestValidator
 from .settings import Settings
@@ -95,17 +95,28 @@ def read_body(request: flask.Request) -> bytes:
     """The whole body, or PayloadTooLarge; never a body cut short at the limit."""
     limit = request.max_content_length
     too_large = PayloadTooLarge(f"request body is larger than {limit} bytes")
-    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+    length = request.content_length
+    stream = request.environ["wsgi.input"]
+    if length is not None:
+        if length > limit:
+            raise too_large
+        # The server bounds wsgi.input by Content-Length; werkzeug's own
+        # stream wrappers would only add their cost.
+        try:
+            body = stream.read(length)
+        except OSError:  # gunicorn's NoMoreData: the client went away
+            body = b""
+        if len(body) < length:
+            raise BadRequest(f"request body ended after {len(body)} of {length} bytes")
+        return body
+    if request.environ.get("wsgi.input_terminated"):
         # A chunked body: werkzeug would silently stop reading at the limit,
         # so read one byte more than allowed to tell "too large" from "done".
-        body = request.environ["wsgi.input"].read(limit + 1)
+        body = stream.read(limit + 1)
         if len(body) > limit:
             raise too_large
         return body
-    try:
-        return request.get_data(cache=False)
-    except RequestEntityTooLarge:
-        raise too_large from None
+    return b""  # no length and a server that cannot end the stream: read nothing, as werkzeug
 
 
 def request_facts(request: flask.Request) -> RequestFacts:

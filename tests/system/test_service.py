@@ -169,3 +169,21 @@ def test_limit_is_exact_across_workers_sharing_memcached(start_service, memcache
     assert statuses.count(201) == 60
     assert statuses.count(429) == 36
     assert len(service.events()) == 60
+
+
+def test_a_body_shorter_than_its_content_length_is_refused_and_nothing_stored(start_service):
+    import socket
+
+    service = start_service()
+    body = b'{"messageBody": [{"eventType": "cut"}]}'
+    with socket.create_connection(("127.0.0.1", service.port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /collect/event HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (len(body) + 50) + body
+        )
+        conn.shutdown(socket.SHUT_WR)
+        reply = conn.recv(65536)
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 400")
+    assert service.post({"messageBody": [{"eventType": "whole"}]}).status_code == 201
+    assert [event["eventType"] for event in service.events()] == ["whole"]
+    assert "Traceback" not in service.log()
