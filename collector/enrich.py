@@ -43,28 +43,44 @@ def _second_prefix(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
 
 
-def build_records(
+def stored_lines(
     events: Iterable[Mapping[str, Any]],
     header: Mapping[str, Any] | None,
     facts: RequestFacts,
-) -> list[dict[str, Any]]:
-    client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
-    records = []
-    for event in events:
-        record = dict(event)
-        if "eventId" not in record:
-            record["eventId"] = str(uuid.uuid4())
-        record["pingId"] = facts.ping_id
-        record["receivedAt"] = facts.received_at
-        if header is not None:
-            record["messageheader"] = header
-        record["client"] = client
-        records.append(record)
-    return records
+    max_event_bytes: int,
+) -> list[bytes]:
+    """Each event as its stored line: its fields as sent, `eventId` when it had
+    none, then the fields the server adds, the same for every event of a request.
+
+    The added fields are encoded once per request and joined to each event's
+    own encoding (events cannot hold those keys: the schema refuses unknown
+    keys), so a batch does not copy and re-encode them per event.
+    :raises PayloadTooLarge: naming the first event larger than the limit as stored.
+    :raises BadRequest: if an event is nested too deeply to store.
+    """
+    added: dict[str, Any] = {"pingId": facts.ping_id, "receivedAt": facts.received_at}
+    if header is not None:
+        added["messageheader"] = header
+    added["client"] = {"ip": facts.client_ip, "userAgent": facts.user_agent}
+    tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
+    lines = []
+    for index, event in enumerate(events):
+        head = encode_record(event)[:-2]  # '{"eventType":...' without '}\n'
+        if "eventId" not in event:
+            head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'
+        line = head + tail
+        if len(line) - 1 > max_event_bytes:
+            raise PayloadTooLarge(
+                f"event {index} is {len(line) - 1} bytes as stored; "
+                f"the limit is {max_event_bytes} bytes",
+                details={"messageBody": {str(index): ["Event too large."]}},
+            )
+        lines.append(line)
+    return lines
 
 
 def encode_record(record: Mapping[str, Any]) -> bytes:
-    """One JSON line, UTF-8, ending in exactly one newline.
+    """One JSON object as a line, UTF-8, ending in exactly one newline.
 
     JSON strings escape every control character, so the only newline in the
     line is the last byte: a line can never be split or merged by a reader.
@@ -81,18 +97,3 @@ def encode_record(record: Mapping[str, Any]) -> bytes:
     except RecursionError:
         raise BadRequest("event is nested too deeply to store") from None
     return text.encode("utf-8") + b"\n"
-
-
-def encode_records(records: Iterable[Mapping[str, Any]], max_event_bytes: int) -> list[bytes]:
-    """:raises PayloadTooLarge: naming the first event larger than the limit as stored."""
-    lines = []
-    for index, record in enumerate(records):
-        line = encode_record(record)
-        if len(line) - 1 > max_event_bytes:
-            raise PayloadTooLarge(
-                f"event {index} is {len(line) - 1} bytes as stored; "
-                f"the limit is {max_event_bytes} bytes",
-                details={"messageBody": {str(index): ["Event too large."]}},
-            )
-        lines.append(line)
-    return lines

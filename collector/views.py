@@ -16,7 +16,7 @@ from typing import Any
 import flask
 from werkzeug.exceptions import HTTPException
 
-from .enrich import RequestFacts, build_records, encode_records, format_received_at
+from .enrich import RequestFacts, format_received_at, stored_lines
 from .errors import BadRequest, CollectorError, PayloadTooLarge
 from .parsing import check_content_type, parse_json
 from .schemas import RequestValidator
@@ -45,8 +45,9 @@ def collect_event() -> flask.Response:
     payload = request_payload(flask.request)
     data = service.validator.validate(payload)
     facts = request_facts(flask.request)
-    records = build_records(data["messageBody"], data.get("messageheader"), facts)
-    lines = encode_records(records, service.settings.max_event_bytes)
+    lines = stored_lines(
+        data["messageBody"], data.get("messageheader"), facts, service.settings.max_event_bytes
+    )
     service.writer.append(lines)
     return created_response(facts.ping_id)
 

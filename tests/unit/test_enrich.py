@@ -1,9 +1,10 @@
+import json
 from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
 
-from collector.enrich import RequestFacts, build_records, encode_record, encode_records, format_received_at
+from collector.enrich import RequestFacts, encode_record, format_received_at, stored_lines
 from collector.errors import PayloadTooLarge
 
 FACTS = RequestFacts(
@@ -21,26 +22,40 @@ def test_received_at_is_utc_with_milliseconds_and_z():
     assert format_received_at(1795669012.9999) == "2026-11-26T04:56:52.999Z"
 
 
+def records(events, header=None, max_event_bytes=32768):
+    return [orjson.loads(line) for line in stored_lines(events, header, FACTS, max_event_bytes)]
+
+
 def test_records_keep_the_event_and_add_the_server_fields():
     events = [{"eventType": "a", "eventId": "mine", "properties": {"k": 1}}, {"eventType": "b"}]
     header = {"appVersion": "1"}
-    first, second = build_records(events, header, FACTS)
-    assert first == {
-        "eventType": "a",
-        "eventId": "mine",
-        "properties": {"k": 1},
-        "pingId": FACTS.ping_id,
-        "receivedAt": FACTS.received_at,
-        "messageheader": header,
-        "client": {"ip": "203.0.113.7", "userAgent": "agent/1"},
-    }
+    first, second = records(events, header)
+    assert list(first.items()) == [
+        ("eventType", "a"),
+        ("eventId", "mine"),
+        ("properties", {"k": 1}),
+        ("pingId", FACTS.ping_id),
+        ("receivedAt", FACTS.received_at),
+        ("messageheader", header),
+        ("client", {"ip": "203.0.113.7", "userAgent": "agent/1"}),
+    ]
+    assert list(second) == ["eventType", "eventId", "pingId", "receivedAt", "messageheader", "client"]
     assert second["eventId"] != first["eventId"] and len(second["eventId"]) == 36
     assert events[1] == {"eventType": "b"}, "the validated event is not changed in place"
 
 
 def test_records_without_a_header_have_no_messageheader():
-    [record] = build_records([{"eventType": "a"}], None, FACTS)
+    [record] = records([{"eventType": "a"}])
     assert "messageheader" not in record
+
+
+def test_big_numbers_in_events_and_header_are_stored_exactly():
+    events = [{"eventType": "a", "properties": {"n": 2**70}}, {"eventType": "b"}]
+    lines = stored_lines(events, {"h": 2**65}, FACTS, 1000)
+    assert all(line.endswith(b"}\n") and line.count(b"\n") == 1 for line in lines)
+    first, second = (json.loads(line) for line in lines)
+    assert first["properties"] == {"n": 2**70}
+    assert first["messageheader"] == second["messageheader"] == {"h": 2**65}
 
 
 def test_a_stored_line_is_one_line_of_utf8_json():
@@ -67,12 +82,14 @@ def test_nesting_beyond_orjsons_limit_is_still_stored():
 
 
 def test_an_event_over_the_size_limit_is_named():
-    records = [{"eventType": "a"}, {"eventType": "b", "blob": "x" * 100}]
+    events = [{"eventType": "a", "eventId": "1"}, {"eventType": "b", "eventId": "2", "blob": "x" * 100}]
+    size = len(stored_lines(events[1:], None, FACTS, 10_000)[0]) - 1
     with pytest.raises(PayloadTooLarge) as caught:
-        encode_records(records, max_event_bytes=60)
-    assert caught.value.message == "event 1 is 127 bytes as stored; the limit is 60 bytes"
+        stored_lines(events, None, FACTS, max_event_bytes=size - 1)
+    assert caught.value.message == f"event 1 is {size} bytes as stored; the limit is {size - 1} bytes"
 
 
 def test_an_event_exactly_at_the_limit_is_stored():
-    line = encode_record({"eventType": "a"})
-    assert encode_records([{"eventType": "a"}], max_event_bytes=len(line) - 1) == [line]
+    event = {"eventType": "a", "eventId": "1"}
+    size = len(stored_lines([event], None, FACTS, 10_000)[0]) - 1
+    assert len(stored_lines([event], None, FACTS, max_event_bytes=size)) == 1
