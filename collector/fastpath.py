@@ -31,6 +31,23 @@ from marshmallow.decorators import POST_LOAD, VALIDATES, VALIDATES_SCHEMA
 Check = Callable[[Any], bool]
 
 
+class Rule(validate.Validator):
+    """A marshmallow validator written as `problem(value) -> message or None`.
+
+    marshmallow calls it like any validator; the fast path calls `problem`
+    directly, without raising and catching an exception per valid value.
+    """
+
+    def __init__(self, problem: Callable[[Any], str | None]) -> None:
+        self.problem = problem
+
+    def __call__(self, value: Any) -> Any:
+        message = self.problem(value)
+        if message is not None:
+            raise ValidationError(message)
+        return value
+
+
 def compile_schema(schema: Schema) -> Check:
     """A predicate that is True only for values `schema.load` accepts unchanged."""
     name_of_schema = type(schema).__name__
@@ -64,8 +81,12 @@ def compile_field(field: fields.Field) -> Check:
     rules = tuple(_rule_check(validator) for validator in field.validators)
     allow_none = field.allow_none
 
+    # The common cases, kept to as few calls as they can be.
     if not rules and not allow_none:
-        return type_check  # the common case, kept to one call
+        return type_check
+    if len(rules) == 1 and not allow_none and isinstance(field, fields.String):
+        rule = rules[0]
+        return lambda value: isinstance(value, str) and rule(value)
 
     def check(value: Any) -> bool:
         if value is None:
@@ -86,6 +107,9 @@ def _rule_check(validator: Callable[[Any], Any]) -> Check:
         low = validator.min or 0
         high = validator.max if validator.max is not None else float("inf")
         return lambda value: low <= len(value) <= high
+    if isinstance(validator, Rule):
+        problem = validator.problem
+        return lambda value: problem(value) is None
 
     def passes(value: Any) -> bool:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from .errors import BadRequest
-from .fastpath import compile_schema
+from .fastpath import Rule, compile_schema
 from .settings import is_valid_event_type
 
 INVALID_EVENT_TYPE = "invalid event type"
@@ -27,12 +27,10 @@ _RFC3339 = re.compile(
 )
 
 
-def validate_timestamp(value: str) -> None:
+def timestamp_problem(value: str) -> str | None:
     shape = _RFC3339.match(value)
     if not shape:
-        raise ValidationError(
-            "Not an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00.000Z."
-        )
+        return "Not an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00.000Z."
     fraction = shape.group(1)
     if fraction and len(fraction) > 7:
         # fromisoformat takes at most 6 fraction digits; more only add precision.
@@ -40,21 +38,24 @@ def validate_timestamp(value: str) -> None:
     try:
         datetime.fromisoformat(value.upper())
     except ValueError:
-        raise ValidationError("Not a valid calendar date and time.") from None
+        return "Not a valid calendar date and time."
+    return None
 
 
-def validate_scalar(value: Any) -> None:
+def scalar_problem(value: Any) -> str | None:
     if value is not None and not isinstance(value, (str, int, float, bool)):
-        raise ValidationError("Must be a string, number, boolean or null.")
+        return "Must be a string, number, boolean or null."
+    return None
 
 
 def _event_type_field(allowed: frozenset[str]) -> fields.String:
-    def check(value: str) -> None:
+    def problem(value: str) -> str | None:
         if not is_valid_event_type(value) or (allowed and value not in allowed):
-            raise ValidationError(INVALID_EVENT_TYPE)
+            return INVALID_EVENT_TYPE
+        return None
 
     messages = {key: INVALID_EVENT_TYPE for key in ("required", "null", "invalid", "invalid_utf8")}
-    return fields.String(required=True, validate=check, error_messages=messages)
+    return fields.String(required=True, validate=Rule(problem), error_messages=messages)
 
 
 def _optional_string(max_length: int) -> fields.String:
@@ -70,7 +71,7 @@ def build_request_schema(max_events: int, event_types: frozenset[str]) -> Schema
 
         eventType = _event_type_field(event_types)
         eventId = _optional_string(128)
-        timestamp = fields.String(validate=validate_timestamp)
+        timestamp = fields.String(validate=Rule(timestamp_problem))
         userId = fields.String(validate=validate.Length(max=256))
         anonymousId = fields.String(validate=validate.Length(max=256))
         sessionId = fields.String(validate=validate.Length(max=256))
@@ -88,7 +89,7 @@ def build_request_schema(max_events: int, event_types: frozenset[str]) -> Schema
         )
         messageheader = fields.Dict(
             keys=fields.String(),
-            values=fields.Raw(allow_none=True, validate=validate_scalar),
+            values=fields.Raw(allow_none=True, validate=Rule(scalar_problem)),
             validate=validate.Length(max=MAX_HEADER_KEYS),
         )
 
