@@ -18,7 +18,7 @@ import orjson
 import pytest
 import requests
 
-from tests.servers import read_events, wait_until
+from tests.servers import wait_until
 
 pytestmark = pytest.mark.system
 
