@@ -1,4 +1,4 @@
-"""The `collector` command: `collector events cat|verify|stats` for operators.
+"""The `collector` command for operators: `collector events cat|verify|stats`, `collector settings`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import datafiles, reading
-from .settings import SettingsError, load_settings
+from .settings import SPECS, SettingsError, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in (cat, verify, stats):
         command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+    settings = commands.add_parser(
+        "settings",
+        help="every COLLECTOR_* setting: its value here, its default, what it does",
+        description="Print every COLLECTOR_* setting as the service would read it from this "
+        "environment, with its default and what it does. Exits 2 naming the variable if one is invalid.",
+    )
+    settings.set_defaults(run=run_settings)
     return parser
 
 
@@ -107,6 +114,14 @@ def run_verify(args: argparse.Namespace, out: TextIO) -> int:
     print(f"{len(reports)} files, {total} events, {len(problems)} problems", file=out)
     out.flush()
     return 1 if problems else 0
+
+
+def run_settings(args: argparse.Namespace, out: TextIO) -> int:
+    values = load_settings().describe()
+    rows = [(spec.env, values[spec.env], spec.default or "(empty)", spec.doc) for spec in SPECS.values()]
+    _table(out, ("variable", "value", "default", "meaning"), rows)
+    out.flush()
+    return 0
 
 
 def run_stats(args: argparse.Namespace, out: TextIO) -> int:

@@ -86,7 +86,7 @@ def test_stats_counts_events_per_type_and_hour(capsys, data_dir):
     assert ["2026-11-26T05:00Z", "3"] in rows and ["2026-11-26T06:00Z", "2"] in rows
 
 
-@pytest.mark.parametrize("argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"]])
+@pytest.mark.parametrize("argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"], ["settings"]])
 def test_every_command_has_help(capsys, argv):
     with pytest.raises(SystemExit) as exit_:
         cli.main([*argv, "--help"])
@@ -108,3 +108,23 @@ def test_cat_into_a_pipe_closed_early_ends_without_a_traceback(tmp_path):
     result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_settings_prints_every_variable_with_its_value_and_default(capsys, monkeypatch):
+    monkeypatch.setenv("COLLECTOR_FSYNC", "always")
+    code, out, _ = run(capsys, "settings")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["variable", "value", "default", "meaning"]
+    fsync = next(line for line in lines if line.startswith("COLLECTOR_FSYNC "))
+    assert fsync.split()[1:3] == ["always", "interval"]
+    from collector.settings import SPECS
+
+    assert {line.split()[0] for line in lines[1:]} == {spec.env for spec in SPECS.values()}
+
+
+def test_settings_names_an_invalid_variable(capsys, monkeypatch):
+    monkeypatch.setenv("COLLECTOR_FSYNC", "sometimes")
+    code, _, err = run(capsys, "settings")
+    assert code == 2
+    assert err.strip() == "collector: COLLECTOR_FSYNC='sometimes' is not valid: expected one of always, interval, never"
