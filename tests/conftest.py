@@ -76,9 +76,9 @@ def start_nginx(tmp_path):
     """Start nginx in front of a service: start_nginx(service, forwarded_for="$remote_addr")."""
     servers = []
 
-    def start(service: Service, forwarded_for: str = "$proxy_add_x_forwarded_for") -> Nginx:
+    def start(service: Service, forwarded_for: str = "$proxy_add_x_forwarded_for", shipped=None) -> Nginx:
         binary = require_binary("nginx", "/usr/sbin", "/usr/local/sbin")
-        server = Nginx(binary, tmp_path / f"nginx{len(servers)}", service.port, forwarded_for)
+        server = Nginx(binary, tmp_path / f"nginx{len(servers)}", service.port, forwarded_for, shipped)
         servers.append(server)
         return server.start()
 

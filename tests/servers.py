@@ -244,18 +244,34 @@ http {{
 """
 
 
+def _shipped_conf(shipped: Path, prefix: Path, upstream_port: int, port: int) -> str:
+    """The shipped server config, as is but for its two addresses, in a minimal nginx.conf."""
+    server = shipped.read_text()
+    for marked, address in (("127.0.0.1:8000;", f"127.0.0.1:{upstream_port};"), ("listen 80;", f"listen 127.0.0.1:{port};")):
+        assert server.count(marked) == 1, f"{shipped.name} should hold {marked!r} once"
+        server = server.replace(marked, address)
+    (prefix / "collector.conf").write_text(server)
+    head = NGINX_CONF[: NGINX_CONF.index("    upstream collector")].format(prefix=prefix)
+    return head + f"    include {prefix / 'collector.conf'};\n}}\n"
+
+
 class Nginx:
     """A real nginx in front of the service, its config and files under `prefix`."""
 
-    def __init__(self, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> None:
+    def __init__(
+        self, binary: str, prefix: Path, upstream_port: int, forwarded_for: str, shipped: Path | None = None
+    ) -> None:
+        """nginx with the tests' own server block, or with `shipped` (deploy/nginx-collector.conf)."""
         self.binary = binary
         self.prefix = prefix
         self.port = free_port()
         prefix.mkdir(parents=True, exist_ok=True)
         self.conf = prefix / "nginx.conf"
-        self.conf.write_text(
-            NGINX_CONF.format(prefix=prefix, upstream=upstream_port, port=self.port, forwarded_for=forwarded_for)
-        )
+        if shipped is None:
+            text = NGINX_CONF.format(prefix=prefix, upstream=upstream_port, port=self.port, forwarded_for=forwarded_for)
+        else:
+            text = _shipped_conf(shipped, prefix, upstream_port, self.port)
+        self.conf.write_text(text)
         self.process: subprocess.Popen | None = None
 
     @property
