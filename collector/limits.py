@@ -14,6 +14,7 @@ storage failure while reading them never turns a response into a 500.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -32,8 +33,10 @@ from .settings import Settings
 logger = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=65536)
 def key_for_address(address: str | None, ipv6_prefix: int = 64) -> str:
-    """The rate-limit key of a client address."""
+    """The rate-limit key of a client address (cached: parsing an address costs
+    more than the rest of the key; clients come back)."""
     if not address:
         # A unix socket without a trusted proxy: every client looks the same.
         return "unknown"
