@@ -296,7 +296,7 @@ class EventWriter:
                 logger.error(
                     "fsync of %s failed: %s; this worker refuses events from now on and restarts",
                     self._path,
-                    os.strerror(error.errno) if error.errno else error,
+                    _cause(error),
                 )
             raise
 
@@ -307,5 +307,10 @@ class EventWriter:
             logger.error(
                 "cannot store events in %s: %s; answering 503 until it works again",
                 self.data_dir,
-                os.strerror(error.errno) if error.errno else error,
+                _cause(error),
             )
+
+
+def _cause(error: OSError) -> str:
+    """What went wrong, as the OS says it (ENOSPC: 'No space left on device')."""
+    return os.strerror(error.errno) if error.errno else str(error)
