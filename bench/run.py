@@ -72,7 +72,7 @@ class Bench:
         self.args = args
         self.tmp = tmp
         self.stack = stack
-        self.memcached: procs.Memcached | None = None
+        self.memcached = None  # started with the first deployed-shape server
         self._names = itertools.count(1)
         base = random.getrandbits(20) << 10
         self.nonce = itertools.count(base).__next__  # unique eventIds across wrk runs
@@ -83,7 +83,7 @@ class Bench:
     def shape_settings(self, shape: str) -> dict[str, str]:
         if shape == "deployed":
             if self.memcached is None:
-                self.memcached = procs.Memcached().start()
+                self.memcached = procs.start_memcached()
                 self.stack.callback(self.memcached.stop)
             return {"COLLECTOR_WORKERS": "2", "COLLECTOR_RATE_LIMIT_STORAGE": self.memcached.uri}
         if shape == "default":
