@@ -14,24 +14,25 @@ from typing import Any
 import limits
 
 
-def positive_int(raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError("a whole number of at least 1")
-    return value
+def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callable[[str], int]:
+    """A parser of whole numbers from `low` (to `high`, when given)."""
+    accepts = accepts or (f"a whole number from {low} to {high}" if high else f"a whole number of at least {low}")
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(accepts) from None
+        if value < low or (high is not None and value > high):
+            raise ValueError(accepts)
+        return value
+
+    return parse
 
 
-def non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError("a whole number of at least 0")
-    return value
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)
+ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 
 
 def positive_number(raw: str) -> float:
@@ -86,16 +87,6 @@ def storage_uri(raw: str) -> str:
 
 # Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F (C0, DEL, C1).
 _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def ipv6_prefix(raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = -1
-    if not 1 <= value <= 128:
-        raise ValueError("a prefix length from 1 to 128")
-    return value
 
 
 def is_valid_event_type(value: str) -> bool:
