@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-import math
-import time
 from collections.abc import Callable
 
 import flask
@@ -27,7 +25,7 @@ from limits.storage import MemoryStorage
 
 from .limit_outages import STORAGE_ERRORS, StorageOutage
 from .limit_storage import SCHEME as FIXED_WINDOW_MEMCACHED
-from .refusals import Refusals, RefuseKnownClients
+from .refusals import Refusals, RefuseKnownClients, rate_limit_headers
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -190,13 +188,10 @@ def add_rate_limit_headers(
     except STORAGE_ERRORS as error:
         limiter.outage.record(error)
         return response
-    # The first whole second at which the window has reset (limits gives a float).
-    reset = math.ceil(window.reset_time)
-    response.headers["X-RateLimit-Limit"] = str(current.limit.amount)
-    response.headers["X-RateLimit-Remaining"] = str(window.remaining)
-    response.headers["X-RateLimit-Reset"] = str(reset)
-    if response.status_code == 429:
-        response.headers["Retry-After"] = str(max(1, math.ceil(window.reset_time - time.time())))
+    refused = response.status_code == 429
+    for name, value in rate_limit_headers(current.limit.amount, window.remaining, window.reset_time, refused):
+        response.headers[name] = value
+    if refused:
         if refusals is not None and current.breached:
             client = current.request_args[-2]  # [prefix,] key, scope: the key flask-limiter used
             refusals.remember(client, window.reset_time, str(current.limit.amount), response.get_data())

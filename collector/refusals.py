@@ -21,6 +21,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+def rate_limit_headers(limit: int | str, remaining: int, reset_at: float, refused: bool) -> list[tuple[str, str]]:
+    """The X-RateLimit-* headers, and Retry-After on a refusal: the same for
+    flask-limiter's answers and for their replays here."""
+    headers = [
+        ("X-RateLimit-Limit", str(limit)),
+        ("X-RateLimit-Remaining", str(remaining)),
+        # The first whole second at which the window has reset (limits gives a float).
+        ("X-RateLimit-Reset", str(math.ceil(reset_at))),
+    ]
+    if refused:
+        headers.append(("Retry-After", str(max(1, math.ceil(reset_at - time.time())))))
+    return headers
+
+
 # Clients remembered per worker at most; past it, those whose window ended go.
 MAX_REMEMBERED_CLIENTS = 100_000
 
@@ -69,21 +83,12 @@ class RefuseKnownClients:
             now = time.time()
             refusal = self.refusals.refusal_for(self.client_key(environ.get("REMOTE_ADDR")), now)
             if refusal is not None:
-                return self._refuse(refusal, now, start_response)
+                return self._refuse(refusal, start_response)
         return self.app(environ, start_response)
 
     @staticmethod
-    def _refuse(refusal: tuple[float, str, bytes], now: float, start_response: Callable):
-        reset_at, limit_header, body = refusal
-        start_response(
-            "429 TOO MANY REQUESTS",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("X-RateLimit-Limit", limit_header),
-                ("X-RateLimit-Remaining", "0"),
-                ("X-RateLimit-Reset", str(math.ceil(reset_at))),
-                ("Retry-After", str(max(1, math.ceil(reset_at - now)))),
-            ],
-        )
+    def _refuse(refusal: tuple[float, str, bytes], start_response: Callable):
+        reset_at, limit, body = refusal
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response("429 TOO MANY REQUESTS", headers + rate_limit_headers(limit, 0, reset_at, refused=True))
         return [body]
