@@ -35,7 +35,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = tempfile.mkdtemp(prefix="collector-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
 
-from collector.settings import SettingsError, load_settings  # noqa: E402  (after the variable)
+from collector import service  # noqa: E402  (after the variable)
+from collector.settings import SettingsError, load_settings  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
 
 
@@ -77,9 +78,8 @@ control_socket_disable = True
 
 
 def _writer(worker):
-    app = getattr(worker, "wsgi", None)
-    service = getattr(app, "extensions", {}).get("collector")
-    return None if service is None else service.writer
+    collector = service.of(getattr(worker, "wsgi", None))
+    return None if collector is None else collector.writer
 
 
 def post_worker_init(worker):

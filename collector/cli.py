@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import datafiles, reading
 from .settings import SPECS, SettingsError, load_settings
+from .store import datafiles, reading
 
 
 def main(argv: Sequence[str] | None = None) -> int:

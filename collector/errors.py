@@ -1,12 +1,17 @@
 """Every error, whatever raised it, becomes the contract's JSON envelope here.
 
-The Events API doc's shape is `{"error": <reason phrase>, "message": <text>,
-"statusCode": <code>}`; a validation error may add `details`. Views and helpers
-raise; only this module builds error bodies.
+The Events API's shape is `{"error": <reason phrase>, "message": <text>,
+"statusCode": <status>}`, kept word for word; the collector adds a stable
+machine-readable `code` (clients switch on it, metrics count by it) and, for a
+validation error, `details`. Every code is declared once below, with its
+status; the README's error table is checked against `CODES` by a test. Views
+and helpers raise `CollectorError(CODE, message)`; only this module builds
+error bodies.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -17,80 +22,138 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 logger = logging.getLogger(__name__)
 
+
+@dataclasses.dataclass(frozen=True)
+class ErrorCode:
+    """A kind of refusal: its stable code, its HTTP status and when it happens."""
+
+    code: str
+    status: int
+    when: str
+    # Seconds a client should wait before resending (a Retry-After header), if any.
+    retry_after: int | None = None
+
+
 # How long a client should wait before resending after a storage failure.
 STORAGE_RETRY_AFTER_SECONDS = 5
 
+EMPTY_BODY = ErrorCode("empty_body", 400, "the request has no body")
+INVALID_UTF8 = ErrorCode("invalid_utf8", 400, "the body is not valid UTF-8")
+INVALID_JSON = ErrorCode("invalid_json", 400, "the body is not one strict JSON value (`NaN` and `Infinity` included)")
+NESTING_TOO_DEEP = ErrorCode("nesting_too_deep", 400, "the body, or an event, is nested too deeply")
+BODY_INCOMPLETE = ErrorCode("body_incomplete", 400, "the body ended before its `Content-Length`")
+NOT_AN_OBJECT = ErrorCode("not_an_object", 400, "the body is JSON, but not an object")
+INVALID_EVENT_TYPE = ErrorCode("invalid_event_type", 400, "an `eventType` is missing, malformed or not in the allow-list")
+UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not know, at the top level or in an event")
+INVALID_FIELD = ErrorCode("invalid_field", 400, "a field is missing or breaks its rule; `details` names each one")
+TOO_MANY_EVENTS = ErrorCode("too_many_events", 400, "`messageBody` holds more than `COLLECTOR_MAX_EVENTS` events")
+BAD_REQUEST = ErrorCode("bad_request", 400, "malformed HTTP the server could not read")
+NOT_FOUND = ErrorCode("not_found", 404, "another path")
+METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
+BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")
+EVENT_TOO_LARGE = ErrorCode("event_too_large", 413, "one event is over `COLLECTOR_MAX_EVENT_BYTES` as stored")
+UNSUPPORTED_MEDIA_TYPE = ErrorCode("unsupported_media_type", 415, "a `Content-Type` other than `application/json`, or none")
+UNSUPPORTED_CHARSET = ErrorCode("unsupported_charset", 415, "a charset other than UTF-8")
+RATE_LIMITED = ErrorCode("rate_limited", 429, "over the rate limit; `Retry-After` says when to resend")
+STORAGE_UNAVAILABLE = ErrorCode(
+    "storage_unavailable",
+    503,
+    "events cannot be stored now (disk full, data directory gone); nothing was kept, resend",
+    STORAGE_RETRY_AFTER_SECONDS,
+)
+LIMIT_STORAGE_UNAVAILABLE = ErrorCode(
+    "limit_storage_unavailable",
+    503,
+    "memcached cannot be reached and `COLLECTOR_RATE_LIMIT_ON_ERROR=closed`; nothing was kept, resend",
+    STORAGE_RETRY_AFTER_SECONDS,
+)
+# Answered by nginx (deploy/nginx-collector.conf), not by the collector itself.
+COLLECTOR_UNAVAILABLE = ErrorCode(
+    "collector_unavailable",
+    503,
+    "behind the nginx recipe: the collector is not answering (stopped, restarting); nothing was stored, resend",
+    STORAGE_RETRY_AFTER_SECONDS,
+)
+INTERNAL_ERROR = ErrorCode("internal_error", 500, "a bug; logged with its traceback, never shown to the client")
+
+CODES: dict[str, ErrorCode] = {
+    kind.code: kind for kind in globals().copy().values() if isinstance(kind, ErrorCode)
+}
+
+# werkzeug's own refusals (routing, malformed HTTP) by status.
+_HTTP_CODES = {
+    400: BAD_REQUEST,
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: BODY_TOO_LARGE,
+    415: UNSUPPORTED_MEDIA_TYPE,
+    429: RATE_LIMITED,
+}
+
 
 class CollectorError(Exception):
-    """A request the service refuses, with the status and message the client sees."""
+    """A request the service refuses, with the code and message the client sees."""
 
-    status = 400
-
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(self, kind: ErrorCode, message: str, details: Any = None) -> None:
         super().__init__(message)
+        self.kind = kind
         self.message = message
         self.details = details
 
+    @property
+    def code(self) -> str:
+        return self.kind.code
 
-class BadRequest(CollectorError):
-    status = 400
-
-
-class PayloadTooLarge(CollectorError):
-    status = 413
-
-
-class UnsupportedMediaType(CollectorError):
-    status = 415
+    @property
+    def status(self) -> int:
+        return self.kind.status
 
 
-class StorageUnavailable(CollectorError):
-    """The events could not be stored; nothing of the request was kept."""
-
-    status = 503
-
-
-class RateLimitUnavailable(StorageUnavailable):
-    """The rate limit could not be checked (memcached down) and the service fails closed."""
-
-
-def error_response(
-    status: int, message: str, details: Any = None, headers: dict[str, str] | None = None
-) -> flask.Response:
+def error_body(kind: ErrorCode, message: str, details: Any = None, status: int | None = None) -> bytes:
+    """The contract's envelope, with `code` (and `details` when given)."""
+    status = status or kind.status
     body: dict[str, Any] = {
         "error": HTTP_STATUS_CODES.get(status, "Unknown Error"),
         "message": message,
         "statusCode": status,
+        "code": kind.code,
     }
     if details is not None:
         body["details"] = details
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
+def error_response(
+    kind: ErrorCode, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> flask.Response:
+    headers = dict(headers or {})
+    if kind.retry_after is not None:
+        headers.setdefault("Retry-After", str(kind.retry_after))
     return flask.Response(
-        orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status=status, headers=headers, mimetype="application/json"
+        error_body(kind, message, details), status=kind.status, headers=headers, mimetype="application/json"
     )
 
 
 def _collector_error(error: CollectorError) -> flask.Response:
-    headers = {}
-    if isinstance(error, StorageUnavailable):
-        headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
-    return error_response(error.status, error.message, error.details, headers)
+    return error_response(error.kind, error.message, error.details)
 
 
 def _http_error(error: HTTPException) -> flask.Response:
+    status = error.code or 500
+    kind = _HTTP_CODES.get(status) or ErrorCode(f"http_{status}", status, "")
     headers = {}
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
-    status = error.code or 500
     if status == 429:
         message = f"rate limit exceeded: {error.description}"
     else:
         message = error.description or HTTP_STATUS_CODES.get(status, "")
-    return error_response(status, message, headers=headers)
+    return error_response(kind, message, headers=headers)
 
 
 def _unexpected_error(error: Exception) -> flask.Response:
     logger.exception("unexpected error handling %s %s", flask.request.method, flask.request.path)
-    return error_response(500, "unexpected server error; see the service log")
+    return error_response(INTERNAL_ERROR, "unexpected server error; see the service log")
 
 
 def init_app(app: flask.Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector import create_app
+from collector import create_app, service
 from tests.servers import Memcached, Nginx, Service, require_binary, service_env
 
 
@@ -21,7 +21,7 @@ def make_app(tmp_path):
 
     yield make
     for app in apps:
-        app.extensions["collector"].writer.close()
+        service.of(app).writer.close()
 
 
 @pytest.fixture

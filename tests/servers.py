@@ -15,7 +15,7 @@ import orjson
 import pytest
 import requests
 
-from collector import datafiles
+from collector.store import datafiles
 from tests.processes import ROOT, Gunicorn, Memcached, free_port, wait_until  # noqa: F401  (re-exported)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -8,6 +8,7 @@ import re
 import pytest
 import requests
 
+from collector.errors import CODES
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.system
@@ -20,7 +21,8 @@ def assert_contract_error(response, status):
     assert response.status_code == status
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
-    assert set(body) >= {"error", "message", "statusCode"} and body["statusCode"] == status
+    assert set(body) >= {"error", "message", "statusCode", "code"} and body["statusCode"] == status
+    assert CODES[body["code"]].status == status
     return body
 
 

@@ -9,7 +9,8 @@ import sys
 import orjson
 import pytest
 
-from collector import cli, datafiles
+from collector import cli
+from collector.store import datafiles
 from tests.servers import ROOT
 
 

@@ -1,0 +1,27 @@
+"""The data path of POST /collect/event: read and parse the body, validate it
+against the schemas (with a fast path derived from them), enrich each event
+with what the server knows, hand the lines to the store, answer 201."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import flask
+
+from .parsing import event_count
+from .schemas import RequestValidator
+from .views import bp
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["RequestValidator", "bp", "build_validator", "event_count", "init_app"]
+
+
+def build_validator(settings: Settings) -> RequestValidator:
+    return RequestValidator(settings.max_events, settings.event_types)
+
+
+def init_app(app: flask.Flask, settings: Settings) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.register_blueprint(bp)

@@ -1,0 +1,100 @@
+"""Validated events + facts about the request -> the lines that are stored.
+
+Pure functions: no request, no clock, no I/O, so each is tested alone.
+A stored line is the event as sent (after validation), plus `eventId` (the
+client's, or a new UUID4), `pingId`, `receivedAt`, `messageheader` (when sent)
+and `client` (`ip`, `userAgent`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from ..errors import EVENT_TOO_LARGE, NESTING_TOO_DEEP, CollectorError
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestFacts:
+    """What the server knows about a request besides its body."""
+
+    ping_id: str
+    received_at: str
+    client_ip: str | None
+    user_agent: str | None
+
+
+def format_received_at(now: float) -> str:
+    """RFC 3339, UTC, milliseconds, `Z`, from epoch seconds: 2026-11-26T04:56:52.123Z."""
+    second = int(now)
+    return _second_prefix(second) + f"{int((now - second) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second_prefix(second: int) -> str:
+    # strftime is a measurable share of a small request; a second has many requests.
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+
+
+def stored_lines(
+    events: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None,
+    facts: RequestFacts,
+    max_event_bytes: int,
+) -> list[bytes]:
+    """Each event as its stored line: its fields as sent, `eventId` when it had
+    none, then the fields the server adds, the same for every event of a request.
+
+    The added fields are encoded once per request and joined to each event's
+    own encoding (events cannot hold those keys: the schema refuses unknown
+    keys), so a batch does not copy and re-encode them per event.
+    :raises CollectorError: a 413 naming the first event larger than the limit as
+        stored, or a 400 if an event is nested too deeply to store.
+    """
+    added: dict[str, Any] = {"pingId": facts.ping_id, "receivedAt": facts.received_at}
+    if header is not None:
+        added["messageheader"] = header
+    added["client"] = {"ip": facts.client_ip, "userAgent": facts.user_agent}
+    tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
+    lines = []
+    for index, event in enumerate(events):
+        head = encode_record(event)[:-2]  # '{"eventType":...' without '}\n'
+        if "eventId" not in event:
+            head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'
+        line = head + tail
+        if len(line) - 1 > max_event_bytes:
+            raise CollectorError(
+                EVENT_TOO_LARGE,
+                f"event {index} is {len(line) - 1} bytes as stored; "
+                f"the limit is {max_event_bytes} bytes",
+                details={"messageBody": {str(index): ["Event too large."]}},
+            )
+        lines.append(line)
+    return lines
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """One JSON object as a line, UTF-8, ending in exactly one newline.
+
+    JSON strings escape every control character, so the only newline in the
+    line is the last byte: a line can never be split or merged by a reader.
+    :raises CollectorError: a 400 if the record is nested too deeply to store.
+    """
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        # orjson stops at integers beyond 64 bits and nesting past 254 levels;
+        # the standard library stores both exactly as they were sent.
+        pass
+    try:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise CollectorError(NESTING_TOO_DEEP, "event is nested too deeply to store") from None
+    return text.encode("utf-8") + b"\n"

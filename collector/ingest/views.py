@@ -1,0 +1,48 @@
+"""The one blueprint: POST /collect/event, read as the data path it is.
+
+request -> parse -> validate -> enrich -> write -> respond. The rate limit is
+checked by flask-limiter before this code runs, so a client over its limit
+costs no parsing (unless the limit counts events: then the limiter asks
+`parsing.event_count`, which parses the body once for both of them).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import flask
+
+from .. import service
+from .enrich import RequestFacts, format_received_at, stored_lines
+from .parsing import request_payload
+
+bp = flask.Blueprint("collect", __name__)
+
+
+@bp.post("/collect/event")
+def collect_event() -> flask.Response:
+    collector = service.current()
+    payload = request_payload(flask.request)
+    data = collector.validator.validate(payload)
+    facts = request_facts(flask.request)
+    lines = stored_lines(
+        data["messageBody"], data.get("messageheader"), facts, collector.settings.max_event_bytes
+    )
+    collector.writer.append(lines)
+    return created_response(facts.ping_id)
+
+
+def request_facts(request: flask.Request) -> RequestFacts:
+    return RequestFacts(
+        ping_id=str(uuid.uuid4()),
+        received_at=format_received_at(time.time()),
+        client_ip=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    )
+
+
+def created_response(ping_id: str) -> flask.Response:
+    # The contract's shape: `value` is a JSON string that itself holds the pingId.
+    body = b'{"headers": {}, "value": "{\\"pingId\\": \\"' + ping_id.encode() + b'\\"}"}'
+    return flask.Response(body, status=201, mimetype="application/json")

@@ -1,0 +1,64 @@
+"""Rate limiting of POST /collect/event, through flask-limiter: `init_app` is the one entry point.
+
+Inside: who a client is (clients), what a request costs and the limiter
+(limiter), where counts live (storage), what happens when that storage fails
+(outage), the replay of recent refusals (refusals) and the headers (headers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import flask
+from flask_limiter import Limiter
+
+from .clients import client_key_func, key_for_address, warn_if_clients_share_one_key
+from .headers import header_writer
+from .limiter import build_limiter, check_storage, event_cost
+from .outage import StorageOutage
+from .refusals import Refusals, RefuseKnownClients
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["init_app", "key_for_address"]
+
+
+def init_app(
+    app: flask.Flask,
+    settings: Settings,
+    limited: flask.Blueprint,
+    count_events: Callable[[flask.Request], int | None],
+) -> Limiter:
+    """Limit every route of `limited`; other routes (health checks, metrics) are never limited.
+
+    `count_events` tells how many events a request carries, for
+    COLLECTOR_RATE_LIMIT_COST=event. Call before `limited` is registered.
+    """
+    warn_if_clients_share_one_key(settings.bind, settings.trusted_proxies)
+    per_event = settings.rate_limit_cost == "event"
+    cost = event_cost(count_events, settings.max_events) if per_event else 1
+    outage = StorageOutage(settings.rate_limit_storage, settings.rate_limit_on_error)
+    limiter = build_limiter(
+        storage=settings.rate_limit_storage,
+        strategy=settings.rate_limit_strategy,
+        timeout=settings.rate_limit_timeout,
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
+        cost=cost,
+        outage=outage,
+    )
+    limiter.limit(settings.rate_limit, cost=cost)(limited)
+    # Before the limiter's own check, which flask-limiter registers in init_app.
+    app.before_request(outage.begin_request)
+    limiter.init_app(app)
+    check_storage(limiter, settings.rate_limit_storage)
+    refusals = None
+    if settings.rate_limit_strategy == "fixed-window" and not per_event:
+        # Only there is a refusal certain to last until its window resets.
+        refusals = Refusals()
+        client_of_address = lambda address: key_for_address(address, settings.rate_limit_ipv6_prefix)  # noqa: E731
+        app.wsgi_app = RefuseKnownClients(app.wsgi_app, refusals, client_of_address)  # type: ignore[method-assign]
+    key = client_key_func(settings.rate_limit_ipv6_prefix)
+    app.after_request(header_writer(limiter, outage, refusals, key))
+    return limiter

@@ -1,0 +1,41 @@
+"""The Collector service object: what the request path needs, built once per app.
+
+`create_app` installs it; everything else reaches it through `current()` (in a
+request) or `of(app)` (gunicorn hooks, tests), never through `app.extensions`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import flask
+
+if TYPE_CHECKING:
+    from .ingest import RequestValidator
+    from .settings import Settings
+    from .store import EventWriter
+
+_EXTENSION = "collector"
+
+
+@dataclasses.dataclass(frozen=True)
+class Collector:
+    settings: Settings
+    validator: RequestValidator
+    writer: EventWriter
+
+
+def install(app: flask.Flask, collector: Collector) -> None:
+    app.extensions[_EXTENSION] = collector
+
+
+def of(app: flask.Flask) -> Collector | None:
+    """The service of `app`, or None for an app that is not the collector."""
+    extensions = getattr(app, "extensions", None)
+    return None if extensions is None else extensions.get(_EXTENSION)
+
+
+def current() -> Collector:
+    """The service of the app handling the current request."""
+    return flask.current_app.extensions[_EXTENSION]

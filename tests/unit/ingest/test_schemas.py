@@ -1,0 +1,150 @@
+import pytest
+
+from collector.errors import CollectorError
+from collector.ingest.schemas import RequestValidator
+
+SCHEMA = RequestValidator(max_events=5, event_types=frozenset())
+
+
+def load(body, schema=SCHEMA):
+    return schema.validate(body)
+
+
+def refused(body, schema=SCHEMA) -> CollectorError:
+    with pytest.raises(CollectorError) as caught:
+        load(body, schema)
+    return caught.value
+
+
+def one(**event):
+    return {"messageBody": [event]}
+
+
+def test_a_full_event_loads_as_sent():
+    event = {
+        "eventType": "checkout",
+        "eventId": "client-key-1",
+        "timestamp": "2026-11-26T04:56:52.123+01:00",
+        "userId": "u" * 256,
+        "anonymousId": "a",
+        "sessionId": "s",
+        "properties": {"cart": [1, 2.5, None, {"deep": True}]},
+        "context": {"locale": "de-DE"},
+    }
+    header = {"appVersion": "1.0", "build": 42, "ratio": 0.5, "beta": False, "flag": None}
+    assert load({"messageBody": [event], "messageheader": header}) == {
+        "messageBody": [event],
+        "messageheader": header,
+    }
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    ["", " ", "\t\n", "x" * 129, "bad\x00type", "del\x7f", "c1\x85control", 42, None, ["a"]],
+)
+def test_every_bad_event_type_is_the_docs_invalid_event_type(event_type):
+    error = refused(one(eventType=event_type))
+    assert error.message == "invalid event type"
+    assert error.details == {"messageBody": {0: {"eventType": ["invalid event type"]}}}
+
+
+def test_a_missing_event_type_is_invalid_event_type():
+    assert refused({"messageBody": [{"userId": "u"}]}).message == "invalid event type"
+
+
+def test_event_types_of_128_unicode_characters_are_fine():
+    assert load(one(eventType="é" * 128))["messageBody"][0]["eventType"] == "é" * 128
+
+
+def test_the_allow_list_refuses_other_types():
+    schema = RequestValidator(5, frozenset({"click"}))
+    assert load(one(eventType="click"), schema)
+    assert refused(one(eventType="view"), schema).message == "invalid event type"
+
+
+def test_invalid_event_type_wins_over_other_errors_in_the_message():
+    error = refused({"messageBody": [{"eventType": "ok", "userId": 5}, {"eventType": ""}]})
+    assert error.message == "invalid event type"
+    assert error.details["messageBody"][0] == {"userId": ["Not a valid string."]}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "2026-11-26T04:56:52Z",
+        "2026-11-26T04:56:52.123Z",
+        "2026-11-26T04:56:52.123456789+05:30",
+        "2026-11-26 04:56:52-08:00",
+        "2026-11-26t04:56:52z",
+    ],
+)
+def test_rfc3339_timestamps_with_an_offset_are_stored_as_sent(timestamp):
+    assert load(one(eventType="a", timestamp=timestamp))["messageBody"][0]["timestamp"] == timestamp
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["2026-11-26T04:56:52", "2026-11-26", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "yesterday", 1732597012],
+)
+def test_timestamps_without_offset_or_calendar_sense_are_refused(timestamp):
+    error = refused(one(eventType="a", timestamp=timestamp))
+    assert error.message.startswith("messageBody[0].timestamp: ")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("eventId", ""),
+        ("eventId", "x" * 129),
+        ("eventId", 7),
+        ("userId", "x" * 257),
+        ("anonymousId", "x" * 257),
+        ("sessionId", ["s"]),
+        ("properties", "not an object"),
+        ("context", [1, 2]),
+        ("userId", None),
+    ],
+)
+def test_optional_fields_keep_their_rules(field, value):
+    error = refused(one(eventType="a", **{field: value}))
+    assert error.message.startswith(f"messageBody[0].{field}: ")
+    assert field in error.details["messageBody"][0]
+
+
+def test_an_unknown_key_in_an_event_is_named():
+    error = refused({"messageBody": [{"eventType": "a"}, {"eventType": "b", "colour": "red"}]})
+    assert error.message == "unknown field messageBody[1].colour"
+
+
+def test_an_unknown_top_level_key_is_named():
+    error = refused({"messageBody": [{"eventType": "a"}], "messageHeader": {}})
+    assert error.message == "unknown field messageHeader"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "messageBody: Missing data for required field."),
+        ({"messageBody": []}, "messageBody: Length must be between 1 and 5."),
+        ({"messageBody": [{"eventType": "a"}] * 6}, "messageBody: Longer than maximum length 5."),
+        ({"messageBody": {"eventType": "a"}}, "messageBody: Not a valid list."),
+        ({"messageBody": ["a"]}, "messageBody[0]: Invalid input type."),
+        ([{"eventType": "a"}], "request body must be a JSON object with a messageBody array"),
+        ("text", "request body must be a JSON object with a messageBody array"),
+    ],
+)
+def test_the_request_shape_is_checked(body, message):
+    assert refused(body).message == message
+
+
+def test_messageheader_holds_scalars_only():
+    error = refused({"messageBody": [{"eventType": "a"}], "messageheader": {"nested": {"a": 1}}})
+    assert error.message == "messageheader.nested.value: Must be a string, number, boolean or null."
+
+
+def test_messageheader_holds_at_most_64_keys():
+    header = {f"k{i}": i for i in range(65)}
+    error = refused({"messageBody": [{"eventType": "a"}], "messageheader": header})
+    assert error.message == "messageheader: Longer than maximum length 64."
+    header.pop("k64")
+    assert load({"messageBody": [{"eventType": "a"}], "messageheader": header})

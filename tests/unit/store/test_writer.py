@@ -1,0 +1,153 @@
+"""The writer on real files in tmp_path: rotation, recovery, files changed from outside."""
+
+import fcntl
+import os
+
+import orjson
+import pytest
+
+from collector.store import datafiles
+from collector.errors import CollectorError
+from collector.store.writer import EventWriter
+
+
+class Clock:
+    def __init__(self, now=1_795_669_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def line(n: int) -> bytes:
+    return orjson.dumps({"eventType": "t", "n": n}) + b"\n"
+
+
+def stored(data_dir) -> list[int]:
+    return [orjson.loads(raw)["n"] for path in datafiles.data_files(data_dir) for raw in datafiles.iter_lines(path)]
+
+
+@pytest.fixture
+def make_writer(tmp_path):
+    writers = []
+
+    def make(**options):
+        options.setdefault("rotate_bytes", 1 << 20)
+        options.setdefault("rotate_seconds", 3600)
+        writer = EventWriter(tmp_path / "data", host_name="testhost", fsync="never", **options)
+        writers.append(writer)
+        return writer
+
+    yield make
+    for writer in writers:
+        writer.close()
+
+
+def test_lines_go_to_an_open_file_that_close_finishes(make_writer, tmp_path):
+    writer = make_writer()
+    writer.append([line(1), line(2)])
+    writer.append([line(3)])
+    [open_file] = datafiles.data_files(tmp_path / "data")
+    assert open_file.name.endswith(".jsonl.open")
+    assert f"-testhost-{os.getpid()}-000001" in open_file.name
+    writer.close()
+    [finished] = datafiles.data_files(tmp_path / "data")
+    assert finished == datafiles.finished_path(open_file)
+    assert finished.read_bytes() == line(1) + line(2) + line(3)
+
+
+def test_a_file_is_finished_before_it_would_pass_the_size_limit(make_writer, tmp_path):
+    writer = make_writer(rotate_bytes=len(line(1)) * 3)
+    for n in range(10):
+        writer.append([line(n)])
+    writer.close()
+    files = datafiles.data_files(tmp_path / "data")
+    assert [path.stat().st_size for path in files] == [len(line(1)) * 3] * 3 + [len(line(1))]
+    assert stored(tmp_path / "data") == list(range(10))
+
+
+def test_a_request_larger_than_the_size_limit_stays_whole(make_writer, tmp_path):
+    writer = make_writer(rotate_bytes=10)
+    writer.append([line(1), line(2), line(3)])
+    writer.append([line(4)])
+    writer.close()
+    assert [len(list(datafiles.iter_lines(p))) for p in datafiles.data_files(tmp_path / "data")] == [3, 1]
+
+
+def test_a_file_is_finished_after_its_age_even_without_requests(make_writer, tmp_path):
+    clock = Clock()
+    writer = make_writer(rotate_seconds=60, clock=clock)
+    writer.append([line(1)])
+    clock.now += 59
+    writer.rotate_if_due()
+    assert datafiles.data_files(tmp_path / "data")[0].name.endswith(".open")
+    clock.now += 1
+    writer.rotate_if_due()
+    [finished] = datafiles.data_files(tmp_path / "data")
+    assert finished.name.endswith(".jsonl")
+    writer.append([line(2)])
+    assert [p.suffix for p in datafiles.data_files(tmp_path / "data")] == [".jsonl", ".open"]
+
+
+def test_a_file_moved_away_keeps_its_lines_and_a_new_file_starts(make_writer, tmp_path):
+    writer = make_writer()
+    writer.append([line(1)])
+    [first] = datafiles.data_files(tmp_path / "data")
+    moved = tmp_path / "moved.jsonl"
+    first.rename(moved)
+    writer.append([line(2)])
+    assert moved.read_bytes() == line(1)
+    assert stored(tmp_path / "data") == [2]
+
+
+def test_a_file_deleted_while_open_is_copied_so_nothing_is_lost(make_writer, tmp_path):
+    writer = make_writer()
+    writer.append([line(1), line(2)])
+    datafiles.data_files(tmp_path / "data")[0].unlink()
+    writer.append([line(3)])
+    assert stored(tmp_path / "data") == [1, 2, 3]
+
+
+def test_storage_failure_is_503_and_recovers_by_itself(make_writer, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.write_text("a file where the directory should be")
+    writer = make_writer()
+    with pytest.raises(CollectorError, match="nothing was kept"):
+        writer.append([line(1)])
+    data_dir.unlink()
+    writer.append([line(2)])
+    assert stored(data_dir) == [2]
+
+
+def test_an_abandoned_file_is_repaired_and_its_torn_line_quarantined(make_writer, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    abandoned = data_dir / "events-20260101T000000.000000Z-otherhost-99-000001.jsonl.open"
+    abandoned.write_bytes(line(1) + line(2) + b'{"eventType":"t","n":')
+    writer = make_writer()
+    writer.append([line(3)])
+    finished = datafiles.finished_path(abandoned)
+    assert finished.read_bytes() == line(1) + line(2)
+    torn = data_dir / "quarantine" / (abandoned.name + ".torn")
+    assert torn.read_bytes() == b'{"eventType":"t","n":'
+    assert stored(data_dir) == [1, 2, 3]
+
+
+def test_a_file_locked_by_a_live_writer_is_left_alone(make_writer, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    live = data_dir / "events-20260101T000000.000000Z-otherhost-99-000001.jsonl.open"
+    live.write_bytes(b'{"partial"')
+    with open(live, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        make_writer().append([line(1)])
+        assert live.read_bytes() == b'{"partial"'
+    assert not (data_dir / "quarantine").exists()
+
+
+def test_an_empty_abandoned_file_is_removed(make_writer, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "events-20260101T000000.000000Z-h-1-000001.jsonl.open").touch()
+    make_writer().append([line(1)])
+    assert len(datafiles.data_files(data_dir)) == 1
