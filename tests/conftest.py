@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector import create_app, service
+from collector import create_app, ratelimit, service
 from tests.servers import Memcached, Nginx, Service, require_binary, service_env
 
 
@@ -22,6 +22,7 @@ def make_app(tmp_path):
     yield make
     for app in apps:
         service.of(app).writer.close()
+        ratelimit.close(app)
 
 
 @pytest.fixture

@@ -17,12 +17,15 @@ from .clients import client_key_func, key_for_address, warn_if_clients_share_one
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import StorageOutage
+from .storage import CollectorMemcachedStorage
 from .refusals import Refusals, RefuseKnownClients
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["init_app", "key_for_address"]
+__all__ = ["close", "init_app", "key_for_address"]
+
+_EXTENSION = "collector.ratelimit"
 
 
 def init_app(
@@ -53,12 +56,22 @@ def init_app(
     app.before_request(outage.begin_request)
     limiter.init_app(app)
     check_storage(limiter, settings.rate_limit_storage)
-    refusals = None
+    remember_refusal = None
     if settings.rate_limit_strategy == "fixed-window" and not per_event:
         # Only there is a refusal certain to last until its window resets.
         refusals = Refusals()
         client_of_address = lambda address: key_for_address(address, settings.rate_limit_ipv6_prefix)  # noqa: E731
         app.wsgi_app = RefuseKnownClients(app.wsgi_app, refusals, client_of_address)  # type: ignore[method-assign]
+        remember_refusal = refusals.remember
     key = client_key_func(settings.rate_limit_ipv6_prefix)
-    app.after_request(header_writer(limiter, outage, refusals, key))
+    app.after_request(header_writer(limiter, outage, remember_refusal, key))
+    app.extensions[_EXTENSION] = limiter
     return limiter
+
+
+def close(app: flask.Flask) -> None:
+    """Close this thread's connection to the limits' storage, if it has one."""
+    limiter = app.extensions.get(_EXTENSION)
+    storage = limiter.storage if limiter is not None else None
+    if isinstance(storage, CollectorMemcachedStorage):
+        storage.close()

@@ -12,15 +12,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import flask
 from flask_limiter import Limiter
 
 from .outage import STORAGE_ERRORS, StorageOutage
 
-if TYPE_CHECKING:
-    from .refusals import Refusals
+# Called with (client key, reset time, limit header, body) for each 429 of a breach.
+Remember = Callable[[str, float, str, bytes], None]
 
 
 def rate_limit_headers(limit: int | str, remaining: int, reset_at: float, refused: bool) -> list[tuple[str, str]]:
@@ -39,10 +38,10 @@ def rate_limit_headers(limit: int | str, remaining: int, reset_at: float, refuse
 def header_writer(
     limiter: Limiter,
     outage: StorageOutage,
-    refusals: Refusals | None,
+    remember_refusal: Remember | None,
     client_key: Callable[[], str],
 ) -> Callable[[flask.Response], flask.Response]:
-    """The after_request function that adds the headers (and remembers a 429 in `refusals`)."""
+    """The after_request function that adds the headers (and hands a 429 to `remember_refusal`)."""
 
     def add_rate_limit_headers(response: flask.Response) -> flask.Response:
         current = limiter.current_limit
@@ -56,8 +55,8 @@ def header_writer(
         refused = response.status_code == 429
         for name, value in rate_limit_headers(current.limit.amount, window.remaining, window.reset_time, refused):
             response.headers[name] = value
-        if refused and refusals is not None and current.breached:
-            refusals.remember(client_key(), window.reset_time, str(current.limit.amount), response.get_data())
+        if refused and remember_refusal is not None and current.breached:
+            remember_refusal(client_key(), window.reset_time, str(current.limit.amount), response.get_data())
         return response
 
     return add_rate_limit_headers

@@ -55,6 +55,13 @@ class CollectorMemcachedStorage(MemcachedStorage):
         self._resets: dict[str, float] = {}
         self._own_counts = threading.local()
 
+    def close(self) -> None:
+        """Close this thread's connection to memcached (a stopping worker, tests)."""
+        client = getattr(self.local_storage, "storage", None)
+        if client is not None:
+            self.local_storage.storage = None
+            client.close()
+
     # -- checks: a failure goes to the outage policy ----------------------
 
     def incr(self, key: str, expiry: float, amount: int = 1, set_expiration_key: bool = True) -> int:

@@ -7,6 +7,7 @@ import time
 
 import orjson
 import pytest
+
 from collector import service
 
 EVENT = {"eventType": "click"}
