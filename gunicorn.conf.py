@@ -23,7 +23,6 @@ operator is used as is (prometheus_client asks that it be emptied between
 runs); otherwise a fresh one is made and removed when gunicorn exits.
 """
 
-import multiprocessing
 import os
 import shutil
 import signal
@@ -47,16 +46,11 @@ def _refuse(message):
 
 
 try:
+    # Refuses, in one line, every value gunicorn or a worker would fail on
+    # (the bind address, the data directory, several workers with memory://).
     _settings = load_settings()
 except SettingsError as error:
     _refuse(error)
-
-_shared_limits = not _settings.rate_limit_storage.startswith("memory://")
-if _settings.workers > 1 and not _shared_limits:
-    _refuse(
-        "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
-        "with memory:// each worker would count limits on its own"
-    )
 
 bind = _settings.bind
 worker_class = "gthread"
@@ -64,7 +58,7 @@ worker_class = "gthread"
 # benchmark (bench/RESULTS.md) measured more processes than cores, or more
 # threads, as no faster and with a worse p99. Threads overlap the waits
 # (memcached, fsync), which a few cover.
-workers = _settings.workers or (multiprocessing.cpu_count() if _shared_limits else 1)
+workers = _settings.worker_processes()
 threads = _settings.threads
 # Slow clients are nginx's job; a request that takes this long is stuck.
 timeout = 30

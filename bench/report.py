@@ -71,10 +71,10 @@ def _version(name: str) -> str:
 def fsync_setting_exists() -> bool:
     sys.path.insert(0, str(ROOT))
     try:
-        from collector.settings import SPECS
+        from collector.settings import declarations
     finally:
         sys.path.pop(0)
-    return any(spec.env == "COLLECTOR_FSYNC" for spec in SPECS.values())
+    return any(setting.env == "COLLECTOR_FSYNC" for setting in declarations())
 
 
 def command(args, argv: list[str], elapsed: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .settings import SPECS, SettingsError, load_settings
+from .settings import SettingsError, data_dir_to_read, load_settings, markdown_table, text_table
 from .store import datafiles, reading
 
 
@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if getattr(args, "data_dir", "") is None:
-            args.data_dir = load_settings().data_dir
+            args.data_dir = data_dir_to_read()
         if getattr(args, "data_dir", None) is not None and not args.data_dir.is_dir():
             print(f"collector: no data directory at {args.data_dir}", file=sys.stderr)
             return 2
@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print every COLLECTOR_* setting as the service would read it from this "
         "environment, with its default and what it does. Exits 2 naming the variable if one is invalid.",
     )
+    settings.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the README's configuration table instead (defaults and meanings; reads no environment)",
+    )
     settings.set_defaults(run=run_settings)
     return parser
 
@@ -91,13 +96,14 @@ def run_cat(args: argparse.Namespace, out: TextIO) -> int:
     since = args.since if args.since is not None else float("-inf")
     until = args.until if args.until is not None else float("inf")
     stream = out.buffer
-    for line, event in reading.events_in_time_order(args.data_dir, on_problem=_warn):
+    skipped = _Skipped()
+    for line, event in reading.events_in_time_order(args.data_dir, on_problem=skipped.warn):
         if args.event_type is not None and event.get("eventType") != args.event_type:
             continue
         if since <= reading.parse_time(event["receivedAt"]) < until:
             stream.write(line)
     stream.flush()
-    return 0
+    return skipped.exit_status()
 
 
 def run_verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -111,32 +117,50 @@ def run_verify(args: argparse.Namespace, out: TextIO) -> int:
     for problem in problems:
         print(f"{problem.path}:{problem.line}: {problem.reason}", file=out)
     total = sum(report.events for report in reports)
-    print(f"{len(reports)} files, {total} events, {len(problems)} problems", file=out)
+    print(f"{_count(len(reports), 'file')}, {_count(total, 'event')}, {_count(len(problems), 'problem')}", file=out)
     out.flush()
     return 1 if problems else 0
 
 
 def run_settings(args: argparse.Namespace, out: TextIO) -> int:
-    values = load_settings().describe()
-    rows = [(spec.env, values[spec.env], spec.default or "(empty)", spec.doc) for spec in SPECS.values()]
-    _table(out, ("variable", "value", "default", "meaning"), rows)
+    out.write(markdown_table() if args.markdown else text_table(load_settings()))
     out.flush()
     return 0
 
 
 def run_stats(args: argparse.Namespace, out: TextIO) -> int:
-    events = (event for _, event in reading.events_in_time_order(args.data_dir, on_problem=_warn))
+    skipped = _Skipped()
+    events = (event for _, event in reading.events_in_time_order(args.data_dir, on_problem=skipped.warn))
     per_type, per_hour = reading.count_events(events)
     _table(out, ("eventType", "events"), [(name, str(n)) for name, n in per_type.most_common()])
     print(file=out)
     _table(out, ("hour (UTC)", "events"), [(hour + ":00Z", str(n)) for hour, n in sorted(per_hour.items())])
-    print(f"\n{sum(per_type.values())} events", file=out)
+    print(f"\n{_count(sum(per_type.values()), 'event')}", file=out)
     out.flush()
-    return 0
+    return skipped.exit_status()
 
 
-def _warn(problem: reading.Problem) -> None:
-    print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+class _Skipped:
+    """Lines and files a reading command could not read: each said on stderr, and the exit status.
+
+    Like `cat` and `zcat`, a damaged file is reported and the others are read
+    on, and the command then exits 1, so a script never mistakes a partial
+    read for the whole store.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def warn(self, problem: reading.Problem) -> None:
+        self.count += 1
+        print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+
+    def exit_status(self) -> int:
+        return 1 if self.count else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -12,11 +12,15 @@ schema stays the one definition of the contract:
 - anything it does not accept goes through `schema.load`, which decides and
   writes every error message.
 
-tests/unit/test_fastpath.py proves with hypothesis that, for generated valid
-and invalid payloads, both paths accept exactly the same requests. Payloads
-are values parsed from JSON (dicts with string keys, lists, str, int, float,
-bool, None), which is all the service ever gives it. A schema
-using anything this compiler does not know fails at start-up, not silently.
+Only public schema information is read: `load_fields`, field classes and
+attributes, `unknown`, `many`, `partial`. Whatever that cannot show (a method
+or hook on the schema class, a field subclass, a renamed or defaulted field)
+is refused with a TypeError when the app is built, never mirrored wrongly.
+
+tests/unit/ingest/test_fastpath.py proves with hypothesis that, for generated
+valid and invalid payloads, both paths accept exactly the same requests.
+Payloads are values parsed from JSON (dicts with string keys, lists, str, int,
+float, bool, None), which is all the service ever gives it.
 """
 
 from __future__ import annotations
@@ -24,11 +28,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from marshmallow.constants import missing
-from marshmallow.decorators import POST_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 
 Check = Callable[[Any], bool]
+
+# What marshmallow's SchemaMeta (and ABCMeta under it) put in every schema
+# class's namespace, besides dunders: bookkeeping, not behaviour. `Meta` and
+# `OPTIONS_CLASS` are the documented ways to configure a schema; what they set
+# is read back through the schema's public attributes.
+_SCHEMA_CLASS_BOOKKEEPING = frozenset({"Meta", "OPTIONS_CLASS", "opts", "_declared_fields", "_hooks", "_abc_impl"})
 
 
 class Rule(validate.Validator):
@@ -49,20 +57,26 @@ class Rule(validate.Validator):
 
 
 def compile_schema(schema: Schema) -> Check:
-    """A predicate that is True only for values `schema.load` accepts unchanged."""
-    name_of_schema = type(schema).__name__
+    """A predicate that is True only for values `schema.load` accepts unchanged.
+
+    :raises TypeError: naming the schema and the attribute, for anything the
+        predicate could not mirror.
+    """
+    name = type(schema).__name__
+    _refuse_schema_methods(schema)
     if schema.unknown != RAISE:
-        raise TypeError(f"{name_of_schema}: only unknown=RAISE schemas can be compiled")
-    # Hooks that validate or transform are not compiled. (pre_load hooks that
-    # only refuse, like the early batch-size check, agree with a field rule.)
-    if any(schema._hooks[tag] for tag in (POST_LOAD, VALIDATES, VALIDATES_SCHEMA)):
-        raise TypeError(f"{name_of_schema}: schemas with post_load or validates hooks are not supported")
+        raise TypeError(f"{name}.unknown={schema.unknown!r}: only unknown=RAISE schemas compile")
+    if schema.many or schema.partial:
+        raise TypeError(f"{name}: many={schema.many!r}, partial={schema.partial!r}: only whole single objects compile")
     checks = {}
-    for name, field in schema.fields.items():
-        if field.data_key not in (None, name) or field.load_default is not missing:
-            raise TypeError(f"{name}: renamed or defaulted fields change the loaded data")
-        checks[name] = compile_field(field)
-    required = frozenset(name for name, field in schema.fields.items() if field.required)
+    for field_name, field in schema.load_fields.items():
+        where = f"{name}.{field_name}"
+        if field.data_key not in (None, field_name) or field.attribute not in (None, field_name):
+            raise TypeError(f"{where}: renamed fields (data_key, attribute) change the loaded data")
+        if field.load_default is not missing:
+            raise TypeError(f"{where}: defaulted fields (load_default) change the loaded data")
+        checks[field_name] = compile_field(field, where)
+    required = frozenset(field_name for field_name, field in schema.load_fields.items() if field.required)
 
     def check(value: Any) -> bool:
         if not _is_mapping(value) or not required <= value.keys():
@@ -76,15 +90,52 @@ def compile_schema(schema: Schema) -> Check:
     return check
 
 
-def compile_field(field: fields.Field) -> Check:
-    type_check = _type_check(field)
+def _refuse_schema_methods(schema: Schema) -> None:
+    """Refuse a schema class that defines anything but fields and options.
+
+    A method is how marshmallow is extended (pre_load, post_load, validates,
+    validates_schema hooks; an overridden `load`, `handle_error`,
+    `on_bind_field`, ...), and the fast path cannot know what one does: so a
+    schema class, and every class it inherits from below marshmallow's Schema,
+    may hold only declared fields, `Meta`, what SchemaMeta itself stores and
+    plain dunders.
+
+    :raises TypeError: naming the schema and the first such attribute.
+    """
+    for klass in type(schema).__mro__:
+        if klass in Schema.__mro__:
+            continue
+        for attribute, value in vars(klass).items():
+            if not _is_plain_schema_attribute(schema, attribute, value):
+                raise TypeError(
+                    f"{type(schema).__name__}: {klass.__name__}.{attribute} cannot be mirrored by the fast path, "
+                    "which compiles only declared fields and Meta; move the check out of the schema "
+                    "(as RequestValidator.refuse_oversized_batch does)"
+                )
+
+
+def _is_plain_schema_attribute(schema: Schema, attribute: str, value: Any) -> bool:
+    if attribute in _SCHEMA_CLASS_BOOKKEEPING or attribute in schema.declared_fields:
+        return True
+    if attribute.startswith("__") and attribute.endswith("__"):
+        # __module__, __doc__, __dict__, ... but not __init__ or __getattr__.
+        return not (callable(value) or isinstance(value, (classmethod, staticmethod, property)))
+    return False
+
+
+def compile_field(field: fields.Field, where: str = "field") -> Check:
+    """A predicate that is True only for values `field` loads unchanged.
+
+    :raises TypeError: naming `where` (schema.field), for a field the fast path cannot mirror.
+    """
+    type_check = _type_check(field, where)
     rules = tuple(_rule_check(validator) for validator in field.validators)
     allow_none = field.allow_none
 
     # The common cases, kept to as few calls as they can be.
     if not rules and not allow_none:
         return type_check
-    if len(rules) == 1 and not allow_none and isinstance(field, fields.String):
+    if len(rules) == 1 and not allow_none and type(field) is fields.String:
         rule = rules[0]
         return lambda value: isinstance(value, str) and rule(value)
 
@@ -121,31 +172,35 @@ def _rule_check(validator: Callable[[Any], Any]) -> Check:
     return passes
 
 
-def _type_check(field: fields.Field) -> Check:
-    # Order matters: the subclasses before the classes they extend.
-    if isinstance(field, fields.String):
+def _type_check(field: fields.Field, where: str) -> Check:
+    # Exact classes only: a subclass (UUID, Email, one of ours) may override
+    # how a value is loaded, and only the classes below are known to load a
+    # JSON value unchanged.
+    kind = type(field)
+    if kind is fields.String:
         return lambda value: isinstance(value, str)
-    if isinstance(field, fields.Dict):
-        return _dict_check(field)
-    if isinstance(field, fields.List):
-        inner = compile_field(field.inner)
+    if kind is fields.Dict:
+        return _dict_check(field, where)
+    if kind is fields.List:
+        inner = compile_field(field.inner, f"{where}[]")
         return lambda value: isinstance(value, list) and all(inner(item) for item in value)
-    if isinstance(field, fields.Nested):
-        nested = field.schema
+    if kind is fields.Nested:
         if field.many:
-            raise TypeError("Nested(many=True) is not supported; use List(Nested(...))")
-        return compile_schema(nested)
-    if type(field) is fields.Raw:
+            raise TypeError(f"{where}: Nested(many=True) is not supported; use List(Nested(...))")
+        if field.unknown not in (None, RAISE):
+            raise TypeError(f"{where}: Nested(unknown={field.unknown!r}) is not supported; only RAISE")
+        return compile_schema(field.schema)
+    if kind is fields.Raw:
         return lambda value: True
-    raise TypeError(f"{type(field).__name__} fields are not supported by the fast path")
+    raise TypeError(f"{where}: {kind.__name__} fields are not supported by the fast path")
 
 
-def _dict_check(field: fields.Dict) -> Check:
+def _dict_check(field: fields.Dict, where: str) -> Check:
     # Keys of a JSON object are strings: a plain String key field, the usual
     # one, cannot refuse any (this module checks values parsed from JSON).
     plain_keys = field.key_field is None or _is_plain_string(field.key_field)
-    key_check = None if plain_keys else compile_field(field.key_field)
-    value_check = compile_field(field.value_field) if field.value_field else None
+    key_check = None if plain_keys else compile_field(field.key_field, f"{where} key")
+    value_check = compile_field(field.value_field, f"{where} value") if field.value_field else None
 
     def check(value: Any) -> bool:
         if not _is_mapping(value):
@@ -165,4 +220,4 @@ def _is_mapping(value: Any) -> bool:
 
 
 def _is_plain_string(field: fields.Field | None) -> bool:
-    return isinstance(field, fields.String) and not field.validators and not field.allow_none
+    return type(field) is fields.String and not field.validators and not field.allow_none

@@ -136,8 +136,8 @@ class RequestValidator:
     def refuse_oversized_batch(self, events: Any) -> None:
         """A 50,000-event body is refused before its events are validated one by one.
 
-        Outside the schema (the fast path mirrors only declared fields), in the
-        words marshmallow's Length rule of `messageBody` uses for the same fault.
+        Outside the schema (the fast path mirrors only declared fields), with the
+        words and details the schema's own batch-size check used to give.
         """
         if isinstance(events, list) and len(events) > self.max_events:
             message = f"Longer than maximum length {self.max_events}."

@@ -38,6 +38,10 @@ class Refusals:
             if len(self._until) >= MAX_REMEMBERED_CLIENTS:
                 now = time.time()
                 self._until = {k: v for k, v in self._until.items() if v[0] > now}
+                if len(self._until) >= MAX_REMEMBERED_CLIENTS:
+                    # Every one still refused: this client is not remembered.
+                    # The replay only saves work; the limiter still refuses it.
+                    return
             self._until[key] = (reset_at, limit_header, body)
 
     def refusal_for(self, key: str, now: float) -> tuple[float, str, bytes] | None:

@@ -1,6 +1,18 @@
 """Every COLLECTOR_* setting, declared once, read once at start-up into `Settings`."""
 
-from .declared import SPECS, Settings, SettingsError, load_settings
+from .checks import SettingsError
+from .declared import Setting, Settings, data_dir_to_read, declarations, load_settings
+from .tables import markdown_table, text_table
 from .values import is_valid_event_type
 
-__all__ = ["SPECS", "Settings", "SettingsError", "load_settings", "is_valid_event_type"]
+__all__ = [
+    "Setting",
+    "Settings",
+    "SettingsError",
+    "data_dir_to_read",
+    "declarations",
+    "is_valid_event_type",
+    "load_settings",
+    "markdown_table",
+    "text_table",
+]

@@ -1,7 +1,13 @@
-"""Every COLLECTOR_* setting: its default, its parser and a one-line doc.
+"""Every COLLECTOR_* setting, declared once, as a field of `Settings`.
 
-Settings are read once, at start-up, into one frozen `Settings` object. This
-module is the only place that reads the environment. A bad value raises
+Each field says its default (as an operator would write it), its parser and a
+one-line doc; the variable is COLLECTOR_ and the field's name in capitals.
+`load_settings`, `Settings.describe()` (the start-up log line), `collector
+settings` and the README's table all read these declarations, so a setting
+cannot be added in one of them and missed in another.
+
+Settings are read once, at start-up, into one frozen `Settings`. This module
+is the only place that reads the environment. A bad value raises
 `SettingsError` with one line naming the variable and what it accepts, so the
 service refuses to start instead of running half-configured.
 """
@@ -9,232 +15,161 @@ service refuses to start instead of running half-configured.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import limits
-import limits.storage
-from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport
+from . import places, values
+from .checks import STRATEGIES, SettingsError, check_combinations
 
-from .values import (
-    positive_int,
-    non_negative_int,
-    positive_number,
-    positive_float,
-    optional,
-    rate_limit,
-    storage_uri,
-    ipv6_prefix,
-    event_types,
-    choice,
-    workers,
-)
-
-# What each strategy needs from the storage, as limits declares it.
-STRATEGIES: dict[str, type | None] = {
-    "fixed-window": None,
-    "sliding-window-counter": SlidingWindowCounterSupport,
-    "moving-window": MovingWindowSupport,
-}
-
-
-class SettingsError(ValueError):
-    """A COLLECTOR_* variable has a value the service cannot use."""
+PREFIX = "COLLECTOR_"
+_KEY = "collector.setting"
 
 
 @dataclasses.dataclass(frozen=True)
-class Spec:
+class Setting:
+    """One declared setting: its field, its variable, and how its values are read and shown."""
+
+    name: str
     env: str
     default: str
     parse: Callable[[str], Any]
     doc: str
+    show: Callable[[Any], str]
+
+    @property
+    def shown_default(self) -> str:
+        return self.default or values.EMPTY
 
 
-SPECS: dict[str, Spec] = {
-    "data_dir": Spec(
-        "COLLECTOR_DATA_DIR", "./data", Path, "where the JSON-lines files go (created if missing)"
-    ),
-    "rate_limit": Spec(
-        "COLLECTOR_RATE_LIMIT",
-        "1000 per minute",
-        rate_limit,
-        "limit per client, in flask-limiter's notation; several separated by ';'",
-    ),
-    "rate_limit_storage": Spec(
-        "COLLECTOR_RATE_LIMIT_STORAGE",
-        "memory://",
-        storage_uri,
-        "flask-limiter storage URI; memcached://host:port for a store shared by workers and VMs",
-    ),
-    "rate_limit_strategy": Spec(
-        "COLLECTOR_RATE_LIMIT_STRATEGY",
-        "fixed-window",
-        choice(*STRATEGIES),
-        "fixed-window, sliding-window-counter or moving-window (memory:// only)",
-    ),
-    "rate_limit_cost": Spec(
-        "COLLECTOR_RATE_LIMIT_COST",
-        "request",
-        choice("request", "event"),
-        "what the limit counts: requests, or the events they carry",
-    ),
-    "rate_limit_ipv6_prefix": Spec(
-        "COLLECTOR_RATE_LIMIT_IPV6_PREFIX",
-        "64",
-        ipv6_prefix,
-        "IPv6 clients share one limit per network of this prefix length",
-    ),
-    "rate_limit_timeout": Spec(
-        "COLLECTOR_RATE_LIMIT_TIMEOUT",
-        "0.2",
-        positive_float,
-        "seconds to wait for memcached to connect or answer before giving up",
-    ),
-    "rate_limit_on_error": Spec(
-        "COLLECTOR_RATE_LIMIT_ON_ERROR",
-        "open",
-        choice("open", "closed"),
-        "when memcached fails: open keeps collecting unlimited, closed answers 503",
-    ),
-    "trusted_proxies": Spec(
-        "COLLECTOR_TRUSTED_PROXIES",
-        "0",
-        non_negative_int,
-        "how many reverse proxies in front to trust for X-Forwarded-For (1 behind nginx)",
-    ),
-    "max_body_bytes": Spec(
-        "COLLECTOR_MAX_BODY_BYTES", "1048576", positive_int, "larger request bodies get 413"
-    ),
-    "max_events": Spec("COLLECTOR_MAX_EVENTS", "500", positive_int, "most events in one request"),
-    "max_event_bytes": Spec(
-        "COLLECTOR_MAX_EVENT_BYTES",
-        "32768",
-        positive_int,
-        "largest single event, as stored (a larger one gets 413)",
-    ),
-    "event_types": Spec(
-        "COLLECTOR_EVENT_TYPES",
-        "",
-        event_types,
-        "comma-separated allow-list of event types; empty allows any well-formed type",
-    ),
-    "rotate_bytes": Spec(
-        "COLLECTOR_ROTATE_BYTES", "67108864", positive_int, "start a new file past this size"
-    ),
-    "rotate_seconds": Spec(
-        "COLLECTOR_ROTATE_SECONDS", "3600", positive_float, "start a new file after this age"
-    ),
-    "fsync": Spec(
-        "COLLECTOR_FSYNC",
-        "interval",
-        choice("always", "interval", "never"),
-        "when events reach the disk: always (before the 201), interval, never (left to the OS)",
-    ),
-    "fsync_seconds": Spec(
-        "COLLECTOR_FSYNC_SECONDS",
-        "1",
-        positive_float,
-        "with COLLECTOR_FSYNC=interval, the longest time written events wait for an fsync",
-    ),
-    "compress": Spec(
-        "COLLECTOR_COMPRESS",
-        "none",
-        choice("none", "gzip"),
-        "compress finished files (in the background): none or gzip",
-    ),
-    "retention_days": Spec(
-        "COLLECTOR_RETENTION_DAYS",
-        "",
-        optional(positive_number),
-        "delete finished files whose last event is older than this; empty keeps them",
-    ),
-    "retention_bytes": Spec(
-        "COLLECTOR_RETENTION_BYTES",
-        "",
-        optional(positive_int),
-        "delete the oldest finished files while they total more than this; empty keeps them",
-    ),
-    "workers": Spec(
-        "COLLECTOR_WORKERS",
-        "auto",
-        workers,
-        "gunicorn worker processes; auto: 1 with memory:// storage, 1 per core with memcached",
-    ),
-    "threads": Spec("COLLECTOR_THREADS", "4", positive_int, "threads per gunicorn worker"),
-    "bind": Spec("COLLECTOR_BIND", "127.0.0.1:8000", str, "gunicorn's bind address"),
-    "log_level": Spec(
-        "COLLECTOR_LOG_LEVEL",
-        "info",
-        choice("debug", "info", "warning", "error"),
-        "level of the service's own log lines (to stderr)",
-    ),
-    "host_name": Spec(
-        "COLLECTOR_HOST_NAME",
-        "",
-        str,
-        "name of this host in file names; empty uses the machine's host name",
-    ),
-}
+def declare(default: str, parse: Callable[[str], Any], doc: str, show: Callable[[Any], str] = values.show_value) -> Any:
+    """A `Settings` field read from its variable: `default` is the raw text used when it is unset."""
+    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show)})
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    rate_limit: str
-    rate_limit_storage: str
-    rate_limit_strategy: str
-    rate_limit_cost: str
-    rate_limit_ipv6_prefix: int
-    rate_limit_timeout: float
-    rate_limit_on_error: str
-    trusted_proxies: int
-    max_body_bytes: int
-    max_events: int
-    max_event_bytes: int
-    event_types: frozenset[str]
-    rotate_bytes: int
-    rotate_seconds: float
-    fsync: str
-    fsync_seconds: float
-    compress: str
-    retention_days: float | None
-    retention_bytes: int | None
-    workers: int
-    threads: int
-    bind: str
-    log_level: str
-    host_name: str
+    """The service's configuration, typed. Build it with `load_settings`."""
+
+    data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
+    rate_limit: str = declare(
+        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`"
+    )
+    rate_limit_storage: str = declare(
+        "memory://",
+        places.storage_uri,
+        "`memory://`, or `memcached://host:port[,host:port]` for a store shared by workers and VMs",
+    )
+    rate_limit_strategy: str = declare(
+        "fixed-window",
+        values.choice(*STRATEGIES),
+        "`fixed-window`, `sliding-window-counter`, or `moving-window` (`memory://` only); "
+        "see [Rate limits](#rate-limits)",
+    )
+    rate_limit_cost: str = declare(
+        "request",
+        values.choice("request", "event"),
+        "what a limit counts: `request`, or `event` (a request costs as many units as it carries events)",
+    )
+    rate_limit_ipv6_prefix: int = declare(
+        "64", values.ipv6_prefix, "IPv6 clients in one network of this prefix length share one limit"
+    )
+    rate_limit_timeout: float = declare(
+        "0.2",
+        values.positive_float,
+        "seconds to wait for memcached to connect, and to answer, before the request counts as unchecked",
+    )
+    rate_limit_on_error: str = declare(
+        "open",
+        values.choice("open", "closed"),
+        "memcached down or slow: `open` keeps collecting without limits, `closed` answers 503",
+    )
+    trusted_proxies: int = declare(
+        "0",
+        values.non_negative_int,
+        "how many reverse proxies in front to trust for `X-Forwarded-For` (1 behind nginx)",
+    )
+    max_body_bytes: int = declare("1048576", values.positive_int, "larger request bodies get 413")
+    max_events: int = declare("500", values.positive_int, "most events in one request")
+    max_event_bytes: int = declare(
+        "32768",
+        values.max_event_bytes,
+        f"largest single event, as stored; a larger one gets 413 naming it (at least {values.MIN_EVENT_BYTES})",
+    )
+    event_types: frozenset[str] = declare(
+        "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
+    )
+    rotate_bytes: int = declare("67108864", values.positive_int, "start a new file past this size")
+    rotate_seconds: float = declare(
+        "3600", values.positive_float, "start a new file after this age (also when no event comes)"
+    )
+    fsync: str = declare(
+        "interval",
+        values.choice("always", "interval", "never"),
+        "when events reach the disk: `always`, `interval` or `never`; see [Durability](#durability)",
+    )
+    fsync_seconds: float = declare(
+        "1", values.positive_float, "with `interval`, the longest time written events wait for an fsync"
+    )
+    compress: str = declare(
+        "none", values.choice("none", "gzip"), "`gzip` compresses finished files in the background"
+    )
+    retention_days: float | None = declare(
+        "",
+        values.optional(values.positive_number),
+        "delete finished files whose last event is older than this many days; empty keeps them",
+    )
+    retention_bytes: int | None = declare(
+        "",
+        values.optional(values.positive_int),
+        "delete the oldest finished files while all finished files total more than this; empty keeps them",
+    )
+    workers: int | None = declare(
+        "auto",
+        values.workers,
+        "gunicorn worker processes; `auto`: 1 with `memory://` storage, 1 per core with memcached "
+        "(more than 1 needs memcached)",
+        show=values.show_workers,
+    )
+    threads: int = declare("4", values.positive_int, "threads per worker")
+    bind: str = declare(
+        "127.0.0.1:8000",
+        places.bind,
+        "gunicorn's bind address: `HOST:PORT`, `[IPv6]:PORT` or `unix:/run/collector.sock`",
+    )
+    log_level: str = declare(
+        "info",
+        values.choice("debug", "info", "warning", "error"),
+        "level of the service's own log lines: `debug`, `info`, `warning` or `error`",
+    )
+    host_name: str = declare("", str, "host name used in file names; empty uses the machine's host name")
 
     def describe(self) -> dict[str, str]:
-        """Every setting as its variable name and value, for the start-up log line."""
-        return {
-            spec.env: _render(getattr(self, name)) for name, spec in SPECS.items()
-        }
+        """Every setting as its variable and its value as shown, for the start-up log line."""
+        return {setting.env: setting.show(getattr(self, setting.name)) for setting in declarations()}
+
+    @property
+    def shares_limits(self) -> bool:
+        """Whether rate-limit counters live outside the process, shared by workers and hosts."""
+        return self.rate_limit_storage.startswith(places.MEMCACHED)
+
+    def worker_processes(self) -> int:
+        """COLLECTOR_WORKERS with `auto` resolved: one per core when limits are shared, else one."""
+        if self.workers is not None:
+            return self.workers
+        return (os.cpu_count() or 1) if self.shares_limits else 1
 
 
-def _render(value: Any) -> str:
-    if isinstance(value, frozenset):
-        return ",".join(sorted(value))
-    if value is None:
-        return ""
-    return str(value)
-
-
-def check_strategy(strategy: str, storage: str) -> None:
-    """:raises SettingsError: when the storage cannot run the strategy (memcached has no moving window)."""
-    scheme = storage.split(":", 1)[0]
-    # The storage class, looked up the way limits does, without building one
-    # (a memory storage would start a thread).
-    backend = limits.storage.SCHEMES[scheme]
-    usable = [name for name, need in STRATEGIES.items() if need is None or issubclass(backend, need)]
-    if strategy not in usable:
-        raise SettingsError(
-            f"COLLECTOR_RATE_LIMIT_STRATEGY={strategy!r} is not supported by {scheme}:// storage: "
-            f"expected one of {', '.join(usable)}"
-        )
+@functools.cache
+def declarations() -> tuple[Setting, ...]:
+    """Every setting, in the order of `Settings`' fields."""
+    return tuple(
+        Setting(name=field.name, env=PREFIX + field.name.upper(), **field.metadata[_KEY])
+        for field in dataclasses.fields(Settings)
+    )
 
 
 def load_settings(
@@ -242,24 +177,50 @@ def load_settings(
 ) -> Settings:
     """Read every setting from `environ` (default: the process environment).
 
-    `overrides` maps field names to raw strings or already-typed values; tests
-    use it instead of touching the environment.
+    `overrides` maps field names to raw strings (parsed like the variable) or
+    already-typed values (taken as they are); tests use it instead of touching
+    the environment.
 
-    :raises SettingsError: naming the first variable with a bad value.
+    :raises SettingsError: naming the first variable with a bad value, or the
+        first combination of values that cannot run together.
+    :raises TypeError: for an override that names no setting.
     """
     environ = os.environ if environ is None else environ
     overrides = overrides or {}
-    values: dict[str, Any] = {}
-    for name, spec in SPECS.items():
-        raw = overrides.get(name, environ.get(spec.env, spec.default))
-        if not isinstance(raw, str):
-            values[name] = raw
-            continue
-        try:
-            values[name] = spec.parse(raw)
-        except ValueError as error:
-            raise SettingsError(f"{spec.env}={raw!r} is not valid: expected {error}") from None
-    check_strategy(values["rate_limit_strategy"], values["rate_limit_storage"])
-    if not values["host_name"]:
-        values["host_name"] = socket.gethostname()
-    return Settings(**values)
+    unknown = set(overrides) - {setting.name for setting in declarations()}
+    if unknown:
+        raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+    parsed = {
+        setting.name: _read(setting, overrides.get(setting.name, environ.get(setting.env, setting.default)))
+        for setting in declarations()
+    }
+    if not parsed["host_name"]:
+        parsed["host_name"] = socket.gethostname()
+    settings = Settings(**parsed)
+    check_combinations(settings)
+    return settings
+
+
+def data_dir_to_read(environ: Mapping[str, str] | None = None) -> Path:
+    """COLLECTOR_DATA_DIR for the tools that only read the store (`collector events`).
+
+    Only that variable is read, and the directory need not be writable: an
+    operator reads the store as another user than the service, and a bad value
+    of some other setting must not stop them from reading it.
+    :raises SettingsError: an empty value.
+    """
+    environ = os.environ if environ is None else environ
+    setting = next(setting for setting in declarations() if setting.name == "data_dir")
+    raw = environ.get(setting.env, setting.default)
+    if not raw.strip():
+        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected a directory path")
+    return Path(raw.strip())
+
+
+def _read(setting: Setting, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected {error}") from None

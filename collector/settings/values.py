@@ -1,17 +1,28 @@
-"""What each kind of setting value accepts: one parser per kind.
+"""What each kind of setting value accepts, and how a value is shown.
 
 Each parser takes the raw string of a COLLECTOR_* variable and returns the
-typed value, or raises ValueError saying what the variable accepts (settings.py
-puts the variable's name in front of it).
+typed value, or raises ValueError saying what the variable accepts
+(`load_settings` puts the variable's name in front of it). `show_value` is the
+way back: it writes a typed value the way a person would set it, for
+`collector settings` and the start-up log line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import limits
+
+# How an empty value (off, any, the machine's own) is shown, in every column.
+EMPTY = "(empty)"
+
+# ASCII only: `int()` and `float()` also take other scripts' digits ("١٢٣"),
+# signs, underscores and exponents, none of which an operator means here.
+_WHOLE = re.compile("[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callable[[str], int]:
@@ -19,10 +30,10 @@ def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callab
     accepts = accepts or (f"a whole number from {low} to {high}" if high else f"a whole number of at least {low}")
 
     def parse(raw: str) -> int:
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            raise ValueError(accepts) from None
+        text = raw.strip()
+        if not _WHOLE.fullmatch(text):
+            raise ValueError(accepts)
+        value = int(text)
         if value < low or (high is not None and value > high):
             raise ValueError(accepts)
         return value
@@ -34,13 +45,21 @@ positive_int = whole_number(1)
 non_negative_int = whole_number(0)
 ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 
+# The smallest event the service stores is 192 bytes: a one-character
+# eventType plus the eventId, pingId, receivedAt and client it adds (see
+# stored_lines in collector/ingest/enrich.py; a test keeps the two in step).
+# A limit under it would refuse every event; the floor leaves room for a
+# client's IPv6 address and a short user agent on top.
+MIN_EVENT_BYTES = 256
+max_event_bytes = whole_number(
+    MIN_EVENT_BYTES, accepts=f"a whole number of at least {MIN_EVENT_BYTES} (the smallest event is 192 bytes as stored)"
+)
+
 
 def positive_number(raw: str) -> float:
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
+    text = raw.strip()
+    value = float(text) if _DECIMAL.fullmatch(text) else 0.0
+    if not 0 < value < float("inf"):  # a long enough number of digits is inf
         raise ValueError("a number greater than 0")
     return value
 
@@ -66,23 +85,23 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_optional
 
 
+# The number after '/' or 'per': limits reads "5 per 0 minute" as "5 per
+# minute" (a 0 there counts as absent), so it is looked for here.
+_PERIOD = re.compile(r"(?:/|per)\s*([0-9]+)", re.IGNORECASE)
+
+
 def rate_limit(raw: str) -> str:
     try:
-        parsed = limits.parse_many(raw)
+        items = limits.parse_many(raw)
     except ValueError:
-        parsed = []
-    if not parsed:
-        raise ValueError("flask-limiter's notation, e.g. '1000 per minute' or '10/second;500/hour'")
+        items = []
+    zero_period = any(int(number) == 0 for number in _PERIOD.findall(raw))
+    if not items or zero_period or any(item.amount < 1 for item in items):
+        raise ValueError(
+            "flask-limiter's notation with amounts and periods of at least 1, "
+            "e.g. '1000 per minute' or '10/second;500/hour'"
+        )
     return raw.strip()
-
-
-def storage_uri(raw: str) -> str:
-    uri = raw.strip()
-    if uri == "memory://":
-        return uri
-    if uri.startswith("memcached://") and len(uri) > len("memcached://"):
-        return uri
-    raise ValueError("'memory://' or 'memcached://host:port[,host:port...]'")
 
 
 # Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F (C0, DEL, C1).
@@ -95,9 +114,14 @@ def is_valid_event_type(value: str) -> bool:
 
 
 def event_types(raw: str) -> frozenset[str]:
+    """Empty allows any type; otherwise at least one name, each a valid eventType."""
+    if not raw.strip():
+        return frozenset()
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    if not all(is_valid_event_type(name) for name in names):
-        raise ValueError("a comma-separated list of event types of 1-128 printable characters")
+    # Only commas (",,,") would read as "no list", that is any type: refused,
+    # since whoever wrote it meant to restrict something.
+    if not names or not all(is_valid_event_type(name) for name in names):
+        raise ValueError("empty (any type) or a comma-separated list of event types of 1-128 printable characters")
     return frozenset(names)
 
 
@@ -111,11 +135,30 @@ def choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-def workers(raw: str) -> int:
-    """0 means 'auto': decided in gunicorn.conf.py from the rate-limit storage."""
+def workers(raw: str) -> int | None:
+    """None means 'auto': `Settings.worker_processes()` decides from the rate-limit storage."""
     if raw.strip().lower() == "auto":
-        return 0
+        return None
     try:
         return positive_int(raw)
     except ValueError:
         raise ValueError("'auto' or a whole number of at least 1") from None
+
+
+def show_workers(value: int | None) -> str:
+    return "auto" if value is None else str(value)
+
+
+def show_value(value: Any) -> str:
+    """A typed value written as an operator would set it: 3600, not 3600.0; ./data, not data."""
+    if value is None or value == "" or value == frozenset():
+        return EMPTY
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Path):
+        # Path drops a leading "./"; put it back so a relative path reads as one.
+        text = str(value)
+        return text if value.is_absolute() or text.startswith(".") else "./" + text
+    return str(value)

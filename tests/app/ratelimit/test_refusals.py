@@ -24,7 +24,8 @@ def test_a_remembered_refusal_is_the_same_429_and_costs_no_counting(make_app):
     again = post(client, b"not even JSON", content_type="text/plain")
     assert again.status_code == 429
     assert again.get_data() == first.get_data()
-    assert orjson.loads(again.get_data())["message"] == "rate limit exceeded: 2 per 1 hour"
+    body = orjson.loads(again.get_data())
+    assert (body["code"], body["message"]) == ("rate_limited", "rate limit exceeded: 2 per 1 hour")
     for header in ("Content-Type", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
         assert again.headers[header] == first.headers[header], header
     assert abs(int(again.headers["Retry-After"]) - int(first.headers["Retry-After"])) <= 1

@@ -1,9 +1,20 @@
-"""The fast path and marshmallow accept exactly the same requests (property test)."""
+"""The fast path and marshmallow accept exactly the same requests (property test),
+and a schema feature the fast path cannot mirror stops start-up."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import (
+    EXCLUDE,
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validates,
+    validates_schema,
+)
 
 from collector.ingest.fastpath import compile_schema
 from collector.ingest.schemas import build_request_schema
@@ -118,17 +129,128 @@ def test_generated_valid_requests_take_the_fast_path(name, types):
     assert marshmallow_accepts(SCHEMAS[name], payload)
 
 
-def test_a_field_type_the_fast_path_does_not_know_fails_at_start_up():
-    class WithDate(Schema):
-        when = fields.DateTime()
-
-    with pytest.raises(TypeError, match="DateTime fields are not supported"):
-        compile_schema(WithDate())
+def test_todays_request_schema_compiles_from_its_fields_and_meta():
+    check = compile_schema(build_request_schema(max_events=500, event_types=frozenset({"click"})))
+    assert check({"messageBody": [{"eventType": "click"}]}) is True
+    assert check({"messageBody": [{"eventType": "view"}]}) is False
 
 
-def test_a_defaulted_field_fails_at_start_up():
-    class Defaulted(Schema):
-        kind = fields.String(load_default="x")
+def test_a_schema_inheriting_only_fields_compiles_and_requires_them_all():
+    class Base(Schema):
+        a = fields.String(required=True)
 
-    with pytest.raises(TypeError, match="renamed or defaulted"):
-        compile_schema(Defaulted())
+    class Child(Base):
+        b = fields.String(required=True)
+
+    check = compile_schema(Child())
+    assert check({"a": "x", "b": "y"}) is True
+    assert check({"b": "y"}) is False
+
+
+class Hooked(Schema):
+    kind = fields.String()
+
+
+def with_method(name, method):
+    """A schema class like Hooked with one method added, as a class statement would."""
+    return type(f"{name.title()}Schema", (Hooked,), {name: method})
+
+
+@pytest.mark.parametrize(
+    "name, method",
+    [
+        ("trim", pre_load(lambda self, data, **kwargs: data)),
+        ("wrap", post_load(lambda self, data, **kwargs: data)),
+        ("check_kind", validates("kind")(lambda self, value, **kwargs: None)),
+        ("check_all", validates_schema(lambda self, data, **kwargs: None)),
+        ("load", lambda self, data, **kwargs: data),
+        ("handle_error", lambda self, error, data, **kwargs: None),
+        ("on_bind_field", lambda self, field_name, field_obj: None),
+        ("__init__", lambda self, *args, **kwargs: Schema.__init__(self, *args, **kwargs)),
+    ],
+)
+def test_a_method_or_hook_on_the_schema_is_refused_at_start_up_naming_it(name, method):
+    schema_class = with_method(name, method)
+    with pytest.raises(TypeError) as caught:
+        compile_schema(schema_class())
+    assert str(caught.value).startswith(f"{schema_class.__name__}: {schema_class.__name__}.{name} cannot be mirrored")
+
+
+def test_a_hook_inherited_from_a_base_schema_or_a_mixin_is_refused():
+    class Base(Schema):
+        @pre_load
+        def trim(self, data, **kwargs):
+            return data
+
+    class Mixin:
+        def handle_error(self, error, data, **kwargs):
+            pass
+
+    class FromBase(Base):
+        kind = fields.String()
+
+    class FromMixin(Mixin, Schema):
+        kind = fields.String()
+
+    with pytest.raises(TypeError, match=r"^FromBase: Base\.trim cannot be mirrored"):
+        compile_schema(FromBase())
+    with pytest.raises(TypeError, match=r"^FromMixin: Mixin\.handle_error cannot be mirrored"):
+        compile_schema(FromMixin())
+
+
+def test_a_hook_on_a_nested_schema_is_refused():
+    class Inner(Schema):
+        @post_load
+        def wrap(self, data, **kwargs):
+            return data
+
+    class Outer(Schema):
+        items = fields.List(fields.Nested(Inner))
+
+    with pytest.raises(TypeError, match=r"^Inner: Inner\.wrap cannot be mirrored"):
+        compile_schema(Outer())
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"unknown": EXCLUDE}, "Hooked.unknown='exclude': only unknown=RAISE"),
+        ({"unknown": INCLUDE}, "Hooked.unknown='include': only unknown=RAISE"),
+        ({"many": True}, "Hooked: many=True, partial=None"),
+        ({"partial": True}, "Hooked: many=False, partial=True"),
+        ({"partial": ("kind",)}, "Hooked: many=False, partial=('kind',)"),
+    ],
+)
+def test_schema_options_that_change_loading_are_refused(options, message):
+    with pytest.raises(TypeError) as caught:
+        compile_schema(Hooked(**options))
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "field, message",
+    [
+        (fields.String(data_key="Kind"), "Renamed.kind: renamed fields (data_key, attribute)"),
+        (fields.String(attribute="type"), "Renamed.kind: renamed fields (data_key, attribute)"),
+        (fields.String(load_default="x"), "Renamed.kind: defaulted fields (load_default)"),
+        (fields.DateTime(), "Renamed.kind: DateTime fields are not supported"),
+        (fields.UUID(), "Renamed.kind: UUID fields are not supported"),
+        (fields.Email(), "Renamed.kind: Email fields are not supported"),
+        (fields.List(fields.Integer()), "Renamed.kind[]: Integer fields are not supported"),
+        (fields.Dict(values=fields.Float()), "Renamed.kind value: Float fields are not supported"),
+        (fields.Nested(Hooked, many=True), "Renamed.kind: Nested(many=True) is not supported"),
+        (fields.Nested(Hooked, unknown=EXCLUDE), "Renamed.kind: Nested(unknown='exclude') is not supported"),
+    ],
+)
+def test_a_field_the_fast_path_cannot_mirror_is_refused_at_start_up_naming_it(field, message):
+    renamed = Schema.from_dict({"kind": field}, name="Renamed")
+    with pytest.raises(TypeError) as caught:
+        compile_schema(renamed())
+    assert str(caught.value).startswith(message)
+
+
+def test_a_dump_only_field_is_unknown_on_load_for_both_paths():
+    schema = Schema.from_dict({"kind": fields.String(), "id": fields.String(dump_only=True)})()
+    assert compile_schema(schema)({"kind": "a", "id": "b"}) is False
+    assert not marshmallow_accepts(schema, {"kind": "a", "id": "b"})
+    assert compile_schema(schema)({"kind": "a"}) is True

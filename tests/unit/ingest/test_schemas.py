@@ -44,12 +44,13 @@ def test_a_full_event_loads_as_sent():
 )
 def test_every_bad_event_type_is_the_docs_invalid_event_type(event_type):
     error = refused(one(eventType=event_type))
-    assert error.message == "invalid event type"
+    assert (error.code, error.message) == ("invalid_event_type", "invalid event type")
     assert error.details == {"messageBody": {0: {"eventType": ["invalid event type"]}}}
 
 
 def test_a_missing_event_type_is_invalid_event_type():
-    assert refused({"messageBody": [{"userId": "u"}]}).message == "invalid event type"
+    error = refused({"messageBody": [{"userId": "u"}]})
+    assert (error.code, error.message) == ("invalid_event_type", "invalid event type")
 
 
 def test_event_types_of_128_unicode_characters_are_fine():
@@ -59,12 +60,13 @@ def test_event_types_of_128_unicode_characters_are_fine():
 def test_the_allow_list_refuses_other_types():
     schema = RequestValidator(5, frozenset({"click"}))
     assert load(one(eventType="click"), schema)
-    assert refused(one(eventType="view"), schema).message == "invalid event type"
+    error = refused(one(eventType="view"), schema)
+    assert (error.code, error.message) == ("invalid_event_type", "invalid event type")
 
 
 def test_invalid_event_type_wins_over_other_errors_in_the_message():
     error = refused({"messageBody": [{"eventType": "ok", "userId": 5}, {"eventType": ""}]})
-    assert error.message == "invalid event type"
+    assert (error.code, error.message) == ("invalid_event_type", "invalid event type")
     assert error.details["messageBody"][0] == {"userId": ["Not a valid string."]}
 
 
@@ -88,6 +90,7 @@ def test_rfc3339_timestamps_with_an_offset_are_stored_as_sent(timestamp):
 )
 def test_timestamps_without_offset_or_calendar_sense_are_refused(timestamp):
     error = refused(one(eventType="a", timestamp=timestamp))
+    assert error.code == "invalid_field"
     assert error.message.startswith("messageBody[0].timestamp: ")
 
 
@@ -107,44 +110,56 @@ def test_timestamps_without_offset_or_calendar_sense_are_refused(timestamp):
 )
 def test_optional_fields_keep_their_rules(field, value):
     error = refused(one(eventType="a", **{field: value}))
+    assert error.code == "invalid_field"
     assert error.message.startswith(f"messageBody[0].{field}: ")
     assert field in error.details["messageBody"][0]
 
 
 def test_an_unknown_key_in_an_event_is_named():
     error = refused({"messageBody": [{"eventType": "a"}, {"eventType": "b", "colour": "red"}]})
-    assert error.message == "unknown field messageBody[1].colour"
+    assert (error.code, error.message) == ("unknown_field", "unknown field messageBody[1].colour")
 
 
 def test_an_unknown_top_level_key_is_named():
     error = refused({"messageBody": [{"eventType": "a"}], "messageHeader": {}})
-    assert error.message == "unknown field messageHeader"
+    assert (error.code, error.message) == ("unknown_field", "unknown field messageHeader")
 
 
 @pytest.mark.parametrize(
-    "body, message",
+    "body, code, message",
     [
-        ({}, "messageBody: Missing data for required field."),
-        ({"messageBody": []}, "messageBody: Length must be between 1 and 5."),
-        ({"messageBody": [{"eventType": "a"}] * 6}, "messageBody: Longer than maximum length 5."),
-        ({"messageBody": {"eventType": "a"}}, "messageBody: Not a valid list."),
-        ({"messageBody": ["a"]}, "messageBody[0]: Invalid input type."),
-        ([{"eventType": "a"}], "request body must be a JSON object with a messageBody array"),
-        ("text", "request body must be a JSON object with a messageBody array"),
+        ({}, "invalid_field", "messageBody: Missing data for required field."),
+        ({"messageBody": []}, "invalid_field", "messageBody: Length must be between 1 and 5."),
+        ({"messageBody": [{"eventType": "a"}] * 6}, "too_many_events", "messageBody: Longer than maximum length 5."),
+        ({"messageBody": {"eventType": "a"}}, "invalid_field", "messageBody: Not a valid list."),
+        ({"messageBody": ["a"]}, "invalid_field", "messageBody[0]: Invalid input type."),
+        ([{"eventType": "a"}], "not_an_object", "request body must be a JSON object with a messageBody array"),
+        ("text", "not_an_object", "request body must be a JSON object with a messageBody array"),
     ],
 )
-def test_the_request_shape_is_checked(body, message):
-    assert refused(body).message == message
+def test_the_request_shape_is_checked(body, code, message):
+    error = refused(body)
+    assert (error.code, error.message) == (code, message)
+
+
+def test_a_batch_over_max_events_is_refused_before_its_events_are_validated():
+    # Every event is bad and there is an unknown key: validated, the answer
+    # would be invalid_event_type. The wording is that of the pre_load hook
+    # this check replaced.
+    error = refused({"messageBody": [{"eventType": ""}] * 6, "surprise": 1})
+    assert (error.code, error.message) == ("too_many_events", "messageBody: Longer than maximum length 5.")
+    assert error.details == {"messageBody": ["Longer than maximum length 5."]}
 
 
 def test_messageheader_holds_scalars_only():
     error = refused({"messageBody": [{"eventType": "a"}], "messageheader": {"nested": {"a": 1}}})
+    assert error.code == "invalid_field"
     assert error.message == "messageheader.nested.value: Must be a string, number, boolean or null."
 
 
 def test_messageheader_holds_at_most_64_keys():
     header = {f"k{i}": i for i in range(65)}
     error = refused({"messageBody": [{"eventType": "a"}], "messageheader": header})
-    assert error.message == "messageheader: Longer than maximum length 64."
+    assert (error.code, error.message) == ("invalid_field", "messageheader: Longer than maximum length 64.")
     header.pop("k64")
     assert load({"messageBody": [{"eventType": "a"}], "messageheader": header})

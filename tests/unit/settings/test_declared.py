@@ -1,12 +1,19 @@
+"""Settings declared once: read from the environment, refused in one line, shown as written, documented."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from collector.settings import SPECS, SettingsError, load_settings
-
+from collector.settings import Settings, SettingsError, declarations, load_settings, markdown_table
 from tests.processes import ROOT
+from tests.unit.settings import refusals
+from tests.unit.settings.refusals import REFUSED, WORKERS_NEED_MEMCACHED, refusal
 
 
 def test_defaults_give_a_working_service():
@@ -21,7 +28,8 @@ def test_defaults_give_a_working_service():
     assert settings.event_types == frozenset()
     assert settings.rotate_bytes == 67108864
     assert settings.rotate_seconds == 3600
-    assert settings.workers == 0  # auto
+    assert settings.workers is None  # auto
+    assert settings.worker_processes() == 1
     assert settings.host_name  # the machine's
 
 
@@ -39,14 +47,27 @@ def test_values_are_read_from_the_environment():
     assert settings.rate_limit_storage.startswith("memcached://")
     assert settings.event_types == {"click", "page_view"}
     assert settings.trusted_proxies == 1
-    assert settings.workers == 4
+    assert settings.workers == 4 and settings.worker_processes() == 4
+
+
+def test_auto_workers_is_one_per_core_with_memcached(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    environ = {"COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:11211", "COLLECTOR_WORKERS": "AUTO"}
+    settings = load_settings(environ=environ)
+    assert settings.workers is None and settings.worker_processes() == 6
+
+
+def test_overrides_take_raw_strings_or_typed_values_and_only_known_names():
+    settings = load_settings(environ={"COLLECTOR_MAX_EVENTS": "7"}, overrides={"max_events": "9", "threads": 2})
+    assert (settings.max_events, settings.threads) == (9, 2)
+    with pytest.raises(TypeError, match="no such setting: max_event"):
+        load_settings(environ={}, overrides={"max_event": "9"})
 
 
 @pytest.mark.parametrize(
     "variable, value, expected",
     [
         ("COLLECTOR_RATE_LIMIT", "lots", "flask-limiter's notation"),
-        ("COLLECTOR_RATE_LIMIT_STORAGE", "redis://localhost", "memcached://"),
         ("COLLECTOR_TRUSTED_PROXIES", "-1", "at least 0"),
         ("COLLECTOR_MAX_BODY_BYTES", "1MB", "at least 1"),
         ("COLLECTOR_MAX_EVENTS", "0", "at least 1"),
@@ -65,25 +86,74 @@ def test_a_bad_value_names_the_variable_and_what_it_accepts(variable, value, exp
     assert "\n" not in message
 
 
-def test_every_setting_is_in_the_readme_table():
+@pytest.mark.parametrize("variable, value, expected", REFUSED)
+def test_values_the_service_could_not_run_with_are_refused_in_one_line(variable, value, expected):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={variable: value})
+    assert str(caught.value) == refusal(variable, value, expected)
+
+
+def test_several_workers_counting_limits_in_memory_are_refused_by_load_settings():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_WORKERS": "3"})
+    assert str(caught.value) == WORKERS_NEED_MEMCACHED
+    assert load_settings(environ={"COLLECTOR_WORKERS": "1"}).worker_processes() == 1
+
+
+def test_each_field_declares_its_variable_default_parser_and_doc():
+    assert [setting.name for setting in declarations()] == [field.name for field in dataclasses.fields(Settings)]
+    for setting in declarations():
+        assert setting.env == "COLLECTOR_" + setting.name.upper()
+        assert setting.doc and "\n" not in setting.doc, setting.env
+        # A value left at its default is shown exactly as the default column shows it.
+        assert setting.show(setting.parse(setting.default)) == setting.shown_default, setting.env
+
+
+def test_values_are_shown_as_an_operator_writes_them():
+    shown = load_settings(
+        environ={
+            "COLLECTOR_ROTATE_SECONDS": "3600.0",
+            "COLLECTOR_RETENTION_DAYS": "1.5",
+            "COLLECTOR_EVENT_TYPES": " view, click ",
+            "COLLECTOR_DATA_DIR": "spool/events",
+            "COLLECTOR_HOST_NAME": "web-1",
+        }
+    ).describe()
+    assert shown["COLLECTOR_ROTATE_SECONDS"] == "3600"
+    assert shown["COLLECTOR_RETENTION_DAYS"] == "1.5"
+    assert shown["COLLECTOR_RETENTION_BYTES"] == "(empty)"
+    assert shown["COLLECTOR_EVENT_TYPES"] == "click,view"
+    assert shown["COLLECTOR_DATA_DIR"] == "./spool/events"
+    assert shown["COLLECTOR_WORKERS"] == "auto"
+    assert shown["COLLECTOR_RATE_LIMIT_TIMEOUT"] == "0.2"
+    assert shown["COLLECTOR_HOST_NAME"] == "web-1"
+    assert set(shown) == {setting.env for setting in declarations()}
+
+
+def _readme_configuration_table() -> list[str]:
     readme = (ROOT / "README.md").read_text()
-    for spec in SPECS.values():
-        assert f"| `{spec.env}` |" in readme, spec.env
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"^\| variable \|.*?(?=\n\n|\Z)", section, re.M | re.S).group(0).splitlines()
 
 
-def _gunicorn_check_config(env):
+def test_the_readme_configuration_table_is_the_declaration():
+    # On failure: python -m collector settings --markdown, and paste it into the README.
+    assert _readme_configuration_table() == markdown_table().splitlines()
+
+
+def _gunicorn(env, *args):
     return subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--check-config", "app:app"],
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *args, "app:app"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", **env, "COLLECTOR_DATA_DIR": "/tmp/collector-check"},
+        env={"PATH": "/usr/bin:/bin", "COLLECTOR_BIND": "127.0.0.1:0", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def test_gunicorn_refuses_to_start_with_a_bad_value_in_one_line():
-    result = _gunicorn_check_config({"COLLECTOR_MAX_EVENTS": "lots"})
+def test_gunicorn_refuses_to_start_with_a_bad_value_in_one_line(tmp_path):
+    result = _gunicorn({"COLLECTOR_MAX_EVENTS": "lots", "COLLECTOR_DATA_DIR": str(tmp_path)}, "--check-config")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == (
@@ -91,15 +161,42 @@ def test_gunicorn_refuses_to_start_with_a_bad_value_in_one_line():
     )
 
 
-def test_gunicorn_refuses_several_workers_with_per_process_limit_counters():
-    result = _gunicorn_check_config({"COLLECTOR_WORKERS": "3"})
+# A few of REFUSED, through gunicorn itself: each would otherwise fail later, in
+# gunicorn's bind (a traceback) or in the workers (a restart loop).
+REAL_START_REFUSALS = [
+    ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://127.0.0.1:99999", refusals.STORAGE),
+    ("COLLECTOR_BIND", "nonsense", refusals.BIND),
+    ("COLLECTOR_BIND", "127.0.0.1:99999", refusals.BIND),
+    ("COLLECTOR_RATE_LIMIT", "5 per 0 minute", refusals.RATE_LIMIT),
+    ("COLLECTOR_EVENT_TYPES", ",,,", refusals.EVENT_TYPES),
+    ("COLLECTOR_MAX_EVENT_BYTES", "100", refusals.MAX_EVENT_BYTES),
+]
+
+
+@pytest.mark.parametrize("variable, value, expected", REAL_START_REFUSALS)
+def test_a_real_start_stops_before_binding_with_one_line(tmp_path, variable, value, expected):
+    result = _gunicorn({"COLLECTOR_DATA_DIR": str(tmp_path), variable: value})
     assert result.returncode != 0
-    assert "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == "collector: " + refusal(variable, value, expected)
+
+
+def test_a_real_start_refuses_a_data_directory_under_a_file(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    result = _gunicorn({"COLLECTOR_DATA_DIR": str(tmp_path / "file" / "data")})
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        f"collector: COLLECTOR_DATA_DIR='{tmp_path}/file/data' is not valid: "
+        f"expected a directory that can be written, or created: {tmp_path}/file is not a directory"
+    )
+
+
+def test_a_real_start_refuses_several_workers_with_per_process_limit_counters(tmp_path):
+    result = _gunicorn({"COLLECTOR_WORKERS": "3", "COLLECTOR_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert result.stderr.strip() == "collector: " + WORKERS_NEED_MEMCACHED
 
 
 def test_the_control_character_rule_is_unicode_category_cc():
-    import sys
     import unicodedata
 
     from collector.settings import is_valid_event_type

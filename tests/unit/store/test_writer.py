@@ -6,8 +6,8 @@ import os
 import orjson
 import pytest
 
-from collector.store import datafiles
 from collector.errors import CollectorError
+from collector.store import datafiles
 from collector.store.writer import EventWriter
 
 
@@ -112,8 +112,10 @@ def test_storage_failure_is_503_and_recovers_by_itself(make_writer, tmp_path):
     data_dir = tmp_path / "data"
     data_dir.write_text("a file where the directory should be")
     writer = make_writer()
-    with pytest.raises(CollectorError, match="nothing was kept"):
+    with pytest.raises(CollectorError) as caught:
         writer.append([line(1)])
+    assert (caught.value.code, caught.value.status) == ("storage_unavailable", 503)
+    assert caught.value.message == "events could not be stored right now; nothing was kept, please retry"
     data_dir.unlink()
     writer.append([line(2)])
     assert stored(data_dir) == [2]

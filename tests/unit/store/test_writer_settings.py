@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from collector import create_app, service
 from collector.settings import SettingsError, load_settings
 from collector.store.writer import EventWriter
@@ -27,17 +29,17 @@ def test_storage_settings_have_safe_defaults_and_reach_the_writer(tmp_path):
     assert (writer.fsync, writer.fsync_seconds) == ("always", 0.5)
 
 
-def test_bad_storage_settings_stop_start_up_naming_the_variable():
-    for variable, value in [
+@pytest.mark.parametrize(
+    "variable, value",
+    [
         ("COLLECTOR_FSYNC", "sometimes"),
         ("COLLECTOR_FSYNC_SECONDS", "0"),
         ("COLLECTOR_COMPRESS", "zstd"),
         ("COLLECTOR_RETENTION_DAYS", "-1"),
         ("COLLECTOR_RETENTION_BYTES", "lots"),
-    ]:
-        try:
-            load_settings(environ={variable: value})
-        except SettingsError as error:
-            assert str(error).startswith(f"{variable}={value!r} is not valid")
-        else:
-            raise AssertionError(f"{variable}={value} was accepted")
+    ],
+)
+def test_bad_storage_settings_stop_start_up_naming_the_variable(variable, value):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={variable: value})
+    assert str(caught.value).startswith(f"{variable}={value!r} is not valid")

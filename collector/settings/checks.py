@@ -1,0 +1,59 @@
+"""Checks across settings: values each fine alone that cannot run together.
+
+They run in `load_settings`, so `collector settings`, gunicorn.conf.py and
+`create_app` refuse the same combinations with the same line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from limits.storage import MemcachedStorage, MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport
+
+from .places import MEMCACHED, MEMORY
+
+if TYPE_CHECKING:
+    from .declared import Settings
+
+
+class SettingsError(ValueError):
+    """A COLLECTOR_* variable has a value the service cannot use."""
+
+
+# What each strategy needs from the storage, as limits declares it.
+STRATEGIES: dict[str, type | None] = {
+    "fixed-window": None,
+    "sliding-window-counter": SlidingWindowCounterSupport,
+    "moving-window": MovingWindowSupport,
+}
+
+# The storage class behind each URI the storage setting accepts; the
+# collector's memcached storage subclasses limits' one.
+_STORAGES = {MEMORY: MemoryStorage, MEMCACHED: MemcachedStorage}
+
+
+def check_combinations(settings: Settings) -> None:
+    """:raises SettingsError: for the first combination the service cannot run."""
+    check_strategy(settings.rate_limit_strategy, settings.rate_limit_storage)
+    check_workers(settings.workers, settings.rate_limit_storage)
+
+
+def check_strategy(strategy: str, storage: str) -> None:
+    """:raises SettingsError: when the storage cannot run the strategy (memcached has no moving window)."""
+    scheme = storage.split(":", 1)[0]
+    backend = _STORAGES[scheme + "://"]
+    usable = [name for name, need in STRATEGIES.items() if need is None or issubclass(backend, need)]
+    if strategy not in usable:
+        raise SettingsError(
+            f"COLLECTOR_RATE_LIMIT_STRATEGY={strategy!r} is not supported by {scheme}:// storage: "
+            f"expected one of {', '.join(usable)}"
+        )
+
+
+def check_workers(workers: int | None, storage: str) -> None:
+    """:raises SettingsError: for several workers counting limits each in its own memory."""
+    if workers is not None and workers > 1 and storage == MEMORY:
+        raise SettingsError(
+            "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
+            "with memory:// each worker would count limits on its own"
+        )

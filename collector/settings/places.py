@@ -1,0 +1,104 @@
+"""The settings that name a place: the rate-limit store, the listening address, the data directory.
+
+Each is checked as far as it can be without using it, so that a value the
+service could only fail on later (a port out of range, a host that does not
+resolve, a directory under a file) stops start-up with one line instead of a
+traceback from gunicorn, limits or the writer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from pathlib import Path
+
+MEMORY = "memory://"
+MEMCACHED = "memcached://"
+
+# ASCII host names and IPv4 addresses. limits reads each host:port of a
+# memcached URI with urllib; anything matching this (or a bracketed IPv6
+# address) it reads back unchanged, which tests/unit/settings check.
+_HOST_NAME = re.compile("[A-Za-z0-9._-]+")
+_PORT = re.compile("[0-9]{1,5}")
+_IPV4 = re.compile("[0-9.]+")
+
+
+def host_port(text: str, lowest_port: int) -> tuple[str, int]:
+    """`host:port` or `[ipv6]:port` split, the brackets removed.
+
+    :raises ValueError: (without a message: callers know what they accept)
+        for an empty or malformed host, or a port that is not ASCII digits
+        from `lowest_port` to 65535.
+    """
+    host, colon, port = text.rpartition(":")
+    if not colon or not _PORT.fullmatch(port) or not lowest_port <= int(port) <= 65535:
+        raise ValueError
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        ipaddress.IPv6Address(host)  # ValueError for an unclosed or bad address
+    elif not _HOST_NAME.fullmatch(host):
+        raise ValueError
+    elif _IPV4.fullmatch(host):
+        ipaddress.IPv4Address(host)
+    return host, int(port)
+
+
+def storage_uri(raw: str) -> str:
+    uri = raw.strip()
+    if uri == MEMORY:
+        return uri
+    try:
+        if not uri.startswith(MEMCACHED):
+            raise ValueError
+        for location in uri[len(MEMCACHED) :].split(","):
+            host_port(location.strip(), lowest_port=1)
+    except ValueError:
+        raise ValueError(f"'{MEMORY}' or '{MEMCACHED}HOST:PORT[,HOST:PORT...]' with ports from 1 to 65535") from None
+    return uri
+
+
+def bind(raw: str) -> str:
+    """A single address gunicorn can bind: `unix:PATH`, or a host and a port (0: any free one)."""
+    text = raw.strip()
+    # gunicorn takes both unix:/path and unix:///path.
+    if text.startswith("unix:") and text[len("unix:") :].removeprefix("//"):
+        return text
+    try:
+        host, port = host_port(text, lowest_port=0)
+        # A host name must resolve now, or gunicorn stops with a traceback later.
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (ValueError, OSError, UnicodeError):
+        raise ValueError(
+            "unix:PATH, or HOST:PORT with a port from 0 to 65535 and an IPv4 address, "
+            "[IPv6] address or host name that resolves"
+        ) from None
+    return text
+
+
+def data_dir(raw: str) -> Path:
+    """A directory that is there and writable, or that can be created.
+
+    Nothing is created here: `collector settings` only looks.
+    """
+    if not raw.strip():
+        raise ValueError("a directory path (empty would mean the current directory)")
+    path = Path(raw)
+    problem = _why_not_writable(path)
+    if problem:
+        raise ValueError(f"a directory that can be written, or created: {problem}")
+    return path
+
+
+def _why_not_writable(path: Path) -> str | None:
+    existing = path.absolute()
+    while not os.path.lexists(existing):
+        existing = existing.parent
+    # Checked before os.access: root passes access checks, yet cannot make a
+    # directory in (or write files into) a regular file.
+    if not existing.is_dir():
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None

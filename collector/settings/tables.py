@@ -1,0 +1,39 @@
+"""The declared settings as tables: for `collector settings`, and for the README.
+
+The README's configuration table is `markdown_table()`'s output, pasted in
+(`python -m collector settings --markdown`); a test fails when they differ.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .declared import Settings, declarations
+
+_CODE = re.compile("`([^`]*)`")
+_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")
+
+
+def text_table(settings: Settings) -> str:
+    """Each variable, its value here, its default and what it does, in aligned columns."""
+    shown = settings.describe()
+    rows = [("variable", "value", "default", "meaning")]
+    rows += [(s.env, shown[s.env], s.shown_default, plain(s.doc)) for s in declarations()]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    """The README's configuration table: variable, default, meaning."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in declarations():
+        default = f"`{s.default}`" if s.default else "empty"
+        doc = s.doc.replace("|", "\\|")  # GitHub's tables take \| even inside code
+        lines.append(f"| `{s.env}` | {default} | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+def plain(doc: str) -> str:
+    """A declared doc for a terminal: no backticks, and a README link as its title."""
+    return _LINK.sub(r"\1 (README)", _CODE.sub(r"\1", doc))

@@ -1,0 +1,114 @@
+"""The settings naming a place: memcached's URI, gunicorn's bind address, the data directory."""
+
+from __future__ import annotations
+
+import pytest
+from limits.errors import ConfigurationError
+from limits.storage import MemcachedStorage, storage_from_string
+
+from collector.settings import SettingsError, load_settings
+from collector.settings.places import host_port, storage_uri
+from tests.unit.settings.refusals import REFUSED
+
+ACCEPTED_STORAGES = [
+    "memory://",
+    "memcached://127.0.0.1:11211",
+    "memcached://[::1]:11211",
+    "memcached://cache-1.internal:11211",
+    "memcached://10.0.0.5:11211,10.0.0.6:11211",
+    "memcached://a:1, b:65535",
+]
+
+
+@pytest.mark.parametrize("uri", ACCEPTED_STORAGES)
+def test_accepted_storage_uris_are_kept_as_written(uri):
+    assert load_settings(environ={"COLLECTOR_RATE_LIMIT_STORAGE": f" {uri} "}).rate_limit_storage == uri
+
+
+# Every URI the storage setting sees in these tests, and a few more that
+# urllib reads loosely: none accepted here may be one limits cannot build.
+CANDIDATES = [
+    *ACCEPTED_STORAGES,
+    *[value for variable, value, _ in REFUSED if variable == "COLLECTOR_RATE_LIMIT_STORAGE"],
+    "memcached://a:11211?x=1",
+    "memcached://a:11211/path",
+    "memcached:///tmp/memcached.sock",
+    "memcached://[fe80::1%eth0]:11211",
+    "memcached://a b:11211",
+    "memcached://a:+1",
+    "memcached://a:-1",
+    "memcached://a:011211",
+]
+
+
+@pytest.mark.parametrize("uri", [uri for uri in CANDIDATES if uri.startswith("memcached")])
+def test_every_memcached_uri_accepted_is_one_limits_builds_with_the_same_hosts(uri):
+    try:
+        storage_uri(uri)
+    except ValueError:
+        return  # refused: nothing to agree on
+    storage = storage_from_string(uri)
+    assert isinstance(storage, MemcachedStorage)
+    locations = [host_port(location.strip(), lowest_port=1) for location in uri[len("memcached://") :].split(",")]
+    assert storage.hosts == [(host.lower(), port) for host, port in locations]
+
+
+def test_limits_itself_would_take_a_port_the_setting_refuses():
+    # Why the setting checks ports itself: limits builds this storage, and
+    # only the first request would fail.
+    assert storage_from_string("memcached://a:0").hosts == [("a", 0)]
+    with pytest.raises(ConfigurationError):
+        storage_from_string("memcached://nohost")
+
+
+@pytest.mark.parametrize(
+    "bind",
+    ["127.0.0.1:8000", "0.0.0.0:0", "[::1]:8000", "localhost:65535", "unix:/run/collector.sock", "unix:///tmp/c.sock"],
+)
+def test_addresses_gunicorn_can_bind_are_accepted(bind):
+    assert load_settings(environ={"COLLECTOR_BIND": bind}).bind == bind
+
+
+def test_a_data_directory_that_exists_or_can_be_created_is_accepted_and_not_created(tmp_path):
+    assert load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path)}).data_dir == tmp_path
+    later = tmp_path / "new" / "deeper"
+    assert load_settings(environ={"COLLECTOR_DATA_DIR": str(later)}).data_dir == later
+    assert not (tmp_path / "new").exists(), "reading settings must not create the directory"
+
+
+def _refusal(raw: str, problem: str) -> str:
+    return (
+        f"COLLECTOR_DATA_DIR={raw!r} is not valid: "
+        f"expected a directory that can be written, or created: {problem}"
+    )
+
+
+def test_a_data_directory_that_is_a_file_is_refused(tmp_path):
+    file = tmp_path / "events"
+    file.write_text("a file")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_DATA_DIR": str(file)})
+    assert str(caught.value) == _refusal(str(file), f"{file} is not a directory")
+
+
+def test_a_data_directory_under_a_file_is_refused(tmp_path):
+    file = tmp_path / "events"
+    file.write_text("a file")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_DATA_DIR": str(file / "a" / "b")})
+    assert str(caught.value) == _refusal(str(file / "a" / "b"), f"{file} is not a directory")
+
+
+def test_a_data_directory_behind_a_dangling_link_is_refused(tmp_path):
+    link = tmp_path / "data"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(SettingsError, match="data is not a directory$"):
+        load_settings(environ={"COLLECTOR_DATA_DIR": str(link)})
+
+
+def test_a_relative_data_directory_is_checked_from_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "data").write_text("a file")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={})
+    assert str(caught.value) == _refusal("./data", f"{tmp_path / 'data'} is not a directory")
