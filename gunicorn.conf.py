@@ -20,19 +20,49 @@ needs PROMETHEUS_MULTIPROC_DIR set to an empty directory before it is first
 imported, so it is set here, before the collector package is imported, and
 workers (forked from this process) inherit it. A directory given by the
 operator is used as is (prometheus_client asks that it be emptied between
-runs); otherwise a fresh one is made and removed when gunicorn exits.
+runs); otherwise a fresh one, named after the master's pid, is made and
+removed when gunicorn exits. A SIGHUP re-reads this file in the same master:
+the directory is kept. A start that fails before gunicorn can run `on_exit`
+(an address in use) leaves its directory behind: the next start removes the
+directories of masters that are gone.
 """
 
+import glob
 import os
 import shutil
 import signal
 import sys
 import tempfile
 
-_own_metrics_dir = None
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _own_metrics_dir = tempfile.mkdtemp(prefix="collector-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+_METRICS_PREFIX = "collector-metrics-"
+
+
+def _metrics_dir():
+    """PROMETHEUS_MULTIPROC_DIR, made if unset; the directory if it is ours to remove, else None."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # Ours from before a SIGHUP (named after this very master), or the operator's.
+        return given if os.path.basename(given).startswith(f"{_METRICS_PREFIX}{os.getpid()}-") else None
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), _METRICS_PREFIX + "*-*")):
+        pid = os.path.basename(stale)[len(_METRICS_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    made = tempfile.mkdtemp(prefix=f"{_METRICS_PREFIX}{os.getpid()}-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+_own_metrics_dir = _metrics_dir()
 
 from collector import service  # noqa: E402  (after the variable)
 from collector.settings import SettingsError, load_settings  # noqa: E402
@@ -65,6 +95,8 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+# Client-sent text in the access log as it was sent (UTF-8), control characters escaped.
+logger_class = "collector.ops.access_log.AccessLogger"
 errorlog = "-"
 # gunicorn's control socket (one fixed path per user) would be shared by every
 # instance on the host; the collector does not use it.

@@ -15,7 +15,7 @@ import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import errors, ingest, ops, ratelimit, service, store
-from .settings import load_settings
+from .settings import load_settings, risks
 
 logger = logging.getLogger(__name__)
 
@@ -44,4 +44,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     errors.init_app(app)
 
     logger.info("collector configured: %s", settings.describe())
+    for risk in risks(settings):
+        logger.warning("%s", risk)
     return app

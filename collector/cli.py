@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .settings import SettingsError, data_dir_to_read, load_settings, markdown_table, text_table
+from .settings import SettingsError, data_dir_to_read, load_settings, markdown_table, risks, text_table
 from .store import datafiles, reading
 
 
@@ -123,7 +123,13 @@ def run_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_settings(args: argparse.Namespace, out: TextIO) -> int:
-    out.write(markdown_table() if args.markdown else text_table(load_settings()))
+    if args.markdown:
+        out.write(markdown_table())
+    else:
+        settings = load_settings()
+        out.write(text_table(settings))
+        for risk in risks(settings):
+            print(f"collector: warning: {risk}", file=sys.stderr)
     out.flush()
     return 0
 

@@ -40,8 +40,17 @@ STORAGE_RETRY_AFTER_SECONDS = 5
 EMPTY_BODY = ErrorCode("empty_body", 400, "the request has no body")
 INVALID_UTF8 = ErrorCode("invalid_utf8", 400, "the body is not valid UTF-8")
 INVALID_JSON = ErrorCode("invalid_json", 400, "the body is not one strict JSON value (`NaN` and `Infinity` included)")
-NESTING_TOO_DEEP = ErrorCode("nesting_too_deep", 400, "the body, or an event, is nested too deeply")
+NESTING_TOO_DEEP = ErrorCode("nesting_too_deep", 400, "the body, or an event, is nested more than 254 levels deep")
+NUMBER_OUT_OF_RANGE = ErrorCode(
+    "number_out_of_range", 400, "a number beyond the 64-bit float range, or an integer of more than 100 digits"
+)
 BODY_INCOMPLETE = ErrorCode("body_incomplete", 400, "the body ended before its `Content-Length`")
+BODY_UNREADABLE = ErrorCode(
+    "body_unreadable", 400, "the body's framing is broken: a bad chunk size, or the client left mid-body"
+)
+UNSUPPORTED_TRANSFER_CODING = ErrorCode(
+    "unsupported_transfer_coding", 400, "a `Transfer-Encoding` other than `chunked` (e.g. `gzip, chunked`)"
+)
 NOT_AN_OBJECT = ErrorCode("not_an_object", 400, "the body is JSON, but not an object")
 INVALID_EVENT_TYPE = ErrorCode("invalid_event_type", 400, "an `eventType` is missing, malformed or not in the allow-list")
 UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not know, at the top level or in an event")
@@ -54,6 +63,9 @@ BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_M
 EVENT_TOO_LARGE = ErrorCode("event_too_large", 413, "one event is over `COLLECTOR_MAX_EVENT_BYTES` as stored")
 UNSUPPORTED_MEDIA_TYPE = ErrorCode("unsupported_media_type", 415, "a `Content-Type` other than `application/json`, or none")
 UNSUPPORTED_CHARSET = ErrorCode("unsupported_charset", 415, "a charset other than UTF-8")
+UNSUPPORTED_CONTENT_ENCODING = ErrorCode(
+    "unsupported_content_encoding", 415, "a `Content-Encoding` the collector does not decode (any but `identity`)"
+)
 RATE_LIMITED = ErrorCode("rate_limited", 429, "over the rate limit; `Retry-After` says when to resend")
 STORAGE_UNAVAILABLE = ErrorCode(
     "storage_unavailable",

@@ -50,6 +50,10 @@ def start_service(tmp_path):
     yield start
     for service in services:
         service.stop()
+    # Whatever a test did to it, the service never answered 500 nor logged a
+    # traceback: the next such bug is caught wherever it comes from.
+    errors = [error for service in services for error in service.server_errors()]
+    assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ CI (CI=true) a missing server binary is a failure, never a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -53,6 +54,25 @@ class Service(Gunicorn):
 
     def events(self) -> list[dict]:
         return read_events(self.data_dir)
+
+    def server_errors(self) -> list[str]:
+        """Log lines that betray a bug: a traceback, or a request answered 500."""
+        return server_errors(self.log()) if self.log_path.exists() else []
+
+
+# gunicorn's access log: ... "POST /collect/event HTTP/1.1" 500 79 "-" "curl/8.0"
+_ANSWERED_500 = re.compile(r'" 500 \d+ "')
+
+
+def server_errors(log: str) -> list[str]:
+    lines = log.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            found.append("\n".join(lines[max(0, number - 1) : number + 30]))
+        elif _ANSWERED_500.search(line):
+            found.append(line)
+    return found
 
 
 def read_events(data_dir: Path) -> list[dict]:

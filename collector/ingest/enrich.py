@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
-
-from ..errors import EVENT_TOO_LARGE, NESTING_TOO_DEEP, CollectorError
+from .. import jsontext
+from ..errors import EVENT_TOO_LARGE, CollectorError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +63,7 @@ def stored_lines(
     tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
     lines = []
     for index, event in enumerate(events):
-        head = encode_record(event)[:-2]  # '{"eventType":...' without '}\n'
+        head = encode_record(event, index)[:-2]  # '{"eventType":...' without '}\n'
         if "eventId" not in event:
             head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'
         line = head + tail
@@ -80,21 +78,13 @@ def stored_lines(
     return lines
 
 
-def encode_record(record: Mapping[str, Any]) -> bytes:
-    """One JSON object as a line, UTF-8, ending in exactly one newline.
+def encode_record(record: Mapping[str, Any], index: int | None = None) -> bytes:
+    """One JSON object as a line (see `jsontext.dumps_line`); `index` names the event in an error.
 
-    JSON strings escape every control character, so the only newline in the
-    line is the last byte: a line can never be split or merged by a reader.
     :raises CollectorError: a 400 if the record is nested too deeply to store.
     """
     try:
-        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-    except orjson.JSONEncodeError:
-        # orjson stops at integers beyond 64 bits and nesting past 254 levels;
-        # the standard library stores both exactly as they were sent.
-        pass
-    try:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except RecursionError:
-        raise CollectorError(NESTING_TOO_DEEP, "event is nested too deeply to store") from None
-    return text.encode("utf-8") + b"\n"
+        return jsontext.dumps_line(record)
+    except jsontext.InvalidJSON as error:
+        name = "event" if index is None else f"event {index}"
+        raise CollectorError(error.kind, f"{name} {error.reason}") from None

@@ -8,13 +8,11 @@ costs no parsing (unless the limit counts events: then the limiter asks
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import flask
 
 from .. import service
-from .enrich import RequestFacts, format_received_at, stored_lines
+from .enrich import stored_lines
+from .facts import request_facts
 from .parsing import request_payload
 
 bp = flask.Blueprint("collect", __name__)
@@ -31,15 +29,6 @@ def collect_event() -> flask.Response:
     )
     collector.writer.append(lines)
     return created_response(facts.ping_id)
-
-
-def request_facts(request: flask.Request) -> RequestFacts:
-    return RequestFacts(
-        ping_id=str(uuid.uuid4()),
-        received_at=format_received_at(time.time()),
-        client_ip=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-    )
 
 
 def created_response(ping_id: str) -> flask.Response:

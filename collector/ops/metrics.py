@@ -26,6 +26,12 @@ RATE_LIMIT_UNCHECKED = Counter(
     ["outcome"],
 )
 
+INVALID_CLIENT_ADDRESSES = Counter(
+    "collector_invalid_client_addresses",
+    "Requests whose client address (from X-Forwarded-For behind a trusted proxy) was not an IP "
+    "address; their events are stored without client.ip",
+)
+
 
 @bp.get("/metrics")
 def metrics() -> flask.Response:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import flask
 from flask_limiter import Limiter
 
-from .clients import client_key_func, key_for_address, warn_if_clients_share_one_key
+from .clients import client_key_func, key_for_address
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import StorageOutage
@@ -39,7 +39,6 @@ def init_app(
     `count_events` tells how many events a request carries, for
     COLLECTOR_RATE_LIMIT_COST=event. Call before `limited` is registered.
     """
-    warn_if_clients_share_one_key(settings.bind, settings.trusted_proxies)
     per_event = settings.rate_limit_cost == "event"
     cost = event_cost(count_events, settings.max_events) if per_event else 1
     outage = StorageOutage(settings.rate_limit_storage, settings.rate_limit_on_error)

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import logging
 from collections.abc import Callable
 
 import flask
-
-logger = logging.getLogger(__name__)
-
 
 @functools.lru_cache(maxsize=65536)
 def key_for_address(address: str | None, ipv6_prefix: int = 64) -> str:
@@ -44,12 +40,3 @@ def client_key_func(ipv6_prefix: int) -> Callable[[], str]:
         return key_for_address(flask.request.remote_addr, ipv6_prefix)
 
     return client_key
-
-
-def warn_if_clients_share_one_key(bind: str, trusted_proxies: int) -> None:
-    if bind.startswith("unix:") and not trusted_proxies:
-        logger.warning(
-            "COLLECTOR_BIND=%s with COLLECTOR_TRUSTED_PROXIES=0: clients behind a unix socket have "
-            "no address, so they all share ONE rate limit; set COLLECTOR_TRUSTED_PROXIES=1 behind nginx",
-            bind,
-        )

@@ -1,6 +1,6 @@
 """Every COLLECTOR_* setting, declared once, read once at start-up into `Settings`."""
 
-from .checks import SettingsError
+from .checks import SettingsError, risks
 from .declared import Setting, Settings, data_dir_to_read, declarations, load_settings
 from .tables import markdown_table, text_table
 from .values import is_valid_event_type
@@ -14,5 +14,6 @@ __all__ = [
     "is_valid_event_type",
     "load_settings",
     "markdown_table",
+    "risks",
     "text_table",
 ]

@@ -6,11 +6,12 @@ They run in `load_settings`, so `collector settings`, gunicorn.conf.py and
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from limits.storage import MemcachedStorage, MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport
 
-from .places import MEMCACHED, MEMORY
+from .places import MEMCACHED, MEMORY, host_port
 
 if TYPE_CHECKING:
     from .declared import Settings
@@ -57,3 +58,38 @@ def check_workers(workers: int | None, storage: str) -> None:
             "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
             "with memory:// each worker would count limits on its own"
         )
+
+
+def risks(settings: Settings) -> list[str]:
+    """Set-ups that run but expose the service: one line each, for `collector settings` and the start-up log."""
+    found = []
+    exposed = not _is_loopback(settings.bind)
+    if exposed:
+        found.append(
+            f"COLLECTOR_BIND={settings.bind} is not a loopback address or unix socket: clients reach gunicorn "
+            f"directly, and a few slow clients (headers a byte a second) hold all {settings.threads} threads "
+            "of a worker; put nginx in front (see the README's 'Behind nginx')"
+        )
+    if exposed and settings.trusted_proxies:
+        found.append(
+            f"COLLECTOR_TRUSTED_PROXIES={settings.trusted_proxies} while clients reach gunicorn directly: "
+            "they can name any address in X-Forwarded-For and get a fresh rate limit"
+        )
+    if settings.bind.startswith("unix:") and not settings.trusted_proxies:
+        found.append(
+            f"COLLECTOR_BIND={settings.bind} with COLLECTOR_TRUSTED_PROXIES=0: clients behind a unix socket "
+            "have no address, so they all share ONE rate limit; set COLLECTOR_TRUSTED_PROXIES=1 behind nginx"
+        )
+    return found
+
+
+def _is_loopback(bind: str) -> bool:
+    if bind.startswith("unix:"):
+        return True
+    host, _ = host_port(bind, lowest_port=0)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: assume it is reachable from outside

@@ -16,14 +16,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from .. import jsontext
 from . import datafiles
 
 # A request takes its `receivedAt` before it waits for the writer, which may
 # then open a new file: a file's first events can be a little older than the
 # start time in its name. Files starting within this window are merged together.
 MERGE_SLACK_SECONDS = 60.0
+
+
+# What reading a damaged file raises: a truncated or corrupt gzip stream, a
+# file named like a data file that is not gzip, a failing disk.
+UNREADABLE = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _unreadable(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "unreadable from here: the compressed file is truncated"
+    return f"unreadable from here: {error}"
 
 
 @dataclasses.dataclass
@@ -59,9 +69,10 @@ def check_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if not raw.endswith(b"\n"):
         return None, "torn line: no newline at the end"
     try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        return None, f"not valid JSON: {error}"
+        # The writer's own rules: integers beyond 64 bits read back exactly.
+        event = jsontext.loads(raw)
+    except jsontext.InvalidJSON as error:
+        return None, error.reason.removeprefix("is ")
     if not isinstance(event, dict) or not isinstance(event.get("receivedAt"), str):
         return None, "not an event: an object with a receivedAt string"
     try:
@@ -87,8 +98,8 @@ def check_file(path: Path) -> FileReport:
             report.last = event["receivedAt"]
     except FileNotFoundError:
         report.problems.append(Problem(path, 0, "removed while being checked"))
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-        report.problems.append(Problem(path, number + 1, f"unreadable: {error}"))
+    except UNREADABLE as error:
+        report.problems.append(Problem(path, number + 1, _unreadable(error)))
     return report
 
 
@@ -123,6 +134,9 @@ def events_in_time_order(
 
 
 def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
+    """The valid events of one file; bad lines, and a file that cannot be read
+    on (truncated or not gzip), go to `on_problem`, and the other files are read on."""
+    number = 0
     try:
         for number, raw in enumerate(datafiles.iter_lines(path), start=1):
             event, reason = check_line(raw)
@@ -132,6 +146,8 @@ def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator
                 yield raw, event
     except FileNotFoundError:
         return  # deleted by retention since it was listed
+    except UNREADABLE as error:
+        on_problem(Problem(path, number + 1, _unreadable(error)))
 
 
 def count_events(events: Iterator[dict[str, Any]]) -> tuple[Counter, Counter]:

@@ -194,3 +194,41 @@ def test_settings_command_refuses_without_a_traceback():
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"collector: {refusal('COLLECTOR_BIND', '127.0.0.1:99999', BIND)}\n"
+
+
+def damage(data_dir):
+    """A truncated .jsonl.gz, a '.jsonl.gz' that is not gzip, and a file of binary garbage."""
+    whole = gzip.compress(b"".join(line("t", f"2026-11-26T07:00:{n:02d}.000Z") for n in range(40)))
+    (data_dir / "events-20261126T070000.000000Z-h-4-000001.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    (data_dir / "events-20261126T070100.000000Z-h-5-000001.jsonl.gz").write_bytes(line("n", "2026-11-26T07:01:00.000Z"))
+    (data_dir / "events-20261126T070200.000000Z-h-6-000001.jsonl").write_bytes(bytes(range(256)) * 8 + b"\n")
+
+
+@pytest.mark.parametrize("command", ["cat", "stats"])
+def test_readers_report_each_damaged_file_read_the_rest_and_exit_1(capsys, data_dir, command):
+    damage(data_dir)
+    code, out, err = run(capsys, "events", command, "--data-dir", str(data_dir))
+    assert code == 1
+    complaints = err.splitlines()
+    assert any("h-4-000001.jsonl.gz" in c and "truncated" in c for c in complaints), err
+    assert any("h-5-000001.jsonl.gz" in c and "unreadable" in c for c in complaints), err
+    assert any("h-6-000001.jsonl" in c for c in complaints), err
+    if command == "cat":
+        types = [orjson.loads(raw)["eventType"] for raw in out.encode().split(b"\n")[:-1]]
+        # Every event of the healthy files, whatever order the damaged ones came in.
+        assert sorted(t for t in types if t != "t") == ["a", "a", "a", "b", "b"]
+    else:
+        assert "events" in out and "a  " in out
+
+
+def test_readers_read_integers_beyond_64_bits_exactly(capsys, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    big = "9" * 100
+    text = f'{{"eventType":"big","n":{big},"receivedAt":"2026-11-26T05:00:00.000Z"}}\n'.encode()
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl").write_bytes(text * 3)
+    code, out, err = run(capsys, "events", "cat", "--data-dir", str(data))
+    assert (code, err, out.encode()) == (0, "", text * 3)
+    code, out, err = run(capsys, "events", "verify", "--data-dir", str(data))
+    assert (code, err) == (0, "")
+    assert "1 file, 3 events, 0 problems" in out

@@ -1,11 +1,16 @@
 """The app through Flask's test client: each answer a client can get, and what lands on disk."""
 
+import re
+import shutil
+
 import orjson
 import pytest
 
 from collector import service
 from collector.errors import CODES
 from tests.servers import read_events
+
+NOT_JSON = "request body is not valid JSON: "
 
 EVENT = {"eventType": "click"}
 
@@ -20,16 +25,18 @@ def stored(app):
     return read_events(service.of(app).settings.data_dir)
 
 
-def assert_error(response, status, error, message):
+def assert_error(response, status, error, code, message):
+    """The contract's envelope, with its stable code; the whole body is returned for more checks."""
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert {key: body[key] for key in ("error", "message", "statusCode")} == {
+    assert {key: body[key] for key in ("error", "message", "statusCode", "code")} == {
         "error": error,
         "message": message,
         "statusCode": status,
+        "code": code,
     }
-    assert CODES[body["code"]].status == status
+    assert CODES[code].status == status
     return body
 
 
@@ -46,50 +53,69 @@ def test_a_valid_batch_is_stored_in_order_with_one_ping_id(app, client):
 
 def test_a_batch_with_one_bad_event_writes_nothing(app, client):
     response = post(client, {"messageBody": [EVENT, EVENT, {"eventType": "\x07"}]})
-    body = assert_error(response, 400, "Bad Request", "invalid event type")
+    body = assert_error(response, 400, "Bad Request", "invalid_event_type", "invalid event type")
     assert body["details"] == {"messageBody": {"2": {"eventType": ["invalid event type"]}}}
     assert stored(app) == []
 
 
 @pytest.mark.parametrize(
-    "body, message_start",
+    "body, code, message",
     [
-        (b'{"messageBody": [{"eventType": "a", "v": NaN}]}', "request body is not valid JSON"),
-        (b'{"messageBody": [{"eventType": "a", "v": Infinity}]}', "request body is not valid JSON"),
-        (b'{"messageBody": [{"eventType": "\xff"}]}', "request body is not valid UTF-8: byte 32 is 0xff"),
-        (b"[" * 50_000 + b"]" * 50_000, "request body is not valid JSON: depth limit exceeded"),
-        (b'{"messageBody": [' + b"[" * 5000 + b"]" * 5000 + b'], "id": 123456789012345678901234}', "request body is nested too deeply"),
-        (b'["messageBody"]', "request body must be a JSON object with a messageBody array"),
-        (b"", "request body is empty; expected a JSON object"),
-        (b'{"messageBody": [{"eventType": "a"}], "extra": 1}', "unknown field extra"),
+        (
+            b'{"messageBody": [{"eventType": "a", "v": NaN}]}',
+            "invalid_json",
+            NOT_JSON + "unexpected character, expected a JSON value: line 1 column 42 (char 41)",
+        ),
+        (
+            b'{"messageBody": [{"eventType": "a", "v": Infinity}]}',
+            "invalid_json",
+            NOT_JSON + "unexpected character, expected a JSON value: line 1 column 42 (char 41)",
+        ),
+        (b'{"messageBody": [{"eventType": "\xff"}]}', "invalid_utf8", "request body is not valid UTF-8: byte 32 is 0xff"),
+        (b"[" * 50_000 + b"]" * 50_000, "nesting_too_deep", "request body is nested too deeply"),
+        (
+            b'{"messageBody": [' + b"[" * 5000 + b"]" * 5000 + b'], "id": 123456789012345678901234}',
+            "nesting_too_deep",
+            "request body is nested too deeply",
+        ),
+        (b'["messageBody"]', "not_an_object", "request body must be a JSON object with a messageBody array"),
+        (b"", "empty_body", "request body is empty; expected a JSON object"),
+        (b'{"messageBody": [{"eventType": "a"}], "extra": 1}', "unknown_field", "unknown field extra"),
     ],
 )
-def test_malformed_or_hostile_bodies_are_400_never_500(app, client, body, message_start):
-    response = post(client, body)
-    assert response.status_code == 400
-    assert response.get_json()["message"].startswith(message_start)
+def test_malformed_or_hostile_bodies_are_400_never_500(app, client, body, code, message):
+    assert_error(post(client, body), 400, "Bad Request", code, message)
     assert stored(app) == []
 
 
-def test_properties_nested_past_orjsons_limit_are_stored_exactly(app, client):
-    deep = "[" * 400 + "]" * 400
-    body = '{"messageBody": [{"eventType": "a", "properties": {"deep": %s, "big": 18446744073709551616}}]}' % deep
-    assert post(client, body).status_code == 201
+def deep_event(levels: int) -> str:
+    deep = "[" * levels + "]" * levels
+    return '{"messageBody": [{"eventType": "a", "properties": {"deep": %s, "big": 18446744073709551616}}]}' % deep
+
+
+def test_deep_properties_with_a_big_integer_are_stored_exactly(app, client):
+    assert post(client, deep_event(200)).status_code == 201
     [record] = stored(app)
     assert record["properties"]["big"] == 2**64
 
 
+def test_an_event_nested_too_deep_to_store_is_400_and_nothing_is_stored(app, client):
+    response = post(client, deep_event(400))
+    assert_error(response, 400, "Bad Request", "nesting_too_deep", "event 0 is nested too deeply to store")
+    assert stored(app) == []
+
+
 @pytest.mark.parametrize(
-    "content_type, message",
+    "content_type, code, message",
     [
-        (None, "Content-Type must be application/json, got none"),
-        ("text/plain", "Content-Type must be application/json, got 'text/plain'"),
-        ("application/json; charset=latin-1", "charset must be utf-8, got 'latin-1'"),
+        (None, "unsupported_media_type", "Content-Type must be application/json, got none"),
+        ("text/plain", "unsupported_media_type", "Content-Type must be application/json, got 'text/plain'"),
+        ("application/json; charset=latin-1", "unsupported_charset", "charset must be utf-8, got 'latin-1'"),
     ],
 )
-def test_other_content_types_are_415(app, client, content_type, message):
+def test_other_content_types_are_415(app, client, content_type, code, message):
     response = client.post("/collect/event", data=orjson.dumps({"messageBody": [EVENT]}), content_type=content_type)
-    assert_error(response, 415, "Unsupported Media Type", message)
+    assert_error(response, 415, "Unsupported Media Type", code, message)
     assert stored(app) == []
 
 
@@ -101,7 +127,7 @@ def test_a_body_over_the_limit_is_413(make_app):
     app = make_app(max_body_bytes="200")
     body = {"messageBody": [{"eventType": "a", "properties": {"pad": "x" * 300}}]}
     response = post(app.test_client(), body)
-    assert_error(response, 413, "Request Entity Too Large", "request body is larger than 200 bytes")
+    assert_error(response, 413, "Request Entity Too Large", "body_too_large", "request body is larger than 200 bytes")
     assert stored(app) == []
 
 
@@ -109,27 +135,42 @@ def test_one_event_over_the_stored_size_limit_is_413_and_nothing_is_stored(make_
     app = make_app(max_event_bytes="400")
     body = {"messageBody": [EVENT, {"eventType": "big", "properties": {"pad": "x" * 400}}]}
     response = post(app.test_client(), body)
-    assert response.status_code == 413
-    assert response.get_json()["message"].startswith("event 1 is ")
+    body = response.get_json()
+    # The size as stored depends on the server's fields; the rest is exact.
+    size = re.fullmatch(r"event 1 is (\d+) bytes as stored; the limit is 400 bytes", body["message"])
+    assert size and int(size.group(1)) > 400
+    assert_error(response, 413, "Request Entity Too Large", "event_too_large", body["message"])
+    assert body["details"] == {"messageBody": {"1": ["Event too large."]}}
     assert stored(app) == []
 
 
 def test_more_events_than_allowed_is_400(make_app):
     app = make_app(max_events="3")
     response = post(app.test_client(), {"messageBody": [EVENT] * 4})
-    assert_error(response, 400, "Bad Request", "messageBody: Longer than maximum length 3.")
+    body = assert_error(response, 400, "Bad Request", "too_many_events", "messageBody: Longer than maximum length 3.")
+    assert body["details"] == {"messageBody": ["Longer than maximum length 3."]}
 
 
 def test_the_allow_list_is_enforced(make_app):
     client = make_app(event_types="click,view").test_client()
     assert post(client, {"messageBody": [{"eventType": "view"}]}).status_code == 201
-    assert_error(post(client, {"messageBody": [{"eventType": "buy"}]}), 400, "Bad Request", "invalid event type")
+    response = post(client, {"messageBody": [{"eventType": "buy"}]})
+    assert_error(response, 400, "Bad Request", "invalid_event_type", "invalid event type")
 
 
 def test_unknown_paths_and_methods_get_json_errors(client):
-    assert_error(client.get("/nowhere"), 404, "Not Found", client.get("/nowhere").get_json()["message"])
+    assert_error(
+        client.get("/nowhere"),
+        404,
+        "Not Found",
+        "not_found",
+        "The requested URL was not found on the server. "
+        "If you entered the URL manually please check your spelling and try again.",
+    )
     response = client.get("/collect/event")
-    assert_error(response, 405, "Method Not Allowed", "The method is not allowed for the requested URL.")
+    assert_error(
+        response, 405, "Method Not Allowed", "method_not_allowed", "The method is not allowed for the requested URL."
+    )
     assert "POST" in response.headers["Allow"]
 
 
@@ -139,7 +180,9 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(app):
 
     app.add_url_rule("/broken", view_func=broken)
     response = app.test_client().get("/broken")
-    body = assert_error(response, 500, "Internal Server Error", "unexpected server error; see the service log")
+    body = assert_error(
+        response, 500, "Internal Server Error", "internal_error", "unexpected server error; see the service log"
+    )
     assert "secret" not in response.get_data(as_text=True)
     assert "details" not in body
 
@@ -160,8 +203,13 @@ def test_health_checks_answer_json(client):
 
 
 def test_readyz_is_503_when_the_data_directory_cannot_be_written(make_app, tmp_path):
-    blocked = tmp_path / "blocked"
-    blocked.write_text("a file, not a directory")
-    client = make_app(data_dir=str(blocked)).test_client()
-    assert client.get("/readyz").status_code == 503
+    data_dir = tmp_path / "data"
+    client = make_app(data_dir=str(data_dir)).test_client()
+    assert client.get("/readyz").status_code == 200
+    shutil.rmtree(data_dir)
+    data_dir.write_text("a file, not a directory")
+    message = f"data directory {data_dir} is not writable: File exists"
+    response = client.get("/readyz")
+    assert_error(response, 503, "Service Unavailable", "storage_unavailable", message)
+    assert response.headers["Retry-After"] == "5"
     assert client.get("/healthz").status_code == 200

@@ -4,8 +4,9 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from collector.ingest.enrich import RequestFacts, encode_record, format_received_at, stored_lines
 from collector.errors import CollectorError
+from collector.ingest.enrich import RequestFacts, encode_record, format_received_at, stored_lines
+from collector.jsontext import MAX_DEPTH
 
 FACTS = RequestFacts(
     ping_id="c523aa41-9f0f-4fc2-bc96-5a8ff5520b78",
@@ -72,13 +73,26 @@ def test_integers_beyond_64_bits_are_stored_exactly(value):
     assert line == b'{"eventType":"a","big":' + str(value).encode() + b"}\n"
 
 
-def test_nesting_beyond_orjsons_limit_is_still_stored():
+def record_nested(levels: int, **more) -> dict:
+    """A record whose containers nest `levels` deep, the record itself included."""
     nested = current = {}
-    for _ in range(300):
+    for _ in range(levels - 2):
         current["a"] = {}
         current = current["a"]
-    line = encode_record({"eventType": "a", "properties": nested})
-    assert line.count(b"{") == 302 and line.endswith(b"\n")
+    return {"eventType": "a", "properties": nested, **more}
+
+
+@pytest.mark.parametrize("more", [{}, {"big": 2**64}], ids=["orjson", "exact"])
+def test_a_record_nested_up_to_the_stored_limit_is_stored(more):
+    line = encode_record(record_nested(MAX_DEPTH, **more))
+    assert line.count(b"{") == MAX_DEPTH and line.endswith(b"}\n")
+
+
+@pytest.mark.parametrize("more", [{}, {"big": 2**64}], ids=["orjson", "exact"])
+def test_a_record_nested_past_the_stored_limit_is_refused_by_both_writers(more):
+    with pytest.raises(CollectorError) as caught:
+        encode_record(record_nested(MAX_DEPTH + 1, **more))
+    assert (caught.value.code, caught.value.message) == ("nesting_too_deep", "event is nested too deeply to store")
 
 
 def test_an_event_over_the_size_limit_is_named():
@@ -86,7 +100,9 @@ def test_an_event_over_the_size_limit_is_named():
     size = len(stored_lines(events[1:], None, FACTS, 10_000)[0]) - 1
     with pytest.raises(CollectorError) as caught:
         stored_lines(events, None, FACTS, max_event_bytes=size - 1)
+    assert caught.value.code == "event_too_large"
     assert caught.value.message == f"event 1 is {size} bytes as stored; the limit is {size - 1} bytes"
+    assert caught.value.details == {"messageBody": {"1": ["Event too large."]}}
 
 
 def test_an_event_exactly_at_the_limit_is_stored():

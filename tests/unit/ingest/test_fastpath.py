@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from collector import jsontext
 from collector.ingest.fastpath import compile_schema
 from collector.ingest.schemas import build_request_schema
 
@@ -25,7 +26,18 @@ SCHEMAS = {
 }
 FAST = {name: compile_schema(schema) for name, schema in SCHEMAS.items()}
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=4)
+# Numbers at and past every limit of the parsers and writers (see collector/jsontext.py).
+edge_numbers = st.sampled_from(
+    [0, -0.0, 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**99, -(10**99), 1.7976931348623157e308, 5e-324]
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | edge_numbers
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+)
 json_values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
@@ -111,7 +123,19 @@ def test_fast_path_accepts_exactly_what_marshmallow_accepts(name, payload):
     accepted = marshmallow_accepts(schema, payload)
     assert FAST[name](payload) is accepted
     if accepted:
-        assert schema.load(payload) == payload, "a valid payload is stored as parsed"
+        # Equal values are not enough (1 == 1.0 == True): every value keeps its type.
+        assert typed(schema.load(payload)) == typed(payload)
+        # RequestValidator stores the payload as sent whichever path accepted it.
+        assert jsontext.dumps_line(payload).endswith(b"\n")
+
+
+def typed(value):
+    """`value` with each scalar paired with its type, so that 1, 1.0 and True differ."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return (type(value).__name__, value)
 
 
 @pytest.mark.parametrize("name", SCHEMAS)

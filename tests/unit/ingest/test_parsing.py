@@ -3,7 +3,8 @@ import json
 import pytest
 
 from collector.errors import CollectorError
-from collector.ingest.parsing import check_content_type, may_hold_integers_beyond_64_bits, parse_json
+from collector.ingest.parsing import check_codings, check_content_type, parse_json
+from collector.jsontext import may_hold_integers_beyond_64_bits
 
 
 @pytest.mark.parametrize("charset", [None, "utf-8", "UTF-8", "utf8"])
@@ -12,61 +13,137 @@ def test_json_in_utf8_is_accepted(charset):
 
 
 @pytest.mark.parametrize(
-    "mimetype, charset, message",
+    "mimetype, charset, code, message",
     [
-        ("", None, "Content-Type must be application/json, got none"),
-        ("text/plain", None, "Content-Type must be application/json, got 'text/plain'"),
-        ("application/x-www-form-urlencoded", None, "got 'application/x-www-form-urlencoded'"),
-        ("application/json", "latin-1", "charset must be utf-8, got 'latin-1'"),
+        ("", None, "unsupported_media_type", "Content-Type must be application/json, got none"),
+        ("text/plain", None, "unsupported_media_type", "Content-Type must be application/json, got 'text/plain'"),
+        (
+            "application/x-www-form-urlencoded",
+            None,
+            "unsupported_media_type",
+            "Content-Type must be application/json, got 'application/x-www-form-urlencoded'",
+        ),
+        ("application/json", "latin-1", "unsupported_charset", "charset must be utf-8, got 'latin-1'"),
     ],
 )
-def test_anything_else_is_unsupported(mimetype, charset, message):
+def test_anything_else_is_unsupported(mimetype, charset, code, message):
     with pytest.raises(CollectorError) as caught:
         check_content_type(mimetype, charset)
-    assert message in caught.value.message
+    assert (caught.value.code, caught.value.message) == (code, message)
 
 
-def refused(body: bytes) -> str:
+@pytest.mark.parametrize(
+    "transfer_encoding, content_encoding",
+    [(None, None), ("chunked", None), ("Chunked ", "identity"), (None, ""), (None, "IDENTITY")],
+)
+def test_plain_and_chunked_bodies_are_accepted(transfer_encoding, content_encoding):
+    check_codings(transfer_encoding, content_encoding)
+
+
+@pytest.mark.parametrize(
+    "transfer_encoding, content_encoding, code, message",
+    [
+        (
+            "gzip, chunked",
+            None,
+            "unsupported_transfer_coding",
+            "Transfer-Encoding must be chunked or absent, got 'gzip, chunked'",
+        ),
+        (
+            None,
+            "gzip",
+            "unsupported_content_encoding",
+            "Content-Encoding 'gzip' is not supported; send the body as is",
+        ),
+    ],
+)
+def test_a_coded_body_is_refused_rather_than_stored_as_sent(transfer_encoding, content_encoding, code, message):
+    with pytest.raises(CollectorError) as caught:
+        check_codings(transfer_encoding, content_encoding)
+    assert (caught.value.code, caught.value.message) == (code, message)
+
+
+def refused(body: bytes) -> tuple[str, str]:
+    """The code and message parse_json refuses `body` with."""
     with pytest.raises(CollectorError) as caught:
         parse_json(body)
-    return caught.value.message
+    return caught.value.code, caught.value.message
+
+
+# A number token of 23 digits: the body takes the standard library's parser.
+EXACT = b'{"id": 12345678901234567890123, "x": '
+NOT_JSON = "request body is not valid JSON: "
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"NaN", b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}', b"[1e400]"],
+    "body, detail",
+    [
+        (b"NaN", "unexpected character, expected a JSON value: line 1 column 1 (char 0)"),
+        (b'{"a": NaN}', "unexpected character, expected a JSON value: line 1 column 7 (char 6)"),
+        (b'{"a": Infinity}', "unexpected character, expected a JSON value: line 1 column 7 (char 6)"),
+        (b'{"a": -Infinity}', "no digit after sign: line 1 column 8 (char 7)"),
+        (EXACT + b"NaN}", "NaN is not allowed in JSON"),
+        (EXACT + b"-Infinity}", "-Infinity is not allowed in JSON"),
+    ],
 )
-def test_non_finite_numbers_are_refused(body):
-    assert refused(body).startswith("request body is not valid JSON")
+def test_non_finite_numbers_are_refused_on_both_parsers(body, detail):
+    assert refused(body) == ("invalid_json", NOT_JSON + detail)
 
 
-@pytest.mark.parametrize("prefix", [b"", b'{"id": "12345678901234567890123", "x": '])
+@pytest.mark.parametrize("body", [b"[1e400]", EXACT + b"-1e400}"])
+def test_numbers_beyond_the_float_range_are_refused_on_both_parsers(body):
+    assert refused(body) == (
+        "number_out_of_range",
+        "request body holds a number beyond the 64-bit float range (±1.7976931348623157e308)",
+    )
+
+
+@pytest.mark.parametrize("prefix", [b"", EXACT], ids=["orjson", "exact"])
 def test_deep_nesting_is_refused_on_both_parsers(prefix):
-    # The second body has a long digit run, which takes the exact parser.
     body = prefix + b"[" * 100_000 + b"]" * 100_000 + (b"}" if prefix else b"")
-    message = refused(body)
-    assert "nested too deeply" in message or "depth limit" in message
+    assert refused(body) == ("nesting_too_deep", "request body is nested too deeply")
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b'{"a": "\xff"}', b'{"a": "\xed\xa0\x80"}', b'{"id": "12345678901234567890123", "a": "\xc3"}'],
+    "body, message",
+    [
+        (b'{"a": "\xff"}', "request body is not valid UTF-8: byte 7 is 0xff"),
+        (b'{"a": "\xed\xa0\x80"}', "request body is not valid UTF-8: byte 7 is 0xed"),
+        # A digit run inside a string does not take the exact parser.
+        (b'{"id": "12345678901234567890123", "a": "\xc3"}', "request body is not valid UTF-8: byte 40 is 0xc3"),
+        (EXACT + b'"\xc3"}', "request body is not valid UTF-8: byte 38 is 0xc3"),
+    ],
 )
-def test_invalid_utf8_is_refused(body):
-    message = refused(body)
-    assert "UTF-8" in message or "not valid JSON" in message
+def test_invalid_utf8_is_refused_on_both_parsers(body, message):
+    assert refused(body) == ("invalid_utf8", message)
 
 
 @pytest.mark.parametrize(
-    "body", [b'{"a": "\\ud800"}', b'{"id": 123456789012345678901234, "a": "\\udfff"}']
+    "body", [b'{"a": "\\ud800"}', b'{"a": "\\udfff"}', EXACT + b'"\\ud800"}', EXACT + b'{"\\udfff": 1}}']
 )
-def test_lone_surrogate_escapes_are_refused(body):
-    refused(body)
+def test_lone_surrogate_escapes_are_refused_on_both_parsers(body):
+    code, message = refused(body)
+    # The reason after the colon is each parser's own wording.
+    assert code == "invalid_json"
+    assert message.startswith(NOT_JSON)
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b"{'a': 1}", b'{"a": 1} {"b": 2}', b"\xef\xbb\xbf{}"])
-def test_malformed_json_is_refused(body):
-    refused(body)
+def test_an_empty_body_is_refused():
+    assert refused(b"") == ("empty_body", "request body is empty; expected a JSON object")
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        (b"{", "unexpected end of data: line 1 column 2 (char 1)"),
+        (b"{'a': 1}", "unexpected character, expected a string key: line 1 column 2 (char 1)"),
+        (b'{"a": 1} {"b": 2}', "unexpected content after document: line 1 column 10 (char 9)"),
+        (b"\xef\xbb\xbf{}", "UTF-8 byte order mark (BOM) is not supported: line 1 column 1 (char 0)"),
+        (EXACT + b"1} {}", "Extra data: line 1 column 41 (char 40)"),
+    ],
+)
+def test_malformed_json_is_refused(body, detail):
+    assert refused(body) == ("invalid_json", NOT_JSON + detail)
 
 
 def test_integers_beyond_64_bits_are_kept_exact():

@@ -1,0 +1,57 @@
+"""What the server knows about a request besides its body: its pingId, when, and from whom.
+
+Header values reach WSGI apps as Latin-1 text (PEP 3333), so a User-Agent sent
+in UTF-8 (`MyApp (ТЕСТ)`) would be stored as mojibake: it is decoded back to
+the text that was sent, invalid UTF-8 replaced with U+FFFD, never guessed. The
+client address comes from the socket or, behind trusted proxies, from
+X-Forwarded-For (ProxyFix): whatever that header holds, only an IP address is
+stored, and a header that holds none is counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import time
+import uuid
+
+import flask
+
+from ..ops.metrics import INVALID_CLIENT_ADDRESSES
+from .enrich import RequestFacts, format_received_at
+
+logger = logging.getLogger(__name__)
+
+
+def request_facts(request: flask.Request) -> RequestFacts:
+    return RequestFacts(
+        ping_id=str(uuid.uuid4()),
+        received_at=format_received_at(time.time()),
+        client_ip=client_address(request.remote_addr),
+        user_agent=header_text(request.headers.get("User-Agent")),
+    )
+
+
+def header_text(value: str | None) -> str | None:
+    """A header's value as the client wrote it: its bytes read as UTF-8."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def client_address(address: str | None) -> str | None:
+    """`address` if it is an IP address, else None (and counted)."""
+    if address is None or _is_ip_address(address):
+        return address
+    INVALID_CLIENT_ADDRESSES.inc()
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_ip_address(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
