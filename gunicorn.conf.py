@@ -94,9 +94,13 @@ threads = _settings.threads
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
-# Client-sent text in the access log as it was sent (UTF-8), control characters escaped.
-logger_class = "collector.ops.access_log.AccessLogger"
+# A line per request (COLLECTOR_ACCESS_LOG=off behind nginx, which logs them
+# already), as JSON or text (COLLECTOR_LOG_FORMAT), client-sent text as it was
+# sent (UTF-8) with control characters escaped.
+accesslog = "-" if _settings.access_log == "on" else None
+logger_class = (
+    "collector.ops.access_log.JSONLogger" if _settings.log_format == "json" else "collector.ops.access_log.AccessLogger"
+)
 errorlog = "-"
 # gunicorn's control socket (one fixed path per user) would be shared by every
 # instance on the host; the collector does not use it.

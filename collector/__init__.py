@@ -26,7 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     :raises SettingsError: naming the first variable with a bad value.
     """
     settings = load_settings(overrides=overrides)
-    ops.logs.configure(settings.log_level)
+    ops.logs.configure(settings.log_level, settings.log_format)
 
     app = flask.Flask(__name__)
     writer = store.build_writer(settings)
@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         app, service.Collector(settings=settings, validator=ingest.build_validator(settings), writer=writer)
     )
 
+    app.before_request(ingest.assign_ping_id)  # first: a refused request's log lines carry it too
     ratelimit.init_app(app, settings, limited=ingest.bp, count_events=ingest.event_count)
     if settings.trusted_proxies:
         # Outermost, so every layer inside (the refusal replay too) sees the client's address.

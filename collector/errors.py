@@ -139,6 +139,8 @@ def error_response(
     kind: ErrorCode, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> flask.Response:
     headers = dict(headers or {})
+    if flask.has_request_context():
+        flask.g.error_code = kind.code  # for the access log (and metrics)
     if kind.retry_after is not None:
         headers.setdefault("Retry-After", str(kind.retry_after))
     return flask.Response(

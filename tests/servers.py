@@ -60,15 +60,16 @@ class Service(Gunicorn):
         return server_errors(self.log()) if self.log_path.exists() else []
 
 
-# gunicorn's access log: ... "POST /collect/event HTTP/1.1" 500 79 "-" "curl/8.0"
-_ANSWERED_500 = re.compile(r'" 500 \d+ "')
+# gunicorn's access log, as text (... "POST /collect/event HTTP/1.1" 500 79 "-" "curl/8.0")
+# or as JSON (... "status":500, ...).
+_ANSWERED_500 = re.compile(r'" 500 \d+ "|"status":500\b')
 
 
 def server_errors(log: str) -> list[str]:
     lines = log.splitlines()
     found = []
     for number, line in enumerate(lines):
-        if line.startswith("Traceback (most recent call last)"):
+        if "Traceback (most recent call last)" in line:
             found.append("\n".join(lines[max(0, number - 1) : number + 30]))
         elif _ANSWERED_500.search(line):
             found.append(line)

@@ -10,12 +10,12 @@ import flask
 
 from .parsing import event_count
 from .schemas import RequestValidator
-from .views import bp
+from .views import assign_ping_id, bp
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["RequestValidator", "bp", "build_validator", "event_count", "init_app"]
+__all__ = ["RequestValidator", "assign_ping_id", "bp", "build_validator", "event_count", "init_app"]
 
 
 def build_validator(settings: Settings) -> RequestValidator:

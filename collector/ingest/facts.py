@@ -24,9 +24,13 @@ from .enrich import RequestFacts, format_received_at
 logger = logging.getLogger(__name__)
 
 
+def new_ping_id() -> str:
+    return str(uuid.uuid4())
+
+
 def request_facts(request: flask.Request) -> RequestFacts:
     return RequestFacts(
-        ping_id=str(uuid.uuid4()),
+        ping_id=flask.g.get("ping_id") or new_ping_id(),
         received_at=format_received_at(time.time()),
         client_ip=client_address(request.remote_addr),
         user_agent=header_text(request.headers.get("User-Agent")),

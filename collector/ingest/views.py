@@ -12,10 +12,17 @@ import flask
 
 from .. import service
 from .enrich import stored_lines
-from .facts import request_facts
+from .facts import new_ping_id, request_facts
 from .parsing import request_payload
 
 bp = flask.Blueprint("collect", __name__)
+
+
+def assign_ping_id() -> None:
+    """A request to collect gets its pingId first (an app-wide before_request
+    ahead of the limiter's), so that every log line about it carries it."""
+    if flask.request.endpoint == "collect.collect_event":
+        flask.g.ping_id = new_ping_id()
 
 
 @bp.post("/collect/event")

@@ -13,3 +13,4 @@ def init_app(app: flask.Flask) -> None:
     """The operators' endpoints, never rate-limited: /healthz, /readyz, /metrics."""
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
+    app.after_request(logs.leave_for_access_log)

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 
+from ..errors import RATE_LIMITED
+from ..ops.logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID
 from .headers import rate_limit_headers
 
 # Clients remembered per worker at most; past it, those whose window ended go.
@@ -74,6 +77,8 @@ class RefuseKnownClients:
             now = time.time()
             refusal = self.refusals.refusal_for(self.client_key(environ.get("REMOTE_ADDR")), now)
             if refusal is not None:
+                environ[ENVIRON_ERROR_CODE] = RATE_LIMITED.code
+                environ[ENVIRON_PING_ID] = str(uuid.uuid4())
                 return self._refuse(refusal, start_response)
         return self.app(environ, start_response)
 

@@ -145,6 +145,17 @@ class Settings:
         values.choice("debug", "info", "warning", "error"),
         "level of the service's own log lines: `debug`, `info`, `warning` or `error`",
     )
+    log_format: str = declare(
+        "json",
+        values.choice("json", "text"),
+        "`json`: one JSON object per log line, access log included (for the journal, Loki, jq); "
+        "`text`: plain lines for a person at a terminal",
+    )
+    access_log: str = declare(
+        "on",
+        values.choice("on", "off"),
+        "gunicorn's access log, a line per request; `off` behind nginx, which logs every request already",
+    )
     host_name: str = declare("", str, "host name used in file names; empty uses the machine's host name")
 
     def describe(self) -> dict[str, str]:

@@ -3,9 +3,11 @@ acknowledged, small real disks (tmpfs, a failing loop device) and the CLI."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections import Counter
@@ -96,11 +98,27 @@ def collector_command(*args: str) -> subprocess.CompletedProcess:
 
 
 def require_root() -> None:
-    if os.geteuid() != 0:
-        message = "mounting a file system needs root"
+    """Mounting needs root, and a machine that lets root mount (not every container does)."""
+    problem = "mounting a file system needs root" if os.geteuid() != 0 else _why_root_cannot_mount()
+    if problem:
         if IN_CI:
-            pytest.fail(message + ": CI runs as root and must run every test")
-        pytest.skip(message)
+            pytest.fail(problem + ": CI runs as root and must run every test")
+        pytest.skip(problem)
+
+
+@functools.cache
+def _why_root_cannot_mount() -> str | None:
+    with tempfile.TemporaryDirectory() as probe:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", probe], capture_output=True, text=True, timeout=30
+        )
+        if mounted.returncode != 0:
+            return f"this machine does not let root mount a tmpfs ({mounted.stderr.strip()})"
+        _unmount(Path(probe))
+    loop = subprocess.run(["losetup", "--find"], capture_output=True, text=True, timeout=30)
+    if loop.returncode != 0:
+        return f"this machine has no free loop device ({loop.stderr.strip()})"
+    return None
 
 
 def _run(*command: str) -> None:

@@ -1,0 +1,65 @@
+"""The shipped systemd unit and the README's steps to install it, checked as far as a test can."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT
+from tests.servers import require_binary
+
+pytestmark = pytest.mark.system
+
+UNIT = ROOT / "deploy" / "collector.service"
+
+
+def readme_systemd_steps() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Running it with systemd") :]
+    section = section[: section.index("\n## ", 3)]
+    return re.search(r"```sh\n(.*?)\n```", section, re.S).group(1)
+
+
+def unit_value(key: str) -> str:
+    return re.search(rf"^{key}=(.*)$", UNIT.read_text(), re.M).group(1)
+
+
+def test_systemd_analyze_verifies_the_unit(tmp_path):
+    analyze = require_binary("systemd-analyze", "/usr/bin", "/bin")
+    # The unit names /opt/collector; point it at a stand-in with a real Python.
+    venv_bin = tmp_path / "opt" / "collector" / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python").symlink_to(sys.executable)
+    unit = tmp_path / "collector.service"
+    unit.write_text(UNIT.read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
+    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_readme_steps_make_what_the_unit_needs():
+    steps = readme_systemd_steps()
+    user = unit_value("User")
+    assert re.search(rf"^useradd --system .* {user}$", steps, re.M), "the unit's user is created"
+    env_file = unit_value("EnvironmentFile")
+    assert f"cat > {env_file} <<" in steps and f"chgrp {user} {env_file}" in steps
+    data_dir = unit_value("ReadWritePaths")
+    assert f"install -d -o {user} -g {user} -m 0750 {data_dir}" in steps
+    assert f"COLLECTOR_DATA_DIR={data_dir}" in steps
+    working_dir = unit_value("WorkingDirectory")
+    python = unit_value("ExecStart").split()[0]
+    assert f"python3 -m venv {working_dir}/.venv" in steps and python == f"{working_dir}/.venv/bin/python"
+    assert "cp /opt/collector/deploy/collector.service /etc/systemd/system/collector.service" in steps
+    assert "systemctl enable --now collector" in steps
+
+
+def test_the_readme_environment_file_is_valid_settings():
+    steps = readme_systemd_steps()
+    body = re.search(r"<<'ENV'\n(.*?)\nENV", steps, re.S).group(1)
+    environ = dict(line.split("=", 1) for line in body.splitlines())
+    from collector.settings import load_settings
+
+    settings = load_settings(environ={**environ, "COLLECTOR_DATA_DIR": str(ROOT / "build" / "systemd-check")})
+    assert settings.rate_limit == "1000 per minute" and settings.trusted_proxies == 1
