@@ -37,6 +37,10 @@ def check_combinations(settings: Settings) -> None:
     """:raises SettingsError: for the first combination the service cannot run."""
     check_strategy(settings.rate_limit_strategy, settings.rate_limit_storage)
     check_workers(settings.workers, settings.rate_limit_storage)
+    if settings.rate_limit_by == "key" and not settings.write_keys:
+        raise SettingsError(
+            "COLLECTOR_RATE_LIMIT_BY=key needs write keys (COLLECTOR_API_KEYS or COLLECTOR_API_KEYS_FILE)"
+        )
 
 
 def check_strategy(strategy: str, storage: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import places, values
+from . import clients, places, values
 from .checks import STRATEGIES, SettingsError, check_combinations
 
 PREFIX = "COLLECTOR_"
@@ -91,6 +91,34 @@ class Settings:
         "0",
         values.non_negative_int,
         "how many reverse proxies in front to trust for `X-Forwarded-For` (1 behind nginx)",
+    )
+    rate_limit_by: str = declare(
+        "client",
+        values.choice("client", "key"),
+        "who a limit counts for: `client` (its address) or `key` (its write key; needs keys)",
+    )
+    cors_origins: frozenset[str] = declare(
+        "",
+        clients.cors_origins,
+        "web page origins allowed to send (CORS), comma-separated, or `*`; empty: none",
+    )
+    api_keys: frozenset[str] = declare(
+        "",
+        clients.api_keys,
+        "write keys, comma-separated; with keys (here or in the file) a request without one gets 401",
+        show=clients.show_keys,
+    )
+    api_keys_file: frozenset[str] = declare(
+        "",
+        clients.api_keys_file,
+        "a file of write keys, one per line, read at start-up",
+        show=clients.show_keys,
+    )
+    client_ip: str = declare(
+        "full",
+        values.choice("full", "truncate", "hash", "drop"),
+        "what is stored (and logged) of the client's address: `full`, `truncate` (/24, /48), "
+        "`hash` (keyed, salt rotated daily, never on disk) or `drop`",
     )
     max_body_bytes: int = declare("1048576", values.positive_int, "larger request bodies get 413")
     max_events: int = declare("500", values.positive_int, "most events in one request")
@@ -166,6 +194,11 @@ class Settings:
     def shares_limits(self) -> bool:
         """Whether rate-limit counters live outside the process, shared by workers and hosts."""
         return self.rate_limit_storage.startswith(places.MEMCACHED)
+
+    @property
+    def write_keys(self) -> frozenset[str]:
+        """Every write key, from the variable and the file; empty: no key is needed."""
+        return self.api_keys | self.api_keys_file
 
     def worker_processes(self) -> int:
         """COLLECTOR_WORKERS with `auto` resolved: one per core when limits are shared, else one."""

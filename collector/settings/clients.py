@@ -1,0 +1,65 @@
+"""The settings about who may send and what is kept of them: CORS origins, write keys, client addresses.
+
+Write keys are secrets: they are never shown (`collector settings` and the
+start-up log say how many there are), and the file that holds them is read
+once, at start-up, like every other setting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# An origin as browsers send it: scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
+# Visible ASCII but the separators a key travels in (`,` in the variable, whitespace in the file).
+_KEY = re.compile(r"[!-+\--~]{16,256}")
+MIN_KEY_LENGTH = 16
+
+
+def cors_origins(raw: str) -> frozenset[str]:
+    """Empty (off), `*`, or a comma-separated list of origins (`https://shop.example.com`)."""
+    names = [name.strip().lower().rstrip("/") for name in raw.split(",") if name.strip()]
+    if not raw.strip():
+        return frozenset()
+    if names == ["*"]:
+        return frozenset({"*"})
+    if not names or not all(_ORIGIN.fullmatch(name) for name in names):
+        raise ValueError(
+            "empty (off), '*', or comma-separated origins such as 'https://www.example.com,http://localhost:3000'"
+        )
+    return frozenset(names)
+
+
+def api_keys(raw: str) -> frozenset[str]:
+    """Empty (no keys), or comma-separated keys of 16-256 visible ASCII characters."""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if raw.strip() and not keys:
+        raise ValueError(_KEYS_ACCEPTED)
+    if not all(_KEY.fullmatch(key) for key in keys):
+        raise ValueError(_KEYS_ACCEPTED)
+    return frozenset(keys)
+
+
+_KEYS_ACCEPTED = f"empty, or comma-separated keys of {MIN_KEY_LENGTH}-256 visible ASCII characters without commas"
+
+
+def api_keys_file(raw: str) -> frozenset[str]:
+    """Empty (none), or a readable file of keys, one per line (blank lines and `#` comments skipped)."""
+    if not raw.strip():
+        return frozenset()
+    path = Path(raw.strip())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as error:
+        raise ValueError(f"a readable UTF-8 file of keys, one per line ({path}: {getattr(error, 'strerror', None) or error})") from None
+    keys = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    bad = [number for number, key in enumerate(keys, start=1) if not _KEY.fullmatch(key)]
+    if bad:
+        raise ValueError(f"a file of keys of {MIN_KEY_LENGTH}-256 visible ASCII characters, one per line (key {bad[0]} is not)")
+    return frozenset(keys)
+
+
+def show_keys(keys: frozenset[str]) -> str:
+    """Keys are secrets: only how many there are is ever shown."""
+    return "(empty)" if not keys else f"({len(keys)} key{'s' if len(keys) != 1 else ''}, not shown)"

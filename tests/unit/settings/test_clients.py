@@ -1,0 +1,61 @@
+"""Settings about clients: CORS origins, write keys (never shown), client addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector import cli
+from collector.settings import SettingsError, load_settings
+
+KEY = "k" * 16
+
+
+@pytest.mark.parametrize(
+    "raw, origins",
+    [
+        ("", frozenset()),
+        ("*", frozenset({"*"})),
+        ("https://www.example.com, http://localhost:3000/", frozenset({"https://www.example.com", "http://localhost:3000"})),
+    ],
+)
+def test_cors_origins(raw, origins):
+    assert load_settings(environ={"COLLECTOR_CORS_ORIGINS": raw}).cors_origins == origins
+
+
+@pytest.mark.parametrize("raw", ["www.example.com", "https://example.com/path", "*,https://a.example", ",,", "ftp://x"])
+def test_bad_cors_origins_are_refused_in_one_line(raw):
+    with pytest.raises(SettingsError, match=r"^COLLECTOR_CORS_ORIGINS=.* is not valid: expected empty \(off\), '\*'"):
+        load_settings(environ={"COLLECTOR_CORS_ORIGINS": raw})
+
+
+def test_keys_come_from_the_variable_and_the_file(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text(f"# the web site\n{'w' * 20}\n\n{'b' * 32}\n")
+    settings = load_settings(environ={"COLLECTOR_API_KEYS": KEY, "COLLECTOR_API_KEYS_FILE": str(keys)})
+    assert settings.write_keys == {KEY, "w" * 20, "b" * 32}
+
+
+@pytest.mark.parametrize("raw", ["short", "k" * 16 + " space", ",", "é" * 16])
+def test_bad_keys_are_refused(raw):
+    with pytest.raises(SettingsError, match="^COLLECTOR_API_KEYS="):
+        load_settings(environ={"COLLECTOR_API_KEYS": raw})
+
+
+def test_a_missing_key_file_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="COLLECTOR_API_KEYS_FILE=.*No such file or directory"):
+        load_settings(environ={"COLLECTOR_API_KEYS_FILE": str(tmp_path / "missing")})
+
+
+def test_keys_are_never_shown(capsys, monkeypatch, make_app):
+    monkeypatch.setenv("COLLECTOR_API_KEYS", KEY)
+    assert cli.main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert KEY not in out and "(1 key, not shown)" in out
+    make_app()
+    assert KEY not in capsys.readouterr().err
+
+
+def test_limits_per_key_need_keys():
+    with pytest.raises(SettingsError, match="^COLLECTOR_RATE_LIMIT_BY=key needs write keys"):
+        load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key"})
+    assert load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key", "COLLECTOR_API_KEYS": KEY}).rate_limit_by == "key"
