@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import jsontext
 from ..errors import EVENT_TOO_LARGE, CollectorError
+from .eventtime import TimeRules, client_skew, parse_time, time_fields
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +47,11 @@ def stored_lines(
     header: Mapping[str, Any] | None,
     facts: RequestFacts,
     max_event_bytes: int,
+    time_rules: TimeRules | None = None,
 ) -> list[bytes]:
-    """Each event as its stored line: its fields as sent, `eventId` when it had
-    none, then the fields the server adds, the same for every event of a request.
+    """Each event as its stored line: its fields as sent (its time corrected and
+    flagged by `time_rules`, see eventtime), `eventId` when it had none, then
+    the fields the server adds, the same for every event of a request.
 
     The added fields are encoded once per request and joined to each event's
     own encoding (events cannot hold those keys: the schema refuses unknown
@@ -62,7 +65,15 @@ def stored_lines(
     added["client"] = {"ip": facts.client_ip, "userAgent": facts.user_agent}
     tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
     lines = []
+    received = skew = None
     for index, event in enumerate(events):
+        if time_rules is not None and "timestamp" in event:
+            if received is None:  # once per request, and only for events that carry a time
+                received = parse_time(facts.received_at)
+                skew = client_skew(header, received, time_rules)
+            changed = time_fields(event, skew, received, time_rules)  # type: ignore[arg-type]
+            if changed:
+                event = {**event, **changed}
         head = encode_record(event, index)[:-2]  # '{"eventType":...' without '}\n'
         if "eventId" not in event:
             head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'

@@ -125,6 +125,7 @@ class RequestValidator:
             raise CollectorError(NOT_AN_OBJECT, "request body must be a JSON object with a messageBody array")
         self.refuse_oversized_batch(payload.get("messageBody"))
         if self.is_valid(payload):
+            check_sent_at(payload.get("messageheader"))
             return payload
         try:
             self.schema.load(payload)
@@ -132,6 +133,7 @@ class RequestValidator:
             messages = error.normalized_messages()
             kind, message = describe_errors(messages)
             raise CollectorError(kind, message, details=messages) from None
+        check_sent_at(payload.get("messageheader"))
         # The schemas transform nothing, but marshmallow's result orders keys
         # its own way: the payload is stored as sent, whichever path accepted it.
         return payload
@@ -147,6 +149,24 @@ class RequestValidator:
             raise CollectorError(
                 TOO_MANY_EVENTS, f"messageBody: {message}", details={"messageBody": [message]}
             )
+
+
+def check_sent_at(header: Any) -> None:
+    """`messageheader.sentAt`, the client's clock when it sent the request, must be a time.
+
+    It corrects the events' times (see eventtime), so a value that is not one
+    is refused rather than ignored. A header key like any other to the schema,
+    it is checked here, outside it, where the fast path need not mirror it.
+    :raises CollectorError: INVALID_FIELD, naming it.
+    """
+    sent_at = header.get("sentAt") if isinstance(header, dict) else None
+    if sent_at is None:
+        return
+    problem = timestamp_problem(sent_at) if isinstance(sent_at, str) else "Not a string."
+    if problem:
+        raise CollectorError(
+            INVALID_FIELD, f"messageheader.sentAt: {problem}", details={"messageheader": {"sentAt": [problem]}}
+        )
 
 
 def describe_errors(messages: Mapping[Any, Any]) -> tuple[ErrorCode, str]:

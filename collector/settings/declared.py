@@ -130,6 +130,16 @@ class Settings:
     event_types: frozenset[str] = declare(
         "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
     )
+    clock_skew_seconds: float = declare(
+        "60",
+        values.positive_float,
+        "correct events' `timestamp` by the client's clock skew (`receivedAt - messageheader.sentAt`) past this",
+    )
+    max_event_age_days: float = declare(
+        "30",
+        values.positive_number,
+        "events older than this (after correction) are stored flagged `timestampFlag: old`",
+    )
     rotate_bytes: int = declare("67108864", values.positive_int, "start a new file past this size")
     rotate_seconds: float = declare(
         "3600", values.positive_float, "start a new file after this age (also when no event comes)"

@@ -1,0 +1,84 @@
+"""Event time: correcting each event's `timestamp` for the client's clock skew, and flagging odd times.
+
+A client's clock is often wrong (a phone set by hand, a VM that drifted). When
+the request says when the client sent it (`messageheader.sentAt`, the
+client's clock at that moment), the skew is `receivedAt - sentAt`, and each
+event's time is corrected by it, as Segment does: `timestamp + (receivedAt -
+sentAt)`. Network delay also makes `receivedAt` later than `sentAt`, so a skew
+is applied only past COLLECTOR_CLOCK_SKEW_SECONDS. A corrected event keeps what
+the client said (`originalTimestamp`) and the skew applied (`clockSkewSeconds`).
+
+Events still more than an hour in the future after correction, or older than
+COLLECTOR_MAX_EVENT_AGE_DAYS, are stored all the same (nothing is thrown away)
+with `timestampFlag` `future` or `old`, so that an analysis can leave them out.
+
+Pure functions: no clock, no request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+FUTURE_SECONDS = 3600.0
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeRules:
+    skew_threshold_seconds: float
+    max_age_seconds: float
+    future_seconds: float = FUTURE_SECONDS
+
+
+@functools.lru_cache(maxsize=4)
+def rules_for(settings: Settings) -> TimeRules:
+    return TimeRules(
+        skew_threshold_seconds=settings.clock_skew_seconds, max_age_seconds=settings.max_event_age_days * 86400.0
+    )
+
+
+def parse_time(value: str) -> float:
+    """Epoch seconds of an RFC 3339 date-time the schemas accepted (at most 9 fraction digits)."""
+    text = value.upper().replace(" ", "T")
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = head + "." + rest[: min(digits, 6)] + rest[digits:]
+    return datetime.fromisoformat(text).timestamp()
+
+
+def format_time(epoch: float) -> str:
+    """RFC 3339, UTC, milliseconds, `Z`: the form of `receivedAt`."""
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def client_skew(header: Any, received: float, rules: TimeRules) -> float | None:
+    """`receivedAt - sentAt` when the request has a `sentAt` and the skew is past the threshold."""
+    sent_at = header.get("sentAt") if isinstance(header, dict) else None
+    if not isinstance(sent_at, str):
+        return None
+    skew = received - parse_time(sent_at)
+    return skew if abs(skew) > rules.skew_threshold_seconds else None
+
+
+def time_fields(event: dict[str, Any], skew: float | None, received: float, rules: TimeRules) -> dict[str, Any] | None:
+    """The fields to change in `event` for its time, or None when it stays as sent."""
+    timestamp = event.get("timestamp")
+    if not isinstance(timestamp, str):
+        return None
+    when = parse_time(timestamp)
+    fields: dict[str, Any] = {}
+    if skew is not None:
+        when += skew
+        fields = {"timestamp": format_time(when), "originalTimestamp": timestamp, "clockSkewSeconds": round(skew, 3)}
+    if when > received + rules.future_seconds:
+        fields["timestampFlag"] = "future"
+    elif when < received - rules.max_age_seconds:
+        fields["timestampFlag"] = "old"
+    return fields or None

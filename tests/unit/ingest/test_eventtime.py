@@ -1,0 +1,59 @@
+"""Event times: corrected for the client's clock skew past a threshold, flagged when odd."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.ingest.eventtime import TimeRules, client_skew, format_time, parse_time, time_fields
+
+RULES = TimeRules(skew_threshold_seconds=60, max_age_seconds=30 * 86400)
+RECEIVED = parse_time("2026-12-03T12:00:00.000Z")
+
+
+def test_times_parse_with_offsets_and_nine_fraction_digits():
+    assert parse_time("2026-12-03T13:00:00.000000001+01:00") == RECEIVED
+    assert parse_time("2026-12-03t12:00:00z") == RECEIVED
+    assert format_time(RECEIVED + 0.25) == "2026-12-03T12:00:00.250Z"
+
+
+@pytest.mark.parametrize(
+    "sent_at, skew",
+    [
+        ("2026-12-03T12:00:00Z", None),  # no skew
+        ("2026-12-03T11:59:01Z", None),  # 59 s: network delay, not skew
+        ("2026-12-03T11:58:59Z", 61.0),
+        ("2026-12-03T14:00:00Z", -7200.0),  # a clock two hours ahead
+    ],
+)
+def test_a_skew_counts_only_past_the_threshold(sent_at, skew):
+    assert client_skew({"sentAt": sent_at}, RECEIVED, RULES) == skew
+
+
+def test_no_sent_at_means_no_correction():
+    assert client_skew({"appVersion": "1"}, RECEIVED, RULES) is None
+    assert client_skew(None, RECEIVED, RULES) is None
+
+
+def test_a_corrected_event_keeps_what_the_client_said_and_the_skew():
+    event = {"eventType": "a", "timestamp": "2026-12-03T13:59:30.500+00:00"}
+    fields = time_fields(event, -7200.0, RECEIVED, RULES)
+    assert fields == {
+        "timestamp": "2026-12-03T11:59:30.500Z",
+        "originalTimestamp": "2026-12-03T13:59:30.500+00:00",
+        "clockSkewSeconds": -7200.0,
+    }
+
+
+def test_events_far_in_the_future_or_too_old_are_flagged_not_dropped():
+    future = {"timestamp": "2026-12-03T13:00:01Z"}
+    old = {"timestamp": "2026-11-03T11:59:59Z"}
+    assert time_fields(future, None, RECEIVED, RULES) == {"timestampFlag": "future"}
+    assert time_fields(old, None, RECEIVED, RULES) == {"timestampFlag": "old"}
+    assert time_fields({"timestamp": "2026-12-03T12:59:59Z"}, None, RECEIVED, RULES) is None
+    # Corrected first, then judged: a skewed clock alone does not flag an event.
+    assert time_fields(future, -3600.0, RECEIVED, RULES)["timestamp"] == "2026-12-03T12:00:01.000Z"
+    assert "timestampFlag" not in time_fields(future, -3600.0, RECEIVED, RULES)
+
+
+def test_an_event_without_a_timestamp_is_left_alone():
+    assert time_fields({"eventType": "a"}, 3600.0, RECEIVED, RULES) is None
