@@ -130,6 +130,29 @@ class Settings:
     event_types: frozenset[str] = declare(
         "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
     )
+    idempotency_seconds: float = declare(
+        "86400",
+        values.positive_float,
+        "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
+    )
+    dedupe: str = declare(
+        "off",
+        values.choice("off", "event"),
+        "`event`: an event whose `eventId` was stored within the window is not stored again",
+    )
+    dead_letter: str = declare(
+        "off",
+        values.choice("on", "off"),
+        "`on` keeps every refused request (body, status, code, message, client, time) under `deadletters/`",
+    )
+    dead_letter_max_body_bytes: int = declare(
+        "65536", values.positive_int, "a dead letter keeps at most this much of the request body"
+    )
+    dead_letter_max_bytes: int = declare(
+        "104857600",
+        values.positive_int,
+        "all dead letters together stay under this size: the oldest files go first",
+    )
     clock_skew_seconds: float = declare(
         "60",
         values.positive_float,

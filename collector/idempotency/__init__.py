@@ -1,0 +1,39 @@
+"""Exactly once where it can be: Idempotency-Key retries and per-event dedupe, over a shared state.
+
+`build(settings)` picks the state: memcached when COLLECTOR_RATE_LIMIT_STORAGE
+names one (several VMs share it), else a SQLite file in the data directory
+(every worker of one VM shares it, no server needed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import flask
+from pymemcache.client.base import PooledClient
+from pymemcache.client.hash import HashClient
+
+from ..settings.places import MEMCACHED, host_port
+from .guard import HEADER, Idempotency
+from .state import MemcachedState, SQLiteState
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["HEADER", "Idempotency", "build", "init_app"]
+
+
+def build(settings: Settings) -> Idempotency:
+    window = settings.idempotency_seconds
+    if settings.rate_limit_storage.startswith(MEMCACHED):
+        hosts = [host_port(location.strip(), 1) for location in settings.rate_limit_storage[len(MEMCACHED) :].split(",")]
+        timeouts = {"connect_timeout": settings.rate_limit_timeout, "timeout": settings.rate_limit_timeout}
+        client = HashClient(hosts, **timeouts) if len(hosts) > 1 else PooledClient(hosts[0], **timeouts)
+        state = MemcachedState(client, window)
+    else:
+        state = SQLiteState(settings.data_dir, window)
+    return Idempotency(state, dedupe_events=settings.dedupe == "event")
+
+
+def init_app(app: flask.Flask, idempotency: Idempotency) -> None:
+    app.teardown_request(idempotency.release_unfinished)

@@ -1,0 +1,136 @@
+"""Retries that store nothing twice: the Idempotency-Key header, and per-event dedupe.
+
+A request with `Idempotency-Key` claims its key before it stores anything:
+- a key already completed within the window, with the same body, answers the
+  very same 201 (the original pingId) and stores nothing;
+- the same key with another body is a 422;
+- a key another copy holds right now (claimed, not yet completed) is a 409
+  with Retry-After: never a second store;
+- a claimed request that fails (4xx, 503) gives its key back, so a retry may
+  store it.
+The key is completed only after the events are written, so a crash in
+between leaves a claim that expires (PENDING_SECONDS) and a retry then stores
+the events again: a crash errs towards a duplicate, never a loss.
+
+With COLLECTOR_DEDUPE=event, an event whose own `eventId` was stored within
+the window is not stored again (the request still gets its 201). Ids are
+recorded after the write, for the same reason; two copies racing each other
+may both store, so per-event dedupe is at-least-once under a race and exact
+otherwise, while Idempotency-Key is exact under races too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import flask
+
+from .. import jsontext
+from ..errors import (
+    IDEMPOTENCY_KEY_IN_FLIGHT,
+    IDEMPOTENCY_KEY_REUSED,
+    INVALID_IDEMPOTENCY_KEY,
+    CollectorError,
+)
+from .state import PENDING_SECONDS, STATE_ERRORS, State
+
+logger = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+_VISIBLE_ASCII = re.compile(r"[!-~]{1,255}")
+
+
+class Idempotency:
+    """The service's retry handling, over one `State`."""
+
+    def __init__(self, state: State, dedupe_events: bool) -> None:
+        self.state = state
+        self.dedupe_events = dedupe_events
+        self._failing = False
+
+    def replay_or_claim(self, request: flask.Request, payload: Any) -> flask.Response | None:
+        """The stored 201 of a completed key, or None once this request holds its key (or has none).
+
+        :raises CollectorError: 400 for a malformed key, 422 for a key reused
+            with another body, 409 while another copy holds it.
+        """
+        key = request.headers.get(HEADER)
+        if key is None:
+            return None
+        if not _VISIBLE_ASCII.fullmatch(key):
+            raise CollectorError(INVALID_IDEMPOTENCY_KEY, f"{HEADER} must be 1-255 visible ASCII characters")
+        fingerprint = hashlib.sha256(jsontext.dumps_line(payload)).hexdigest()
+        try:
+            found = self.state.claim(key, fingerprint)
+        except STATE_ERRORS as error:
+            self._state_failed(error)
+            return None  # at-least-once while the state is away: never refuse an event for it
+        self._state_answers()
+        if found.outcome == "claimed":
+            flask.g.idempotency = (key, fingerprint)
+            return None
+        if found.fingerprint != fingerprint:
+            raise CollectorError(IDEMPOTENCY_KEY_REUSED, f"{HEADER} was used with another request body")
+        if found.outcome == "pending":
+            raise CollectorError(
+                IDEMPOTENCY_KEY_IN_FLIGHT, f"a request with this {HEADER} is being stored; resend it shortly"
+            )
+        return flask.Response(found.response, status=201, mimetype="application/json")
+
+    def completed(self, response: flask.Response) -> None:
+        """The claimed key's request was stored: later copies get this very response."""
+        claimed = flask.g.pop("idempotency", None)
+        if claimed is not None:
+            key, fingerprint = claimed
+            try:
+                self.state.complete(key, fingerprint, response.get_data())
+            except STATE_ERRORS as error:
+                self._state_failed(error)
+
+    def release_unfinished(self, _error: BaseException | None = None) -> None:
+        """teardown_request: a claim whose request did not store gives its key back."""
+        claimed = flask.g.pop("idempotency", None)
+        if claimed is not None:
+            try:
+                self.state.release(claimed[0])
+            except Exception as error:  # noqa: BLE001 - the claim then expires after PENDING_SECONDS
+                logger.warning("could not release %s (%s); it expires in %ss", HEADER, error, PENDING_SECONDS)
+
+    def new_events(self, events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """`events` without those whose own eventId was stored within the window."""
+        if not self.dedupe_events:
+            return list(events)
+        ids = [event["eventId"] for event in events if "eventId" in event]
+        try:
+            seen = self.state.stored_events(ids)
+        except STATE_ERRORS as error:
+            self._state_failed(error)
+            return list(events)
+        if not seen:
+            return list(events)
+        kept = [event for event in events if event.get("eventId") not in seen]
+        logger.info("stored %d events, dropped %d already stored", len(kept), len(events) - len(kept))
+        flask.g.duplicate_events = len(events) - len(kept)
+        return kept
+
+    def stored(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Record the stored events' own ids (after the write: see the module doc)."""
+        if self.dedupe_events:
+            try:
+                self.state.record_events([event["eventId"] for event in events if "eventId" in event])
+            except STATE_ERRORS as error:
+                self._state_failed(error)
+
+    def _state_failed(self, error: Exception) -> None:
+        if not self._failing:  # once per outage, not once per request
+            self._failing = True
+            logger.warning("idempotency state failed (%s: %s); storing at least once until it answers", type(error).__name__, error)
+
+    def _state_answers(self) -> None:
+        if self._failing:
+            self._failing = False
+            logger.warning("idempotency state answers again")

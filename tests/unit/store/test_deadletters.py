@@ -1,0 +1,63 @@
+"""Dead letters on disk: what one keeps of a refused request, the size cap, the replay record."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from collector.store import deadletters
+from collector.store.deadletters import DeadLetters
+
+
+def record(letters: DeadLetters, body: bytes | None, code: str = "invalid_event_type") -> None:
+    letters.record(
+        body=body, status=400, code=code, message="invalid event type", facts={"client": {"ip": "203.0.113.7"}}
+    )
+
+
+def test_a_refused_request_is_kept_with_its_body_and_verdict(tmp_path):
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=1000, max_bytes=10_000)
+    record(letters, b'{"messageBody": [{"eventType": ""}]}')
+    [letter] = deadletters.read(tmp_path)
+    assert letter["status"] == 400 and letter["code"] == "invalid_event_type"
+    assert letter["body"] == '{"messageBody": [{"eventType": ""}]}'
+    assert (letter["bodyBytes"], letter["bodyTruncated"]) == (36, False)
+    assert letter["client"] == {"ip": "203.0.113.7"} and letter["id"] and letter["receivedAt"].endswith("Z")
+
+
+def test_a_long_body_is_cut_and_bytes_that_are_not_text_kept_as_base64(tmp_path):
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=4, max_bytes=10_000)
+    record(letters, b"0123456789")
+    record(letters, b"\xff\xfe\x00\x01")
+    long, binary = deadletters.read(tmp_path)
+    assert (long["body"], long["bodyBytes"], long["bodyTruncated"]) == ("0123", 10, True)
+    assert base64.b64decode(binary["bodyBase64"]) == b"\xff\xfe\x00\x01" and "body" not in binary
+
+
+def test_the_directory_stays_under_its_cap_oldest_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(deadletters, "FILE_BYTES", 600)
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=200, max_bytes=1500)
+    for n in range(30):
+        record(letters, b"x" * 150 + str(n).encode())
+    files = list((tmp_path / "deadletters").glob("deadletters-*.jsonl"))
+    assert sum(path.stat().st_size for path in files) <= 1500 + 600
+    kept = [letter["body"] for letter in deadletters.read(tmp_path)]
+    assert kept[-1].endswith("29"), "the newest are kept"
+    assert not any(body.endswith("x0") for body in kept), "the oldest went first"
+
+
+def test_replayed_ids_are_remembered(tmp_path):
+    (tmp_path / "deadletters").mkdir()
+    assert deadletters.replayed_ids(tmp_path) == set()
+    deadletters.mark_replayed(tmp_path, "id-1")
+    deadletters.mark_replayed(tmp_path, "id-2")
+    assert deadletters.replayed_ids(tmp_path) == {"id-1", "id-2"}
+
+
+@pytest.mark.parametrize("body", [None, b""])
+def test_a_request_without_a_body_is_kept_too(tmp_path, body):
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=10, max_bytes=10_000)
+    record(letters, body)
+    [letter] = deadletters.read(tmp_path)
+    assert letter["bodyBytes"] == 0
