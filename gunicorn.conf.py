@@ -19,12 +19,12 @@ them. prometheus_client's multiprocess mode adds the workers' counts up; it
 needs PROMETHEUS_MULTIPROC_DIR set to an empty directory before it is first
 imported, so it is set here, before the collector package is imported, and
 workers (forked from this process) inherit it. A directory given by the
-operator is used as is (prometheus_client asks that it be emptied between
-runs); otherwise a fresh one, named after the master's pid, is made and
-removed when gunicorn exits. A SIGHUP re-reads this file in the same master:
-the directory is kept. A start that fails before gunicorn can run `on_exit`
-(an address in use) leaves its directory behind: the next start removes the
-directories of masters that are gone.
+operator is emptied of its `*.db` files when the master starts (`on_starting`),
+as prometheus_client asks; otherwise a fresh one, named after the master's
+pid, is made and removed when gunicorn exits. A SIGHUP re-reads this file in
+the same master: the directory is kept. A start that fails before gunicorn can
+run `on_exit` (an address in use) leaves its directory behind: the next start
+removes the directories of masters that are gone.
 """
 
 import glob
@@ -41,6 +41,7 @@ def _metrics_dir():
     """PROMETHEUS_MULTIPROC_DIR, made if unset; the directory if it is ours to remove, else None."""
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
+        os.makedirs(given, exist_ok=True)  # the operator's may not exist yet
         # Ours from before a SIGHUP (named after this very master), or the operator's.
         return given if os.path.basename(given).startswith(f"{_METRICS_PREFIX}{os.getpid()}-") else None
     for stale in glob.glob(os.path.join(tempfile.gettempdir(), _METRICS_PREFIX + "*-*")):
@@ -65,6 +66,7 @@ def _alive(pid):
 _own_metrics_dir = _metrics_dir()
 
 from collector import service  # noqa: E402  (after the variable)
+from collector.ingest import privacy  # noqa: E402
 from collector.settings import SettingsError, load_settings  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
 
@@ -81,6 +83,12 @@ try:
     _settings = load_settings()
 except SettingsError as error:
     _refuse(error)
+
+# COLLECTOR_CLIENT_IP=hash: the secret of the daily salts, made here in the
+# master and inherited by every worker it forks, so that all of them hash a
+# client alike; in memory only, never in the environment or on disk (see
+# collector/ingest/privacy.py).
+privacy.make_process_secret()
 
 bind = _settings.bind
 worker_class = "gthread"
@@ -144,6 +152,19 @@ def worker_exit(server, worker):
     writer = _writer(worker)
     if writer is not None:
         writer.close()
+
+
+def on_starting(server):
+    """Empty an operator's PROMETHEUS_MULTIPROC_DIR of a previous run's counts (ours is new).
+
+    prometheus_client adds up every `*.db` file there: a previous run's would
+    be counted again. Not on a USR2 re-exec (`master_pid` set), whose old
+    workers still count in that directory.
+    """
+    if _own_metrics_dir or server.master_pid:
+        return
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
 
 
 def child_exit(server, worker):

@@ -78,12 +78,21 @@ def memcached(make_memcached):
 
 @pytest.fixture
 def start_nginx(tmp_path):
-    """Start nginx in front of a service: start_nginx(service, forwarded_for="$remote_addr")."""
+    """Start a real nginx.
+
+    start_nginx(service, forwarded_for="$remote_addr"): the tests' minimal config in front of `service`;
+    start_nginx(sites={"default": ..., "collector": ...}): the package's own nginx.conf with these
+    sites enabled, as on a VM (tests.servers.Nginx.stock).
+    """
     servers = []
 
-    def start(service: Service, forwarded_for: str = "$proxy_add_x_forwarded_for", shipped=None) -> Nginx:
+    def start(service: Service | None = None, forwarded_for: str = "$proxy_add_x_forwarded_for", *, sites=None) -> Nginx:
         binary = require_binary("nginx", "/usr/sbin", "/usr/local/sbin")
-        server = Nginx(binary, tmp_path / f"nginx{len(servers)}", service.port, forwarded_for, shipped)
+        prefix = tmp_path / f"nginx{len(servers)}"
+        if sites is None:
+            server = Nginx.minimal(binary, prefix, service.port, forwarded_for)
+        else:
+            server = Nginx.stock(binary, prefix, sites)
         servers.append(server)
         return server.start()
 

@@ -6,10 +6,15 @@ CI (CI=true) a missing server binary is a failure, never a skip.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shlex
 import shutil
+import signal
+import socket
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
@@ -101,7 +106,159 @@ def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-NGINX_CONF = """
+# nginx: the stock Debian/Ubuntu layout with the shipped recipe in it, as on a
+# user's VM, or (for tests about X-Forwarded-For variants) a minimal config.
+
+STOCK_NGINX = Path("/etc/nginx")
+SHIPPED_NGINX = ROOT / "deploy" / "nginx-collector.conf"
+
+
+def _unavailable(message: str):
+    """Skip locally, fail in CI: every system test must run there."""
+    if IN_CI:
+        pytest.fail(message + ": CI must run every system test")
+    pytest.skip(message)
+
+
+def stock_nginx_file(relative: str) -> str:
+    """A config file as Debian's nginx package installed it under /etc/nginx.
+
+    Refused (skip locally, fail in CI) when missing, or when dpkg says it was
+    edited since: the tests reproduce a fresh `apt-get install nginx`.
+    """
+    path = STOCK_NGINX / relative
+    if not path.is_file():
+        _unavailable(f"{path} is missing (apt-get install nginx ships it)")
+    content = path.read_bytes()
+    shipped_md5 = _dpkg_conffile_md5(str(path))
+    if shipped_md5 is not None and hashlib.md5(content).hexdigest() != shipped_md5:
+        _unavailable(f"{path} differs from the one nginx's package installed (dpkg-query -W -f='${{Conffiles}}' nginx-common)")
+    return content.decode()
+
+
+def _dpkg_conffile_md5(path: str) -> str | None:
+    """The md5 dpkg recorded for a conffile of nginx-common; None where dpkg does not know it."""
+    try:
+        listing = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Conffiles}", "nginx-common"], capture_output=True, text=True, timeout=30
+        ).stdout
+    except FileNotFoundError:
+        return None
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == path:
+            return fields[1]
+    return None
+
+
+def _replace_once(text: str, pattern: str, replacement: str, what: str) -> str:
+    text, count = re.subn(pattern, lambda match: match.expand(replacement), text, flags=re.M)
+    assert count == 1, f"expected one {what} in the stock nginx.conf, found {count}"
+    return text
+
+
+def stock_nginx_conf(prefix: Path) -> str:
+    """The package's nginx.conf, with only what a test cannot use moved under `prefix`.
+
+    pid, logs, temp files and the two include directories of server configs
+    (conf.d, sites-enabled) point into `prefix`; `user` is the test's (a
+    www-data worker could not write under a root-only tmp dir). Everything
+    else (modules, mime.types, gzip, ...) is the package's, as on a VM.
+    """
+    text = stock_nginx_file("nginx.conf")
+    user = "user root;" if os.geteuid() == 0 else "# test: runs as the test's user"
+    text = _replace_once(text, r"^user\s+\S+;", user, "user")
+    text = _replace_once(text, r"^pid\s+\S+;", f"pid {prefix}/nginx.pid;", "pid")
+    text = _replace_once(text, r"^(\s*)include\s+/etc/nginx/conf\.d/\*\.conf;", rf"\1include {prefix}/conf.d/*.conf;", "conf.d include")
+    text = _replace_once(
+        text, r"^(\s*)include\s+/etc/nginx/sites-enabled/\*;", rf"\1include {prefix}/sites-enabled/*;", "sites-enabled include"
+    )
+    text = re.sub(r"^(\s*)error_log\s+\S+;", f"\\1error_log {prefix}/error.log;", text, flags=re.M)
+    text = re.sub(r"^(\s*)access_log\s+\S+;", f"\\1access_log {prefix}/access.log;", text, flags=re.M)
+    temp = "".join(f"\t{kind}_temp_path {prefix}/{name};\n" for kind, name in _TEMP_PATHS)
+    text = _replace_once(text, r"^http\s*\{\n", "http {\n\t# test: temp files under the test's directory\n" + temp, "http block")
+    return text
+
+
+_TEMP_PATHS = (("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"), ("scgi", "scgi"))
+_LISTEN_80 = re.compile(r"^(\s*listen\s+)(\[::\]:)?80(?=[\s;])", re.M)
+
+
+def listening_on(site: str, port: int, ipv6: bool) -> str:
+    """A site config with its `listen 80` and `listen [::]:80` on loopback, at `port`.
+
+    Without an IPv6 loopback (some containers) the `[::]:80` lines are
+    commented out. Any other listen (443 ...) is refused: the tests would
+    not see it.
+    """
+
+    def replace(match: re.Match) -> str:
+        if not match.group(2):
+            return f"{match.group(1)}127.0.0.1:{port}"
+        return f"{match.group(1)}[::1]:{port}" if ipv6 else f"# test: no IPv6 loopback here: {match.group(0).lstrip()}"
+
+    rewritten, count = _LISTEN_80.subn(replace, site)
+    others = [line for line in rewritten.splitlines() if re.match(r"\s*listen\s", line) and f":{port}" not in line]
+    assert count and not others, f"a site should listen on port 80 only, found {others or 'no listen 80'}"
+    return rewritten
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def upstream_on(site: str, ports: Sequence[int], upstream_block: str | None = None) -> str:
+    """A site config whose `upstream collector` block sends to the services at `ports`.
+
+    With `upstream_block` (the README's, for several VMs), that block replaces
+    the site's own. Its `server` addresses are replaced by the services', in
+    order, the rest of each line kept.
+    """
+    block = re.search(r"^upstream collector \{\n.*?^\}\n", site, re.M | re.S)
+    assert block, "the site should have an `upstream collector { ... }` block"
+    new_block = upstream_block if upstream_block is not None else block.group(0)
+    addresses = re.findall(r"^\s*server\s+(\S+?)[\s;]", new_block, re.M)
+    assert len(addresses) == len(ports), f"the upstream block names {addresses}, the test runs {len(ports)} services"
+    for address, port in zip(addresses, ports):
+        new_block = re.sub(rf"(^\s*server\s+){re.escape(address)}(?=[\s;])", rf"\g<1>127.0.0.1:{port}", new_block, count=1, flags=re.M)
+    return site[: block.start()] + new_block + site[block.end() :]
+
+
+README = ROOT / "README.md"
+
+
+def readme_section(title: str) -> str:
+    """The text of the README's `## title` section, up to the next `## `."""
+    text = README.read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def recipe_site(workdir: Path, ports: Sequence[int], upstream_block: str | None = None) -> tuple[str, str]:
+    """deploy/nginx-collector.conf set up as "Behind nginx" says, sending to the services at `ports`.
+
+    The README's own `sed -i ... /etc/nginx/sites-available/collector` sets the
+    server name, run on a copy in `workdir`. Returns the site and that name.
+    """
+    commands = [line for line in readme_section("Behind nginx").splitlines() if line.startswith("sed -i ")]
+    assert len(commands) == 1, f'"Behind nginx" should show one `sed -i` setting the server name, not {commands}'
+    argv = shlex.split(commands[0])
+    assert argv[:2] == ["sed", "-i"] and argv[-1] == "/etc/nginx/sites-available/collector", commands[0]
+    copy = workdir / "sites-available-collector"
+    copy.write_text(upstream_on(SHIPPED_NGINX.read_text(), ports, upstream_block))
+    subprocess.run([*argv[:-1], str(copy)], check=True, timeout=30)
+    site = copy.read_text()
+    [server_name] = re.findall(r"^\s*server_name\s+(\S+?);", site, re.M)
+    return site, server_name
+
+
+MINIMAL_NGINX_CONF = """
 user root;
 worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -131,43 +288,61 @@ http {{
 """
 
 
-def _shipped_conf(shipped: Path, prefix: Path, upstream_port: int, port: int) -> str:
-    """The shipped server config, as is but for its two addresses, in a minimal nginx.conf."""
-    server = shipped.read_text()
-    for marked, address in (("127.0.0.1:8000;", f"127.0.0.1:{upstream_port};"), ("listen 80;", f"listen 127.0.0.1:{port};")):
-        assert server.count(marked) == 1, f"{shipped.name} should hold {marked!r} once"
-        server = server.replace(marked, address)
-    (prefix / "collector.conf").write_text(server)
-    head = NGINX_CONF[: NGINX_CONF.index("    upstream collector")].format(prefix=prefix)
-    return head + f"    include {prefix / 'collector.conf'};\n}}\n"
-
-
 class Nginx:
-    """A real nginx in front of the service, its config and files under `prefix`."""
+    """A real nginx on a free loopback port, its config and files under `prefix`."""
 
-    def __init__(
-        self, binary: str, prefix: Path, upstream_port: int, forwarded_for: str, shipped: Path | None = None
-    ) -> None:
-        """nginx with the tests' own server block, or with `shipped` (deploy/nginx-collector.conf)."""
+    def __init__(self, binary: str, prefix: Path) -> None:
         self.binary = binary
         self.prefix = prefix
         self.port = free_port()
-        prefix.mkdir(parents=True, exist_ok=True)
         self.conf = prefix / "nginx.conf"
-        if shipped is None:
-            text = NGINX_CONF.format(prefix=prefix, upstream=upstream_port, port=self.port, forwarded_for=forwarded_for)
-        else:
-            text = _shipped_conf(shipped, prefix, upstream_port, self.port)
-        self.conf.write_text(text)
         self.process: subprocess.Popen | None = None
+        self._path_prefix: list[str] = []
+        prefix.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def minimal(cls, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> "Nginx":
+        """The tests' own one-server config, X-Forwarded-For set to `forwarded_for`."""
+        nginx = cls(binary, prefix)
+        nginx.conf.write_text(
+            MINIMAL_NGINX_CONF.format(prefix=prefix, upstream=upstream_port, port=nginx.port, forwarded_for=forwarded_for)
+        )
+        nginx._path_prefix = ["-p", str(prefix)]
+        return nginx
+
+    @classmethod
+    def stock(cls, binary: str, prefix: Path, sites: dict[str, str]) -> "Nginx":
+        """The package's nginx.conf with `sites` (name: config) in sites-available and enabled.
+
+        Each site's `listen 80` is moved to this nginx's port on loopback, its logs under `prefix`.
+        No -p: module paths resolve against the package's prefix, as on a VM.
+        """
+        nginx = cls(binary, prefix)
+        conf = stock_nginx_conf(prefix)
+        for directory in ("conf.d", "sites-available", "sites-enabled"):
+            (prefix / directory).mkdir(exist_ok=True)
+        ipv6 = has_ipv6_loopback()
+        for name, site in sites.items():
+            site = site.replace("/var/log/nginx/", f"{prefix}/")
+            (prefix / "sites-available" / name).write_text(listening_on(site, nginx.port, ipv6))
+            (prefix / "sites-enabled" / name).symlink_to(prefix / "sites-available" / name)
+        nginx.conf.write_text(conf)
+        return nginx
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self, *args: str) -> list[str]:
+        return [self.binary, "-e", str(self.prefix / "error.log"), "-c", str(self.conf), *self._path_prefix, *args]
+
+    def check_config(self) -> subprocess.CompletedProcess:
+        """`nginx -t`: whether nginx would start with this config, and why not."""
+        return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
+
     def start(self) -> "Nginx":
         self.process = subprocess.Popen(
-            [self.binary, "-e", str(self.prefix / "error.log"), "-c", str(self.conf), "-p", str(self.prefix), "-g", "daemon off;"],
+            self.command("-g", "daemon off;"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -175,15 +350,26 @@ class Nginx:
         wait_until(self._answers, 10, "nginx to answer")
         return self
 
+    def error_log(self) -> str:
+        path = self.prefix / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def _answers(self) -> bool:
+        """Any HTTP answer: which server block answers depends on the Host, and is for the test to check."""
         if self.process.poll() is not None:
-            raise RuntimeError(f"nginx exited with {self.process.returncode}: {(self.prefix / 'error.log').read_text()}")
+            raise RuntimeError(f"nginx exited with {self.process.returncode}: {self.error_log()[-3000:]}")
         try:
-            return requests.get(self.url + "/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as conn:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: nginx-started.invalid\r\nConnection: close\r\n\r\n")
+                return conn.recv(16).startswith(b"HTTP/1.1 ")
+        except OSError:
             return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)

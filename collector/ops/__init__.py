@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flask
 
-from . import health, logs, metrics
+from . import health, instrument, logs, metrics
+from .instrument import count_accepted_events, count_time_flags
 
-__all__ = ["init_app", "logs", "metrics"]
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["count_accepted_events", "count_time_flags", "init_app", "logs", "metrics"]
 
 
-def init_app(app: flask.Flask) -> None:
-    """The operators' endpoints, never rate-limited: /healthz, /readyz, /metrics."""
+def init_app(app: flask.Flask, settings: Settings) -> None:
+    """The operators' endpoints, never rate-limited: /healthz, /readyz, /metrics; and the counting of every answer.
+
+    Call after every other layer is wrapped around `app.wsgi_app`: the counting wraps them all.
+    """
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.after_request(logs.leave_for_access_log)
+    instrument.init_app(app, settings.event_types)

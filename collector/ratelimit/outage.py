@@ -20,7 +20,7 @@ from limits.errors import StorageError
 from pymemcache.exceptions import MemcacheError
 
 from ..errors import LIMIT_STORAGE_UNAVAILABLE, CollectorError
-from ..ops.metrics import RATE_LIMIT_UNCHECKED
+from ..ops.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMIT_UNCHECKED
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class StorageOutage:
 
     def record(self, error: Exception) -> None:
         """Note a failure; the first one of an outage is logged."""
+        RATE_LIMIT_STORAGE_ERRORS.inc()
         with self._lock:
             started, self._down = not self._down, True
         if started:

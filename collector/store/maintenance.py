@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import datafiles
+from ..ops.metrics import FILES_COMPRESSED, RETENTION_DELETED_BYTES, RETENTION_DELETED_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -169,12 +170,15 @@ class Maintenance:
         for path in datafiles.data_files(self.data_dir):
             if path.name.endswith(datafiles.FINISHED_SUFFIX):
                 compress_file(path)
+                FILES_COMPRESSED.inc()
                 logger.info("compressed %s", path.name)
 
     def _apply_retention(self) -> None:
         facts = list(_finished_facts(self.data_dir))
         for doomed in expired(facts, self._clock(), self.retention_days, self.retention_bytes):
             doomed.path.unlink(missing_ok=True)
+            RETENTION_DELETED_FILES.inc()
+            RETENTION_DELETED_BYTES.inc(doomed.size)
             logger.info(
                 "retention: deleted %s (%d bytes, last written %s)",
                 doomed.path.name,

@@ -11,7 +11,7 @@ import gzip
 import heapq
 import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,12 @@ from . import datafiles
 # start time in its name. Files starting within this window are merged together.
 MERGE_SLACK_SECONDS = 60.0
 
+
+# How much later than its `receivedAt` a line may be written, for reading in
+# order (see `_in_order`): the time a request takes from taking it to its
+# write (encoding its lines, waiting for the file lock), milliseconds even on
+# a busy 2-core VM; seconds only with a stalled disk.
+REORDER_SECONDS = 5.0
 
 # What reading a damaged file raises: a truncated or corrupt gzip stream, a
 # file named like a data file that is not gzip, a failing disk.
@@ -104,14 +110,23 @@ def check_file(path: Path) -> FileReport:
 
 
 def events_in_time_order(
-    data_dir: Path, on_problem: Callable[[Problem], None] = lambda problem: None
+    data_dirs: Path | Sequence[Path], on_problem: Callable[[Problem], None] = lambda problem: None
 ) -> Iterator[tuple[bytes, dict[str, Any]]]:
-    """(line, event) of every valid stored event, oldest `receivedAt` first.
+    """(line, event) of every valid stored event of one data directory, or several, oldest `receivedAt` first.
 
     Files are merged a few at a time (those that overlap in time), so the
-    number of open files stays small however many files there are.
+    number of open files stays small however many files there are. Files of
+    several directories (one per VM) are merged as those of several workers
+    are: names start with the file's start time, and sort by it.
     """
-    waiting = deque(datafiles.data_files(data_dir))
+    if isinstance(data_dirs, Path):
+        data_dirs = [data_dirs]
+    files = [path for data_dir in data_dirs for path in datafiles.data_files(data_dir)]
+    return _in_order(_merged(deque(sorted(files, key=lambda path: path.name)), on_problem))
+
+
+def _merged(waiting: deque[Path], on_problem: Callable[[Problem], None]) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
+    """(receivedAt, line, event) of the files in `waiting`, merged by receivedAt, each file read in its own order."""
     heap: list[tuple[float, int, bytes, dict[str, Any], Iterator]] = []
     order = 0
 
@@ -128,9 +143,30 @@ def events_in_time_order(
         ):
             push(_valid_events(waiting.popleft(), on_problem))
         if heap:
-            _, _, line, event, source = heapq.heappop(heap)
-            yield line, event
+            moment, _, line, event, source = heapq.heappop(heap)
+            yield moment, line, event
             push(source)
+
+
+def _in_order(merged: Iterator[tuple[float, bytes, dict[str, Any]]]) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """The merged events in receivedAt order, though a file's own lines are not quite.
+
+    A file's lines are in the order they were written, each request's after
+    its `receivedAt`: a request that took its time a few milliseconds before
+    another can be written after it. Each event is held back until events
+    REORDER_SECONDS newer have been read (memory: the events of that long).
+    """
+    held: list[tuple[float, int, bytes, dict[str, Any]]] = []
+    newest = float("-inf")
+    for order, (moment, line, event) in enumerate(merged):
+        newest = max(newest, moment)
+        heapq.heappush(held, (moment, order, line, event))
+        while held[0][0] < newest - REORDER_SECONDS:
+            _, _, line, event = heapq.heappop(held)
+            yield line, event
+    while held:
+        _, _, line, event = heapq.heappop(held)
+        yield line, event
 
 
 def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:

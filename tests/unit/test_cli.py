@@ -232,3 +232,62 @@ def test_readers_read_integers_beyond_64_bits_exactly(capsys, tmp_path):
     code, out, err = run(capsys, "events", "verify", "--data-dir", str(data))
     assert (code, err) == (0, "")
     assert "1 file, 3 events, 0 problems" in out
+
+
+@pytest.fixture
+def second_data_dir(tmp_path):
+    """Another VM's files, copied beside the first's: overlapping it in time, one compressed.
+
+    Its first file holds two lines out of order, as two requests of one worker
+    leave them when the one that came second is written first.
+    """
+    data = tmp_path / "vm-b"
+    data.mkdir()
+    (data / "events-20261126T050000.500000Z-b-7-000001.jsonl").write_bytes(
+        line("c", "2026-11-26T05:00:00.500Z") + line("d", "2026-11-26T05:00:00.480Z") + line("c", "2026-11-26T06:12:00.000Z")
+    )
+    (data / "events-20261126T061400.000000Z-b-7-000002.jsonl.gz").write_bytes(gzip.compress(line("a", "2026-11-26T06:14:00.000Z")))
+    return data
+
+
+@pytest.mark.parametrize("form", ["--data-dir A --data-dir B", "--data-dir A B"])
+def test_cat_reads_several_data_directories_as_one_stream_in_time_order(capsys, data_dir, second_data_dir, form):
+    dirs = {"A": str(data_dir), "B": str(second_data_dir)}
+    code, out, _ = run(capsys, "events", "cat", *[dirs.get(word, word) for word in form.split()])
+    assert code == 0
+    events = [orjson.loads(raw) for raw in out.encode().split(b"\n")[:-1]]
+    assert [(event["eventType"], event["receivedAt"][11:23]) for event in events] == [
+        ("a", "05:00:00.000"),
+        ("d", "05:00:00.480"),
+        ("c", "05:00:00.500"),
+        ("a", "05:00:01.000"),
+        ("b", "05:00:02.000"),
+        ("a", "06:10:00.000"),
+        ("c", "06:12:00.000"),
+        ("a", "06:14:00.000"),
+        ("b", "06:15:00.000"),
+    ]
+
+
+def test_cat_filters_several_data_directories_alike(capsys, data_dir, second_data_dir):
+    code, out, _ = run(capsys, "events", "cat", "--type", "a", "--since", "2026-11-26T06:00", "--data-dir", str(data_dir), str(second_data_dir))
+    assert code == 0
+    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == ["2026-11-26T06:10:00.000Z", "2026-11-26T06:14:00.000Z"]
+
+
+def test_cat_reads_a_data_directory_named_twice_once(capsys, data_dir, monkeypatch):
+    monkeypatch.chdir(data_dir.parent)
+    code, out, _ = run(capsys, "events", "cat", "--data-dir", str(data_dir), "data")
+    assert code == 0 and out.count("\n") == 5
+
+
+def test_cat_refuses_when_one_of_several_data_directories_is_missing(capsys, data_dir, tmp_path):
+    code, out, err = run(capsys, "events", "cat", "--data-dir", str(data_dir), str(tmp_path / "nowhere"))
+    assert code == 2 and out == ""
+    assert f"no data directory at {tmp_path / 'nowhere'}" in err
+
+
+def test_cat_help_says_it_takes_several_data_directories(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["events", "cat", "--help"])
+    assert "--data-dir DIR [DIR ...]" in capsys.readouterr().out

@@ -1,10 +1,16 @@
-"""The access log shows client-sent text as sent, one request per line."""
+"""The access log shows client-sent text as sent, one request per line; never a write key, and the
+client's address only as COLLECTOR_CLIENT_IP keeps it."""
 
 from __future__ import annotations
 
-import pytest
+import datetime
+import json
 
-from collector.ops.access_log import printable
+import pytest
+from gunicorn.config import Config
+
+from collector.ingest.privacy import address_shown
+from collector.ops.access_log import AccessLogger, JSONLogger, printable, without_write_keys
 
 
 @pytest.mark.parametrize(
@@ -19,3 +25,91 @@ from collector.ops.access_log import printable
 )
 def test_control_characters_are_escaped_and_the_rest_kept(text, shown):
     assert printable(text) == shown
+
+
+# Write keys and client addresses in both loggers, with gunicorn's own Logger machinery.
+
+KEY = "k3y-0123456789abcdef"
+ADDRESS = "198.51.100.77"
+
+
+class Response:
+    status = "201 CREATED"
+    sent = 79
+    headers = [("Content-Type", "application/json")]
+
+
+class Request:
+    headers = [("AUTHORIZATION", f"Bearer {KEY}"), ("X-COLLECTOR-KEY", KEY), ("X-FORWARDED-FOR", ADDRESS)]
+
+
+def request_environ(query: str = f"writeKey={KEY}") -> dict:
+    return {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/collect/event?{query}",
+        "PATH_INFO": "/collect/event",
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": ADDRESS,
+        "HTTP_USER_AGENT": "curl/8.0",
+        "HTTP_AUTHORIZATION": f"Bearer {KEY}",
+        "HTTP_X_FORWARDED_FOR": ADDRESS,
+    }
+
+
+def logged(capsys, monkeypatch, logger_class, client_ip="full", access_log_format=None, **environ) -> str:
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", client_ip)
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    if access_log_format:
+        cfg.set("access_log_format", access_log_format)
+    logger = logger_class(cfg)
+    logger.access(Response(), Request(), request_environ(**environ), datetime.timedelta(milliseconds=3))
+    # gunicorn's own line about a request it could not parse.
+    logger.error_log.warning("Invalid request from ip=%s: Invalid HTTP Version 'GET /?writeKey=%s'", ADDRESS, KEY)
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+EVERYTHING = "%(h)s %(r)s %(q)s %({authorization}i)s %({x-collector-key}i)s %({x-forwarded-for}i)s %({raw_uri}e)s"
+
+
+@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
+def test_write_keys_are_never_logged(capsys, monkeypatch, logger_class):
+    text = logged(capsys, monkeypatch, logger_class, access_log_format=EVERYTHING)
+    assert KEY not in text
+    assert "writeKey=[redacted]" in text
+
+
+def test_the_text_log_redacts_the_key_and_keeps_the_rest_of_the_request_line(capsys, monkeypatch):
+    text = logged(capsys, monkeypatch, AccessLogger, query=f"a=1&writeKey={KEY}&b=2")
+    assert '"POST /collect/event?a=1&writeKey=[redacted]&b=2 HTTP/1.1" 201 79' in text
+    assert text.startswith(ADDRESS + " ")
+
+
+@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
+@pytest.mark.parametrize("client_ip, shown", [("truncate", "198.51.100.0"), ("drop", None), ("hash", "hash")])
+def test_the_address_is_logged_as_it_is_stored(capsys, monkeypatch, logger_class, client_ip, shown):
+    text = logged(capsys, monkeypatch, logger_class, client_ip, access_log_format=EVERYTHING)
+    assert ADDRESS not in text
+    expected = address_shown(client_ip)(ADDRESS) if shown == "hash" else shown
+    if logger_class is JSONLogger:
+        access = json.loads(text.splitlines()[0])
+        assert access.get("client") == expected
+    else:
+        assert text.startswith(f"{expected or '-'} ")
+    assert f"Invalid request from ip={expected or '-'}: " in text
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("POST /collect/event?writeKey=abc HTTP/1.1", "POST /collect/event?writeKey=[redacted] HTTP/1.1"),
+        ("writeKey=abc&x=1", "writeKey=[redacted]&x=1"),
+        ("x=1&writeKey=a%2Bb", "x=1&writeKey=[redacted]"),
+        ("x=1&mywriteKey=abc", "x=1&mywriteKey=abc"),
+        ("x=1", "x=1"),
+    ],
+)
+def test_without_write_keys(text, shown):
+    assert without_write_keys(text) == shown

@@ -146,3 +146,12 @@ def test_storage_that_never_failed_logs_nothing_on_success(outage_log):
     outage = StorageOutage(URI, "open")
     outage.recovered()
     assert outage_log.records == []
+
+
+def test_every_failed_call_to_the_storage_is_counted():
+    outage = StorageOutage(URI, "open")
+    before = REGISTRY.get_sample_value("collector_rate_limit_storage_errors_total") or 0.0
+    outage.begin_request()
+    outage.check_failed(REFUSED, admitted=0)
+    outage.record(TimeoutError("timed out"))  # a header read, after the check
+    assert REGISTRY.get_sample_value("collector_rate_limit_storage_errors_total") - before == 2

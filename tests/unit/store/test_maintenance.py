@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from collector.store import datafiles
 from collector.store.maintenance import FileFacts, Maintenance, compress_file, expired
@@ -100,3 +101,27 @@ def test_listing_prefers_a_verified_gz_over_its_original_still_being_removed(tmp
     original = finished_file(tmp_path)
     original.with_name(original.name + ".gz").write_bytes(gzip.compress(original.read_bytes()))
     assert [p.name for p in datafiles.data_files(tmp_path)] == [original.name + ".gz"]
+
+
+
+COUNTED = (
+    "collector_files_compressed_total",
+    "collector_retention_deleted_files_total",
+    "collector_retention_deleted_bytes_total",
+)
+
+
+def counted() -> list[float]:
+    """The maintenance counters now (prometheus_client's registry is per process: compare before and after)."""
+    return [REGISTRY.get_sample_value(name) or 0.0 for name in COUNTED]
+
+
+def test_compressions_and_retention_deletions_are_counted(tmp_path):
+    finished_file(tmp_path, "events-20261126T040000.000000Z-h-1-000001.jsonl", content=b'{"a":1}\n' * 10)
+    finished_file(tmp_path, "events-20261126T050000.000000Z-h-1-000002.jsonl")
+    before = counted()
+    Maintenance(tmp_path, compress="gzip").run_once()
+    sizes = sum(path.stat().st_size for path in tmp_path.glob("events-*.jsonl.gz"))
+    Maintenance(tmp_path, retention_days=1).run_once()
+    assert list(tmp_path.glob("events-*")) == []
+    assert [a - b for a, b in zip(counted(), before)] == [2, 2, sizes]

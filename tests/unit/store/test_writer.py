@@ -1,10 +1,12 @@
 """The writer on real files in tmp_path: rotation, recovery, files changed from outside."""
 
+import errno
 import fcntl
 import os
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from collector.errors import CollectorError
 from collector.store import datafiles
@@ -153,3 +155,57 @@ def test_an_empty_abandoned_file_is_removed(make_writer, tmp_path):
     (data_dir / "events-20260101T000000.000000Z-h-1-000001.jsonl.open").touch()
     make_writer().append([line(1)])
     assert len(datafiles.data_files(data_dir)) == 1
+
+
+# -- metrics (prometheus_client's registry is per process: compare before and after) --
+
+
+def sample(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def finished(reason):
+    return sample("collector_files_finished_total", reason=reason)
+
+
+def test_bytes_written_and_files_finished_are_counted(make_writer, tmp_path):
+    before = sample("collector_bytes_written_total"), finished("rotated"), finished("stopped")
+    writer = make_writer(rotate_bytes=len(line(1)) * 2)
+    writer.append([line(1), line(2)])
+    writer.append([line(3)])  # rotates the first file
+    writer.close()
+    sizes = sum(path.stat().st_size for path in datafiles.data_files(tmp_path / "data"))
+    assert sample("collector_bytes_written_total") - before[0] == sizes == 3 * len(line(1))
+    assert (finished("rotated") - before[1], finished("stopped") - before[2]) == (1, 1)
+
+
+def test_a_refused_write_counts_no_bytes(make_writer, tmp_path):
+    (tmp_path / "data").write_text("a file where the directory should be")
+    before = sample("collector_bytes_written_total")
+    with pytest.raises(CollectorError):
+        make_writer().append([line(1)])
+    assert sample("collector_bytes_written_total") == before
+
+
+def test_recovered_files_are_counted_as_finished(make_writer, tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "events-20260101T000000.000000Z-otherhost-98-000001.jsonl.open").write_bytes(line(1))
+    before = finished("recovered")
+    make_writer().append([line(2)])
+    assert finished("recovered") - before == 1
+
+
+def test_a_failed_fsync_is_counted(make_writer, tmp_path, monkeypatch):
+    writer = EventWriter(tmp_path / "data", rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="always")
+    before = sample("collector_fsync_failures_total")
+
+    def failing_fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(CollectorError):
+        writer.append([line(1)])
+    assert sample("collector_fsync_failures_total") - before == 1
+    monkeypatch.undo()
+    writer.close()

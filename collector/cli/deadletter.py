@@ -1,0 +1,83 @@
+"""`collector deadletter list|replay`: the refused requests kept with COLLECTOR_DEAD_LETTER=on."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import jsontext
+from .ingest.replay import replay
+from .settings import load_settings
+from .store import deadletters
+from .store.reading import parse_time
+
+
+def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
+    """Add `deadletter list|replay` to the subcommands `commands` of the `collector` parser."""
+    group = commands.add_parser(
+        "deadletter", help="list and replay refused requests", description="Refused requests kept as dead letters."
+    )
+    group.set_defaults(run=lambda args, out: group.print_help(out) or 2)
+    actions = group.add_subparsers(title="commands")
+    listing = actions.add_parser(
+        "list", help="print the dead letters", description="Print every dead letter, oldest first."
+    )
+    listing.add_argument("--since", type=time_type, help="only those received at or after this time")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line, body included")
+    listing.set_defaults(run=run_list)
+    replaying = actions.add_parser(
+        "replay",
+        help="store the dead letters that pass today's checks, once",
+        description="Send every dead letter through validation again with the current settings (e.g. a newly "
+        "allowed event type) and store those that pass. Each is stored once, however often replay runs.",
+    )
+    replaying.add_argument("--since", type=time_type, help="only those received at or after this time")
+    replaying.set_defaults(run=run_replay)
+    for command in (listing, replaying):
+        command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+
+
+def run_list(args: argparse.Namespace, out: TextIO) -> int:
+    letters = [
+        letter
+        for letter in deadletters.read(args.data_dir)
+        if args.since is None or parse_time(letter["receivedAt"]) >= args.since
+    ]
+    if args.json:
+        for letter in letters:
+            out.write(jsontext.dumps_line(letter).decode())
+        out.flush()
+        return 0
+    done = deadletters.replayed_ids(args.data_dir)
+    for letter in letters:
+        replayed = " (replayed)" if letter["id"] in done else ""
+        print(
+            f"{letter['receivedAt']}  {letter['status']} {letter['code']:<22} {letter['bodyBytes']:>7} bytes  "
+            f"{letter['id']}{replayed}\n    {letter['message']}",
+            file=out,
+        )
+    print(f"{len(letters)} dead letter{'s' if len(letters) != 1 else ''}", file=out)
+    out.flush()
+    return 0
+
+
+def run_replay(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings()  # today's rules: the allow-list, the limits
+    if settings.data_dir.resolve() != args.data_dir.resolve():
+        settings = load_settings(overrides={"data_dir": args.data_dir})
+    report = replay(settings, since=args.since)
+    for letter_id, ping_id, events in report.stored:
+        print(f"stored {letter_id}: {events} event{'s' if events != 1 else ''}, pingId {ping_id}", file=out)
+    for letter_id, why in report.not_replayable:
+        print(f"collector: cannot replay {letter_id}: {why}", file=sys.stderr)
+    refused = ", ".join(f"{count} {code}" for code, count in sorted(report.refused.items())) or "none"
+    print(
+        f"{len(report.stored)} stored, {report.already} already replayed, still refused: {refused}, "
+        f"{len(report.not_replayable)} not replayable",
+        file=out,
+    )
+    out.flush()
+    return 1 if report.not_replayable else 0

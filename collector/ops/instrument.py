@@ -1,0 +1,178 @@
+"""Counting what the service answers: one WSGI middleware around everything, and the accepted events.
+
+The middleware is the outermost layer of the app, so it sees every response,
+also those no Flask code makes (a worker replaying a 429, see
+collector/ratelimit/refusals.py). It counts each one by path and status, by
+error code when one was left in the WSGI environ (every error response leaves
+its code there for the access log, see ops/logs.py; the replay too), and times
+POST /collect/event. The view reports accepted events through
+`count_accepted_events`, once they are stored.
+
+The request path stays cheap: the label children each counter needs are
+bound once and kept in dicts (a `.labels()` call costs more than the
+increment itself), so a request costs a few dict lookups and mmap writes.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import flask
+
+from ..errors import CODES, RATE_LIMITED as RATE_LIMITED_ERROR
+from .logs import ENVIRON_ERROR_CODE
+from .metrics import (
+    EVENTS_ACCEPTED,
+    FILES_FINISHED,
+    RATE_LIMIT_UNCHECKED,
+    RATE_LIMITED,
+    REJECTED,
+    REQUEST_DURATION,
+    REQUESTS,
+    TIME_FLAGGED_EVENTS,
+    WORKERS,
+)
+
+_EXTENSION = "collector.metrics"
+
+# Left in the WSGI environ by a worker replaying a 429 (collector/ratelimit/refusals.py),
+# next to the error code every error response leaves there (ops/logs.py).
+ENVIRON_REPLAYED = "collector.replayed_refusal"
+
+COLLECT_PATH = "/collect/event"
+# The `path` label takes these values and `other`: a label per requested path
+# would let any client add series (GET /anything-at-all).
+PATHS = (COLLECT_PATH, "/healthz", "/readyz", "/metrics")
+OTHER = "other"
+
+# Accepted events get a series per event type, and event types come from
+# clients: without a bound, a client sending random types would add a series
+# (a line in every scrape, memory in Prometheus) per type, forever. So each
+# worker process labels the first MAX_EVENT_TYPES types it sees and counts the
+# rest as `other` (a client's own type "other" is counted there too). With
+# COLLECTOR_EVENT_TYPES set, only its types can be accepted: the allow-list is
+# the bound. The whole service shows at most MAX_EVENT_TYPES types per worker
+# that ever ran, since workers see types in their own order.
+MAX_EVENT_TYPES = 100
+
+# Label values known in advance, set to 0 at start so that a series exists
+# before its first increment (Prometheus' rate() misses an increment that
+# makes a series appear).
+FINISH_REASONS = ("rotated", "stopped", "failed", "recovered")
+UNCHECKED_OUTCOMES = ("admitted", "refused")
+
+
+class CountRequests:
+    """WSGI middleware: count every response by path and status (and error code); time POST `COLLECT_PATH`."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+        self._paths = {path: path for path in PATHS}
+        self._requests: dict[tuple[str, str], Any] = {}
+        self._rejected = {code: REJECTED.labels(code=code) for code in CODES}
+        self._rate_limited = {False: RATE_LIMITED.labels(replayed="false"), True: RATE_LIMITED.labels(replayed="true")}
+        self._observe = REQUEST_DURATION.observe
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status = "500"  # an exception that escapes the app becomes gunicorn's 500
+
+        def recording_start_response(line: str, headers: list, exc_info: Any = None) -> Callable:
+            nonlocal status
+            status = line[:3]
+            return start_response(line, headers, exc_info)
+
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            self._count(environ, status, started)
+
+    def _count(self, environ: dict, status: str, started: float) -> None:
+        path = self._paths.get(environ.get("PATH_INFO", ""), OTHER)
+        requests = self._requests.get((path, status))
+        if requests is None:
+            requests = self._requests.setdefault((path, status), REQUESTS.labels(path=path, status=status))
+        requests.inc()
+        code = environ.get(ENVIRON_ERROR_CODE)
+        if code is not None:
+            self._rejected_child(code).inc()
+            if code == RATE_LIMITED_ERROR.code:
+                self._rate_limited[environ.get(ENVIRON_REPLAYED, False)].inc()
+        if path == COLLECT_PATH and environ.get("REQUEST_METHOD") == "POST":
+            self._observe(time.perf_counter() - started)
+
+    def _rejected_child(self, code: str) -> Any:
+        child = self._rejected.get(code)
+        if child is None:
+            # werkzeug's statuses without a code of their own (`http_<status>`): few.
+            child = self._rejected.setdefault(code, REJECTED.labels(code=code))
+        return child
+
+
+class EventTypeCounter:
+    """Counts accepted events by type, with at most `limit` distinct labels (see MAX_EVENT_TYPES)."""
+
+    def __init__(self, allowed: frozenset[str] = frozenset(), limit: int = MAX_EVENT_TYPES) -> None:
+        self._allowed = allowed
+        self._limit = limit
+        self._children: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def count(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Count validated events (each has an `eventType`)."""
+        if len(events) == 1:
+            self._child(events[0]["eventType"]).inc()
+            return
+        for event_type, count in collections.Counter(event["eventType"] for event in events).items():
+            self._child(event_type).inc(count)
+
+    def _child(self, event_type: str) -> Any:
+        child = self._children.get(event_type)
+        return child if child is not None else self._bind(event_type)
+
+    def _bind(self, event_type: str) -> Any:
+        with self._lock:
+            if event_type in self._children:
+                return self._children[event_type]
+            if self._allowed:
+                label = event_type if event_type in self._allowed else OTHER
+            else:
+                label = event_type if len(self._children) < self._limit else OTHER
+            child = EVENTS_ACCEPTED.labels(event_type=label)
+            if label == event_type:
+                self._children[event_type] = child
+            return child
+
+
+def count_accepted_events(events: Sequence[Mapping[str, Any]]) -> None:
+    """Count the events of the current request, stored and about to be acknowledged."""
+    flask.current_app.extensions[_EXTENSION].count(events)
+
+
+_FLAG = b'"timestampFlag":"'
+
+
+def count_time_flags(lines: Sequence[bytes]) -> None:
+    """Count the stored lines that carry a timestampFlag (a C substring search per line)."""
+    for line in lines:
+        at = line.find(_FLAG)
+        if at >= 0:
+            flag = line[at + len(_FLAG) : line.index(b'"', at + len(_FLAG))].decode()
+            TIME_FLAGGED_EVENTS.labels(flag=flag).inc()
+
+
+def init_app(app: flask.Flask, event_types: frozenset[str]) -> None:
+    """Count every answer of `app`: call last, so that the middleware wraps every other layer."""
+    app.extensions[_EXTENSION] = EventTypeCounter(event_types)
+    app.wsgi_app = CountRequests(app.wsgi_app)  # type: ignore[method-assign]
+    for reason in FINISH_REASONS:
+        FILES_FINISHED.labels(reason=reason)
+    for outcome in UNCHECKED_OUTCOMES:
+        RATE_LIMIT_UNCHECKED.labels(outcome=outcome)
+    for flag in ("future", "old"):
+        TIME_FLAGGED_EVENTS.labels(flag=flag)
+    WORKERS.set(1)
