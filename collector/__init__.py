@@ -1,7 +1,7 @@
 """collector: a self-hosted event collection service.
 
 `create_app` wires the packages together and does nothing else:
-settings -> logging -> service (validator, writer) -> ratelimit -> proxy fix -> ingest -> ops -> errors.
+settings -> logging -> service (validator, writer, idempotency, dead letters) -> ratelimit -> proxy fix -> ingest -> ops -> errors.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, ingest, ops, ratelimit, service, store
+from . import errors, idempotency, ingest, ops, ratelimit, service, store
 from .settings import load_settings, risks
 
 logger = logging.getLogger(__name__)
@@ -31,17 +31,28 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     app = flask.Flask(__name__)
     writer = store.build_writer(settings)
     atexit.register(writer.close)
+    retries = idempotency.build(settings)
     service.install(
-        app, service.Collector(settings=settings, validator=ingest.build_validator(settings), writer=writer)
+        app,
+        service.Collector(
+            settings=settings,
+            validator=ingest.build_validator(settings),
+            writer=writer,
+            idempotency=retries,
+            dead_letters=store.build_dead_letters(settings),
+        ),
     )
+    idempotency.init_app(app, retries)
 
     app.before_request(ingest.assign_ping_id)  # first: a refused request's log lines carry it too
-    ratelimit.init_app(app, settings, limited=ingest.bp, count_events=ingest.event_count)
+    # Before the limit: a request without a valid key gets its 401 without being counted (see ingest/keys.py).
+    keys = ingest.require_write_keys(app, settings.write_keys)
+    ratelimit.init_app(app, settings, limited=ingest.bp, count_events=ingest.event_count, key_id=keys.id_of)
     if settings.trusted_proxies:
-        # Outermost, so every layer inside (the refusal replay too) sees the client's address.
+        # Around the limiter's layers, so each of them (the refusal replay too) sees the client's address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     ingest.init_app(app, settings)
-    ops.init_app(app)
+    ops.init_app(app, settings)  # its metrics layer wraps every other one
     errors.init_app(app)
 
     logger.info("collector configured: %s", settings.describe())

@@ -56,15 +56,45 @@ INVALID_EVENT_TYPE = ErrorCode("invalid_event_type", 400, "an `eventType` is mis
 UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not know, at the top level or in an event")
 INVALID_FIELD = ErrorCode("invalid_field", 400, "a field is missing or breaks its rule; `details` names each one")
 TOO_MANY_EVENTS = ErrorCode("too_many_events", 400, "`messageBody` holds more than `COLLECTOR_MAX_EVENTS` events")
+INVALID_QUERY = ErrorCode(
+    "invalid_query", 400, "a query parameter with a value it cannot take: `validate` other than `0` or `1`"
+)
+INVALID_GZIP = ErrorCode(
+    "invalid_gzip",
+    400,
+    "a `Content-Encoding: gzip` body that is not whole gzip (corrupt, cut short, or followed by other bytes)",
+)
 BAD_REQUEST = ErrorCode("bad_request", 400, "malformed HTTP the server could not read")
+INVALID_IDEMPOTENCY_KEY = ErrorCode(
+    "invalid_idempotency_key", 400, "an `Idempotency-Key` that is not 1-255 visible ASCII characters"
+)
+IDEMPOTENCY_KEY_IN_FLIGHT = ErrorCode(
+    "idempotency_key_in_flight",
+    409,
+    "another copy of this `Idempotency-Key` is being stored right now; resend after `Retry-After`",
+    1,
+)
+IDEMPOTENCY_KEY_REUSED = ErrorCode(
+    "idempotency_key_reused", 422, "this `Idempotency-Key` came before with another body; nothing was stored"
+)
+MISSING_WRITE_KEY = ErrorCode(
+    "missing_write_key",
+    401,
+    "write keys are set and the request has none (`Authorization: Bearer`, `X-Collector-Key` or `?writeKey=`)",
+)
+INVALID_WRITE_KEY = ErrorCode("invalid_write_key", 401, "the request's write key is not one of the collector's keys")
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")
 EVENT_TOO_LARGE = ErrorCode("event_too_large", 413, "one event is over `COLLECTOR_MAX_EVENT_BYTES` as stored")
-UNSUPPORTED_MEDIA_TYPE = ErrorCode("unsupported_media_type", 415, "a `Content-Type` other than `application/json`, or none")
+UNSUPPORTED_MEDIA_TYPE = ErrorCode(
+    "unsupported_media_type", 415, "a `Content-Type` other than `application/json` or `text/plain`, or none"
+)
 UNSUPPORTED_CHARSET = ErrorCode("unsupported_charset", 415, "a charset other than UTF-8")
 UNSUPPORTED_CONTENT_ENCODING = ErrorCode(
-    "unsupported_content_encoding", 415, "a `Content-Encoding` the collector does not decode (any but `identity`)"
+    "unsupported_content_encoding",
+    415,
+    "a `Content-Encoding` the collector does not decode (any but `identity` and `gzip`)",
 )
 RATE_LIMITED = ErrorCode("rate_limited", 429, "over the rate limit; `Retry-After` says when to resend")
 STORAGE_UNAVAILABLE = ErrorCode(
@@ -83,7 +113,8 @@ LIMIT_STORAGE_UNAVAILABLE = ErrorCode(
 COLLECTOR_UNAVAILABLE = ErrorCode(
     "collector_unavailable",
     503,
-    "behind the nginx recipe: the collector is not answering (stopped, restarting); nothing was stored, resend",
+    "behind the nginx recipe: the collector did not answer (stopped, restarting, or too slow); resend "
+    "(with an `Idempotency-Key`, a resend cannot store twice)",
     STORAGE_RETRY_AFTER_SECONDS,
 )
 INTERNAL_ERROR = ErrorCode("internal_error", 500, "a bug; logged with its traceback, never shown to the client")
@@ -106,11 +137,14 @@ _HTTP_CODES = {
 class CollectorError(Exception):
     """A request the service refuses, with the code and message the client sees."""
 
-    def __init__(self, kind: ErrorCode, message: str, details: Any = None) -> None:
+    def __init__(
+        self, kind: ErrorCode, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.details = details
+        self.headers = headers  # e.g. WWW-Authenticate on a 401
 
     @property
     def code(self) -> str:
@@ -149,7 +183,7 @@ def error_response(
 
 
 def _collector_error(error: CollectorError) -> flask.Response:
-    return error_response(error.kind, error.message, error.details)
+    return error_response(error.kind, error.message, error.details, error.headers)
 
 
 def _http_error(error: HTTPException) -> flask.Response:

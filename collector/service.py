@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import flask
 
 if TYPE_CHECKING:
+    from .idempotency import Idempotency
     from .ingest import RequestValidator
     from .settings import Settings
-    from .store import EventWriter
+    from .store import DeadLetters, EventWriter
 
 _EXTENSION = "collector"
 
@@ -24,6 +25,8 @@ class Collector:
     settings: Settings
     validator: RequestValidator
     writer: EventWriter
+    idempotency: Idempotency
+    dead_letters: DeadLetters | None = None
 
 
 def install(app: flask.Flask, collector: Collector) -> None:

@@ -1,4 +1,4 @@
-"""The `collector` command for operators: `collector events cat|verify|stats`, `collector settings`.
+"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .settings import SettingsError, data_dir_to_read, load_settings, markdown_table, risks, text_table
-from .store import datafiles, reading
+from . import deadletter
+from ..settings import SettingsError, data_dir_to_read, load_settings, markdown_table, risks, text_table
+from ..store import datafiles, reading
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,9 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "data_dir", "") is None:
             args.data_dir = data_dir_to_read()
-        if getattr(args, "data_dir", None) is not None and not args.data_dir.is_dir():
-            print(f"collector: no data directory at {args.data_dir}", file=sys.stderr)
-            return 2
+        if getattr(args, "data_dirs", "") is None:
+            args.data_dirs = [data_dir_to_read()]
+        for data_dir in _data_dirs(args):
+            if not data_dir.is_dir():
+                print(f"collector: no data directory at {data_dir}", file=sys.stderr)
+                return 2
         return args.run(args, sys.stdout)
     except SettingsError as error:
         print(f"collector: {error}", file=sys.stderr)
@@ -56,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--since", type=_time, help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)")
     cat.add_argument("--until", type=_time, help="only events received before this time")
     cat.add_argument("--type", dest="event_type", help="only events of this eventType")
+    cat.add_argument(
+        "--data-dir",
+        dest="data_dirs",
+        type=Path,
+        nargs="+",
+        action="extend",
+        metavar="DIR",
+        help="the data directory, or several (e.g. one copied from each VM: --data-dir vm-a vm-b, or --data-dir "
+        "vm-a --data-dir vm-b), read as one stream in receivedAt order (default: COLLECTOR_DATA_DIR, or ./data)",
+    )
     cat.set_defaults(run=run_cat)
 
     verify = actions.add_parser(
@@ -68,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = actions.add_parser("stats", help="events per type and per hour", description="Count stored events per type and per hour (UTC).")
     stats.set_defaults(run=run_stats)
 
-    for command in (cat, verify, stats):
+    for command in (verify, stats):
         command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
     settings = commands.add_parser(
         "settings",
@@ -82,7 +96,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the README's configuration table instead (defaults and meanings; reads no environment)",
     )
     settings.set_defaults(run=run_settings)
+    openapi = commands.add_parser(
+        "openapi",
+        help="the OpenAPI document of POST /collect/event, for the default settings",
+        description="Print the OpenAPI 3 document the service serves at GET /openapi.json, for the default "
+        "settings (reads no environment): python -m collector openapi > docs/openapi.json",
+    )
+    openapi.set_defaults(run=run_openapi)
+    deadletter.add_commands(commands, _time)
     return parser
+
+
+def _data_dirs(args: argparse.Namespace) -> list[Path]:
+    """The data directories a command reads: cat's several, or the one of the others."""
+    if getattr(args, "data_dirs", None) is not None:
+        return args.data_dirs
+    return [args.data_dir] if getattr(args, "data_dir", None) is not None else []
+
+
+def _each_once(data_dirs: Sequence[Path]) -> list[Path]:
+    """A directory named twice (`--data-dir data ./data`) is read once."""
+    unique: dict[Path, Path] = {}
+    for data_dir in data_dirs:
+        unique.setdefault(data_dir.resolve(), data_dir)
+    return list(unique.values())
 
 
 def _time(text: str) -> float:
@@ -97,7 +134,7 @@ def run_cat(args: argparse.Namespace, out: TextIO) -> int:
     until = args.until if args.until is not None else float("inf")
     stream = out.buffer
     skipped = _Skipped()
-    for line, event in reading.events_in_time_order(args.data_dir, on_problem=skipped.warn):
+    for line, event in reading.events_in_time_order(_each_once(args.data_dirs), on_problem=skipped.warn):
         if args.event_type is not None and event.get("eventType") != args.event_type:
             continue
         if since <= reading.parse_time(event["receivedAt"]) < until:
@@ -130,6 +167,14 @@ def run_settings(args: argparse.Namespace, out: TextIO) -> int:
         out.write(text_table(settings))
         for risk in risks(settings):
             print(f"collector: warning: {risk}", file=sys.stderr)
+    out.flush()
+    return 0
+
+
+def run_openapi(args: argparse.Namespace, out: TextIO) -> int:
+    from ..ingest import openapi  # here: flask and apispec are not needed by the other commands
+
+    out.write(openapi.render(openapi.document(load_settings(environ={}))).decode())
     out.flush()
     return 0
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import jsontext
-from .ingest.replay import replay
-from .settings import load_settings
-from .store import deadletters
-from .store.reading import parse_time
+from .. import jsontext
+from ..ingest.replay import replay
+from ..settings import load_settings
+from ..store import deadletters
+from ..store.reading import parse_time
 
 
 def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:

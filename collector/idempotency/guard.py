@@ -36,6 +36,7 @@ from ..errors import (
     INVALID_IDEMPOTENCY_KEY,
     CollectorError,
 )
+from ..ops.metrics import DUPLICATE_EVENTS, IDEMPOTENT_REPLAYS
 from .state import PENDING_SECONDS, STATE_ERRORS, State
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Idempotency:
             raise CollectorError(
                 IDEMPOTENCY_KEY_IN_FLIGHT, f"a request with this {HEADER} is being stored; resend it shortly"
             )
+        IDEMPOTENT_REPLAYS.inc()
         return flask.Response(found.response, status=201, mimetype="application/json")
 
     def completed(self, response: flask.Response) -> None:
@@ -114,7 +116,7 @@ class Idempotency:
             return list(events)
         kept = [event for event in events if event.get("eventId") not in seen]
         logger.info("stored %d events, dropped %d already stored", len(kept), len(events) - len(kept))
-        flask.g.duplicate_events = len(events) - len(kept)
+        DUPLICATE_EVENTS.inc(len(events) - len(kept))
         return kept
 
     def stored(self, events: Sequence[Mapping[str, Any]]) -> None:

@@ -79,21 +79,24 @@ class SQLiteState:
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
-        if db is None or not self.path.exists():
-            if db is not None:
-                db.close()  # the file was deleted: start afresh (at-least-once from here)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "
-                "status TEXT, response BLOB, expires REAL)"
-            )
-            db.execute("CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires REAL)")
-            db.execute("CREATE INDEX IF NOT EXISTS requests_expiry ON requests (expires)")
-            db.execute("CREATE INDEX IF NOT EXISTS events_expiry ON events (expires)")
-            self._local.db = db
+        if db is not None and self._local.inode == _inode(self.path):
+            return db
+        if db is not None:
+            db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "
+            "status TEXT, response BLOB, expires REAL)"
+        )
+        db.execute("CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires REAL)")
+        db.execute("CREATE INDEX IF NOT EXISTS requests_expiry ON requests (expires)")
+        db.execute("CREATE INDEX IF NOT EXISTS events_expiry ON events (expires)")
+        self._local.db = db
+        # Each thread has its own connection: each notices a deleted file by itself.
+        self._local.inode = _inode(self.path)
         return db
 
     def claim(self, key: str, fingerprint: str) -> Claim:
@@ -177,6 +180,14 @@ class SQLiteState:
         if db is not None:
             self._local.db = None
             db.close()
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 class MemcachedState:

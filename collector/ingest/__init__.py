@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import flask
 
+from . import cors, openapi
+from .keys import WriteKeys, require_write_keys
 from .parsing import event_count
 from .schemas import RequestValidator
 from .views import assign_ping_id, bp
@@ -15,7 +17,17 @@ from .views import assign_ping_id, bp
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["RequestValidator", "assign_ping_id", "bp", "build_validator", "event_count", "init_app"]
+__all__ = [
+    "RequestValidator",
+    "WriteKeys",
+    "assign_ping_id",
+    "bp",
+    "build_validator",
+    "event_count",
+    "init_app",
+    "openapi",
+    "require_write_keys",
+]
 
 
 def build_validator(settings: Settings) -> RequestValidator:
@@ -23,5 +35,8 @@ def build_validator(settings: Settings) -> RequestValidator:
 
 
 def init_app(app: flask.Flask, settings: Settings) -> None:
+    """Call after the rate limit's layers are wrapped: the CORS layer must wrap them (see cors.py)."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.register_blueprint(bp)
+    openapi.init_app(app, settings)  # GET /openapi.json: a blueprint of its own, never rate-limited
+    cors.init_app(app, settings.cors_origins)

@@ -3,7 +3,7 @@
 Pure functions: no request, no clock, no I/O, so each is tested alone.
 A stored line is the event as sent (after validation), plus `eventId` (the
 client's, or a new UUID4), `pingId`, `receivedAt`, `messageheader` (when sent)
-and `client` (`ip`, `userAgent`).
+and `client` (`ip`, `userAgent`, and `keyId` when write keys are required).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class RequestFacts:
     received_at: str
     client_ip: str | None
     user_agent: str | None
+    # The id of the request's write key (`client.keyId`), when keys are required.
+    key_id: str | None = None
 
 
 def format_received_at(now: float) -> str:
@@ -63,6 +65,8 @@ def stored_lines(
     if header is not None:
         added["messageheader"] = header
     added["client"] = {"ip": facts.client_ip, "userAgent": facts.user_agent}
+    if facts.key_id is not None:
+        added["client"]["keyId"] = facts.key_id
     tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
     lines = []
     received = skew = None

@@ -5,7 +5,8 @@ in UTF-8 (`MyApp (ТЕСТ)`) would be stored as mojibake: it is decoded back to
 the text that was sent, invalid UTF-8 replaced with U+FFFD, never guessed. The
 client address comes from the socket or, behind trusted proxies, from
 X-Forwarded-For (ProxyFix): whatever that header holds, only an IP address is
-stored, and a header that holds none is counted.
+stored, and a header that holds none is counted. What is kept of the address
+is COLLECTOR_CLIENT_IP's choice (see privacy.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import flask
 
 from ..ops.metrics import INVALID_CLIENT_ADDRESSES
 from .enrich import RequestFacts, format_received_at
+from .keys import ENVIRON_KEY_ID
+from .privacy import address_shown
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +31,14 @@ def new_ping_id() -> str:
     return str(uuid.uuid4())
 
 
-def request_facts(request: flask.Request) -> RequestFacts:
+def request_facts(request: flask.Request, client_ip: str = "full") -> RequestFacts:
+    """The facts of `request`; `client_ip` is COLLECTOR_CLIENT_IP, what is kept of its address."""
     return RequestFacts(
         ping_id=flask.g.get("ping_id") or new_ping_id(),
         received_at=format_received_at(time.time()),
-        client_ip=client_address(request.remote_addr),
+        client_ip=address_shown(client_ip)(client_address(request.remote_addr)),
         user_agent=header_text(request.headers.get("User-Agent")),
+        key_id=request.environ.get(ENVIRON_KEY_ID),
     )
 
 

@@ -2,7 +2,8 @@
 
 The body is read once per request, whoever asks first (the limiter, to count
 events, or the view), and refused unless it is plain, strict UTF-8 JSON (see
-`collector.jsontext` for what that means for numbers and nesting).
+`collector.jsontext` for what that means for numbers and nesting), sent as
+application/json or, as `navigator.sendBeacon` sends a string, text/plain.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..errors import (
     UNSUPPORTED_TRANSFER_CODING,
     CollectorError,
 )
+from .encoding import DECODED, coding_of, decode_body
 
 
 def request_payload(request: flask.Request) -> Any:
@@ -59,8 +61,12 @@ def event_count(request: flask.Request) -> int | None:
 def read_payload(request: flask.Request) -> Any:
     """:raises CollectorError: a 415, 413 or 400, before any validation."""
     check_content_type(request.mimetype, request.mimetype_params.get("charset"))
-    check_codings(request.headers.get("Transfer-Encoding"), request.headers.get("Content-Encoding"))
-    return parse_json(read_body(request))
+    content_encoding = request.headers.get("Content-Encoding")
+    check_codings(request.headers.get("Transfer-Encoding"), content_encoding)
+    # The limit bounds the body as sent (read_body) and, for gzip, as inflated.
+    flask.g.raw_body = read_body(request)  # kept for a dead letter, should the request be refused
+    flask.g.raw_body = decode_body(flask.g.raw_body, content_encoding, request.max_content_length)
+    return parse_json(flask.g.raw_body)
 
 
 def read_body(request: flask.Request) -> bytes:
@@ -110,18 +116,24 @@ def check_codings(transfer_encoding: str | None, content_encoding: str | None) -
         raise CollectorError(
             UNSUPPORTED_TRANSFER_CODING, f"Transfer-Encoding must be chunked or absent, got {transfer_encoding!r}"
         )
-    if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
+    if content_encoding is not None and coding_of(content_encoding) not in DECODED:
         raise CollectorError(
-            UNSUPPORTED_CONTENT_ENCODING, f"Content-Encoding {content_encoding!r} is not supported; send the body as is"
+            UNSUPPORTED_CONTENT_ENCODING,
+            f"Content-Encoding {content_encoding!r} is not supported; send the body as is, or gzip",
         )
 
 
+# `navigator.sendBeacon` sends a string as text/plain;charset=UTF-8 and cannot
+# set a header; the body is the same JSON, parsed as strictly.
+ACCEPTED_MIMETYPES = ("application/json", "text/plain")
+
+
 def check_content_type(mimetype: str, charset: str | None) -> None:
-    """:raises CollectorError: a 415 unless the body is declared as UTF-8 JSON."""
-    if mimetype != "application/json":
+    """:raises CollectorError: a 415 unless the body is declared as UTF-8 JSON (or UTF-8 text/plain)."""
+    if mimetype not in ACCEPTED_MIMETYPES:
         raise CollectorError(
             UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json, got " + (repr(mimetype) if mimetype else "none"),
+            "Content-Type must be application/json or text/plain, got " + (repr(mimetype) if mimetype else "none"),
         )
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise CollectorError(UNSUPPORTED_CHARSET, f"charset must be utf-8, got {charset!r}")

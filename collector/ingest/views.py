@@ -1,6 +1,7 @@
 """The one blueprint: POST /collect/event, read as the data path it is.
 
-request -> parse -> validate -> enrich -> write -> respond. The rate limit is
+request -> parse -> validate -> enrich -> write -> respond (a dry run,
+`?validate=1`, stops before the write: see `dryrun`). The rate limit is
 checked by flask-limiter before this code runs, so a client over its limit
 costs no parsing (unless the limit counts events: then the limiter asks
 `parsing.event_count`, which parses the body once for both of them).
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import flask
 
-from .. import service
+from .. import ops, service
+from . import eventtime
+from .dryrun import is_dry_run, valid_response
 from .enrich import stored_lines
 from .facts import new_ping_id, request_facts
 from .parsing import request_payload
+from .refused import keep_dead_letter
 
 bp = flask.Blueprint("collect", __name__)
+bp.after_request(keep_dead_letter)
 
 
 def assign_ping_id() -> None:
@@ -28,14 +33,29 @@ def assign_ping_id() -> None:
 @bp.post("/collect/event")
 def collect_event() -> flask.Response:
     collector = service.current()
+    dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
     data = collector.validator.validate(payload)
-    facts = request_facts(flask.request)
+    if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload)):
+        return earlier  # a retry of a request already stored: its very 201, nothing stored again
+    events = data["messageBody"] if dry_run else collector.idempotency.new_events(data["messageBody"])
+    facts = request_facts(flask.request, collector.settings.client_ip)
     lines = stored_lines(
-        data["messageBody"], data.get("messageheader"), facts, collector.settings.max_event_bytes
+        events,
+        data.get("messageheader"),
+        facts,
+        collector.settings.max_event_bytes,
+        eventtime.rules_for(collector.settings),
     )
+    if dry_run:
+        return valid_response(len(lines))
     collector.writer.append(lines)
-    return created_response(facts.ping_id)
+    collector.idempotency.stored(events)
+    ops.count_accepted_events(events)
+    ops.count_time_flags(lines)
+    response = created_response(facts.ping_id)
+    collector.idempotency.completed(response)
+    return response
 
 
 def created_response(ping_id: str) -> flask.Response:

@@ -12,10 +12,20 @@ service's (see logs.py) and each request as one JSON object with its pingId,
 status and error code, which the app leaves in the WSGI environ
 (`ENVIRON_PING_ID`, `ENVIRON_ERROR_CODE`). The query string is left out: it
 may hold a write key.
+
+Both loggers keep secrets out of the log (`KeepsSecrets`): `writeKey=` values
+in the request line and query string (`%(r)s`, `%(q)s`) and gunicorn's own
+lines become `[redacted]`; the key headers and every WSGI environ atom
+(`%({...}e)s`: the address, the query string) are not offered to a custom
+format. With COLLECTOR_CLIENT_IP other than `full` the client's address is
+logged as it is stored (`%(h)s`, `client`: truncated, hashed or `-`), the
+forwarding headers are not offered, and gunicorn's "Invalid request from ip="
+line shows the same form.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -24,6 +34,9 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from ..ingest.facts import header_text
+from ..ingest.keys import QUERY_PARAMETER
+from ..ingest.privacy import Shown, address_shown
+from ..settings import load_settings
 from .logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID, JSONFormatter, json_line, utc_time
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -36,7 +49,71 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
-class AccessLogger(Logger):
+REDACTED = "[redacted]"
+# The literal name collector.ingest.keys accepts, so every key it takes is hidden.
+_WRITE_KEY_VALUE = re.compile(rf"((?:^|[?&]){QUERY_PARAMETER}=)[^&\s]*")
+_KEY_HEADER_ATOMS = ("{authorization}i", "{x-collector-key}i")
+_FORWARDING_HEADER_ATOMS = ("{x-forwarded-for}i", "{forwarded}i", "{x-real-ip}i")
+# gunicorn's warning about a request it could not parse, with the socket's address.
+_INVALID_REQUEST_FROM = re.compile(r"^(Invalid request from ip=)(.*?): ")
+
+
+def without_write_keys(text: str) -> str:
+    """`text` (a request line, a query string) with every `writeKey=` value redacted."""
+    if QUERY_PARAMETER not in text:
+        return text
+    return _WRITE_KEY_VALUE.sub(lambda match: match.group(1) + REDACTED, text)
+
+
+class _Redact(logging.Filter):
+    """gunicorn's own lines without write keys, and with the client's address as it is stored."""
+
+    def __init__(self, shown: Shown | None) -> None:
+        super().__init__()
+        self.shown = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = without_write_keys(message)
+        if self.shown is not None:
+            shown = self.shown
+            cleaned = _INVALID_REQUEST_FROM.sub(
+                lambda match: f"{match.group(1)}{shown(match.group(2)) or '-'}: ", cleaned
+            )
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+class KeepsSecrets(Logger):
+    """What both loggers leave out: write keys always, and the address as COLLECTOR_CLIENT_IP says."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # gunicorn.conf.py has refused bad settings before any logger is made.
+        mode = load_settings().client_ip
+        # None: addresses are logged as they are.
+        self.shown_address: Shown | None = None if mode == "full" else address_shown(mode)
+        for old in [f for f in self.error_log.filters if isinstance(f, _Redact)]:
+            self.error_log.removeFilter(old)  # a config reload (SIGHUP) runs setup again
+        self.error_log.addFilter(_Redact(self.shown_address))
+
+    def client_shown(self, environ: dict) -> str | None:
+        address = environ.get("REMOTE_ADDR")
+        return address if self.shown_address is None else self.shown_address(address)
+
+    def without_secrets(self, atoms: dict, environ: dict) -> dict:
+        for name in ("r", "q"):
+            if isinstance(atoms.get(name), str):
+                atoms[name] = without_write_keys(atoms[name])
+        hidden = _KEY_HEADER_ATOMS if self.shown_address is None else _KEY_HEADER_ATOMS + _FORWARDING_HEADER_ATOMS
+        # A name left out reads as `-` (gunicorn's safe atoms).
+        kept = {name: value for name, value in atoms.items() if name not in hidden and not name.endswith("}e")}
+        kept["h"] = self.client_shown(environ) or "-"
+        return kept
+
+
+class AccessLogger(KeepsSecrets):
     """gunicorn's Logger (`logger_class` in gunicorn.conf.py) with client-sent text made safe."""
 
     def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict:
@@ -44,10 +121,10 @@ class AccessLogger(Logger):
         for key, value in atoms.items():
             if isinstance(value, str) and not (value.isascii() and value.isprintable()):
                 atoms[key] = printable(header_text(value) or "")
-        return atoms
+        return self.without_secrets(atoms, environ)
 
 
-class JSONLogger(Logger):
+class JSONLogger(KeepsSecrets):
     """gunicorn's Logger writing JSON lines: its own messages and one per request."""
 
     def setup(self, cfg: Any) -> None:
@@ -69,7 +146,7 @@ class JSONLogger(Logger):
             "status": int(status),
             "bytes": getattr(resp, "sent", None),
             "durationMs": round(request_time.total_seconds() * 1000, 3),
-            "client": environ.get("REMOTE_ADDR"),
+            "client": self.client_shown(environ),
             "userAgent": _text(environ.get("HTTP_USER_AGENT")),
             "pingId": environ.get(ENVIRON_PING_ID),
             "code": environ.get(ENVIRON_ERROR_CODE),

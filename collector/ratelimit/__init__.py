@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import flask
 from flask_limiter import Limiter
 
-from .clients import client_key_func, key_for_address
+from .clients import client_key_func, client_of, key_for_address
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import StorageOutage
@@ -33,20 +33,29 @@ def init_app(
     settings: Settings,
     limited: flask.Blueprint,
     count_events: Callable[[flask.Request], int | None],
+    key_id: Callable[[dict], str | None] | None = None,
 ) -> Limiter:
     """Limit every route of `limited`; other routes (health checks, metrics) are never limited.
 
     `count_events` tells how many events a request carries, for
-    COLLECTOR_RATE_LIMIT_COST=event. Call before `limited` is registered.
+    COLLECTOR_RATE_LIMIT_COST=event; `key_id` the id of a request's valid write
+    key (from its WSGI environ), for COLLECTOR_RATE_LIMIT_BY=key. Call before
+    `limited` is registered.
     """
     per_event = settings.rate_limit_cost == "event"
     cost = event_cost(count_events, settings.max_events) if per_event else 1
     outage = StorageOutage(settings.rate_limit_storage, settings.rate_limit_on_error)
+    client = client_of(
+        settings.rate_limit_ipv6_prefix,
+        by=settings.rate_limit_by,
+        key_id=key_id,
+        hide_addresses=settings.client_ip != "full",
+    )
     limiter = build_limiter(
         storage=settings.rate_limit_storage,
         strategy=settings.rate_limit_strategy,
         timeout=settings.rate_limit_timeout,
-        ipv6_prefix=settings.rate_limit_ipv6_prefix,
+        client=client,
         cost=cost,
         outage=outage,
     )
@@ -59,10 +68,10 @@ def init_app(
     if settings.rate_limit_strategy == "fixed-window" and not per_event:
         # Only there is a refusal certain to last until its window resets.
         refusals = Refusals()
-        client_of_address = lambda address: key_for_address(address, settings.rate_limit_ipv6_prefix)  # noqa: E731
-        app.wsgi_app = RefuseKnownClients(app.wsgi_app, refusals, client_of_address)  # type: ignore[method-assign]
+        # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
+        app.wsgi_app = RefuseKnownClients(app.wsgi_app, refusals, client)  # type: ignore[method-assign]
         remember_refusal = refusals.remember
-    key = client_key_func(settings.rate_limit_ipv6_prefix)
+    key = client_key_func(client)
     app.after_request(header_writer(limiter, outage, remember_refusal, key))
     app.extensions[_EXTENSION] = limiter
     return limiter

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import flask
 from flask_limiter import Limiter, RequestLimit
 
-from .clients import client_key_func
+from .clients import ClientOf, client_key_func
 from .outage import STORAGE_ERRORS, StorageOutage
 from .storage import CollectorMemcachedStorage, storage_uri
 
@@ -43,11 +43,11 @@ def build_limiter(
     storage: str,
     strategy: str,
     timeout: float,
-    ipv6_prefix: int,
+    client: ClientOf,
     cost: Cost,
     outage: StorageOutage,
 ) -> Limiter:
-    """A Limiter for `storage` (a COLLECTOR_RATE_LIMIT_STORAGE URI); `init_app` it to use it."""
+    """A Limiter for `storage` (a COLLECTOR_RATE_LIMIT_STORAGE URI) counting per `client`; `init_app` it to use it."""
     storage_options: dict = {}
     if storage.startswith("memcached://"):
         # pymemcache waits forever by default: a hung memcached would hang
@@ -59,7 +59,7 @@ def build_limiter(
         _give_back(limiter, cost, counts_refused=strategy == "fixed-window", outage=outage)
 
     limiter = Limiter(
-        key_func=client_key_func(ipv6_prefix),
+        key_func=client_key_func(client),
         storage_uri=storage_uri(storage),
         storage_options=storage_options,
         strategy=strategy,
@@ -71,7 +71,15 @@ def build_limiter(
         key_prefix="collector",
         on_breach=give_back,
     )
+    # flask-limiter limits every method of a limited route, OPTIONS included:
+    # a CORS preflight (or any OPTIONS) must neither be refused nor use up the
+    # budget of the POST it asks about.
+    limiter.request_filter(is_options_request)
     return limiter
+
+
+def is_options_request() -> bool:
+    return flask.request.method == "OPTIONS"
 
 
 def _give_back(limiter: Limiter, cost: Cost, counts_refused: bool, outage: StorageOutage) -> None:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from ..errors import RATE_LIMITED
+from ..ops.instrument import ENVIRON_REPLAYED
 from ..ops.logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID
 from .headers import rate_limit_headers
 
@@ -58,13 +59,18 @@ class Refusals:
 
 
 class RefuseKnownClients:
-    """WSGI middleware: POST `path` from a remembered client gets its 429 again."""
+    """WSGI middleware: POST `path` from a remembered client gets its 429 again.
+
+    `client_key` tells the client from the WSGI environ exactly as flask-limiter's
+    key function does (`clients.client_of`): its address, or its write key with
+    COLLECTOR_RATE_LIMIT_BY=key, so a key's refusal is never replayed by address.
+    """
 
     def __init__(
         self,
         app: Callable,
         refusals: Refusals,
-        client_key: Callable[[str | None], str],
+        client_key: Callable[[dict], str],
         path: str = "/collect/event",
     ) -> None:
         self.app = app
@@ -75,10 +81,11 @@ class RefuseKnownClients:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == self.path:
             now = time.time()
-            refusal = self.refusals.refusal_for(self.client_key(environ.get("REMOTE_ADDR")), now)
+            refusal = self.refusals.refusal_for(self.client_key(environ), now)
             if refusal is not None:
                 environ[ENVIRON_ERROR_CODE] = RATE_LIMITED.code
                 environ[ENVIRON_PING_ID] = str(uuid.uuid4())
+                environ[ENVIRON_REPLAYED] = True  # counted apart from flask-limiter's own 429s
                 return self._refuse(refusal, start_response)
         return self.app(environ, start_response)
 

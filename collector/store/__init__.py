@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import datafiles, reading
+from . import datafiles, deadletters, reading
+from .deadletters import DeadLetters
 from .maintenance import Maintenance
 from .writer import EventWriter
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["EventWriter", "Maintenance", "build_writer", "datafiles", "reading"]
+__all__ = [
+    "DeadLetters",
+    "EventWriter",
+    "Maintenance",
+    "build_dead_letters",
+    "build_writer",
+    "datafiles",
+    "deadletters",
+    "reading",
+]
 
 
 def build_writer(settings: Settings) -> EventWriter:
@@ -34,4 +44,13 @@ def build_writer(settings: Settings) -> EventWriter:
         fsync=settings.fsync,
         fsync_seconds=settings.fsync_seconds,
         on_finish=maintenance.wake,
+    )
+
+
+def build_dead_letters(settings: Settings) -> DeadLetters | None:
+    """The dead-letter store when COLLECTOR_DEAD_LETTER is on, else None."""
+    if settings.dead_letter != "on":
+        return None
+    return DeadLetters(
+        settings.data_dir, settings.host_name, settings.dead_letter_max_body_bytes, settings.dead_letter_max_bytes
     )

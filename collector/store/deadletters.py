@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsontext
+from ..ops.metrics import DEAD_LETTERS
 from . import datafiles
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class DeadLetters:
         try:
             with self._lock:
                 self._append(line)
+            DEAD_LETTERS.inc()
         except OSError as error:
             logger.warning("could not keep a dead letter in %s: %s", self.directory, error)
 

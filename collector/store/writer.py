@@ -30,6 +30,7 @@ from pathlib import Path
 
 from . import datafiles
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
+from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED, FSYNC_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class EventWriter:
         :raises CollectorError: STORAGE_UNAVAILABLE; nothing of `lines` was kept.
         """
         data = b"".join(lines)
+        if not data:
+            return  # every event of the request was a duplicate: nothing to write
         with self._lock:
             if self.broken:
                 raise CollectorError(STORAGE_UNAVAILABLE, "this worker cannot store events any more; please retry")
@@ -94,6 +97,7 @@ class EventWriter:
             if self._failing:
                 self._failing = False
                 logger.info("storage recovered: writing to %s", self._path)
+        BYTES_WRITTEN.inc(len(data))
 
     def start(self) -> None:
         """Repair files left by dead processes and start the background work, in this process.
@@ -109,7 +113,7 @@ class EventWriter:
         """Finish the current file if it is too old, even with no request coming."""
         with self._lock:
             if self._fd is not None and self._pid == os.getpid() and self._age() >= self.rotate_seconds:
-                self._finish_file()
+                self._finish_file("rotated")
 
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
@@ -147,7 +151,7 @@ class EventWriter:
                 return
             self._check_file_still_ours()  # a file deleted after the last request is salvaged
             if self._fd is not None:
-                self._finish_file()
+                self._finish_file("stopped")
 
     # -- the write path ----------------------------------------------------
 
@@ -157,7 +161,7 @@ class EventWriter:
         if self._fd is not None:
             self._check_file_still_ours()
         if self._fd is not None and self._rotation_due(len(data)):
-            self._finish_file()
+            self._finish_file("rotated")
         if self._fd is None:
             self._open_file()
         start = self._size
@@ -198,7 +202,8 @@ class EventWriter:
         self._fd, self._path, self._size = None, None, 0
         self._sequence = 0
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
+        recovered = datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
+        FILES_FINISHED.labels(reason="recovered").inc(len(recovered))
         self._pid = os.getpid()
         self._dirty = False
         threading.Thread(target=self._background, name="collector-writer", daemon=True).start()
@@ -243,7 +248,7 @@ class EventWriter:
         except OSError:
             if self._fd is not None:
                 os.ftruncate(self._fd, 0)
-                self._finish_file()  # empty: removed
+                self._finish_file("failed")  # empty: removed
             self._fd, self._path, self._size = old_fd, old_path, size
             raise
         self._size = len(content)
@@ -252,8 +257,11 @@ class EventWriter:
             "%s was deleted while open; copied its %d bytes to %s", old_path, size, self._path
         )
 
-    def _finish_file(self) -> None:
-        """Rename the open file to its finished name; empty files are removed instead."""
+    def _finish_file(self, reason: str) -> None:
+        """Rename the open file to its finished name; empty files are removed instead.
+
+        `reason` labels collector_files_finished_total: rotated, stopped or failed.
+        """
         path, sync = self._path, self.fsync != "never"
         try:
             if self._size == 0:
@@ -263,6 +271,7 @@ class EventWriter:
                     self._fsync(self._fd)
                 # Renamed while still locked, so no recovery can race for it.
                 os.rename(path, datafiles.finished_path(path))
+                FILES_FINISHED.labels(reason=reason).inc()
                 if sync:
                     datafiles.fsync_directory(self.data_dir)
                 self._on_finish()
@@ -279,7 +288,7 @@ class EventWriter:
         if os.fstat(self._fd).st_nlink == 0:
             return  # deleted from outside: kept open for `_salvage_deleted_file`
         try:
-            self._finish_file()
+            self._finish_file("failed")
         except OSError as error:
             logger.error("could not finish %s after a failure: %s", self._path, error)
 
@@ -292,6 +301,7 @@ class EventWriter:
         try:
             os.fsync(fd)
         except OSError as error:
+            FSYNC_FAILURES.inc()
             if not self.broken:
                 self.broken = True
                 logger.error(

@@ -108,8 +108,9 @@ def test_an_event_nested_too_deep_to_store_is_400_and_nothing_is_stored(app, cli
 @pytest.mark.parametrize(
     "content_type, code, message",
     [
-        (None, "unsupported_media_type", "Content-Type must be application/json, got none"),
-        ("text/plain", "unsupported_media_type", "Content-Type must be application/json, got 'text/plain'"),
+        (None, "unsupported_media_type", "Content-Type must be application/json or text/plain, got none"),
+        ("text/csv", "unsupported_media_type", "Content-Type must be application/json or text/plain, got 'text/csv'"),
+        ("text/plain; charset=latin-1", "unsupported_charset", "charset must be utf-8, got 'latin-1'"),
         ("application/json; charset=latin-1", "unsupported_charset", "charset must be utf-8, got 'latin-1'"),
     ],
 )

@@ -53,7 +53,7 @@ def test_every_response_of_the_endpoint_carries_rate_limit_headers(start_service
     responses = [
         service.post({"messageBody": [{"eventType": "a"}]}),
         service.post({"messageBody": [{"eventType": ""}]}),
-        service.post(b"{", headers={"Content-Type": "text/plain"}),
+        service.post(b"{", headers={"Content-Type": "text/csv"}),
     ]
     assert [r.status_code for r in responses] == [201, 400, 415]
     for count, response in enumerate(responses, start=1):

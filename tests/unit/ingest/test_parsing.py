@@ -12,18 +12,24 @@ def test_json_in_utf8_is_accepted(charset):
     check_content_type("application/json", charset)
 
 
+@pytest.mark.parametrize("charset", [None, "UTF-8", "utf-8"])
+def test_text_plain_in_utf8_is_accepted_as_navigator_send_beacon_sends_it(charset):
+    check_content_type("text/plain", charset)
+
+
 @pytest.mark.parametrize(
     "mimetype, charset, code, message",
     [
-        ("", None, "unsupported_media_type", "Content-Type must be application/json, got none"),
-        ("text/plain", None, "unsupported_media_type", "Content-Type must be application/json, got 'text/plain'"),
+        ("", None, "unsupported_media_type", "Content-Type must be application/json or text/plain, got none"),
+        ("text/html", None, "unsupported_media_type", "Content-Type must be application/json or text/plain, got 'text/html'"),
         (
             "application/x-www-form-urlencoded",
             None,
             "unsupported_media_type",
-            "Content-Type must be application/json, got 'application/x-www-form-urlencoded'",
+            "Content-Type must be application/json or text/plain, got 'application/x-www-form-urlencoded'",
         ),
         ("application/json", "latin-1", "unsupported_charset", "charset must be utf-8, got 'latin-1'"),
+        ("text/plain", "iso-8859-1", "unsupported_charset", "charset must be utf-8, got 'iso-8859-1'"),
     ],
 )
 def test_anything_else_is_unsupported(mimetype, charset, code, message):
@@ -34,9 +40,18 @@ def test_anything_else_is_unsupported(mimetype, charset, code, message):
 
 @pytest.mark.parametrize(
     "transfer_encoding, content_encoding",
-    [(None, None), ("chunked", None), ("Chunked ", "identity"), (None, ""), (None, "IDENTITY")],
+    [
+        (None, None),
+        ("chunked", None),
+        ("Chunked ", "identity"),
+        (None, ""),
+        (None, "IDENTITY"),
+        (None, "gzip"),
+        ("chunked", " GZIP"),
+        (None, "x-gzip"),
+    ],
 )
-def test_plain_and_chunked_bodies_are_accepted(transfer_encoding, content_encoding):
+def test_plain_gzipped_and_chunked_bodies_are_accepted(transfer_encoding, content_encoding):
     check_codings(transfer_encoding, content_encoding)
 
 
@@ -51,9 +66,21 @@ def test_plain_and_chunked_bodies_are_accepted(transfer_encoding, content_encodi
         ),
         (
             None,
-            "gzip",
+            "br",
             "unsupported_content_encoding",
-            "Content-Encoding 'gzip' is not supported; send the body as is",
+            "Content-Encoding 'br' is not supported; send the body as is, or gzip",
+        ),
+        (
+            None,
+            "gzip, gzip",
+            "unsupported_content_encoding",
+            "Content-Encoding 'gzip, gzip' is not supported; send the body as is, or gzip",
+        ),
+        (
+            None,
+            "deflate",
+            "unsupported_content_encoding",
+            "Content-Encoding 'deflate' is not supported; send the body as is, or gzip",
         ),
     ],
 )

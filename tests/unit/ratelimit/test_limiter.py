@@ -9,6 +9,7 @@ import pytest
 from flask_limiter import Limiter
 from limits.storage import MemoryStorage
 
+from collector.ratelimit.clients import client_of
 from collector.ratelimit.limiter import build_limiter, check_storage, event_cost
 from collector.ratelimit.outage import StorageOutage
 from collector.ratelimit.storage import CollectorMemcachedStorage
@@ -54,7 +55,7 @@ def test_the_cost_is_asked_of_the_current_request():
 
 def limiter_for(storage: str, outage: StorageOutage) -> Limiter:
     limiter = build_limiter(
-        storage=storage, strategy="fixed-window", timeout=0.2, ipv6_prefix=64, cost=1, outage=outage
+        storage=storage, strategy="fixed-window", timeout=0.2, client=client_of(64), cost=1, outage=outage
     )
     limiter.init_app(flask.Flask(__name__))
     return limiter

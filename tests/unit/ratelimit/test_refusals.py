@@ -8,7 +8,7 @@ import time
 import pytest
 
 from collector.ratelimit import refusals as refusals_module
-from collector.ratelimit.clients import key_for_address
+from collector.ratelimit.clients import client_of
 from collector.ratelimit.refusals import Refusals, RefuseKnownClients
 
 CLIENT = "203.0.113.7"
@@ -54,7 +54,7 @@ def refusals():
 
 @pytest.fixture
 def middleware(app, refusals):
-    return RefuseKnownClients(app, refusals, lambda address: key_for_address(address, 64))
+    return RefuseKnownClients(app, refusals, client_of(64))
 
 
 def test_a_remembered_client_gets_its_429_again_without_reaching_the_app(app, refusals, middleware):

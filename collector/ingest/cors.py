@@ -1,0 +1,139 @@
+"""CORS for POST /collect/event, so that web pages on the allowed origins can send events.
+
+With COLLECTOR_CORS_ORIGINS set, a small WSGI middleware answers the browser's
+preflight (OPTIONS with `Origin` and `Access-Control-Request-Method`) itself,
+before Flask, flask-limiter or memcached are touched: a preflight is never
+rate-limited and never uses up a client's budget. To every other answer of the
+path for an allowed origin it adds `Access-Control-Allow-Origin` and exposes
+the rate-limit headers, whoever made the answer: the view, the error handler,
+flask-limiter, or the replay of a refusal (collector/ratelimit/refusals.py),
+which answers before Flask. So the layer must wrap the rate limit's: `init_app`
+is called after them. With the setting empty, nothing is installed and no
+answer carries a CORS header.
+
+CORS is a rule browsers apply to what a page may read, not an access control:
+anyone can still POST with curl (that is what write keys are for), and a
+browser sends a simple request (text/plain, as `navigator.sendBeacon` sends a
+string) from any origin without asking; it only keeps the answer from the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import flask
+
+COLLECT_PATH = "/collect/event"
+
+ALLOW_METHODS = "POST"
+# What the browser client and server-side features may send: the body's type and
+# coding, a write key in either header, and an idempotency key.
+ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key"
+# Not CORS-safelisted, so a page could not read them without this.
+EXPOSE_HEADERS = "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+# Chromium caps a preflight cache at 2 hours, Firefox at 24.
+MAX_AGE_SECONDS = 7200
+
+ANY_ORIGIN = "*"
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normalized_origin(origin: str) -> str:
+    """An origin as browsers serialize it: lower case, without its scheme's default port."""
+    origin = origin.strip().lower().rstrip("/")
+    scheme = origin.partition("://")[0]
+    port = _DEFAULT_PORTS.get(scheme)
+    if port and origin.endswith(port):
+        origin = origin[: -len(port)]
+    return origin
+
+
+class AllowedOrigins:
+    """Whether a request's `Origin` may read the answers (COLLECTOR_CORS_ORIGINS)."""
+
+    def __init__(self, origins: Iterable[str]) -> None:
+        origins = frozenset(origins)
+        self.any = ANY_ORIGIN in origins
+        self.origins = frozenset(normalized_origin(origin) for origin in origins if origin != ANY_ORIGIN)
+
+    def allows(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        return self.any or normalized_origin(origin) in self.origins
+
+
+def allow_origin_headers(origin: str) -> list[tuple[str, str]]:
+    """The headers that let the page at `origin` read an answer.
+
+    The origin is echoed, never `*`, and credentials are allowed: a Blob sent by
+    `navigator.sendBeacon` (and a fetch with `credentials: "include"`) is sent
+    in credentials mode, where browsers refuse an answer of `*` or one without
+    `Access-Control-Allow-Credentials: true`. That is safe here, with
+    COLLECTOR_CORS_ORIGINS=`*` too: the collector sets and reads no cookies and
+    takes no ambient credential (a write key is sent on purpose, by the page,
+    and is public in its source anyway), so credentials carry nothing that
+    could be abused, and an answer holds nothing secret (a pingId, an error,
+    rate-limit counts).
+    """
+    return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
+
+
+def preflight_headers(origin: str) -> list[tuple[str, str]]:
+    return allow_origin_headers(origin) + [
+        ("Access-Control-Allow-Methods", ALLOW_METHODS),
+        ("Access-Control-Allow-Headers", ALLOW_HEADERS),
+        ("Access-Control-Max-Age", str(MAX_AGE_SECONDS)),
+    ]
+
+
+def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`headers` with `Origin` in their `Vary`: an answer differs by origin, also for those not allowed."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if "origin" not in [part.strip().lower() for part in value.split(",")]:
+                headers[index] = (name, f"{value}, Origin")
+            return headers
+    headers.append(("Vary", "Origin"))
+    return headers
+
+
+class CrossOrigin:
+    """WSGI middleware: answer preflights of `path`, and add the CORS headers to its other answers."""
+
+    def __init__(self, app: Callable, allowed: AllowedOrigins, path: str = COLLECT_PATH) -> None:
+        self.app = app
+        self.allowed = allowed
+        self.path = path
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != self.path:
+            return self.app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        allowed = self.allowed.allows(origin)
+        if environ.get("REQUEST_METHOD") == "OPTIONS" and origin and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            return self._preflight(environ, origin if allowed else None, start_response)
+        extra = (allow_origin_headers(origin) + [("Access-Control-Expose-Headers", EXPOSE_HEADERS)]) if allowed else []
+
+        def cors_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
+            return start_response(status, with_vary_origin(list(headers) + extra), exc_info)
+
+        return self.app(environ, cors_start_response)
+
+    @staticmethod
+    def _preflight(environ: dict, origin: str | None, start_response: Callable) -> Iterable[bytes]:
+        """204; with the allow headers only for an allowed origin asking for POST (the browser then refuses the rest)."""
+        method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip()
+        headers = preflight_headers(origin) if origin and method == ALLOW_METHODS else []
+        start_response("204 No Content", with_vary_origin(headers))
+        return []
+
+
+def init_app(app: flask.Flask, origins: frozenset[str]) -> None:
+    """Wrap `app` in the CORS layer when `origins` (COLLECTOR_CORS_ORIGINS) is set.
+
+    Call after the rate limit's layers are wrapped around `app.wsgi_app`, so
+    that their answers (a replayed 429) get the headers too.
+    """
+    if origins:
+        app.wsgi_app = CrossOrigin(app.wsgi_app, AllowedOrigins(origins))  # type: ignore[method-assign]

@@ -1,0 +1,43 @@
+"""Refused requests kept as dead letters (COLLECTOR_DEAD_LETTER=on), after the answer is made.
+
+Every refusal of POST /collect/event is kept, whatever raised it, with the
+body as the collector read it (inflated, if it came gzipped), except the
+rate-limited and unauthorised ones: those are counted in the metrics and never
+stored, so that a client hammering the service cannot fill the disk with them.
+The client is kept as a stored event keeps it (COLLECTOR_CLIENT_IP applies).
+"""
+
+from __future__ import annotations
+
+import flask
+import orjson
+
+from .. import service
+from .facts import request_facts
+
+NOT_KEPT = frozenset({401, 429})
+
+
+def keep_dead_letter(response: flask.Response) -> flask.Response:
+    """after_request of the collect blueprint."""
+    letters = service.current().dead_letters
+    status = response.status_code
+    if letters is None or status < 400 or status in NOT_KEPT:
+        return response
+    try:
+        message = orjson.loads(response.get_data()).get("message", "")
+    except (orjson.JSONDecodeError, AttributeError):
+        message = ""
+    facts = request_facts(flask.request, service.current().settings.client_ip)
+    letters.record(
+        body=flask.g.get("raw_body"),
+        status=status,
+        code=flask.g.get("error_code") or "",
+        message=message,
+        facts={
+            "pingId": facts.ping_id,
+            "contentType": flask.request.content_type,
+            "client": {"ip": facts.client_ip, "userAgent": facts.user_agent},
+        },
+    )
+    return response

@@ -1,0 +1,54 @@
+"""Write keys through gunicorn: strangers get 401, keys are never logged nor stored, limits count per key."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.ingest.keys import key_id
+
+pytestmark = pytest.mark.system
+
+KEY = "k3y-0123456789abcdef-system"
+OTHER = "another-key-0123456789"
+EVENT = {"messageBody": [{"eventType": "signup"}]}
+
+
+def every_file_under(path) -> bytes:
+    return b"".join(f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file())
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_key_is_never_logged_nor_stored_however_it_is_sent(start_service, log_format):
+    service = start_service(api_keys=f"{KEY},{OTHER}", log_format=log_format)
+    sent = [
+        service.post(EVENT, headers={"Authorization": f"Bearer {KEY}"}),
+        service.post(EVENT, headers={"X-Collector-Key": KEY}),
+        service.post(EVENT, params={"writeKey": KEY}),
+        service.post(EVENT, params={"a": "1", "writeKey": KEY}),
+    ]
+    assert [response.status_code for response in sent] == [201] * 4
+    wrong = service.post(EVENT, params={"writeKey": KEY + "-wrong"})
+    missing = service.post(EVENT)
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_write_key")
+    assert (missing.status_code, missing.json()["code"]) == (401, "missing_write_key")
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="collector"'
+    service.stop()
+    assert [event["client"]["keyId"] for event in service.events()] == [key_id(KEY)] * 4
+    log = service.log()
+    assert KEY not in log and KEY not in every_file_under(service.data_dir).decode(errors="replace")
+    if log_format == "text":
+        # The request line is logged, with the key's value redacted.
+        assert '"POST /collect/event?writeKey=[redacted] HTTP/1.1" 201' in log
+        assert '"POST /collect/event?a=1&writeKey=[redacted] HTTP/1.1" 201' in log
+        assert '"POST /collect/event?writeKey=[redacted] HTTP/1.1" 401' in log
+
+
+def test_limits_count_per_key_with_rate_limit_by_key(start_service):
+    service = start_service(api_keys=f"{KEY},{OTHER}", rate_limit="2 per hour", rate_limit_by="key", trusted_proxies=1)
+    statuses = [
+        service.post(EVENT, headers={"X-Collector-Key": KEY, "X-Forwarded-For": address}).status_code
+        for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.3")
+    ]
+    assert statuses == [201, 201, 429, 429]
+    # The last address was refused for KEY; with OTHER it has a limit of its own.
+    assert service.post(EVENT, headers={"X-Collector-Key": OTHER, "X-Forwarded-For": "198.51.100.3"}).status_code == 201

@@ -1,0 +1,79 @@
+"""schemathesis against the real service, with the committed document: every answer is one the document allows.
+
+docs/openapi.json is what the service serves for the default settings (the
+app tests fail when the two differ), so this is also a check of the served
+document. For each documented operation schemathesis sends the document's
+examples, boundary cases (coverage) and generated requests, valid and invalid
+(fuzzing), and checks each answer: never a 5xx, a documented status, content
+type and body, and the documented headers (Retry-After on a 429 or 503).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.processes import ROOT
+from tests.servers import Service, service_env
+
+pytestmark = pytest.mark.system
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+# Not `schemathesis.pytest.from_fixture` (the served document): schemathesis
+# 4.32's lazy schemas set a pytest-internal attribute that pytest 9 removed.
+document = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """One service for every operation's run (start_service is per test: five starts on a 2-core CI
+    machine are most of this test's time); checked for logged bugs like start_service's."""
+    path = tmp_path_factory.mktemp("openapi")
+    # A generous limit: the run is about the contract, not about being refused with 429.
+    env = service_env(path / "data", rate_limit="100000 per minute")
+    server = Service(path / "data", env, path / "gunicorn.log").start()
+    yield server
+    server.stop()
+    errors = server.server_errors()
+    assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
+
+
+@document.parametrize()
+@settings(max_examples=50, deadline=5000, suppress_health_check=list(HealthCheck))
+def test_every_answer_is_one_the_document_allows(case, service):
+    response = case.call(base_url=service.url, timeout=10, **gzipped_if_declared(case))
+    case.validate_response(response, checks=CHECKS)
+
+
+def gzipped_if_declared(case) -> dict[str, Any]:
+    """With `Content-Encoding: gzip`, the body schemathesis made, gzipped as the document says
+    (else most of the requests would be refused as bad gzip before their body is read)."""
+    if (case.headers or {}).get("Content-Encoding") != "gzip":
+        return {}
+    sent = case.as_transport_kwargs()
+    if "json" in sent:
+        body = json.dumps(sent["json"]).encode()
+    elif isinstance(sent.get("data"), (bytes, str)):
+        body = sent["data"] if isinstance(sent["data"], bytes) else sent["data"].encode("utf-8", "surrogatepass")
+    else:
+        return {}
+    return {"data": gzip.compress(body)}

@@ -1,0 +1,129 @@
+"""Gzipped bodies: inflated whole, within the body limit, or refused with a code."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import tracemalloc
+import zlib
+
+import pytest
+
+from collector.errors import CollectorError
+from collector.ingest.encoding import decode_body, gunzip
+from tests.bombs import gzip_of_zeros
+
+LIMIT = 1_048_576
+BODY = b'{"messageBody": [{"eventType": "page_view", "properties": {"path": "/pricing"}}]}'
+
+
+def refused(data: bytes, limit: int = LIMIT) -> tuple[int, str, str]:
+    with pytest.raises(CollectorError) as caught:
+        gunzip(data, limit)
+    return caught.value.status, caught.value.code, caught.value.message
+
+
+def test_the_test_bomb_is_valid_gzip():
+    # The bombs below are real: inflated whole (outside the service) they are what they say.
+    assert zlib.decompress(gzip_of_zeros(64 << 20), 31) == bytes(64 << 20)
+
+
+def test_a_gzipped_body_is_inflated_as_sent():
+    assert gunzip(gzip.compress(BODY), LIMIT) == BODY
+
+
+def test_several_gzip_members_are_one_body():
+    assert gunzip(gzip.compress(BODY[:20]) + gzip.compress(BODY[20:]), LIMIT) == BODY
+
+
+@pytest.mark.parametrize("coding", ["gzip", "GZIP ", "x-gzip"])
+def test_decode_body_inflates_only_gzip(coding):
+    assert decode_body(gzip.compress(BODY), coding, LIMIT) == BODY
+    assert decode_body(BODY, None, LIMIT) == BODY
+    assert decode_body(BODY, "identity", LIMIT) == BODY
+
+
+def test_an_empty_gzip_body_stays_empty_for_the_parser_to_refuse():
+    assert decode_body(b"", "gzip", LIMIT) == b""
+
+
+def test_a_body_inflating_to_exactly_the_limit_is_accepted():
+    assert gunzip(gzip.compress(b"x" * 1000), 1000) == b"x" * 1000
+
+
+def test_a_body_inflating_past_the_limit_is_too_large():
+    assert refused(gzip.compress(b"x" * 1001), 1000) == (
+        413,
+        "body_too_large",
+        "request body is larger than 1000 bytes once decompressed",
+    )
+
+
+def test_a_gzip_bomb_is_refused_without_being_inflated_past_the_limit():
+    bomb = gzip_of_zeros(10 << 20)
+    assert len(bomb) < 20_000  # ten megabytes of zeros in ~10 KB
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        status, code, _ = refused(bomb)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (status, code) == (413, "body_too_large")
+    # Never more than the limit (plus one chunk of zlib's output) in memory, nor the time to inflate it all.
+    assert peak < 3 * LIMIT
+    assert elapsed < 1
+
+
+def test_a_gigabyte_bomb_under_the_raw_limit_is_refused_quickly():
+    bomb = gzip_of_zeros(1 << 30)
+    assert len(bomb) < LIMIT  # it passes the limit on the body as sent
+    started = time.perf_counter()
+    assert refused(bomb)[:2] == (413, "body_too_large")
+    assert time.perf_counter() - started < 1
+
+
+def test_corrupt_gzip_is_refused():
+    status, code, message = refused(b"\x1f\x8b\x08\x00garbage that is no deflate stream")
+    assert (status, code) == (400, "invalid_gzip")
+    assert message.startswith("request body is not valid gzip: ")
+
+
+def test_a_body_that_is_not_gzip_at_all_is_refused():
+    status, code, message = refused(BODY)
+    assert (status, code) == (400, "invalid_gzip")
+    assert message == "request body is not valid gzip: Error -3 while decompressing data: incorrect header check"
+
+
+def test_a_truncated_stream_is_refused():
+    assert refused(gzip.compress(BODY)[:-10]) == (
+        400,
+        "invalid_gzip",
+        "request body's gzip data ends before the end of its stream",
+    )
+
+
+def test_a_stream_without_its_trailer_is_refused():
+    # The deflate data is whole; the CRC and length that end a gzip member are not there.
+    assert refused(gzip.compress(BODY)[:-8])[:2] == (400, "invalid_gzip")
+
+
+def test_a_wrong_checksum_is_refused():
+    data = bytearray(gzip.compress(BODY))
+    data[-8] ^= 0xFF
+    status, code, message = refused(bytes(data))
+    assert (status, code) == (400, "invalid_gzip")
+    assert "incorrect data check" in message
+
+
+def test_trailing_garbage_is_refused():
+    assert refused(gzip.compress(BODY) + b"trailing") == (
+        400,
+        "invalid_gzip",
+        "request body has 8 bytes after the end of its gzip data",
+    )
+
+
+def test_trailing_zeros_are_refused_too():
+    assert refused(gzip.compress(BODY) + b"\0" * 4)[:2] == (400, "invalid_gzip")
