@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import jsontext
 from ..errors import EVENT_TOO_LARGE, CollectorError
-from .eventtime import TimeRules, client_skew, parse_time, time_fields
+from .eventtime import RequestTime, TimeRules
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,13 +69,12 @@ def stored_lines(
         added["client"]["keyId"] = facts.key_id
     tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
     lines = []
-    received = skew = None
+    times: RequestTime | None = None
     for index, event in enumerate(events):
         if time_rules is not None and "timestamp" in event:
-            if received is None:  # once per request, and only for events that carry a time
-                received = parse_time(facts.received_at)
-                skew = client_skew(header, received, time_rules)
-            changed = time_fields(event, skew, received, time_rules)  # type: ignore[arg-type]
+            if times is None:  # once per request, and only for events that carry a time
+                times = RequestTime(header, facts.received_at, time_rules)
+            changed = times.fields(event)  # type: ignore[arg-type]
             if changed:
                 event = {**event, **changed}
         head = encode_record(event, index)[:-2]  # '{"eventType":...' without '}\n'

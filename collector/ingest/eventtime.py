@@ -82,3 +82,34 @@ def time_fields(event: dict[str, Any], skew: float | None, received: float, rule
     elif when < received - rules.max_age_seconds:
         fields["timestampFlag"] = "old"
     return fields or None
+
+
+
+class RequestTime:
+    """The time rules applied to the events of one request, with what they share computed once."""
+
+    def __init__(self, header: Any, received_at: str, rules: TimeRules) -> None:
+        self.rules = rules
+        self.received = parse_time(received_at)
+        self.skew = client_skew(header, self.received, rules)
+        # Fixed-width UTC times (`2026-12-03T12:00:00.000Z`) sort as their
+        # moments do: with no skew to apply, an event's time in that form is
+        # judged by comparing it with two strings, not by parsing it. The
+        # bounds are rounded inwards, so a time near one is parsed and judged exactly.
+        self.oldest = format_time(self.received + 1 - rules.max_age_seconds)
+        self.latest = format_time(self.received - 1 + rules.future_seconds)
+
+    def fields(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The fields to change in `event` for its time, or None when it stays as sent."""
+        timestamp = event.get("timestamp")
+        if type(timestamp) is not str:
+            return None
+        if (
+            self.skew is None
+            and len(timestamp) == 24
+            and timestamp[23] == "Z"
+            and timestamp[10] == "T"
+            and self.oldest <= timestamp <= self.latest
+        ):
+            return None
+        return time_fields(event, self.skew, self.received, self.rules)

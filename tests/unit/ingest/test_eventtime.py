@@ -57,3 +57,14 @@ def test_events_far_in_the_future_or_too_old_are_flagged_not_dropped():
 
 def test_an_event_without_a_timestamp_is_left_alone():
     assert time_fields({"eventType": "a"}, 3600.0, RECEIVED, RULES) is None
+
+
+def test_the_string_shortcut_judges_every_time_as_parsing_does():
+    from collector.ingest.eventtime import RequestTime
+
+    times = RequestTime(None, format_time(RECEIVED), RULES)
+    edges = (RECEIVED - RULES.max_age_seconds, RECEIVED + RULES.future_seconds, RECEIVED)
+    for edge in edges:
+        for offset in (-2, -1.001, -1, -0.999, -0.001, 0, 0.001, 0.999, 1, 1.001, 2):
+            event = {"timestamp": format_time(edge + offset)}
+            assert times.fields(event) == time_fields(event, None, RECEIVED, RULES), event
