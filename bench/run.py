@@ -29,6 +29,20 @@ HIGH_LIMIT = "100000000 per hour"  # never reached: no 429 pollutes (a), (b), (d
 TINY_LIMIT = "1 per hour"  # reached by the first request: the 429 path
 FSYNC_MODES = ("always", "interval", "never")
 SERVICE_APP = "app:app"
+WRITE_KEY = "bench-write-key-0123456789abcdef"
+# Each optional feature on, against all of them off, single events (issue: what each one costs).
+# label -> (the service's settings, wrk's extra environment: request headers)
+FEATURES = {
+    "all features off": ({}, {}),
+    "CORS, allowed origin": (
+        {"COLLECTOR_CORS_ORIGINS": "https://shop.example.com"},
+        {"BENCH_HEADERS": "Origin: https://shop.example.com"},
+    ),
+    "write key": ({"COLLECTOR_API_KEYS": WRITE_KEY}, {"BENCH_HEADERS": f"X-Collector-Key: {WRITE_KEY}"}),
+    "client address hashed": ({"COLLECTOR_CLIENT_IP": "hash"}, {}),
+    "dedupe=event": ({"COLLECTOR_DEDUPE": "event"}, {}),
+    "Idempotency-Key": ({}, {"BENCH_IDEMPOTENCY": "1"}),
+}
 BASELINE_APP = "bench.baseline_app:app"
 
 
@@ -43,6 +57,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--shapes", default="deployed,default", help="comma-separated: deployed,default")
     parser.add_argument("--no-fsync", action="store_true", help="skip (d), the COLLECTOR_FSYNC modes")
+    parser.add_argument("--no-features", action="store_true",
+                        help="skip (f), each optional feature (CORS, keys, privacy, dedupe, idempotency) on")
     parser.add_argument("--rss-shapes", default="deployed", help="shapes for (e) (default: deployed)")
     parser.add_argument("--rss-events", type=int, default=1_000_000,
                         help="events for (e), RSS flatness (default 1,000,000; 0 skips it)")
@@ -108,16 +124,18 @@ class Bench:
         self.stack.callback(server.stop)
         return server.start()
 
-    def measure(self, targets: dict[str, procs.Gunicorn], events: int, expect_2xx: bool = True):
+    def measure(self, targets: dict, events: int, expect_2xx: bool = True, servers: dict | None = None):
+        """`targets`: label -> server, or label -> (url, wrk environment) with `servers` giving the servers."""
         args = self.args
+        servers = servers or targets
         found = wrkload.measure_interleaved(
-            {label: server.url for label, server in targets.items()},
+            {label: target if isinstance(target, tuple) else target.url for label, target in targets.items()},
             events=events, warmup=args.warmup, rounds=args.rounds, seconds=args.seconds,
             connections=args.connections, threads=args.wrk_threads, nonce=self.nonce,
             expect_2xx=expect_2xx,
         )
         for label, measurement in found.items():
-            measurement.rss_mb = targets[label].worker_rss_mb()
+            measurement.rss_mb = servers[label].worker_rss_mb()
         return found
 
     # -- scenarios ------------------------------------------------------------
@@ -160,6 +178,19 @@ class Bench:
             for mode, measurement in self.measure(servers, events).items():
                 self.results[("deployed", f"fsync={mode} {kind}")] = measurement
         for server in servers.values():
+            server.stop()
+
+    def run_features(self, shape: str) -> None:
+        """(f) single events with each optional feature on, interleaved with all of them off."""
+        servers = {}
+        for label, (settings, wrk_env) in FEATURES.items():
+            servers[label] = (self.start(shape, SERVICE_APP, **settings), wrk_env)
+        log(f"[{shape}] features: {', '.join(FEATURES)}, interleaved")
+        found = self.measure({label: (server.url, wrk_env) for label, (server, wrk_env) in servers.items()}, 1,
+                             servers={label: server for label, (server, _) in servers.items()})
+        for label, measurement in found.items():
+            self.results[(shape, f"single, {label}")] = measurement
+        for server, _ in servers.values():
             server.stop()
 
     def run_rss(self, shape: str) -> None:
@@ -217,6 +248,9 @@ def main(argv: list[str]) -> int:
             bench.run_shape(shape)
         if not args.no_fsync and "deployed" in args.shapes:
             bench.run_fsync()
+        if not args.no_features:
+            for shape in args.shapes:
+                bench.run_features(shape)
         if args.rss_events:
             for shape in args.rss_shapes.split(","):
                 if shape.strip() in args.shapes:

@@ -87,8 +87,11 @@ class Measurement:
         return "; ".join(notes)
 
 
-def run_wrk(url: str, seconds: float, events: int, connections: int, threads: int, nonce: int) -> Round:
-    env = {**os.environ, "BENCH_EVENTS": str(events), "BENCH_NONCE": str(nonce)}
+def run_wrk(
+    url: str, seconds: float, events: int, connections: int, threads: int, nonce: int, extra_env: dict | None = None
+) -> Round:
+    """One wrk run; `extra_env` passes BENCH_HEADERS / BENCH_IDEMPOTENCY to the script."""
+    env = {**os.environ, "BENCH_EVENTS": str(events), "BENCH_NONCE": str(nonce), **(extra_env or {})}
     args = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
         "--timeout", "10s", "-s", str(LUA), url,
@@ -111,7 +114,7 @@ def run_wrk(url: str, seconds: float, events: int, connections: int, threads: in
 
 
 def measure_interleaved(
-    targets: dict[str, str],
+    targets: dict[str, str | tuple[str, dict]],
     *,
     events: int,
     warmup: float,
@@ -126,12 +129,14 @@ def measure_interleaved(
 
     Alternating rounds spreads the noise of a shared machine evenly over the
     servers being compared, so their ratios hold better than back-to-back runs.
+    A target may be (url, extra wrk environment), for requests with extra headers.
     """
-    for url in targets.values():
+    plain = {label: target if isinstance(target, tuple) else (target, {}) for label, target in targets.items()}
+    for url, extra in plain.values():
         if warmup > 0:
-            run_wrk(url, warmup, events, connections, threads, nonce())
+            run_wrk(url, warmup, events, connections, threads, nonce(), extra)
     results: dict[str, list[Round]] = {label: [] for label in targets}
     for _ in range(rounds):
-        for label, url in targets.items():
-            results[label].append(run_wrk(url, seconds, events, connections, threads, nonce()))
+        for label, (url, extra) in plain.items():
+            results[label].append(run_wrk(url, seconds, events, connections, threads, nonce(), extra))
     return {label: Measurement(found, events, expect_2xx) for label, found in results.items()}

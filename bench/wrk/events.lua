@@ -2,6 +2,8 @@
 --
 -- BENCH_EVENTS   events per request (1 for single events, 100 for batches)
 -- BENCH_NONCE    a number unique to this run, so ids never repeat across runs
+-- BENCH_HEADERS  extra request headers, one "Name: value" per line (CORS, write keys)
+-- BENCH_IDEMPOTENCY  "1": each request carries its own Idempotency-Key
 -- On exit prints one line "BENCH_RESULT {json}" that bench/wrkload.py reads:
 -- requests, duration, latency percentiles in microseconds and wrk's error counts.
 
@@ -19,6 +21,11 @@ local headers = {
   ["Content-Type"] = "application/json",
   ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
 }
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
+  local name, value = string.match(line, "^([^:]+):%s*(.*)$")
+  if name then headers[name] = value end
+end
+local idempotency = os.getenv("BENCH_IDEMPOTENCY") == "1"
 
 -- About 400 bytes as sent: eventType, eventId, timestamp, three ids, and
 -- properties and context objects of the kind a web tracker sends.
@@ -45,6 +52,7 @@ function request()
     parts[i] = event_head .. event_id() .. event_tail
   end
   local body = body_head .. table.concat(parts, ",") .. body_tail
+  if idempotency then headers["Idempotency-Key"] = "bench-" .. event_id() end
   return wrk.format("POST", "/collect/event", headers, body)
 end
 

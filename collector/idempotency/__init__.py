@@ -27,8 +27,14 @@ def build(settings: Settings) -> Idempotency:
     window = settings.idempotency_seconds
     if settings.rate_limit_storage.startswith(MEMCACHED):
         hosts = [host_port(location.strip(), 1) for location in settings.rate_limit_storage[len(MEMCACHED) :].split(",")]
-        timeouts = {"connect_timeout": settings.rate_limit_timeout, "timeout": settings.rate_limit_timeout}
-        client = HashClient(hosts, **timeouts) if len(hosts) > 1 else PooledClient(hosts[0], **timeouts)
+        # no_delay: a request's get and set are small writes that Nagle's
+        # algorithm would otherwise hold back ~40 ms each (measured).
+        options = {
+            "connect_timeout": settings.rate_limit_timeout,
+            "timeout": settings.rate_limit_timeout,
+            "no_delay": True,
+        }
+        client = HashClient(hosts, **options) if len(hosts) > 1 else PooledClient(hosts[0], **options)
         state = MemcachedState(client, window)
     else:
         state = SQLiteState(settings.data_dir, window)
