@@ -28,6 +28,8 @@ from typing import Protocol
 
 from pymemcache.exceptions import MemcacheError
 
+from .. import sqlitefiles
+
 logger = logging.getLogger(__name__)
 
 FILE_NAME = ".idempotency.sqlite3"
@@ -84,9 +86,7 @@ class SQLiteState:
         if db is not None:
             db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db = sqlitefiles.connect(self.path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "
             "status TEXT, response BLOB, expires REAL)"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
 from pymemcache.client.base import PooledClient
 
@@ -94,3 +97,30 @@ def test_two_states_on_one_file_share_claims(tmp_path):
     assert second.claim("shared", "f").outcome == "pending"
     first.close()
     second.close()
+
+
+def test_racing_first_uses_of_a_new_file_each_get_an_answer(tmp_path):
+    # SQLite refuses a switch to WAL that races another connection's at once
+    # ("database is locked"), without waiting out its busy timeout: the first
+    # requests of a new service, arriving together, each saw the state as
+    # failed and stored their copies at least once (two 201s for one key).
+    for trial in range(150):
+        states = [SQLiteState(tmp_path / f"data{trial}", 100.0) for _ in range(6)]
+        start = threading.Barrier(len(states))
+        outcomes: list[str] = []
+
+        def claim(state: SQLiteState) -> None:
+            start.wait()
+            try:
+                outcomes.append(state.claim("first", "f").outcome)
+            except sqlite3.Error as error:
+                outcomes.append(repr(error))
+            finally:
+                state.close()
+
+        threads = [threading.Thread(target=claim, args=(state,)) for state in states]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["claimed"] + ["pending"] * (len(states) - 1), (trial, outcomes)
