@@ -35,6 +35,9 @@ import sys
 import tempfile
 
 _METRICS_PREFIX = "collector-metrics-"
+# Set to the master's pid once this file has been read: a second reading in the
+# same process is a SIGHUP reload.
+_STARTED = "_COLLECTOR_GUNICORN_MASTER"
 
 
 def _metrics_dir():
@@ -67,7 +70,7 @@ _own_metrics_dir = _metrics_dir()
 
 from collector import service  # noqa: E402  (after the variable)
 from collector.ingest import privacy  # noqa: E402
-from collector.settings import SettingsError, load_settings  # noqa: E402
+from collector.settings import SettingsError, load_settings, places  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
 
 
@@ -98,6 +101,21 @@ worker_class = "gthread"
 # (memcached, fsync), which a few cover.
 workers = _settings.worker_processes()
 threads = _settings.threads
+# A listening socket per worker (SO_REUSEPORT) on a fixed TCP port: the kernel
+# spreads connections evenly over the workers. With one shared socket, a burst
+# of keep-alive connections could all be accepted by one worker and pin the
+# other cores idle (measured: bench/RESULTS.md, "worker cores"). See
+# Settings.socket_per_worker for when it is off; the README for what it means
+# for reloads.
+reuse_port = _settings.socket_per_worker()
+# Nothing else may listen there: checked at the first start only, not when a
+# SIGHUP re-reads this file in the same master nor in a USR2 re-exec
+# (GUNICORN_PID set), whose workers listen there already.
+if reuse_port and os.environ.get(_STARTED) != str(os.getpid()) and "GUNICORN_PID" not in os.environ:
+    _taken = places.listener_on(bind)
+    if _taken:
+        _refuse(f"COLLECTOR_BIND: {_taken}")
+os.environ[_STARTED] = str(os.getpid())
 # Slow clients are nginx's job; a request that takes this long is stuck.
 timeout = 30
 graceful_timeout = 30
@@ -118,6 +136,12 @@ control_socket_disable = True
 def _writer(worker):
     collector = service.of(getattr(worker, "wsgi", None))
     return None if collector is None else collector.writer
+
+
+def when_ready(server):
+    """Say where the service listens when the workers do (gunicorn's own line is empty then)."""
+    if reuse_port:
+        server.log.info("Listening at: http://%s (a socket per worker, SO_REUSEPORT)", bind)
 
 
 def post_worker_init(worker):

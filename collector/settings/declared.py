@@ -239,6 +239,20 @@ class Settings:
             return self.workers
         return (os.cpu_count() or 1) if self.shares_limits else 1
 
+    def socket_per_worker(self) -> bool:
+        """Whether each worker listens on a socket of its own (SO_REUSEPORT): several workers on a fixed TCP port.
+
+        With one socket shared by the workers, whichever worker wakes first
+        accepts: a burst of keep-alive connections (wrk's, nginx's upstream
+        pool) may all land on one worker and leave the other cores idle for as
+        long as they live. With a socket each, the kernel spreads connections
+        over the workers evenly. Not on port 0 (each worker would get a port
+        of its own) nor on a unix socket (a path is bound by one socket only).
+        """
+        if self.worker_processes() < 2 or self.bind.startswith("unix:"):
+            return False
+        return not self.bind.endswith(":0") and hasattr(socket, "SO_REUSEPORT")
+
 
 @functools.cache
 def declarations() -> tuple[Setting, ...]:

@@ -77,6 +77,27 @@ def bind(raw: str) -> str:
     return text
 
 
+def listener_on(address: str) -> str | None:
+    """Why nothing else may listen at `address` (HOST:PORT): another process listens there; None if free.
+
+    A socket per worker (SO_REUSEPORT) would otherwise share the port with
+    another instance started by the same user (a second collector on the same
+    port, with another data directory) and split the traffic with it silently,
+    where one shared socket gets "address in use". The probe binds like such a
+    listener would not (SO_REUSEADDR only: connections left in TIME_WAIT by a
+    previous run do not count).
+    """
+    host, port = host_port(address, lowest_port=1)
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return f"{address} is in use by another process ({error.strerror})"
+    return None
+
+
 def data_dir(raw: str) -> Path:
     """A directory that is there and writable, or that can be created.
 

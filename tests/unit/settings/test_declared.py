@@ -100,6 +100,21 @@ def test_several_workers_counting_limits_in_memory_are_refused_by_load_settings(
     assert load_settings(environ={"COLLECTOR_WORKERS": "1"}).worker_processes() == 1
 
 
+@pytest.mark.parametrize(
+    ("bind", "workers", "expected"),
+    [
+        ("127.0.0.1:8000", "2", True),
+        ("[::1]:8000", "2", True),
+        ("127.0.0.1:8000", "1", False),  # one socket is one worker's anyway
+        ("127.0.0.1:0", "2", False),  # each worker would get a port of its own
+        ("unix:/run/collector.sock", "2", False),  # a path is bound by one socket only
+    ],
+)
+def test_each_worker_listens_on_its_own_socket_on_a_fixed_tcp_port(bind, workers, expected):
+    environ = {"COLLECTOR_BIND": bind, "COLLECTOR_WORKERS": workers, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
+    assert load_settings(environ=environ).socket_per_worker() is expected
+
+
 def test_each_field_declares_its_variable_default_parser_and_doc():
     assert [setting.name for setting in declarations()] == [field.name for field in dataclasses.fields(Settings)]
     for setting in declarations():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from limits.errors import ConfigurationError
 from limits.storage import MemcachedStorage, storage_from_string
 
-from collector.settings import SettingsError, load_settings
+from collector.settings import SettingsError, load_settings, places
 from collector.settings.places import host_port, storage_uri
 from tests.unit.settings.refusals import REFUSED
 
@@ -112,3 +114,14 @@ def test_a_relative_data_directory_is_checked_from_the_working_directory(tmp_pat
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={})
     assert str(caught.value) == _refusal("./data", f"{tmp_path / 'data'} is not a directory")
+
+
+def test_a_port_another_process_listens_on_is_named_as_in_use():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert places.listener_on(f"127.0.0.1:{port}") == (
+            f"127.0.0.1:{port} is in use by another process (Address already in use)"
+        )
+    assert places.listener_on(f"127.0.0.1:{port}") is None

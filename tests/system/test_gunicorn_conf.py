@@ -1,0 +1,59 @@
+"""gunicorn.conf.py's worker model: every worker gets connections; a port is never shared by accident."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import ROOT
+from tests.servers import free_port, service_env
+
+pytestmark = pytest.mark.system
+
+EVENT = json.dumps({"messageBody": [{"eventType": "spread"}]})
+
+
+def test_keep_alive_connections_opened_at_once_reach_every_worker(start_service, memcached):
+    # wrk or nginx's upstream pool open their keep-alive connections in one
+    # burst; with one socket shared by the workers, the first worker to wake
+    # could accept them all and leave the other core idle for their lifetime.
+    service = start_service(
+        workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{free_port()}", log_format="json"
+    )
+    workers = set(service.wait_for_workers(2))
+    connections = [http.client.HTTPConnection("127.0.0.1", service.port, timeout=10) for _ in range(16)]
+    for connection in connections:
+        connection.connect()
+    for _ in range(3):
+        for connection in connections:
+            connection.request("POST", "/collect/event", EVENT, {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 201
+    for connection in connections:
+        connection.close()
+    served = [json.loads(line)["pid"] for line in service.log().splitlines() if '"path":"/collect/event"' in line]
+    assert len(served) == 48
+    assert set(served) == workers, "every worker accepts some of the connections"
+
+
+def test_a_second_service_on_the_same_port_is_refused(start_service, memcached, tmp_path):
+    # A socket per worker (SO_REUSEPORT) would let a second instance of the same
+    # user share the port and split the traffic with it, silently.
+    port = free_port()
+    first = start_service(workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{port}")
+    env = service_env(tmp_path / "other", workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{port}")
+    second = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert second.returncode != 0
+    assert second.stderr.strip().splitlines()[-1] == (
+        f"collector: COLLECTOR_BIND: 127.0.0.1:{port} is in use by another process (Address already in use)"
+    )
+    assert "Traceback" not in second.stderr
+    assert first.post({"messageBody": [{"eventType": "still-here"}]}).status_code == 201
