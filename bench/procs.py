@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.processes, ahead of any other `tests` package
 
 from tests import processes  # noqa: E402
-from tests.processes import wait_until  # noqa: E402,F401  (used by the other bench modules)
+from tests.processes import free_port, wait_until  # noqa: E402,F401  (used by the other bench modules)
 
 
 def ensure_apt_packages(*names: str) -> None:
@@ -47,8 +47,8 @@ def start_memcached() -> processes.Memcached:
 class Gunicorn(processes.Gunicorn):
     """gunicorn with all its workers up and answering, and their memory use."""
 
-    def __init__(self, app: str, env: dict[str, str], log_path: Path, workers: int) -> None:
-        super().__init__(app, env, log_path)
+    def __init__(self, app: str, env: dict[str, str], log_path: Path, workers: int, args: tuple[str, ...] = ()) -> None:
+        super().__init__(app, env, log_path, args)
         self.workers = workers
 
     def start(self, timeout: float = 30) -> "Gunicorn":

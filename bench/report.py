@@ -26,7 +26,7 @@ def render(args, bench, argv: list[str], elapsed: float) -> str:
         "under the same gunicorn.conf.py and worker settings, rounds interleaved with the collector's.\n",
         machine(),
         command(args, argv, elapsed),
-        "## Targets (issue 5)\n",
+        "## Targets (issue 15)\n",
         targets_table(bench),
         "## Every measurement\n",
         results_table(bench),
@@ -86,7 +86,10 @@ def command(args, argv: list[str], elapsed: float) -> str:
         f"rounds, (min-max) in brackets. Events of ~430 bytes (properties, context, unique "
         f"eventId); batches of 100. Shapes: **deployed** = COLLECTOR_WORKERS=2, rate limits in "
         f"memcached; **default** = 1 worker, memory://. Both gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
-        f"(as gunicorn.conf.py ships). Rate limit 100000000/hour except the 429 rows (1/hour). "
+        f"(as gunicorn.conf.py ships), on a fixed port (so with 2 workers each has its own SO_REUSEPORT socket). "
+        f"**naive service** = bench/naive_app.py (Flask, marshmallow, flask-limiter memory://, a plain file append) "
+        f"under 2 sync gunicorn workers in both shapes, access log off. "
+        f"Rate limit 100000000/hour except the 429 rows (1/hour). "
         f"Run took {elapsed / 60:.1f} min.\n"
     )
 
@@ -111,6 +114,12 @@ def targets_table(bench) -> str:
             r = single.rps.ratio(base.rps)
             rows.append(_row("single-event req/s", shape, f"{single.rps.median:,.0f} (baseline {base.rps.median:,.0f})",
                              f"{r:.2f}x", ">= 0.6x", r >= 0.6))
+            naive = _get(bench, shape, "naive service single")
+            if naive:
+                r = single.rps.ratio(naive.rps)
+                rows.append(_row("single-event req/s vs the naive service", shape,
+                                 f"{single.rps.median:,.0f} (naive {naive.rps.median:,.0f})",
+                                 f"{r:.2f}x naive", "> 1x", r > 1))
             r = single.p99.ratio(base.p99)
             rows.append(_row("p99, single events, 16 conns", shape,
                              f"{single.p99.median:.1f} ms (baseline {base.p99.median:.1f} ms)",
@@ -123,6 +132,13 @@ def targets_table(bench) -> str:
         if refused:
             r = refused.rps.ratio(base.rps)
             rows.append(_row("429 path req/s", shape, f"{refused.rps.median:,.0f}", f"{r:.2f}x", ">= 0.8x", r >= 0.8))
+    pinned = [(shape, name, m) for (shape, name), m in bench.results.items()
+              if len(m.worker_cores) > 1 and "shared" not in name and "naive" not in name and "baseline" not in name]
+    if pinned:
+        idle = sum(m.idle_worker_rounds for _, _, m in pinned)
+        rounds = sum(len(m.rounds) for _, _, m in pinned)
+        rows.append(_row("rounds with a worker idle (< 0.2 cores), collector as shipped", "deployed",
+                         f"{idle} of {rounds}", "-", "0", idle == 0))
     for shape, trajectory in bench.rss_runs.items():
         warm, final = max(trajectory[0][1]), max(trajectory[-1][1])
         rows.append(_row(f"worker RSS after {trajectory[-1][0]:,} events", shape,
@@ -145,8 +161,8 @@ def _spread(s: Spread, fmt: str) -> str:
 
 def results_table(bench) -> str:
     rows = [
-        "| shape | scenario | req/s | x base | events/s | p50 ms | p99 ms | p99 x base | worker RSS MB | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| shape | scenario | req/s | x base | events/s | p50 ms | p99 ms | p99 x base | worker cores | worker RSS MB | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (shape, name), m in bench.results.items():
         kind = "batch" if m.events_per_request == 100 else "single"
@@ -154,14 +170,19 @@ def results_table(bench) -> str:
         ratio = f"{m.rps.ratio(base.rps):.2f}x" if base else "-"
         p99_ratio = f"{m.p99.ratio(base.p99):.2f}x" if base else "-"
         rss = "/".join(f"{v:.1f}" for v in m.rss_mb) or "-"
+        cores = "/".join(f"{v:.2f}" for v in m.worker_cores) or "-"
+        notes = "; ".join(filter(None, [m.problems, f"{m.idle_worker_rounds} rounds with a worker idle"
+                                        if m.idle_worker_rounds else ""]))
         rows.append(
             f"| {shape} | {name} | {_spread(m.rps, ',.0f')} | {ratio} | {_spread(m.eps, ',.0f')} | "
-            f"{_spread(m.p50, '.1f')} | {_spread(m.p99, '.1f')} | {p99_ratio} | {rss} | {m.problems} |"
+            f"{_spread(m.p50, '.1f')} | {_spread(m.p99, '.1f')} | {p99_ratio} | {cores} | {rss} | {notes} |"
         )
     notes = (
         "\n`x base`: ratio to the baseline with the same body (single or 100-event batch) in the same "
-        "shape; the 429 row compares with the single-event baseline. RSS: each worker's VmRSS "
-        "after the scenario. COLLECTOR_FSYNC rows: the variable is passed to every server; "
+        "shape; the 429 row compares with the single-event baseline. Worker cores: the CPU each "
+        "worker used during a round (CPU seconds / seconds), busiest first, median over the rounds; "
+        "a worker under 0.2 cores while another works is idle (its connections went elsewhere). "
+        "RSS: each worker's VmRSS after the scenario. COLLECTOR_FSYNC rows: the variable is passed to every server; "
         "if this commit's settings do not know it (see Machine), the three rows run the same "
         "code and their spread is the run's noise.\n"
     )

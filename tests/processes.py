@@ -45,10 +45,11 @@ def free_port() -> int:
 class Gunicorn:
     """`python -m gunicorn -c gunicorn.conf.py <app>` from the repo root, in its own process group."""
 
-    def __init__(self, app: str, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, app: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.app = app
         self.env = env
         self.log_path = log_path
+        self.args = args  # gunicorn command-line options, over gunicorn.conf.py's
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -61,7 +62,7 @@ class Gunicorn:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
+                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
