@@ -1,14 +1,13 @@
 """gunicorn settings for the collector: `gunicorn -c gunicorn.conf.py app:app`.
 
 Worker model, and why:
-- Rate-limit counters in `memory://` storage live inside one process. With
-  several worker processes each would count on its own, and a client would get
-  N times its limit. So with `memory://` (the default) the service runs ONE
-  worker process with threads (`gthread`): every request goes through the same
-  counters and the limit holds exactly as configured. Asking for more than one
-  worker with `memory://` stops start-up.
-- With `memcached://` the counters are shared, so several worker processes
-  (default: one per core) can use every core, and several VMs can share limits.
+- Rate-limit counters must be shared by the workers, or each would count on its
+  own and a client would get N times its limit. With `sqlite://` (the default:
+  a file in the data directory) or `memcached://` they are, so the service runs
+  one worker process per core (COLLECTOR_WORKERS=auto) and uses every core;
+  memcached also shares them between VMs.
+- `memory://` counters live inside one process: then the service runs ONE
+  worker process with threads (`gthread`), and asking for more stops start-up.
 - `gthread` also keeps HTTP connections alive (nginx upstream keepalive),
   which the `sync` worker cannot.
 The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other

@@ -17,6 +17,7 @@ from .clients import client_key_func, client_of, key_for_address
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import StorageOutage
+from .sqlite_storage import CollectorSQLiteStorage
 from .storage import CollectorMemcachedStorage
 from .refusals import Refusals, RefuseKnownClients
 
@@ -58,6 +59,7 @@ def init_app(
         client=client,
         cost=cost,
         outage=outage,
+        data_dir=settings.data_dir,
     )
     limiter.limit(settings.rate_limit, cost=cost)(limited)
     # Before the limiter's own check, which flask-limiter registers in init_app.
@@ -78,8 +80,8 @@ def init_app(
 
 
 def close(app: flask.Flask) -> None:
-    """Close this thread's connection to the limits' storage, if it has one."""
+    """Close this thread's connection to the limits' storage (memcached, the SQLite file), if it has one."""
     limiter = app.extensions.get(_EXTENSION)
     storage = limiter.storage if limiter is not None else None
-    if isinstance(storage, CollectorMemcachedStorage):
+    if isinstance(storage, (CollectorMemcachedStorage, CollectorSQLiteStorage)):
         storage.close()

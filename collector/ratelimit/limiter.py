@@ -12,12 +12,14 @@ and the headers of its 429 tell what is really left.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import flask
 from flask_limiter import Limiter, RequestLimit
 
 from .clients import ClientOf, client_key_func
 from .outage import STORAGE_ERRORS, StorageOutage
+from .sqlite_storage import FILE_NAME, CollectorSQLiteStorage
 from .storage import CollectorMemcachedStorage, storage_uri
 
 Cost = int | Callable[[], int]
@@ -46,14 +48,23 @@ def build_limiter(
     client: ClientOf,
     cost: Cost,
     outage: StorageOutage,
+    data_dir: Path | None = None,
 ) -> Limiter:
-    """A Limiter for `storage` (a COLLECTOR_RATE_LIMIT_STORAGE URI) counting per `client`; `init_app` it to use it."""
+    """A Limiter for `storage` (a COLLECTOR_RATE_LIMIT_STORAGE URI) counting per `client`; `init_app` it to use it.
+
+    `data_dir` (COLLECTOR_DATA_DIR) holds the file of `sqlite://` storage.
+    """
     storage_options: dict = {}
     if storage.startswith("memcached://"):
         # pymemcache waits forever by default: a hung memcached would hang
         # every request. These go to pymemcache's client as they are.
         # no_delay: TCP_NODELAY, so that Nagle's algorithm never holds a small command back.
         storage_options = {"connect_timeout": timeout, "timeout": timeout, "no_delay": True, "outage": outage}
+    elif storage == "sqlite://":
+        if data_dir is None:
+            raise ValueError("sqlite:// storage needs the data directory")
+        # The file every worker of this VM counts in (sqlite_storage.py).
+        storage_options = {"path": str(data_dir / FILE_NAME), "timeout": timeout, "outage": outage}
     limiter: Limiter
 
     def give_back(breached: RequestLimit) -> None:
@@ -105,5 +116,6 @@ def _give_back(limiter: Limiter, cost: Cost, counts_refused: bool, outage: Stora
 
 def check_storage(limiter: Limiter, storage: str) -> None:
     """:raises RuntimeError: if flask-limiter did not build the storage this module expects."""
-    if storage.startswith("memcached://") and not isinstance(limiter.storage, CollectorMemcachedStorage):
+    expected = {"memcached": CollectorMemcachedStorage, "sqlite": CollectorSQLiteStorage}.get(storage.split(":")[0])
+    if expected is not None and not isinstance(limiter.storage, expected):
         raise RuntimeError(f"flask-limiter built {type(limiter.storage).__name__} for {storage}")

@@ -1,7 +1,8 @@
-"""What the service does while its rate-limit storage (memcached) fails.
+"""What the service does while its rate-limit storage (memcached, or the SQLite file) fails.
 
 A failure is pymemcache refusing, timing out (COLLECTOR_RATE_LIMIT_TIMEOUT) or
-answering nonsense: the limit of that request cannot be checked.
+answering nonsense, or the SQLite file staying locked past that timeout or
+failing to write: the limit of that request cannot be checked.
 COLLECTOR_RATE_LIMIT_ON_ERROR decides: `open` lets the request through
 unlimited (and without X-RateLimit-* headers, which would be made up), `closed`
 refuses it with 503. Either way the request is counted once in
@@ -13,6 +14,7 @@ request. Each worker process tracks its own outage: it is the one that sees it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from typing import TypeVar
 
@@ -24,8 +26,9 @@ from ..ops.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMIT_UNCHECKED
 
 logger = logging.getLogger(__name__)
 
-# Connection refused and timeouts are OSErrors; a bad reply is a MemcacheError.
-STORAGE_ERRORS = (OSError, MemcacheError, StorageError)
+# Connection refused and timeouts are OSErrors; a bad reply is a MemcacheError;
+# a SQLite file locked past the timeout, or on a full disk, a sqlite3.Error.
+STORAGE_ERRORS = (OSError, MemcacheError, StorageError, sqlite3.Error)
 
 T = TypeVar("T")
 

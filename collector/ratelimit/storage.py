@@ -31,6 +31,7 @@ from typing import Any
 
 from limits.storage import MemcachedStorage
 
+from . import sqlite_storage
 from .outage import STORAGE_ERRORS, StorageOutage
 
 SCHEME = "collector+memcached"
@@ -43,6 +44,8 @@ def storage_uri(uri: str) -> str:
     """The URI flask-limiter is given for a COLLECTOR_RATE_LIMIT_STORAGE value."""
     if uri.startswith("memcached://"):
         return uri.replace("memcached", SCHEME, 1)
+    if uri == "sqlite://":
+        return sqlite_storage.SCHEME + "://"  # the file's path goes in storage_options
     return uri
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-from limits.storage import MemcachedStorage, MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport
+from limits.storage import MemcachedStorage, MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
 
-from .places import MEMCACHED, MEMORY, host_port
+from .places import MEMCACHED, MEMORY, SQLITE, host_port
 
 if TYPE_CHECKING:
     from .declared import Settings
@@ -29,8 +29,9 @@ STRATEGIES: dict[str, type | None] = {
 }
 
 # The storage class behind each URI the storage setting accepts; the
-# collector's memcached storage subclasses limits' one.
-_STORAGES = {MEMORY: MemoryStorage, MEMCACHED: MemcachedStorage}
+# collector's memcached storage subclasses limits' one, and its SQLite storage
+# (the fixed window only) limits' base class.
+_STORAGES = {MEMORY: MemoryStorage, MEMCACHED: MemcachedStorage, SQLITE: Storage}
 
 
 def check_combinations(settings: Settings) -> None:
@@ -59,7 +60,7 @@ def check_workers(workers: int | None, storage: str) -> None:
     """:raises SettingsError: for several workers counting limits each in its own memory."""
     if workers is not None and workers > 1 and storage == MEMORY:
         raise SettingsError(
-            "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
+            "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=sqlite:// or memcached://...: "
             "with memory:// each worker would count limits on its own"
         )
 

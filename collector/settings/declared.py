@@ -59,14 +59,15 @@ class Settings:
         "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`"
     )
     rate_limit_storage: str = declare(
-        "memory://",
+        "sqlite://",
         places.storage_uri,
-        "`memory://`, or `memcached://host:port[,host:port]` for a store shared by workers and VMs",
+        "`sqlite://` (a file in the data directory, shared by the workers of this VM), "
+        "`memcached://host:port[,host:port]` (shared by workers and VMs), or `memory://` (one worker)",
     )
     rate_limit_strategy: str = declare(
         "fixed-window",
         values.choice(*STRATEGIES),
-        "`fixed-window`, `sliding-window-counter`, or `moving-window` (`memory://` only); "
+        "`fixed-window`, `sliding-window-counter` (not with `sqlite://`), or `moving-window` (`memory://` only); "
         "see [Rate limits](#rate-limits)",
     )
     rate_limit_cost: str = declare(
@@ -191,8 +192,8 @@ class Settings:
     workers: int | None = declare(
         "auto",
         values.workers,
-        "gunicorn worker processes; `auto`: 1 with `memory://` storage, 1 per core with memcached "
-        "(more than 1 needs memcached)",
+        "gunicorn worker processes; `auto`: 1 per core with `sqlite://` or memcached storage, "
+        "1 with `memory://` (which allows no more)",
         show=values.show_workers,
     )
     threads: int = declare("4", values.positive_int, "threads per worker")
@@ -225,8 +226,8 @@ class Settings:
 
     @property
     def shares_limits(self) -> bool:
-        """Whether rate-limit counters live outside the process, shared by workers and hosts."""
-        return self.rate_limit_storage.startswith(places.MEMCACHED)
+        """Whether rate-limit counters live outside the process, shared by its workers (and, in memcached, by VMs)."""
+        return self.rate_limit_storage != places.MEMORY
 
     @property
     def write_keys(self) -> frozenset[str]:

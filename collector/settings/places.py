@@ -16,6 +16,7 @@ from pathlib import Path
 
 MEMORY = "memory://"
 MEMCACHED = "memcached://"
+SQLITE = "sqlite://"  # a file in the data directory: see collector/ratelimit/sqlite_storage.py
 
 # ASCII host names and IPv4 addresses. limits reads each host:port of a
 # memcached URI with urllib; anything matching this (or a bracketed IPv6
@@ -47,7 +48,7 @@ def host_port(text: str, lowest_port: int) -> tuple[str, int]:
 
 def storage_uri(raw: str) -> str:
     uri = raw.strip()
-    if uri == MEMORY:
+    if uri in (MEMORY, SQLITE):
         return uri
     try:
         if not uri.startswith(MEMCACHED):
@@ -55,7 +56,9 @@ def storage_uri(raw: str) -> str:
         for location in uri[len(MEMCACHED) :].split(","):
             host_port(location.strip(), lowest_port=1)
     except ValueError:
-        raise ValueError(f"'{MEMORY}' or '{MEMCACHED}HOST:PORT[,HOST:PORT...]' with ports from 1 to 65535") from None
+        raise ValueError(
+            f"'{SQLITE}', '{MEMORY}' or '{MEMCACHED}HOST:PORT[,HOST:PORT...]' with ports from 1 to 65535"
+        ) from None
     return uri
 
 

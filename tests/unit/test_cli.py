@@ -14,7 +14,7 @@ from collector import cli
 from collector.settings import declarations, markdown_table
 from collector.store import datafiles
 from tests.servers import ROOT
-from tests.unit.settings.refusals import BIND, REFUSED, WORKERS_NEED_MEMCACHED, refusal
+from tests.unit.settings.refusals import BIND, REFUSED, WORKERS_NEED_SHARED_STORAGE, refusal
 
 
 def line(event_type, received_at, **extra):
@@ -173,8 +173,9 @@ def test_settings_refuses_what_the_service_would_refuse_in_one_line(capsys, envi
 
 def test_settings_refuses_several_workers_with_memory_storage(capsys, environ):
     environ.setenv("COLLECTOR_WORKERS", "3")
+    environ.setenv("COLLECTOR_RATE_LIMIT_STORAGE", "memory://")
     code, _, err = run(capsys, "settings")
-    assert (code, err) == (2, f"collector: {WORKERS_NEED_MEMCACHED}\n")
+    assert (code, err) == (2, f"collector: {WORKERS_NEED_SHARED_STORAGE}\n")
 
 
 def test_settings_refuses_a_data_directory_under_a_file_and_creates_nothing(capsys, environ, tmp_path):

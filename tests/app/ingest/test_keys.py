@@ -8,6 +8,7 @@ import pytest
 from collector import service
 from collector.ingest.keys import key_id
 from tests.app.ingest.test_views import assert_error, stored
+from tests.app.ratelimit.test_refusals import limiter_counters
 
 KEY = "k3y-0123456789abcdef"
 OTHER = "other-key-fedcba9876543210"
@@ -115,11 +116,10 @@ def test_by_key_a_refusal_is_replayed_for_the_key_never_for_its_address(make_app
     assert post(client, {"X-Collector-Key": KEY}).status_code == 201
     first = post(client, {"X-Collector-Key": KEY})
     assert first.status_code == 429
-    [limiter] = app.extensions["limiter"]
-    counters = dict(limiter.storage.storage)
+    counters = limiter_counters(app)
     again = post(client, {"X-Collector-Key": KEY}, remote_addr="198.51.100.9")
     assert (again.status_code, again.get_data()) == (429, first.get_data())
-    assert dict(limiter.storage.storage) == counters, "replayed, without asking the limiter"
+    assert limiter_counters(app) == counters, "replayed, without asking the limiter"
     # The address the key was refused from is not refused for another key, nor without a key.
     assert post(client, {"X-Collector-Key": OTHER}).status_code == 201
     assert post(client).get_json()["code"] == "missing_write_key"

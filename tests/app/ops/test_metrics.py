@@ -14,6 +14,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector.ops import metrics
+from collector.store import datafiles
 
 
 def sample(name: str, **labels: str) -> float:
@@ -49,7 +50,8 @@ def test_accepted_events_are_counted_by_type_and_their_bytes_as_written(app, cli
     after = [sample("collector_events_accepted_total", event_type=t) for t in ("app_view", "app_buy")]
     assert [a - b for a, b in zip(after, before)] == [3, 1]
     data_dir = app.extensions["collector"].settings.data_dir
-    assert sample("collector_bytes_written_total") - bytes_before == sum(p.stat().st_size for p in data_dir.iterdir())
+    written = sum(path.stat().st_size for path in datafiles.data_files(data_dir))
+    assert sample("collector_bytes_written_total") - bytes_before == written
 
 
 def test_refused_events_are_not_counted_as_accepted(client):
@@ -100,7 +102,9 @@ def test_a_refusal_by_the_limiter_and_its_replays_are_counted_apart(make_app):
 
 
 def test_without_a_replay_every_429_is_the_limiters(make_app):
-    client = make_app(rate_limit="1 per hour", rate_limit_strategy="sliding-window-counter").test_client()
+    client = make_app(
+        rate_limit="1 per hour", rate_limit_strategy="sliding-window-counter", rate_limit_storage="memory://"
+    ).test_client()
     before = rate_limited("false"), rate_limited("true")
     address = {"REMOTE_ADDR": "198.51.100.21"}
     assert [post(client, batch("app_sliding"), environ_base=address).status_code for _ in range(3)] == [201, 429, 429]

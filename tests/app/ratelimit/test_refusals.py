@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import orjson
 
+from collector.ratelimit.sqlite_storage import CollectorSQLiteStorage
 from tests.app.ratelimit.test_limiter import post
 from tests.servers import wait_until
 
 
 def limiter_counters(app):
+    """Every window's count, as the app's storage (sqlite:// or memory://) holds it."""
     [limiter] = app.extensions["limiter"]
+    if isinstance(limiter.storage, CollectorSQLiteStorage):
+        with sqlite3.connect(limiter.storage.path) as db:
+            return dict(db.execute("SELECT key, count FROM windows"))
     return dict(limiter.storage.storage)
 
 

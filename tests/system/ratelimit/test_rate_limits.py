@@ -62,6 +62,21 @@ def test_memcached_limit_is_exact_across_four_workers_with_one_reset_time(start_
     assert all(r.headers["X-RateLimit-Remaining"] == "0" for r in responses if r.status_code == 429)
 
 
+def test_the_default_sqlite_limit_is_exact_across_workers_with_one_reset_time(start_service):
+    # The Quick start's set-up: no storage named, so sqlite:// and a worker per core.
+    service = start_service(rate_limit="100 per hour", workers="3")
+    before = time.time()
+    responses = burst([service])
+    after = time.time()
+    assert statuses(responses) == [201] * 100 + [429] * 60
+    assert len(service.events()) == 100
+    assert len(worker_pids_in_file_names(service)) >= 2, "several workers should have served"
+    [reset] = {r.headers["X-RateLimit-Reset"] for r in responses}
+    assert math.ceil(before + 3600) <= int(reset) <= math.ceil(after + 3600)
+    remaining = sorted(int(r.headers["X-RateLimit-Remaining"]) for r in responses if r.status_code == 201)
+    assert remaining == list(range(100)), "each admitted request is told what its own hit left"
+
+
 def test_two_instances_sharing_memcached_admit_exactly_the_limit(start_service, memcached):
     settings = dict(rate_limit="100 per hour", rate_limit_storage=memcached.uri, workers="2")
     first, second = start_service(**settings), start_service(**settings)
@@ -100,8 +115,8 @@ def test_sliding_window_counter_with_memcached_is_exact_across_workers(start_ser
     assert len(service.events()) == 100
 
 
-def test_moving_window_in_the_default_setup_is_exact(start_service):
-    service = start_service(rate_limit="100 per hour", rate_limit_strategy="moving-window")
+def test_moving_window_in_memory_is_exact(start_service):
+    service = start_service(rate_limit="100 per hour", rate_limit_strategy="moving-window", rate_limit_storage="memory://")
     responses = burst([service])
     assert statuses(responses) == [201] * 100 + [429] * 60
     assert len(service.events()) == 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-STORAGE = "'memory://' or 'memcached://HOST:PORT[,HOST:PORT...]' with ports from 1 to 65535"
+STORAGE = "'sqlite://', 'memory://' or 'memcached://HOST:PORT[,HOST:PORT...]' with ports from 1 to 65535"
 BIND = (
     "unix:PATH, or HOST:PORT with a port from 0 to 65535 and an IPv4 address, "
     "[IPv6] address or host name that resolves"
@@ -12,8 +12,8 @@ RATE_LIMIT = (
 )
 EVENT_TYPES = "empty (any type) or a comma-separated list of event types of 1-128 printable characters"
 MAX_EVENT_BYTES = "a whole number of at least 256 (the smallest event is 192 bytes as stored)"
-WORKERS_NEED_MEMCACHED = (
-    "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=memcached://...: "
+WORKERS_NEED_SHARED_STORAGE = (
+    "COLLECTOR_WORKERS > 1 needs COLLECTOR_RATE_LIMIT_STORAGE=sqlite:// or memcached://...: "
     "with memory:// each worker would count limits on its own"
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -13,14 +14,14 @@ import pytest
 from collector.settings import Settings, SettingsError, declarations, load_settings, markdown_table
 from tests.processes import ROOT
 from tests.unit.settings import refusals
-from tests.unit.settings.refusals import REFUSED, WORKERS_NEED_MEMCACHED, refusal
+from tests.unit.settings.refusals import REFUSED, WORKERS_NEED_SHARED_STORAGE, refusal
 
 
 def test_defaults_give_a_working_service():
     settings = load_settings(environ={})
     assert settings.data_dir == Path("./data")
     assert settings.rate_limit == "1000 per minute"
-    assert settings.rate_limit_storage == "memory://"
+    assert settings.rate_limit_storage == "sqlite://"
     assert settings.trusted_proxies == 0
     assert settings.max_body_bytes == 1048576
     assert settings.max_events == 500
@@ -28,8 +29,8 @@ def test_defaults_give_a_working_service():
     assert settings.event_types == frozenset()
     assert settings.rotate_bytes == 67108864
     assert settings.rotate_seconds == 3600
-    assert settings.workers is None  # auto
-    assert settings.worker_processes() == 1
+    assert settings.workers is None  # auto: one per core, counting limits in one SQLite file
+    assert settings.worker_processes() == (os.cpu_count() or 1)
     assert settings.host_name  # the machine's
 
 
@@ -95,9 +96,11 @@ def test_values_the_service_could_not_run_with_are_refused_in_one_line(variable,
 
 def test_several_workers_counting_limits_in_memory_are_refused_by_load_settings():
     with pytest.raises(SettingsError) as caught:
-        load_settings(environ={"COLLECTOR_WORKERS": "3"})
-    assert str(caught.value) == WORKERS_NEED_MEMCACHED
-    assert load_settings(environ={"COLLECTOR_WORKERS": "1"}).worker_processes() == 1
+        load_settings(environ={"COLLECTOR_WORKERS": "3", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://"})
+    assert str(caught.value) == WORKERS_NEED_SHARED_STORAGE
+    memory = {"COLLECTOR_RATE_LIMIT_STORAGE": "memory://"}
+    assert load_settings(environ={**memory, "COLLECTOR_WORKERS": "1"}).worker_processes() == 1
+    assert load_settings(environ=memory).worker_processes() == 1  # auto
 
 
 @pytest.mark.parametrize(
@@ -206,9 +209,11 @@ def test_a_real_start_refuses_a_data_directory_under_a_file(tmp_path):
 
 
 def test_a_real_start_refuses_several_workers_with_per_process_limit_counters(tmp_path):
-    result = _gunicorn({"COLLECTOR_WORKERS": "3", "COLLECTOR_DATA_DIR": str(tmp_path)})
+    result = _gunicorn(
+        {"COLLECTOR_WORKERS": "3", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://", "COLLECTOR_DATA_DIR": str(tmp_path)}
+    )
     assert result.returncode != 0
-    assert result.stderr.strip() == "collector: " + WORKERS_NEED_MEMCACHED
+    assert result.stderr.strip() == "collector: " + WORKERS_NEED_SHARED_STORAGE
 
 
 def test_the_control_character_rule_is_unicode_category_cc():
