@@ -85,7 +85,7 @@ def command(args, argv: list[str], elapsed: float) -> str:
         f"wrk -t{args.wrk_threads} -c{args.connections}, keep-alive. Figures: median of the "
         f"rounds, (min-max) in brackets. Events of ~430 bytes (properties, context, unique "
         f"eventId); batches of 100. Shapes: **deployed** = COLLECTOR_WORKERS=2, rate limits in "
-        f"memcached; **default** = 1 worker, memory://. Both gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
+        f"memcached; **default** = the Quick start's: nothing set, so rate limits in sqlite:// (a file in the data directory) and a worker per core (2); its `memory:// (1 worker)` rows are the default before sqlite://. All gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
         f"(as gunicorn.conf.py ships), on a fixed port (so with 2 workers each has its own SO_REUSEPORT socket). "
         f"**naive service** = bench/naive_app.py (Flask, marshmallow, flask-limiter memory://, a plain file append) "
         f"under 2 sync gunicorn workers in both shapes, access log off. "

@@ -1,7 +1,7 @@
 """The collector's benchmark: `python3 bench/run.py` (see `--help` and the README).
 
 Starts memcached and, for each shape (deployed: 2 workers + memcached limits;
-default: 1 gthread worker + memory:// limits), the collector and a bare-WSGI
+default: the Quick start's, sqlite:// limits and a worker per core), the collector, the naive service and a bare-WSGI
 baseline under the same gunicorn.conf.py, drives them with wrk, and prints
 every figure also as a ratio to the baseline measured in the same run. Writes
 bench/RESULTS.md on a full run. Everything started is stopped, and the
@@ -121,7 +121,7 @@ class Bench:
                 self.stack.callback(self.memcached.stop)
             return {"COLLECTOR_WORKERS": "2", "COLLECTOR_RATE_LIMIT_STORAGE": self.memcached.uri}
         if shape == "default":
-            return {"COLLECTOR_WORKERS": "1", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://"}
+            return {}  # the Quick start's: sqlite:// limits, a worker per core
         raise SystemExit(f"unknown shape {shape!r}: deployed or default")
 
     def start(self, shape: str, app: str, args: tuple[str, ...] = (), **settings: str) -> procs.Gunicorn:
@@ -142,7 +142,10 @@ class Bench:
             **self.shape_settings(shape),
         )
         env.update(settings)
-        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else int(env["COLLECTOR_WORKERS"])
+        if "--workers" in args:
+            workers = int(args[args.index("--workers") + 1])
+        else:
+            workers = int(env.get("COLLECTOR_WORKERS", os.cpu_count() or 1))
         server = procs.Gunicorn(app, env, self.tmp / f"{name}.log", workers, args)
         self.stack.callback(shutil.rmtree, data_dir, True)
         self.stack.callback(server.stop)
@@ -171,15 +174,20 @@ class Bench:
         collector = self.start(shape, SERVICE_APP)
         # Behind nginx, which logs every request, the README turns gunicorn's access log off.
         quiet = self.start(shape, SERVICE_APP, COLLECTOR_ACCESS_LOG="off")
+        targets = {"baseline": baseline, "naive": naive, "collector": collector, "quiet": quiet}
+        if shape == "default":
+            # What the default was before sqlite://: limits in one process, so one worker.
+            targets["memory"] = self.start(shape, SERVICE_APP, COLLECTOR_WORKERS="1", COLLECTOR_RATE_LIMIT_STORAGE="memory://")
         for events, kind in ((1, "single"), (100, "batch")):
-            log(f"[{shape}] {kind}: baseline, naive service and collector (access log on and off), interleaved")
-            targets = {"baseline": baseline, "naive": naive, "collector": collector, "quiet": quiet}
+            log(f"[{shape}] {kind}: {', '.join(targets)}, interleaved")
             found = self.measure(targets, events)
+            if "memory" in found:
+                self.results[(shape, f"{kind}, memory:// (1 worker)")] = found["memory"]
             self.results[(shape, f"baseline {kind}")] = found["baseline"]
             self.results[(shape, f"naive service {kind}")] = found["naive"]
             self.results[(shape, kind)] = found["collector"]
             self.results[(shape, f"{kind}, access log off")] = found["quiet"]
-        for server in (baseline, naive, collector, quiet):
+        for server in targets.values():
             server.stop()
         self.results[(shape, "429")] = self.measure_429(shape)
 
