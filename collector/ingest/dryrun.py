@@ -25,6 +25,8 @@ def is_dry_run(request: flask.Request) -> bool:
     :raises CollectorError: a 400 for any other value, or for `validate` given twice, so that a
         typo (`validate=true`) never stores events the client meant only to check.
     """
+    if not request.query_string:  # nearly every request: no query to parse
+        return False
     values = request.args.getlist(PARAMETER)
     if not values:
         return False

@@ -85,6 +85,16 @@ def time_fields(event: dict[str, Any], skew: float | None, received: float, rule
 
 
 
+@functools.lru_cache(maxsize=4)
+def _bounds(second: int, rules: TimeRules) -> tuple[str, str]:
+    """The oldest and latest event times that need no parse, for requests received in `second`.
+
+    Whole seconds, one further inwards than the exact bounds: formatted once a
+    second rather than for every request.
+    """
+    return format_time(second + 2 - rules.max_age_seconds), format_time(second - 1 + rules.future_seconds)
+
+
 class RequestTime:
     """The time rules applied to the events of one request, with what they share computed once."""
 
@@ -96,8 +106,7 @@ class RequestTime:
         # moments do: with no skew to apply, an event's time in that form is
         # judged by comparing it with two strings, not by parsing it. The
         # bounds are rounded inwards, so a time near one is parsed and judged exactly.
-        self.oldest = format_time(self.received + 1 - rules.max_age_seconds)
-        self.latest = format_time(self.received - 1 + rules.future_seconds)
+        self.oldest, self.latest = _bounds(int(self.received), rules)
 
     def fields(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """The fields to change in `event` for its time, or None when it stays as sent."""
