@@ -57,7 +57,9 @@ UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not kno
 INVALID_FIELD = ErrorCode("invalid_field", 400, "a field is missing or breaks its rule; `details` names each one")
 TOO_MANY_EVENTS = ErrorCode("too_many_events", 400, "`messageBody` holds more than `COLLECTOR_MAX_EVENTS` events")
 INVALID_QUERY = ErrorCode(
-    "invalid_query", 400, "a query parameter with a value it cannot take: `validate` other than `0` or `1`"
+    "invalid_query",
+    400,
+    "a query parameter with a value it cannot take: `validate` other than `0` or `1`, or a bad parameter of the console's API",
 )
 INVALID_GZIP = ErrorCode(
     "invalid_gzip",
@@ -83,6 +85,9 @@ MISSING_WRITE_KEY = ErrorCode(
     "write keys are set and the request has none (`Authorization: Bearer`, `X-Collector-Key` or `?writeKey=`)",
 )
 INVALID_WRITE_KEY = ErrorCode("invalid_write_key", 401, "the request's write key is not one of the collector's keys")
+CONSOLE_KEY_REQUIRED = ErrorCode(
+    "console_key_required", 401, "the console (`collector console`) was asked without its `COLLECTOR_CONSOLE_KEY`"
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")

@@ -1,4 +1,4 @@
-"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`.
+"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`, `console`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -8,15 +8,17 @@ command quietly, as `cat` does.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from . import deadletter
 from ..settings import SettingsError, data_dir_to_read, load_settings, markdown_table, risks, text_table
-from ..store import datafiles, reading
+from ..store import datafiles, deadletters, reading
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,7 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=run_verify)
 
-    stats = actions.add_parser("stats", help="events per type and per hour", description="Count stored events per type and per hour (UTC).")
+    stats = actions.add_parser(
+        "stats",
+        help="events per type and per hour, as tables and a chart; rejections by code",
+        description="Count stored events per type and per hour (UTC): the tables, then the hours as a bar chart, "
+        "then refused requests by code from the dead letters (COLLECTOR_DEAD_LETTER=on).",
+    )
+    stats.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     stats.set_defaults(run=run_stats)
 
     for command in (verify, stats):
@@ -104,7 +112,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     openapi.set_defaults(run=run_openapi)
     deadletter.add_commands(commands, _time)
+    console = commands.add_parser(
+        "console",
+        help="serve the console: events as they land, traffic and rejections (read-only)",
+        description="Serve the console over COLLECTOR_DATA_DIR under gunicorn: a page of the events as they "
+        "land and charts of the traffic, and its JSON API. Binds to loopback unless COLLECTOR_CONSOLE_KEY is set.",
+    )
+    console.add_argument("--bind", default=None, metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8700)")
+    console.add_argument(
+        "--metrics-url",
+        help="the collector's /metrics, for rejections (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
+    )
+    console.set_defaults(run=run_console)
     return parser
+
+
+def run_console(args: argparse.Namespace, out: TextIO) -> int:
+    from ..console import server
+
+    # The console only reads: its data directory need not be writable to it
+    # (the systemd unit makes the whole file system read-only).
+    settings = load_settings(overrides={"data_dir": data_dir_to_read()})
+    bind = args.bind or server.DEFAULT_BIND
+    problem = server.refusal(bind, settings.console_key)
+    if problem:
+        print(f"collector: {problem}", file=sys.stderr)
+        return 2
+    server.ConsoleServer(settings, bind, args.metrics_url).run()
+    return 0
 
 
 def _data_dirs(args: argparse.Namespace) -> list[Path]:
@@ -179,13 +214,36 @@ def run_openapi(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+BAR_WIDTH = 40
+
+
 def run_stats(args: argparse.Namespace, out: TextIO) -> int:
     skipped = _Skipped()
     events = (event for _, event in reading.events_in_time_order(args.data_dir, on_problem=skipped.warn))
     per_type, per_hour = reading.count_events(events)
+    rejections = Counter(str(letter.get("code")) for letter in deadletters.read(args.data_dir))
+    if args.json:
+        summary = {
+            "events": sum(per_type.values()),
+            "perType": dict(per_type.most_common()),
+            "perHour": {hour + ":00Z": n for hour, n in sorted(per_hour.items())},
+            "rejectionsByCode": dict(rejections.most_common()),
+        }
+        print(json.dumps(summary), file=out)
+        out.flush()
+        return skipped.exit_status()
     _table(out, ("eventType", "events"), [(name, str(n)) for name, n in per_type.most_common()])
     print(file=out)
     _table(out, ("hour (UTC)", "events"), [(hour + ":00Z", str(n)) for hour, n in sorted(per_hour.items())])
+    if per_hour:
+        print("\nevents per hour (UTC)", file=out)
+        most = max(per_hour.values())
+        for hour, n in sorted(per_hour.items()):
+            bar = "\u2588" * max(1, round(n / most * BAR_WIDTH))
+            print(f"{hour}h  {bar} {n}", file=out)
+    if rejections:
+        print("\nrefused requests by code (dead letters)", file=out)
+        _table(out, ("code", "requests"), [(code, str(n)) for code, n in rejections.most_common()])
     print(f"\n{_count(sum(per_type.values()), 'event')}", file=out)
     out.flush()
     return skipped.exit_status()

@@ -63,3 +63,18 @@ def api_keys_file(raw: str) -> frozenset[str]:
 def show_keys(keys: frozenset[str]) -> str:
     """Keys are secrets: only how many there are is ever shown."""
     return "(empty)" if not keys else f"({len(keys)} key{'s' if len(keys) != 1 else ''}, not shown)"
+
+
+CONSOLE_KEY_MIN = 16
+
+
+def console_key(raw: str) -> str:
+    """The console's key: empty (loopback only, see `collector console`) or at least 16 visible ASCII characters."""
+    key = raw.strip()
+    if key and not (len(key) >= CONSOLE_KEY_MIN and key.isascii() and key.isprintable() and " " not in key):
+        raise ValueError(f"empty, or at least {CONSOLE_KEY_MIN} visible ASCII characters without spaces")
+    return key
+
+
+def show_secret(value: str) -> str:
+    return "(empty)" if not value else "(set, not shown)"

@@ -219,6 +219,13 @@ class Settings:
         "gunicorn's access log, a line per request; `off` behind nginx, which logs every request already",
     )
     host_name: str = declare("", str, "host name used in file names; empty uses the machine's host name")
+    console_key: str = declare(
+        "",
+        clients.console_key,
+        "the key of `collector console` (HTTP Basic password or Bearer token); needed to bind it to "
+        "anything but loopback; empty: loopback only, no key",
+        show=clients.show_secret,
+    )
 
     def describe(self) -> dict[str, str]:
         """Every setting as its variable and its value as shown, for the start-up log line."""
@@ -315,4 +322,6 @@ def _read(setting: Setting, raw: Any) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as error:
-        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected {error}") from None
+        # A secret's value is never echoed, even a wrong one (it may be the right key mistyped).
+        shown = "(not shown)" if setting.show is clients.show_secret else repr(raw)
+        raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None

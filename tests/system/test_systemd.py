@@ -27,14 +27,16 @@ def unit_value(key: str) -> str:
     return re.search(rf"^{key}=(.*)$", UNIT.read_text(), re.M).group(1)
 
 
-def test_systemd_analyze_verifies_the_unit(tmp_path):
+@pytest.mark.parametrize("name", ["collector.service", "collector-console.service"])
+def test_systemd_analyze_verifies_the_unit(tmp_path, name):
     analyze = require_binary("systemd-analyze", "/usr/bin", "/bin")
-    # The unit names /opt/collector; point it at a stand-in with a real Python.
+    # The unit names /opt/collector; point it at a stand-in with a real Python and the collector command.
     venv_bin = tmp_path / "opt" / "collector" / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     (venv_bin / "python").symlink_to(sys.executable)
-    unit = tmp_path / "collector.service"
-    unit.write_text(UNIT.read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
+    (venv_bin / "collector").symlink_to(sys.executable)
+    unit = tmp_path / name
+    unit.write_text((ROOT / "deploy" / name).read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
     result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 

@@ -90,6 +90,36 @@ def test_stats_counts_events_per_type_and_hour(capsys, data_dir):
     assert ["2026-11-26T05:00Z", "3"] in rows and ["2026-11-26T06:00Z", "2"] in rows
 
 
+def test_stats_draws_the_hours_as_bars_and_counts_dead_letters_by_code(capsys, data_dir):
+    letters = data_dir / "deadletters"
+    letters.mkdir()
+    (letters / "deadletters-h-1.jsonl").write_bytes(
+        b"".join(orjson.dumps({"id": str(n), "code": code}) + b"\n" for n, code in enumerate(["a_code", "a_code", "b_code"]))
+    )
+    code, out, _ = run(capsys, "events", "stats", "--data-dir", str(data_dir))
+    assert code == 0
+    bars = [row for row in out.splitlines() if "\u2588" in row]
+    assert bars == ["2026-11-26T05h  " + "\u2588" * 40 + " 3", "2026-11-26T06h  " + "\u2588" * 27 + " 2"]
+    rows = [row.split() for row in out.splitlines()]
+    assert ["a_code", "2"] in rows and ["b_code", "1"] in rows
+    assert run(capsys, "events", "stats", "--json", "--data-dir", str(data_dir))[1:] == (
+        '{"events": 5, "perType": {"a": 3, "b": 2}, "perHour": {"2026-11-26T05:00Z": 3, "2026-11-26T06:00Z": 2}, '
+        '"rejectionsByCode": {"a_code": 2, "b_code": 1}}\n',
+        "",
+    )
+
+
+def test_console_refuses_a_bind_off_loopback_without_a_key(capsys, environ, tmp_path):
+    environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path))
+    code, _, err = run(capsys, "console", "--bind", "0.0.0.0:8700")
+    assert (code, err) == (
+        2,
+        "collector: --bind 0.0.0.0:8700 is reachable from other machines: set COLLECTOR_CONSOLE_KEY "
+        "(at least 16 characters), or bind to loopback and use an SSH tunnel\n",
+    )
+    assert run(capsys, "console", "--bind", "nonsense")[2].startswith("collector: --bind 'nonsense' is not valid")
+
+
 @pytest.mark.parametrize("argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"], ["settings"]])
 def test_every_command_has_help(capsys, argv):
     with pytest.raises(SystemExit) as exit_:

@@ -1,0 +1,163 @@
+"""The console's WSGI app: the page, its static files and the JSON API, read-only over the data directory.
+
+`create_app` wires: the key check (auth.py) -> the API (below) and the page
+(static/) -> the collector's error envelope (errors.py) -> security headers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import flask
+import orjson
+
+from .. import errors
+from ..errors import INVALID_QUERY, CollectorError
+from ..settings import Settings
+from ..store import datafiles, deadletters
+from . import auth
+from .index import StoreIndex
+from .rejections import Rejections
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_EVENTS = 1000
+DEFAULT_EVENTS = 100
+MAX_MINUTES = 10080  # 7 days
+HOURLY_PAST_MINUTES = 1440  # past a day, a point per hour
+LATEST_DEAD_LETTERS = 20
+# The page and the API: nothing from another origin, no inline script or style,
+# never framed. Every event value reaches the page as JSON and is shown with
+# textContent, so an event holding markup shows it as text; this stops the rest.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings, key: str | None, rejections: Rejections | None = None) -> flask.Flask:
+    """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py)."""
+    app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    index = StoreIndex(settings.data_dir)
+    app.extensions["collector.console"] = index
+    if key:
+        app.before_request(auth.require_key(key))
+
+    @app.get("/")
+    def page() -> flask.Response:
+        return flask.send_from_directory(STATIC, "index.html", max_age=0)
+
+    @app.get("/api/events")
+    def events() -> flask.Response:
+        limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
+        event_type = _text_parameter("type")
+        query = _text_parameter("q")
+        index.refresh()
+        found = index.newest(limit, event_type, query)
+        return _json({"events": [orjson.loads(event.line) for event in found]})
+
+    @app.get("/api/series")
+    def series() -> flask.Response:
+        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
+        step = 3600 if minutes > HOURLY_PAST_MINUTES else 60
+        index.refresh()
+        return _json({"step_seconds": step, "series": index.series(minutes, step)})
+
+    @app.get("/api/overview")
+    def overview() -> flask.Response:
+        """What the page shows beside the events: top types, rejections, dead letters, the store."""
+        index.refresh()
+        if rejections is not None:
+            rejections.fresh()
+        return _json(
+            {
+                "topTypes": [[name, count] for name, count in index.top_types(60)],
+                "rejections": {
+                    "lastHour": rejections.last_hour() if rejections else {},
+                    "problem": None if rejections is None else rejections.problem,
+                },
+                "deadLetters": latest_dead_letters(settings.data_dir),
+                "store": store_facts(settings),
+                "unreadableLines": index.unreadable_lines,
+            }
+        )
+
+    @app.after_request
+    def secure(response: flask.Response) -> flask.Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if flask.request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    errors.init_app(app)
+    return app
+
+
+def latest_dead_letters(data_dir: Path, limit: int = LATEST_DEAD_LETTERS) -> list[dict[str, Any]]:
+    """The newest dead letters first, without their bodies (which may be large)."""
+    latest: list[dict[str, Any]] = []
+    for letter in deadletters.read(data_dir):
+        latest.append({key: value for key, value in letter.items() if not key.startswith("body")})
+        if len(latest) > limit:
+            latest.pop(0)
+    return latest[::-1]
+
+
+def store_facts(settings: Settings) -> dict[str, Any]:
+    files = []
+    for path in datafiles.data_files(settings.data_dir):
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            continue
+        state = "open" if path.name.endswith(datafiles.OPEN_SUFFIX) else (
+            "compressed" if path.name.endswith(datafiles.COMPRESSED_SUFFIX) else "finished"
+        )
+        files.append({"name": path.name, "bytes": size, "state": state})
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError:
+        free = None
+    return {
+        "files": files[::-1],
+        "bytes": sum(f["bytes"] for f in files),
+        "diskFreeBytes": free,
+        "retentionDays": settings.retention_days,
+        "retentionBytes": settings.retention_bytes,
+        "compress": settings.compress,
+    }
+
+
+def _json(body: Any) -> flask.Response:
+    return flask.Response(orjson.dumps(body), mimetype="application/json")
+
+
+def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
+    raw = _text_parameter(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and lowest <= int(raw) <= highest):
+        raise CollectorError(INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}")
+    return int(raw)
+
+
+def _text_parameter(name: str) -> str | None:
+    values = flask.request.args.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise CollectorError(INVALID_QUERY, f"query parameter {name} given {len(values)} times; give it once")
+    if not values[0] or len(values[0]) > 256:
+        raise CollectorError(INVALID_QUERY, f"query parameter {name} must be 1-256 characters")
+    return values[0]
+
+
+Handler = Callable[[], flask.Response | None]

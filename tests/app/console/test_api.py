@@ -1,0 +1,112 @@
+"""The console's JSON API over what the collector stored: the events, the series, the key, bad parameters."""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+import pytest
+
+from collector.console.app import create_app
+from collector.settings import load_settings
+
+KEY = "console-key-0123456789"
+
+
+@pytest.fixture
+def collector(make_app, tmp_path):
+    """The collector's app, storing into tmp_path/data."""
+    return make_app(rate_limit="100000 per hour").test_client()
+
+
+@pytest.fixture
+def console(tmp_path):
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "data")})
+    return create_app(settings, key=None).test_client()
+
+
+def post(client, *events: dict) -> str:
+    answer = client.post("/collect/event", json={"messageBody": list(events)})
+    assert answer.status_code == 201, answer.get_data()
+    return orjson.loads(answer.get_json()["value"])["pingId"]
+
+
+def test_events_are_the_stored_lines_newest_first_filtered_by_type_and_id(collector, console):
+    first = post(collector, {"eventType": "view", "eventId": "v-1"}, {"eventType": "buy", "eventId": "b-1"})
+    second = post(collector, {"eventType": "view", "eventId": "v-2"})
+    answer = console.get("/api/events")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    events = answer.get_json()["events"]
+    assert [e["eventId"] for e in events][0] == "v-2"
+    assert sorted(e["eventId"] for e in events) == ["b-1", "v-1", "v-2"]
+    assert all(set(e) >= {"eventType", "eventId", "pingId", "receivedAt", "client"} for e in events)
+    assert [e["eventId"] for e in console.get("/api/events?type=view").get_json()["events"]] == ["v-2", "v-1"]
+    assert [e["eventId"] for e in console.get(f"/api/events?q={first}&type=buy").get_json()["events"]] == ["b-1"]
+    assert [e["pingId"] for e in console.get("/api/events?q=v-2").get_json()["events"]] == [second]
+    assert len(console.get("/api/events?limit=1").get_json()["events"]) == 1
+
+
+def test_series_count_each_type_per_minute_or_per_hour_past_a_day(collector, console):
+    post(collector, {"eventType": "view"}, {"eventType": "view"}, {"eventType": "buy"})
+    minutes = console.get("/api/series").get_json()
+    assert minutes["step_seconds"] == 60
+    assert {t: sum(c for _, c in points) for t, points in minutes["series"].items()} == {"buy": 1, "view": 2}
+    assert all(len(points) == 60 for points in minutes["series"].values())
+    assert all(b - a == 60 for a, b in zip(*[[p[0] for p in minutes["series"]["view"]][i:] for i in (0, 1)]))
+    week = console.get("/api/series?minutes=10080").get_json()
+    assert week["step_seconds"] == 3600 and len(week["series"]["view"]) == 168
+    assert console.get("/api/series?minutes=1440").get_json()["step_seconds"] == 60
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["/api/events?limit=0", "/api/events?limit=1001", "/api/events?limit=ten", "/api/events?limit=%D9%A1",
+     "/api/events?type=a&type=b", "/api/events?q=", "/api/series?minutes=0", "/api/series?minutes=10081",
+     "/api/series?minutes=-5"],
+)
+def test_bad_parameters_get_a_400_in_the_collectors_shape(console, query):
+    answer = console.get(query)
+    assert answer.status_code == 400
+    body = answer.get_json()
+    assert (body["error"], body["statusCode"], body["code"]) == ("Bad Request", 400, "invalid_query")
+    assert "query parameter" in body["message"]
+
+
+def test_the_page_and_the_api_forbid_inline_script_and_other_origins(console):
+    with console.get("/") as page:
+        assert page.status_code == 200 and b'<script src="/static/console.js"></script>' in page.get_data()
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy and "'unsafe-inline'" not in policy
+    for path in ("/static/vendor/uplot/uPlot.iife.min.js", "/static/vendor/uplot/LICENSE"):
+        with console.get(path) as answer:
+            assert answer.status_code == 200
+
+
+def test_with_a_key_every_request_needs_it(tmp_path):
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "data")})
+    client = create_app(settings, key=KEY).test_client()
+    for path in ("/", "/api/events", "/static/console.js"):
+        refused = client.get(path)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith('Basic realm="collector console"')
+        assert refused.get_json()["code"] == "console_key_required"
+    basic = base64.b64encode(f"anyone:{KEY}".encode()).decode()
+    assert client.get("/api/events", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    with client.get("/", headers={"Authorization": f"Bearer {KEY}"}) as page:
+        assert page.status_code == 200
+    wrong = base64.b64encode(b"anyone:console-key-0123456788").decode()
+    for header in (f"Basic {wrong}", f"Bearer {KEY}x", "Basic !!!", f"Digest {KEY}", KEY):
+        assert client.get("/api/events", headers={"Authorization": header}).status_code == 401
+
+
+def test_overview_tells_top_types_dead_letters_and_the_store(make_app, tmp_path):
+    collector = make_app(dead_letter="on", event_types="view").test_client()
+    post(collector, {"eventType": "view"})
+    assert collector.post("/collect/event", json={"messageBody": [{"eventType": "nope"}]}).status_code == 400
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "data"), "COLLECTOR_RETENTION_DAYS": "30"})
+    overview = create_app(settings, key=None).test_client().get("/api/overview").get_json()
+    assert overview["topTypes"] == [["view", 1]]
+    [letter] = overview["deadLetters"]
+    assert letter["code"] == "invalid_event_type" and "body" not in letter
+    assert overview["store"]["retentionDays"] == 30 and overview["store"]["diskFreeBytes"] > 0
+    assert [f["state"] for f in overview["store"]["files"]] == ["open"]
