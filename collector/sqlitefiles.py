@@ -38,3 +38,13 @@ def connect(path: Path, timeout: float = TIMEOUT_SECONDS) -> sqlite3.Connection:
     # may lose its last transactions, never its consistency.
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def inode(path: Path) -> tuple[int, int] | None:
+    """The file's identity (device, inode), or None if it is gone: a connection to a deleted
+    or replaced file must be opened again, or its workers would count in different files."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino

@@ -81,7 +81,7 @@ class SQLiteState:
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
-        if db is not None and self._local.inode == _inode(self.path):
+        if db is not None and self._local.inode == sqlitefiles.inode(self.path):
             return db
         if db is not None:
             db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
@@ -96,7 +96,7 @@ class SQLiteState:
         db.execute("CREATE INDEX IF NOT EXISTS events_expiry ON events (expires)")
         self._local.db = db
         # Each thread has its own connection: each notices a deleted file by itself.
-        self._local.inode = _inode(self.path)
+        self._local.inode = sqlitefiles.inode(self.path)
         return db
 
     def claim(self, key: str, fingerprint: str) -> Claim:
@@ -181,13 +181,6 @@ class SQLiteState:
             self._local.db = None
             db.close()
 
-
-def _inode(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_dev, stat.st_ino
 
 
 class MemcachedState:

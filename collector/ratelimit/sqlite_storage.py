@@ -82,7 +82,7 @@ class CollectorSQLiteStorage(Storage):
     def _db(self) -> sqlite3.Connection:
         local = self._local
         db = getattr(local, "db", None)
-        if db is not None and local.inode == _inode(self.path):
+        if db is not None and local.inode == sqlitefiles.inode(self.path):
             return db
         if db is not None:
             db.close()  # the file was deleted or replaced: count afresh in the new one
@@ -91,7 +91,7 @@ class CollectorSQLiteStorage(Storage):
         db.execute("CREATE TABLE IF NOT EXISTS windows (key TEXT PRIMARY KEY, count INTEGER, expires REAL)")
         db.execute("CREATE INDEX IF NOT EXISTS windows_expiry ON windows (expires)")
         db.execute("PRAGMA busy_timeout = 0")  # waits are _run's, in short steps
-        local.db, local.inode, local.last = db, _inode(self.path), {}
+        local.db, local.inode, local.last = db, sqlitefiles.inode(self.path), {}
         return db
 
     def _run(self, sql: str, parameters: Any = ()) -> Any:
@@ -197,10 +197,3 @@ class CollectorSQLiteStorage(Storage):
         except sqlite3.Error:
             pass  # the next prune will do; the hit itself was counted
 
-
-def _inode(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_dev, stat.st_ino
