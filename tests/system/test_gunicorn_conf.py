@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.processes import ROOT
-from tests.servers import free_port, service_env
+from tests.servers import free_port, service_env, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -36,9 +36,12 @@ def test_keep_alive_connections_opened_at_once_reach_every_worker(start_service,
             assert answer.status == 201
     for connection in connections:
         connection.close()
-    served = [json.loads(line)["pid"] for line in service.log().splitlines() if '"path":"/collect/event"' in line]
-    assert len(served) == 48
-    assert set(served) == workers, "every worker accepts some of the connections"
+    def served() -> list[int]:
+        return [json.loads(line)["pid"] for line in service.log().splitlines() if '"path":"/collect/event"' in line]
+
+    # gunicorn writes an access line after the answer is sent: wait for the last ones.
+    wait_until(lambda: len(served()) == 48, 10, "48 access log lines")
+    assert set(served()) == workers, "every worker accepts some of the connections"
 
 
 def test_a_second_service_on_the_same_port_is_refused(start_service, memcached, tmp_path):

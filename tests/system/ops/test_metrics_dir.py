@@ -22,7 +22,7 @@ def metrics_dirs(tmp):
 def test_a_reload_keeps_the_directory_and_a_stop_removes_it(start_service, tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    service = start_service(extra_env={"TMPDIR": str(tmp)})
+    service = start_service(workers="1", extra_env={"TMPDIR": str(tmp)})
     [made] = metrics_dirs(tmp)
     assert made.startswith(f"collector-metrics-{service.process.pid}-")
     first = service.wait_for_workers(1)

@@ -86,7 +86,7 @@ def test_torn_last_line_is_cut_and_quarantined_at_start_up(start_service, tmp_pa
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "max_requests"])
 def test_clean_stop_or_restart_finishes_the_open_file(start_service, how):
     extra_env = {"GUNICORN_CMD_ARGS": "--max-requests 5"} if how == "max_requests" else {}
-    service = start_service(extra_env=extra_env)
+    service = start_service(workers="1", extra_env=extra_env)  # the one worker whose file is watched
     worker = service.worker_pids()[0]
     posted = []
     for n in range(10):  # /healthz polls count towards max_requests too: post until the restart
@@ -107,7 +107,10 @@ def test_clean_stop_or_restart_finishes_the_open_file(start_service, how):
 def test_failed_fsync_answers_503_and_restarts_the_worker(start_service, tmp_path):
     data_dir = tmp_path / "failing"
     with disk_that_fails_writeback(data_dir, tmp_path) as data_dir:
-        service = start_service(data_dir=data_dir, fsync="always", max_event_bytes="40000", rate_limit="100000/hour")
+        # One worker: the one that fails is the one watched (the other's stop is tested in test_writer.py).
+        service = start_service(
+            data_dir=data_dir, fsync="always", max_event_bytes="40000", rate_limit="100000/hour", workers="1"
+        )
         try:
             worker = service.worker_pids()[0]
             body = {"messageBody": [{"eventType": "big", "properties": {"pad": "x" * 30000}}] * 30}

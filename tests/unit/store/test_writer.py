@@ -209,3 +209,18 @@ def test_a_failed_fsync_is_counted(make_writer, tmp_path, monkeypatch):
     assert sample("collector_fsync_failures_total") - before == 1
     monkeypatch.undo()
     writer.close()
+
+
+def test_a_failed_fsync_at_a_clean_stop_leaves_the_file_for_recovery_without_raising(tmp_path, monkeypatch):
+    # Another worker's disk failure found only at shutdown (two workers, one
+    # failing disk): the stop must not end in a traceback, and the file stays
+    # `.open` for the next start's recovery, which checks it.
+    writer = EventWriter(tmp_path / "data", rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="interval")
+    writer.append([line(1)])
+
+    def failing_fsync(fd):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    writer.close()
+    assert [path.name.endswith(".jsonl.open") for path in (tmp_path / "data").iterdir() if path.is_file()] == [True]
