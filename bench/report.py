@@ -32,7 +32,9 @@ def render(args, bench, argv: list[str], elapsed: float) -> str:
         results_table(bench),
     ]
     if bench.rss_runs:
-        parts += ["## Worker RSS over 1,000,000 events\n", rss_table(bench)]
+        minutes = getattr(bench, "rss_seconds_run", 0) / 60
+        parts += [f"## Worker RSS under {minutes:.0f} minutes of 100-event batches (COLLECTOR_RETENTION_BYTES=1GiB)\n",
+                  rss_table(bench)]
     for name, profile in bench.profiles.items():
         parts.append(profile_section(name, profile))
     return "\n".join(parts)

@@ -75,7 +75,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="skip (g), the worker models (threads, sync workers, a shared socket)")
     parser.add_argument("--no-features", action="store_true",
                         help="skip (f), each optional feature (CORS, keys, privacy, dedupe, idempotency) on")
+    parser.add_argument("--rss-only", action="store_true",
+                        help="only (e), worker memory under load (with --results FILE for its report)")
     parser.add_argument("--rss-shapes", default="deployed", help="shapes for (e) (default: deployed)")
+    parser.add_argument("--rss-seconds", type=float, default=600,
+                        help="seconds of load for (e), RSS flatness (default 600: the issue's 10 minutes)")
     parser.add_argument("--rss-events", type=int, default=1_000_000,
                         help="events for (e), RSS flatness (default 1,000,000; 0 skips it)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
@@ -237,18 +241,28 @@ class Bench:
             server.stop()
 
     def run_rss(self, shape: str) -> None:
-        """(e) worker RSS after warm-up, then after every ~10% of `rss_events` events."""
-        target = self.args.rss_events
-        log(f"[{shape}] RSS: {target:,} events in 100-event batches")
-        server = self.start(shape, SERVICE_APP)
+        """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches (at least `rss_events`).
+
+        With COLLECTOR_RETENTION_BYTES, as a long-running VM would have it, so
+        that the run's disk use stays bounded and deletion runs too.
+        """
+        target, seconds = self.args.rss_events, self.args.rss_seconds
+        log(f"[{shape}] RSS: {seconds:g} s and at least {target:,} events in 100-event batches")
+        server = self.start(shape, SERVICE_APP, COLLECTOR_RETENTION_BYTES=str(1 << 30))
         url, threads, conns = server.url, self.args.wrk_threads, self.args.connections
         wrkload.run_wrk(url, 10 if not self.args.quick else 2, 100, conns, threads, self.nonce())
         trajectory = [(0, server.worker_rss_mb())]
-        done, deadline = 0, time.monotonic() + 900
-        while done < target and time.monotonic() < deadline:
+        done, started = 0, time.monotonic()
+        next_sample = started + 60
+        while (done < target or time.monotonic() - started < seconds) and time.monotonic() - started < seconds + 900:
             found = wrkload.run_wrk(url, 10, 100, conns, threads, self.nonce())
             done += (found.requests - found.non_2xx) * 100
+            if time.monotonic() >= next_sample:
+                trajectory.append((done, server.worker_rss_mb()))
+                next_sample += 60
+        if trajectory[-1][0] != done:
             trajectory.append((done, server.worker_rss_mb()))
+        self.rss_seconds_run = time.monotonic() - started
         self.rss_runs[shape] = trajectory
         server.stop()
 
@@ -287,8 +301,11 @@ def main(argv: list[str]) -> int:
         tmp = Path(tempfile.mkdtemp(prefix="collector-bench-"))
         stack.callback(shutil.rmtree, tmp, True)
         bench = Bench(args, tmp, stack)
-        for shape in args.shapes:
+        for shape in args.shapes if not args.rss_only else ():
             bench.run_shape(shape)
+        if args.rss_only:
+            args.no_fsync = args.no_models = args.no_features = True
+            args.profile = False
         if not args.no_fsync and "deployed" in args.shapes:
             bench.run_fsync()
         if not args.no_models and "deployed" in args.shapes:

@@ -149,17 +149,18 @@ class EventWriter:
                 # worker's recovery, which checks it and fsyncs it again.
                 self._close_fd()
                 return
-            self._check_file_still_ours()  # a file deleted after the last request is salvaged
-            if self._fd is None:
-                return
             path = self._path
             try:
-                self._finish_file("stopped")
+                self._check_file_still_ours()  # a file deleted after the last request is salvaged
+                if self._fd is not None:
+                    self._finish_file("stopped")
             except OSError as error:
-                # The disk failed under a worker that had not written since
-                # (another worker's failure): the file stays `.open`, and the
-                # next start's recovery checks it and fsyncs it again.
+                # The store failed under a worker that had not written since
+                # (a disk failing, the directory gone: another worker met it
+                # first): whatever is there stays `.open`, and the next start's
+                # recovery checks it and fsyncs it again.
                 logger.error("could not finish %s at stop (%s); it is left for recovery", path, _cause(error))
+                self._close_fd()
 
     # -- the write path ----------------------------------------------------
 

@@ -3,6 +3,7 @@
 import errno
 import fcntl
 import os
+import shutil
 
 import orjson
 import pytest
@@ -224,3 +225,17 @@ def test_a_failed_fsync_at_a_clean_stop_leaves_the_file_for_recovery_without_rai
     monkeypatch.setattr(os, "fsync", failing_fsync)
     writer.close()
     assert [path.name.endswith(".jsonl.open") for path in (tmp_path / "data").iterdir() if path.is_file()] == [True]
+
+
+def test_a_data_directory_gone_at_a_clean_stop_is_said_not_raised(tmp_path):
+    data = tmp_path / "data"
+    writer = EventWriter(data, rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="never")
+    writer.append([line(1)])
+    for path in data.iterdir():
+        if path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    data.rmdir()
+    data.write_text("not a directory")
+    writer.close()  # no NotADirectoryError out of a worker's exit
