@@ -107,7 +107,13 @@ class EventWriter:
         """
         with self._lock:
             if self._pid != os.getpid():
-                self._start_in_this_process()
+                try:
+                    self._start_in_this_process()
+                except OSError as error:
+                    # The data directory is broken as this worker boots (another
+                    # worker answers 503 for it already): the worker starts all
+                    # the same, answers 503 too, and its first write tries again.
+                    self._report_failure(error)
 
     def rotate_if_due(self) -> None:
         """Finish the current file if it is too old, even with no request coming."""

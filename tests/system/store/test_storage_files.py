@@ -21,7 +21,8 @@ def test_full_disk_under_load_gets_503_without_partial_lines_then_201_once_freed
     with tmpfs(tmp_path / "tiny", "1m") as data_dir:
         filler = data_dir / "filler.bin"
         filler.write_bytes(b"\0" * 700_000)
-        service = start_service(data_dir=data_dir, rate_limit="1000000/hour")
+        # One worker: the one that meets the full disk is the one that must say it recovered.
+        service = start_service(data_dir=data_dir, rate_limit="1000000/hour", workers="1")
         try:
             with Load(service.url, clients=4, events=10, pad=2000) as load:
                 load.wait_for(5, status=503)

@@ -239,3 +239,16 @@ def test_a_data_directory_gone_at_a_clean_stop_is_said_not_raised(tmp_path):
     data.rmdir()
     data.write_text("not a directory")
     writer.close()  # no NotADirectoryError out of a worker's exit
+
+
+def test_a_worker_booting_on_a_broken_data_directory_starts_and_refuses_until_it_is_fixed(tmp_path):
+    data = tmp_path / "data"
+    data.write_text("not a directory")
+    writer = EventWriter(data, rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="never")
+    writer.start()  # no FileExistsError out of gunicorn's post_worker_init: that would stop the whole service
+    with pytest.raises(CollectorError):
+        writer.append([line(1)])
+    data.unlink()
+    writer.append([line(2)])
+    writer.close()
+    assert [path.name.endswith(".jsonl") for path in data.iterdir()] == [True]
