@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,5 +158,3 @@ def _text_parameter(name: str) -> str | None:
         raise CollectorError(INVALID_QUERY, f"query parameter {name} must be 1-256 characters")
     return values[0]
 
-
-Handler = Callable[[], flask.Response | None]

@@ -24,7 +24,6 @@ import gzip
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,15 +58,6 @@ class Event:
     event_id: str
     ping_id: str
     client: str
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "receivedAt": _iso(self.received),
-            "eventType": self.event_type,
-            "eventId": self.event_id,
-            "pingId": self.ping_id,
-            "client": self.client,
-        }
 
 
 def stem(path: Path) -> str:
@@ -211,14 +201,3 @@ def _client(client: Any) -> str:
 
 def _epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _iso(epoch: float) -> str:
-    from ..ingest.eventtime import format_time
-
-    return format_time(epoch)
-
-
-def lines_of(events: list[Event]) -> Iterator[Any]:
-    for event in events:
-        yield orjson.loads(event.line)
