@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
     """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py)."""
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     index = StoreIndex(settings.data_dir)
+    dead_letters = LatestDeadLetters(settings.data_dir)
     app.extensions["collector.console"] = index
     if key:
         app.before_request(auth.require_key(key))
@@ -82,7 +85,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
                     "lastHour": rejections.last_hour() if rejections else {},
                     "problem": None if rejections is None else rejections.problem,
                 },
-                "deadLetters": latest_dead_letters(settings.data_dir),
+                "deadLetters": dead_letters.latest(),
                 "store": store_facts(settings),
                 "unreadableLines": index.unreadable_lines,
             }
@@ -100,14 +103,25 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
     return app
 
 
-def latest_dead_letters(data_dir: Path, limit: int = LATEST_DEAD_LETTERS) -> list[dict[str, Any]]:
-    """The newest dead letters first, without their bodies (which may be large)."""
-    latest: list[dict[str, Any]] = []
-    for letter in deadletters.read(data_dir):
-        latest.append({key: value for key, value in letter.items() if not key.startswith("body")})
-        if len(latest) > limit:
-            latest.pop(0)
-    return latest[::-1]
+class LatestDeadLetters:
+    """The newest dead letters, read as the index reads events: only what was written since the last look.
+
+    The dead-letter directory may hold up to COLLECTOR_DEAD_LETTER_MAX_BYTES;
+    the page asks every few seconds, so it is never read whole again.
+    """
+
+    def __init__(self, data_dir: Path, limit: int = LATEST_DEAD_LETTERS) -> None:
+        self.data_dir = data_dir
+        self._offsets: dict[str, int] = {}
+        self._latest: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def latest(self) -> list[dict[str, Any]]:
+        """The newest first, without their bodies (which may be large)."""
+        with self._lock:
+            for letter in deadletters.read_new(self.data_dir, self._offsets):
+                self._latest.append({key: value for key, value in letter.items() if not key.startswith("body")})
+            return sorted(self._latest, key=lambda letter: str(letter.get("receivedAt", "")), reverse=True)
 
 
 def store_facts(settings: Settings) -> dict[str, Any]:

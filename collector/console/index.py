@@ -24,13 +24,12 @@ import gzip
 import threading
 import time
 from collections import Counter, deque
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..store import datafiles
+from ..store import datafiles, reading
 
 # Events kept for the live view and its search (`/api/events`): about 0.5 KiB
 # each as stored, so some 25 MiB at most.
@@ -122,8 +121,8 @@ class StoreIndex:
     def _add(self, line: bytes) -> None:
         try:
             event = orjson.loads(line)
-            received = _epoch(event["receivedAt"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            received = reading.parse_time(event["receivedAt"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             self.unreadable_lines += 1
             return
         event_type = str(event.get("eventType", ""))
@@ -197,7 +196,3 @@ def _client(client: Any) -> str:
     if not isinstance(client, dict):
         return ""
     return str(client.get("ip") or client.get("keyId") or client.get("userAgent") or "")
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

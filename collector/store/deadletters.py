@@ -109,12 +109,29 @@ def body_fields(body: bytes | None, limit: int) -> dict[str, Any]:
 
 def read(data_dir: Path) -> Iterator[dict[str, Any]]:
     """Every dead letter, oldest file first; lines that cannot be read are skipped."""
-    for path in sorted((Path(data_dir) / DIRECTORY).glob("deadletters-*.jsonl")):
+    return read_new(data_dir, {})
+
+
+def read_new(data_dir: Path, offsets: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """The dead letters written since `offsets` (file name -> bytes read), which it updates.
+
+    Only whole lines are read (a writer may be in the middle of one); files
+    deleted by the cap are forgotten. With `{}`: every dead letter.
+    """
+    paths = sorted((Path(data_dir) / DIRECTORY).glob("deadletters-*.jsonl"))
+    for gone in set(offsets) - {path.name for path in paths}:
+        del offsets[gone]
+    for path in paths:
+        start = offsets.get(path.name, 0)
         try:
-            lines = path.read_bytes().splitlines()
+            with open(path, "rb") as stream:
+                stream.seek(start)
+                data = stream.read()
         except FileNotFoundError:
             continue  # deleted by the cap since it was listed
-        for raw in lines:
+        whole = data.rfind(b"\n") + 1
+        offsets[path.name] = start + whole
+        for raw in data[:whole].splitlines():
             try:
                 entry = jsontext.loads(raw)
             except jsontext.InvalidJSON:

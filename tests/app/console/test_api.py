@@ -104,9 +104,15 @@ def test_overview_tells_top_types_dead_letters_and_the_store(make_app, tmp_path)
     post(collector, {"eventType": "view"})
     assert collector.post("/collect/event", json={"messageBody": [{"eventType": "nope"}]}).status_code == 400
     settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "data"), "COLLECTOR_RETENTION_DAYS": "30"})
-    overview = create_app(settings, key=None).test_client().get("/api/overview").get_json()
+    console = create_app(settings, key=None).test_client()
+    overview = console.get("/api/overview").get_json()
     assert overview["topTypes"] == [["view", 1]]
     [letter] = overview["deadLetters"]
     assert letter["code"] == "invalid_event_type" and "body" not in letter
+    # A later look reads what was added since, newest first.
+    assert collector.post("/collect/event", data=b"{nope", content_type="application/json").status_code == 400
+    assert [d["code"] for d in console.get("/api/overview").get_json()["deadLetters"]] == [
+        "invalid_json", "invalid_event_type"
+    ]
     assert overview["store"]["retentionDays"] == 30 and overview["store"]["diskFreeBytes"] > 0
     assert [f["state"] for f in overview["store"]["files"]] == ["open"]

@@ -61,3 +61,19 @@ def test_a_request_without_a_body_is_kept_too(tmp_path, body):
     record(letters, body)
     [letter] = deadletters.read(tmp_path)
     assert letter["bodyBytes"] == 0
+
+
+def test_read_new_reads_only_whole_lines_added_since_the_offsets(tmp_path):
+    directory = tmp_path / deadletters.DIRECTORY
+    directory.mkdir()
+    path = directory / "deadletters-20261203T000000.000000Z-h-1.jsonl"
+    path.write_bytes(b'{"id":"1","code":"a"}\n{"id":"2","co')
+    offsets: dict[str, int] = {}
+    assert [letter["id"] for letter in deadletters.read_new(tmp_path, offsets)] == ["1"]
+    with open(path, "ab") as out:
+        out.write(b'de":"b"}\n{"id":"3","code":"c"}\n')
+    assert [letter["id"] for letter in deadletters.read_new(tmp_path, offsets)] == ["2", "3"]
+    assert list(deadletters.read_new(tmp_path, offsets)) == []
+    path.unlink()  # deleted by the cap: forgotten
+    assert list(deadletters.read_new(tmp_path, offsets)) == [] and offsets == {}
+    assert [letter["id"] for letter in deadletters.read(tmp_path)] == []
