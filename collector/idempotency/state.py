@@ -29,6 +29,7 @@ from typing import Protocol
 from pymemcache.exceptions import MemcacheError
 
 from .. import sqlitefiles
+from ..memcachedexpiry import expire
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,8 @@ class MemcachedState:
 
     def complete(self, key: str, fingerprint: str, response: bytes) -> None:
         name = "collector/idem/" + digest(key)
-        self.client.set(name, b"done " + fingerprint.encode() + b" " + response, expire=self.window, noreply=False)
+        done = b"done " + fingerprint.encode() + b" " + response
+        self.client.set(name, done, expire=expire(self.window, self._clock()), noreply=False)
 
     def release(self, key: str) -> None:
         self.client.delete("collector/idem/" + digest(key), noreply=False)
@@ -221,7 +223,8 @@ class MemcachedState:
 
     def record_events(self, event_ids: list[str]) -> None:
         if event_ids:
-            self.client.set_many({"collector/event/" + digest(i): b"1" for i in event_ids}, expire=self.window)
+            names = {"collector/event/" + digest(i): b"1" for i in event_ids}
+            self.client.set_many(names, expire=expire(self.window, self._clock()))
 
     def close(self) -> None:
         self.client.close()
