@@ -39,11 +39,12 @@ from .. import jsontext
 from ..errors import (
     IDEMPOTENCY_KEY_IN_FLIGHT,
     IDEMPOTENCY_KEY_REUSED,
+    IDEMPOTENCY_STATE_BUSY,
     INVALID_IDEMPOTENCY_KEY,
     CollectorError,
 )
 from ..ops.metrics import DUPLICATE_EVENTS, IDEMPOTENT_REPLAYS
-from .state import PENDING_SECONDS, STATE_ERRORS, State
+from .state import PENDING_SECONDS, STATE_ERRORS, State, StateBusy
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ class Idempotency:
         fingerprint = hashlib.sha256(jsontext.dumps_line(payload)).hexdigest()
         try:
             found = self.state.claim(key, fingerprint)
+        except StateBusy as error:
+            # The state is there but locked: another copy may be storing this
+            # very key. Storing without the claim could store it twice, and a
+            # longer wait would outlast the proxy, whose client then resends a
+            # request stored after all. So: nothing stored, and a prompt 503.
+            raise CollectorError(
+                IDEMPOTENCY_STATE_BUSY, f"requests with an {HEADER} cannot be checked now; nothing was kept, resend"
+            ) from error
         except STATE_ERRORS as error:
             self._state_failed(error)
             return None  # at-least-once while the state is away: never refuse an event for it

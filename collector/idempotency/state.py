@@ -47,6 +47,15 @@ PENDING_SECONDS = 60.0
 STATE_ERRORS = (sqlite3.Error, OSError, MemcacheError)
 
 
+class StateBusy(Exception):
+    """The SQLite file stayed locked (another process in a transaction) past the timeout: nothing was claimed."""
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    # SQLITE_BUSY ("database is locked") and SQLITE_LOCKED ("database table is locked").
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """What a request found under its key: nothing (`claimed`, it is now its own), or someone's."""
@@ -71,11 +80,20 @@ def digest(text: str) -> str:
 
 
 class SQLiteState:
-    """The state in a SQLite file, shared by the workers of one VM."""
+    """The state in a SQLite file, shared by the workers of one VM.
 
-    def __init__(self, data_dir: Path, window_seconds: float, clock=time.time) -> None:
+    Each statement waits at most `timeout` seconds (COLLECTOR_IDEMPOTENCY_TIMEOUT)
+    for the file's lock: a request must be answered well before a proxy gives
+    up on it (nginx's 10 s in the recipe), or its client resends a request that
+    was then stored after all.
+    """
+
+    def __init__(
+        self, data_dir: Path, window_seconds: float, clock=time.time, *, timeout: float = sqlitefiles.TIMEOUT_SECONDS
+    ) -> None:
         self.path = Path(data_dir) / FILE_NAME
         self.window = window_seconds
+        self.timeout = timeout
         self._clock = clock
         self._local = threading.local()
         self._writes = 0
@@ -87,7 +105,7 @@ class SQLiteState:
         if db is not None:
             db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlitefiles.connect(self.path)
+        db = sqlitefiles.connect(self.path, self.timeout)
         db.execute(
             "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "
             "status TEXT, response BLOB, expires REAL)"
@@ -101,6 +119,18 @@ class SQLiteState:
         return db
 
     def claim(self, key: str, fingerprint: str) -> Claim:
+        """What `key` holds, claiming it if free.
+
+        :raises StateBusy: the file stayed locked past the timeout; the caller must store nothing.
+        """
+        try:
+            return self._claim(key, fingerprint)
+        except sqlite3.Error as error:
+            if is_busy(error):
+                raise StateBusy(str(error)) from error
+            raise
+
+    def _claim(self, key: str, fingerprint: str) -> Claim:
         now = self._clock()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")

@@ -136,6 +136,12 @@ class Settings:
         values.positive_float,
         "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
     )
+    idempotency_timeout: float = declare(
+        "1",
+        values.seconds_between(0.01, 2),
+        "seconds a keyed request waits for the idempotency state's SQLite file to be free; past it, 503 "
+        "and nothing stored (at most 2 s: a request waits at most a few times this, well under a proxy's timeout)",
+    )
     dedupe: str = declare(
         "off",
         values.choice("off", "event"),
