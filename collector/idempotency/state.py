@@ -195,16 +195,23 @@ class SQLiteState:
         self._writes = 0
         db = self._db()
         now = self._clock()
-        db.execute("DELETE FROM requests WHERE expires <= ?", (now,))
-        db.execute("DELETE FROM events WHERE expires <= ?", (now,))
-        for table in ("requests", "events"):
-            (count,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
-            if count > MAX_ROWS:
-                db.execute(
-                    f"DELETE FROM {table} WHERE rowid IN "
-                    f"(SELECT rowid FROM {table} ORDER BY expires LIMIT ?)",
-                    (count - MAX_ROWS,),
-                )
+        # One transaction: one wait for the lock at most, not one per statement.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM requests WHERE expires <= ?", (now,))
+            db.execute("DELETE FROM events WHERE expires <= ?", (now,))
+            for table in ("requests", "events"):
+                (count,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+                if count > MAX_ROWS:
+                    db.execute(
+                        f"DELETE FROM {table} WHERE rowid IN "
+                        f"(SELECT rowid FROM {table} ORDER BY expires LIMIT ?)",
+                        (count - MAX_ROWS,),
+                    )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -137,10 +137,10 @@ class Settings:
         "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
     )
     idempotency_timeout: float = declare(
-        "1",
-        values.seconds_between(0.01, 2),
-        "seconds a keyed request waits for the idempotency state's SQLite file to be free; past it, 503 "
-        "and nothing stored (at most 2 s: a request waits at most a few times this, well under a proxy's timeout)",
+        "0.5",
+        values.seconds_between(0.01, 1),
+        "seconds a request waits for the idempotency state's SQLite file (each of at most 5 waits); a keyed "
+        "request's claim that gives up gets 503, nothing stored. At most 1 s: well under a proxy's timeout",
     )
     dedupe: str = declare(
         "off",
