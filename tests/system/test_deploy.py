@@ -210,6 +210,20 @@ def test_gunicorn_stopped_gets_a_json_503_with_retry_after(behind_nginx):
         assert answer.headers["Retry-After"] == "5"
 
 
+def test_readyz_names_no_path_through_nginx(behind_nginx):
+    service, nginx, name = behind_nginx()
+    ready = requests.get(nginx.url + "/readyz", headers={"Host": name}, timeout=30)
+    assert ready.json() == {"status": "ok"}
+    shutil.rmtree(service.data_dir)
+    service.data_dir.write_text("a file, not a directory")  # a mount gone wrong
+    unready = requests.get(nginx.url + "/readyz", headers={"Host": name}, timeout=30)
+    assert assert_contract_error(unready, 503)["code"] == "storage_unavailable"
+    assert str(service.data_dir) not in ready.text + unready.text
+    service.data_dir.unlink()
+    service.stop()
+    assert f"the data directory {service.data_dir} is not writable" in service.log()
+
+
 def test_gunicorn_hung_gets_a_json_503_after_the_recipes_read_timeout(behind_nginx):
     service, nginx, _ = behind_nginx()
     paused = [service.process.pid, *service.worker_pids()]
