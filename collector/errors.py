@@ -17,7 +17,7 @@ from typing import Any
 
 import flask
 import orjson
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 
 logger = logging.getLogger(__name__)
@@ -207,6 +207,33 @@ def _http_error(error: HTTPException) -> flask.Response:
 def _unexpected_error(error: Exception) -> flask.Response:
     logger.exception("unexpected error handling %s %s", flask.request.method, flask.request.path)
     return error_response(INTERNAL_ERROR, "unexpected server error; see the service log")
+
+
+def route_paths_as_written(app: flask.Flask) -> None:
+    """Make werkzeug route a path as the client wrote it, so that no answer is an HTML redirect.
+
+    With werkzeug's `merge_slashes`, `POST /collect//event` got an HTML 308 to
+    `/collect/event`, which Flask sends as it is (a redirect skips the error
+    handlers), and nginx passes on too. The contract has one path, and a
+    client that sends another has a bug worth seeing: it gets the JSON 404
+    `not_found`, as any other unknown path does. Call before any route is
+    added: each rule takes the setting when it is added.
+    """
+    app.url_map.merge_slashes = False
+
+
+def refuse_leading_slashes() -> None:
+    """before_request: `//collect/event` is not `/collect/event` (see `route_paths_as_written`).
+
+    werkzeug matches a path without its leading slashes whatever the map says,
+    so `POST //collect/event` was stored, while the layers that compare the
+    path as sent (CORS, the replayed 429, the metrics' path label) took it for
+    another path. Register before the write-key check and the rate limit.
+
+    :raises NotFound: for a path that starts with two slashes.
+    """
+    if flask.request.environ.get("PATH_INFO", "").startswith("//"):
+        raise NotFound()
 
 
 def init_app(app: flask.Flask) -> None:

@@ -129,6 +129,16 @@ def test_only_the_public_paths_reach_the_collector(behind_nginx):
     assert assert_contract_error(answer, 405)["code"] == "method_not_allowed" and "POST" in answer.headers["Allow"]
 
 
+def test_a_doubled_slash_gets_a_json_404_directly_and_through_nginx(behind_nginx):
+    service, nginx, name = behind_nginx()
+    # nginx matches `location = /collect/event` on the merged path but passes the path as sent.
+    for url in (service.url, nginx.url):
+        for path in ("/collect//event", "//collect/event"):
+            answer = requests.post(url + path, json=EVENT, headers={"Host": name}, timeout=30, allow_redirects=False)
+            assert assert_contract_error(answer, 404)["code"] == "not_found", (url, path)
+    assert service.events() == []
+
+
 def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send raw bytes, read the answer until nginx closes: (status, headers, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
