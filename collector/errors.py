@@ -88,6 +88,15 @@ INVALID_WRITE_KEY = ErrorCode("invalid_write_key", 401, "the request's write key
 CONSOLE_KEY_REQUIRED = ErrorCode(
     "console_key_required", 401, "the console (`collector console`) was asked without its `COLLECTOR_CONSOLE_KEY`"
 )
+# Not an error answer: a browser's CORS preflight gets its 204 either way, and
+# refused without the allow headers it sends nothing. Coded so that the access
+# log and `collector_rejected_requests` show a page on an origin not allowed.
+CORS_PREFLIGHT_REFUSED = ErrorCode(
+    "cors_preflight_refused",
+    204,
+    "a CORS preflight from an origin not in `COLLECTOR_CORS_ORIGINS`, or for a method other than `POST`: "
+    "answered without the allow headers, so the browser sends nothing (logged and counted, no body)",
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")
