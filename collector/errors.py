@@ -245,7 +245,16 @@ def refuse_leading_slashes() -> None:
         raise NotFound()
 
 
+def _untyped_options(response: flask.Response) -> flask.Response:
+    """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
+    rule = flask.request.url_rule
+    if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 def init_app(app: flask.Flask) -> None:
+    app.after_request(_untyped_options)
     app.register_error_handler(CollectorError, _collector_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

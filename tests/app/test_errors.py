@@ -35,3 +35,11 @@ def test_odd_paths_and_methods_get_json_errors_and_store_nothing(app, method, pa
     body = answer.get_json()
     assert body["statusCode"] == status and CODES[body["code"]].status == status
     assert read_events(service.of(app).settings.data_dir) == []
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json", "/collect/event"])
+def test_an_options_request_gets_the_allowed_methods_and_no_html_type(app, path):
+    answer = app.test_client().options(path)
+    assert answer.status_code == 200 and answer.get_data() == b""
+    assert "OPTIONS" in answer.headers["Allow"]
+    assert "Content-Type" not in answer.headers

@@ -150,13 +150,15 @@ def test_only_the_public_paths_reach_the_collector(behind_nginx):
     assert assert_contract_error(answer, 405)["code"] == "method_not_allowed" and "POST" in answer.headers["Allow"]
 
 
-def test_a_doubled_slash_gets_a_json_404_directly_and_through_nginx(behind_nginx):
+def test_odd_paths_and_methods_get_no_html_directly_and_through_nginx(behind_nginx):
     service, nginx, name = behind_nginx()
     # nginx matches `location = /collect/event` on the merged path but passes the path as sent.
     for url in (service.url, nginx.url):
         for path in ("/collect//event", "//collect/event"):
             answer = requests.post(url + path, json=EVENT, headers={"Host": name}, timeout=30, allow_redirects=False)
             assert assert_contract_error(answer, 404)["code"] == "not_found", (url, path)
+        answer = requests.options(url + "/healthz", headers={"Host": name}, timeout=30)
+        assert answer.status_code == 200 and "html" not in answer.headers.get("Content-Type", "")
     assert service.events() == []
 
 
