@@ -16,8 +16,9 @@ may hold a write key.
 Both loggers keep secrets out of the log (`KeepsSecrets`): `writeKey=` values
 (the name in any case or percent-coding) in the request line and query string
 (`%(r)s`, `%(q)s`) and gunicorn's own lines become `[redacted]`; so does a
-header line that gunicorn quotes when it cannot parse it (`Invalid HTTP
-Header: 'X-Collector-Key [redacted]'`), but for its name; the user (`%(u)s`) is
+header line (or a request line that is not one) that gunicorn quotes when it
+cannot parse it (`Invalid HTTP Header: 'X-Collector-Key [redacted]'`), but for
+its name; the user (`%(u)s`) is
 always `-`, as gunicorn would take it from `Authorization: Basic`; the key
 headers and every WSGI environ atom (`%({...}e)s`: the address, the query
 string) are not offered to a custom format. With COLLECTOR_CLIENT_IP other than `full` the client's address is
@@ -77,33 +78,40 @@ def without_write_keys(text: str) -> str:
     return _QUERY_PARAMETER.sub(redact, text)
 
 
-# gunicorn's parse errors that quote a header line, a header name or part of
-# one (gunicorn.http.errors: InvalidHeader, InvalidHeaderName, ObsoleteFolding),
-# as its Worker.handle_error words them.
-_QUOTED_HEADER = re.compile(
-    r"((?:Invalid HTTP Header|Invalid HTTP header name|Obsolete line folding is unacceptable): )(['\"])(.*)\2$"
+# gunicorn's parse errors that quote what a client sent (gunicorn.http.errors:
+# InvalidHeader, InvalidHeaderName, ObsoleteFolding, InvalidRequestLine), as its
+# Worker.handle_error words them.
+_QUOTED = re.compile(
+    r"((Invalid HTTP Header|Invalid HTTP header name|Obsolete line folding is unacceptable"
+    r"|Invalid HTTP request line): )(['\"])(.*)\3$"
 )
+# A method and a target (origin, asterisk or absolute form): a request line, shown without its keys.
+_REQUEST_LINE = re.compile(r"[A-Z]+ (?:/|\*|[A-Za-z][A-Za-z0-9+.-]*://)\S*(?: HTTP/\S+)?")
 _NAME_THEN_MORE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}(?=[\s:\\])")
 # What gunicorn names when a value is invalid; kept whole.
 _NAMED_BY_GUNICORN = frozenset({"CONTENT-LENGTH", "TRANSFER-ENCODING"})
 
 
-def without_header_values(message: str) -> str:
-    """`message` with a header line quoted by gunicorn cut to its name: the rest may be a key.
+def without_quoted_secrets(message: str) -> str:
+    """`message` with what gunicorn quotes of a malformed request cut to what holds no key.
 
-    A line without a name (a bare key, a client's bug) shows nothing of it.
-    Only a name followed by more, or one gunicorn itself names, is kept.
+    A header line shows its name only: the rest may be a key. So does a
+    "request line" that is not one (a stray header line, after a body whose
+    length was miscounted). A line without a name (a bare key, a client's bug)
+    shows nothing; a name alone only if gunicorn itself names it.
     """
-    match = _QUOTED_HEADER.search(message)
+    match = _QUOTED.search(message)
     if match is None:
         return message
-    quoted = match.group(3)
-    name = _NAME_THEN_MORE.match(quoted)
-    if quoted in _NAMED_BY_GUNICORN:
+    quoted = match.group(4)
+    if match.group(2) == "Invalid HTTP request line" and _REQUEST_LINE.fullmatch(quoted):
+        shown = without_write_keys(quoted)
+    elif quoted in _NAMED_BY_GUNICORN:
         shown = quoted
     else:
+        name = _NAME_THEN_MORE.match(quoted)
         shown = f"{name.group()} {REDACTED}" if name else REDACTED
-    return message[: match.start()] + f"{match.group(1)}'{shown}'"
+    return message[: match.start()] + f"{match.group(1)}{match.group(3)}{shown}{match.group(3)}"
 
 
 class _Redact(logging.Filter):
@@ -115,7 +123,9 @@ class _Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = without_header_values(without_write_keys(message))
+        cleaned = without_quoted_secrets(message)
+        if cleaned == message:  # not a quote of a malformed request (its request line is done)
+            cleaned = without_write_keys(message)
         if self.shown is not None:
             shown = self.shown
             cleaned = _INVALID_REQUEST_FROM.sub(

@@ -9,7 +9,7 @@ import json
 
 import pytest
 from gunicorn.config import Config
-from gunicorn.http.errors import InvalidHeader, InvalidHeaderName, ObsoleteFolding
+from gunicorn.http.errors import InvalidHeader, InvalidHeaderName, InvalidRequestLine, ObsoleteFolding
 
 from collector.ingest.privacy import address_shown
 from collector.ops.access_log import AccessLogger, JSONLogger, printable, without_write_keys
@@ -106,11 +106,28 @@ def test_gunicorn_never_quotes_a_malformed_header_value(capsys, monkeypatch, log
     monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
     logger = logger_class(Config())
     # As gunicorn's Worker.handle_error words it, for each parse error that quotes a header.
-    for error in (InvalidHeader(line), InvalidHeaderName(line), ObsoleteFolding(line)):
+    errors = (InvalidHeader(line), InvalidHeaderName(line), ObsoleteFolding(line), InvalidRequestLine(line))
+    for error in errors:
         logger.warning(f"Invalid request from ip={ADDRESS}: {error}")
     text = "".join(capsys.readouterr())
     assert KEY not in text
-    assert text.count(repr(shown)) == 3
+    assert text.count(repr(shown)) == len(errors)
+
+
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        (f"GET /collect/event?writekey={KEY} HTTP/1.1", "GET /collect/event?writekey=[redacted] HTTP/1.1"),
+        (f"POST /collect/event?writeKey={KEY}", "POST /collect/event?writeKey=[redacted]"),
+        ("\x16\x03\x01", "[redacted]"),
+    ],
+)
+def test_gunicorn_quotes_a_malformed_request_line_without_its_key(capsys, monkeypatch, line, shown):
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
+    AccessLogger(Config()).warning(f"Invalid request from ip={ADDRESS}: {InvalidRequestLine(line)}")
+    text = capsys.readouterr().err
+    assert KEY not in text
+    assert f"Invalid HTTP request line: {shown!r}" in text
 
 
 def test_the_text_log_redacts_the_key_and_keeps_the_rest_of_the_request_line(capsys, monkeypatch):
