@@ -100,20 +100,21 @@ worker_class = "gthread"
 # (memcached, fsync), which a few cover.
 workers = _settings.worker_processes()
 threads = _settings.threads
-# A listening socket per worker (SO_REUSEPORT) on a fixed TCP port: the kernel
-# spreads connections evenly over the workers. With one shared socket, a burst
-# of keep-alive connections could all be accepted by one worker and pin the
-# other cores idle (measured: bench/RESULTS.md, "worker cores"). See
-# Settings.socket_per_worker for when it is off; the README for what it means
-# for reloads.
-reuse_port = _settings.socket_per_worker()
-# Nothing else may listen there: checked at the first start only, not when a
-# SIGHUP re-reads this file in the same master nor in a USR2 re-exec
-# (GUNICORN_PID set), whose workers listen there already.
-if reuse_port and os.environ.get(_STARTED) != str(os.getpid()) and "GUNICORN_PID" not in os.environ:
-    _taken = places.listener_on(bind)
-    if _taken:
-        _refuse(f"COLLECTOR_BIND: {_taken}")
+# One listening socket, made by the master (or passed by systemd) and shared
+# by every worker: a worker that stops (max_requests, a SIGHUP reload, a
+# restart) leaves what waits in it to the others, and nothing is reset. See
+# the docstring, "Listening", for why not a socket per worker.
+reuse_port = False
+worker_connections = _settings.worker_connections()
+# Nothing else may listen there: a one-line refusal instead of gunicorn's five
+# retries. Checked at the first start only: not when a SIGHUP re-reads this
+# file in the same master, nor in a USR2 re-exec (GUNICORN_PID set), nor when
+# systemd passes its socket (that socket is the listener), whose address must
+# then be COLLECTOR_BIND.
+if os.environ.get(_STARTED) != str(os.getpid()) and "GUNICORN_PID" not in os.environ:
+    _problem = places.activated_socket_mismatch(bind) if places.socket_activated() else places.listener_on(bind)
+    if _problem:
+        _refuse(f"COLLECTOR_BIND: {_problem}")
 os.environ[_STARTED] = str(os.getpid())
 # Slow clients are nginx's job; a request that takes this long is stuck.
 timeout = 30
@@ -135,12 +136,6 @@ control_socket_disable = True
 def _writer(worker):
     collector = service.of(getattr(worker, "wsgi", None))
     return None if collector is None else collector.writer
-
-
-def when_ready(server):
-    """Say where the service listens when the workers do (gunicorn's own line is empty then)."""
-    if reuse_port:
-        server.log.info("Listening at: http://%s (a socket per worker, SO_REUSEPORT)", bind)
 
 
 def post_worker_init(worker):
