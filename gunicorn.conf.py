@@ -13,6 +13,26 @@ Worker model, and why:
 The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other
 setting; see the README's configuration table.
 
+Listening, and why one socket: the workers share one listening socket, made
+by the master or passed by systemd (deploy/collector.socket, which stays open
+while the service restarts). A worker that stops (max_requests, a SIGHUP
+reload, a restart) stops accepting, and what waits in the shared queue goes to
+the other workers or the next ones: nothing is reset. A socket per worker
+(SO_REUSEPORT, before) reset the queue of every worker that stopped; draining
+that queue before the close leaves a race at the close itself, and
+net.ipv4.tcp_migrate_req=1 needs root and changes the whole host, so neither
+the Quick start nor the systemd unit's user can count on it; and gunicorn
+ignores systemd's socket with SO_REUSEPORT. bench/RESULTS-reloads.md measures
+the four. What SO_REUSEPORT was for, every core busy under a burst of
+keep-alive connections, comes from `worker_connections` (twice the threads;
+see Settings.worker_connections): gthread stops accepting at that many
+connections and the other workers take the rest. It counts idle keep-alive
+connections too, which could stall a new connection behind them; but gthread
+keeps at most `threads` idle ones (it answers "Connection: close" past that),
+so idle ones alone stay under the bound and a worker stops accepting only
+while it has requests in flight. nginx's upstream pool (`keepalive 32` per
+nginx worker) is simply trimmed to that many per gunicorn worker.
+
 Metrics: every worker counts on its own, and GET /metrics lands on any one of
 them. prometheus_client's multiprocess mode adds the workers' counts up; it
 needs PROMETHEUS_MULTIPROC_DIR set to an empty directory before it is first

@@ -1,4 +1,7 @@
-"""gunicorn.conf.py's worker model: every worker gets connections; a port is never shared by accident."""
+"""gunicorn.conf.py's worker model: every worker gets connections; a port in use is refused in one line.
+
+Reloads and restarts under load: tests/system/test_reloads.py.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +22,9 @@ EVENT = json.dumps({"messageBody": [{"eventType": "spread"}]})
 
 def test_keep_alive_connections_opened_at_once_reach_every_worker(start_service, memcached):
     # wrk or nginx's upstream pool open their keep-alive connections in one
-    # burst; with one socket shared by the workers, the first worker to wake
-    # could accept them all and leave the other core idle for their lifetime.
+    # burst; the workers share one socket, and without worker_connections
+    # bounded the first worker to wake could accept them all and leave the
+    # other core idle for their lifetime.
     service = start_service(
         workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{free_port()}", log_format="json"
     )
@@ -45,8 +49,7 @@ def test_keep_alive_connections_opened_at_once_reach_every_worker(start_service,
 
 
 def test_a_second_service_on_the_same_port_is_refused(start_service, memcached, tmp_path):
-    # A socket per worker (SO_REUSEPORT) would let a second instance of the same
-    # user share the port and split the traffic with it, silently.
+    # One line naming the setting, rather than gunicorn's five retries.
     port = free_port()
     first = start_service(workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{port}")
     env = service_env(tmp_path / "other", workers="2", rate_limit_storage=memcached.uri, bind=f"127.0.0.1:{port}")
