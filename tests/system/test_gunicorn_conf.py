@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import subprocess
 import sys
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, socket_activated
 from tests.servers import free_port, service_env, wait_until
 
 pytestmark = pytest.mark.system
@@ -63,3 +64,21 @@ def test_a_second_service_on_the_same_port_is_refused(start_service, memcached, 
     )
     assert "Traceback" not in second.stderr
     assert first.post({"messageBody": [{"eventType": "still-here"}]}).status_code == 201
+
+
+def test_a_socket_from_systemd_elsewhere_than_collector_bind_is_refused(tmp_path):
+    # gunicorn would listen on systemd's socket whatever COLLECTOR_BIND says,
+    # while the console and the operator go by COLLECTOR_BIND.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        other = free_port()
+        env = service_env(tmp_path / "data", workers="2", bind=f"127.0.0.1:{other}")
+        argv, fds = socket_activated([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"], listener.fileno())
+        started = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, pass_fds=fds)
+    assert started.returncode != 0
+    assert started.stderr.strip().splitlines()[-1] == (
+        f"collector: COLLECTOR_BIND: 127.0.0.1:{other} is not where systemd's socket listens (127.0.0.1:{port}): "
+        "make ListenStream= in collector.socket the same"
+    )
