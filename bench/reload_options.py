@@ -101,8 +101,13 @@ def start(workdir: Path, name: str, args: list[str]) -> Gunicorn:
         COLLECTOR_LOG_FORMAT="json", GUNICORN_CMD_ARGS=" ".join(args),
     )
     (workdir / name).mkdir(parents=True)
-    server = _Server("app:app", env, workdir / name / "gunicorn.log").start()
-    wait_until(lambda: len(server.worker_pids()) == 2, 30, "2 workers")
+    server = _Server("app:app", env, workdir / name / "gunicorn.log")
+    try:
+        server.start()
+        wait_until(lambda: len(server.worker_pids()) == 2, 30, "2 workers")
+    except BaseException:
+        server.stop()  # a start that timed out leaves its process running
+        raise
     return server
 
 
