@@ -104,18 +104,16 @@ def test_several_workers_counting_limits_in_memory_are_refused_by_load_settings(
 
 
 @pytest.mark.parametrize(
-    ("bind", "workers", "expected"),
+    ("workers", "threads", "expected"),
     [
-        ("127.0.0.1:8000", "2", True),
-        ("[::1]:8000", "2", True),
-        ("127.0.0.1:8000", "1", False),  # one socket is one worker's anyway
-        ("127.0.0.1:0", "2", False),  # each worker would get a port of its own
-        ("unix:/run/collector.sock", "2", False),  # a path is bound by one socket only
+        ("2", "4", 8),  # a request in flight per thread, and as many idle keep-alive connections
+        ("3", "1", 2),
+        ("1", "4", 1000),  # one worker takes every connection anyway: gunicorn's default
     ],
 )
-def test_each_worker_listens_on_its_own_socket_on_a_fixed_tcp_port(bind, workers, expected):
-    environ = {"COLLECTOR_BIND": bind, "COLLECTOR_WORKERS": workers, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
-    assert load_settings(environ=environ).socket_per_worker() is expected
+def test_a_worker_holds_twice_its_threads_in_connections_when_others_share_its_socket(workers, threads, expected):
+    environ = {"COLLECTOR_WORKERS": workers, "COLLECTOR_THREADS": threads, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
+    assert load_settings(environ=environ).worker_connections() == expected
 
 
 def test_each_field_declares_its_variable_default_parser_and_doc():
