@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -64,20 +65,34 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# What `deadletter replay` exits with while another replay runs: EX_TEMPFAIL, try again later.
+EXIT_REPLAY_RUNNING = 75
+
+
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings()  # today's rules: the allow-list, the limits
     if settings.data_dir.resolve() != args.data_dir.resolve():
         settings = load_settings(overrides={"data_dir": args.data_dir})
-    report = replay(settings, since=args.since)
+    try:
+        report = replay(settings, since=args.since)
+    except deadletters.ReplayRunning as running:
+        print(f"collector: {running}; nothing was replayed, try again when it has finished", file=sys.stderr)
+        return EXIT_REPLAY_RUNNING
     for letter_id, ping_id, events in report.stored:
         print(f"stored {letter_id}: {events} event{'s' if events != 1 else ''}, pingId {ping_id}", file=out)
     for letter_id, why in report.not_replayable:
         print(f"collector: cannot replay {letter_id}: {why}", file=sys.stderr)
-    refused = ", ".join(f"{count} {code}" for code, count in sorted(report.refused.items())) or "none"
+    refused = _counts(report.refused)
     print(
-        f"{len(report.stored)} stored, {report.already} already replayed, still refused: {refused}, "
+        f"{len(report.stored)} stored, {report.already} already replayed, "
+        f"{report.already_stored} already stored by a resend ({report.duplicates} events found stored), "
+        f"still refused: {refused}, never replayed: {_counts(report.never)}, "
         f"{len(report.not_replayable)} not replayable",
         file=out,
     )
     out.flush()
     return 1 if report.not_replayable else 0
+
+
+def _counts(per_code: Counter) -> str:
+    return ", ".join(f"{count} {code}" for code, count in sorted(per_code.items())) or "none"
