@@ -94,7 +94,9 @@ def _candidates(data_dir: Path, settings: Any, since: float | None, report: Repl
     done = deadletters.replayed_ids(data_dir)
     validator = RequestValidator(settings.max_events, settings.event_types)
     found = []
+    kept = set()
     for letter in deadletters.read(data_dir):
+        kept.add(letter["id"])
         if letter["id"] in done:
             report.already += 1
             continue
@@ -115,6 +117,7 @@ def _candidates(data_dir: Path, settings: Any, since: float | None, report: Repl
             continue
         events = [_with_event_id(event, letter["id"], index) for index, event in enumerate(data["messageBody"])]
         found.append(Candidate(letter, payload, data, events, (letter.get("client") or {}).get("keyId")))
+    deadletters.prune_replayed(data_dir, kept)
     return found
 
 

@@ -18,7 +18,9 @@ share of the letters. A letter larger than the whole cap is not kept (logged).
 through validation again and stores those that now pass: each replayed id is
 recorded in `deadletters/replayed.log` (after its events are written, so a
 crash in between errs towards replaying it again, never towards losing it;
-see ingest.replay for why that second replay stores nothing twice).
+see ingest.replay for why that second replay stores nothing twice). Each
+replay prunes that record to the letters still kept: it holds a 37-byte line
+per replayed letter still in the directory, a small share of their size.
 """
 
 from __future__ import annotations
@@ -194,6 +196,23 @@ def mark_replayed(data_dir: Path, dead_letter_id: str) -> None:
         stream.write(dead_letter_id + "\n")
         stream.flush()
         os.fsync(stream.fileno())
+
+
+def prune_replayed(data_dir: Path, kept_ids: set[str]) -> None:
+    """Forget the replayed ids of letters no longer kept (the cap deleted them), so the record stays bounded.
+
+    Call it under `replay_lock`: the record is replaced whole (write, fsync, rename).
+    """
+    path = Path(data_dir) / DIRECTORY / REPLAYED
+    done = replayed_ids(data_dir)
+    if done <= kept_ids:
+        return
+    fresh = path.with_name(REPLAYED + ".new")
+    with open(fresh, "w", encoding="ascii") as stream:
+        stream.write("".join(f"{letter_id}\n" for letter_id in sorted(done & kept_ids)))
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(fresh, path)
 
 
 class ReplayRunning(RuntimeError):

@@ -167,3 +167,13 @@ def test_a_replay_is_refused_while_another_runs(data_dir):
     assert read_events(data_dir) == []
     replay(settings_for(data_dir))
     assert len(read_events(data_dir)) == 1
+
+
+def test_the_replay_record_forgets_letters_the_cap_deleted(data_dir):
+    letter(data_dir, events_body("signup", "e-1"))
+    replay(settings_for(data_dir))
+    for path in (data_dir / deadletters.DIRECTORY).glob("deadletters-*.jsonl"):
+        path.unlink()  # as the cap does
+    letter(data_dir, events_body("signup", "e-2"))
+    replay(settings_for(data_dir))
+    assert len(deadletters.replayed_ids(data_dir)) == 1, "the record holds the ids of letters still kept"

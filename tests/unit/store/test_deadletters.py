@@ -126,3 +126,12 @@ def test_read_new_reads_only_whole_lines_added_since_the_offsets(tmp_path):
     path.unlink()  # deleted by the cap: forgotten
     assert list(deadletters.read_new(tmp_path, offsets)) == [] and offsets == {}
     assert [letter["id"] for letter in deadletters.read(tmp_path)] == []
+
+
+def test_pruning_the_replay_record_keeps_only_the_ids_of_letters_still_kept(tmp_path):
+    (tmp_path / "deadletters").mkdir()
+    for letter_id in ("gone-1", "kept", "gone-2"):
+        deadletters.mark_replayed(tmp_path, letter_id)
+    deadletters.prune_replayed(tmp_path, kept_ids={"kept", "never-replayed"})
+    assert deadletters.replayed_ids(tmp_path) == {"kept"}
+    assert (tmp_path / "deadletters" / deadletters.REPLAYED).read_text() == "kept\n"
