@@ -31,9 +31,11 @@ def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
     listing.set_defaults(run=run_list)
     replaying = actions.add_parser(
         "replay",
-        help="store the dead letters that pass today's checks, once",
+        help="store the dead letters that pass today's checks, never twice",
         description="Send every dead letter through validation again with the current settings (e.g. a newly "
-        "allowed event type) and store those that pass. Each is stored once, however often replay runs.",
+        "allowed event type) and store those that pass. Letters whose client was told to resend (409, 503) are "
+        "never replayed, and nothing already stored (by its Idempotency-Key, or by write key and eventId) is "
+        "stored again. One replay at a time: a second one exits 75.",
     )
     replaying.add_argument("--since", type=time_type, help="only those received at or after this time")
     replaying.set_defaults(run=run_replay)
@@ -83,9 +85,10 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     for letter_id, why in report.not_replayable:
         print(f"collector: cannot replay {letter_id}: {why}", file=sys.stderr)
     refused = _counts(report.refused)
+    if report.duplicates:
+        print(f"{report.duplicates} events of these letters were stored already: not stored again", file=out)
     print(
-        f"{len(report.stored)} stored, {report.already} already replayed, "
-        f"{report.already_stored} already stored by a resend ({report.duplicates} events found stored), "
+        f"{len(report.stored)} stored, {report.already} already replayed, {report.already_stored} already stored, "
         f"still refused: {refused}, never replayed: {_counts(report.never)}, "
         f"{len(report.not_replayable)} not replayable",
         file=out,

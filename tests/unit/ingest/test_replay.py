@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -14,7 +15,7 @@ from collector.ingest.eventtime import format_time
 from collector.ingest.replay import replay
 from collector.settings import load_settings
 from collector.store import build_writer, deadletters
-from tests.servers import read_events
+from tests.servers import read_events, readme_section
 
 
 @pytest.fixture
@@ -69,6 +70,17 @@ def test_every_error_code_has_a_replay_rule():
     ruled = replay_rules.THROUGH_CHECKS | set(replay_rules.NEVER)
     assert set(CODES) <= ruled, f"decide what replay does with {sorted(set(CODES) - ruled)}"
     assert not replay_rules.THROUGH_CHECKS & set(replay_rules.NEVER)
+
+
+def test_the_readme_table_says_what_the_code_does_for_every_code():
+    from collector.ingest import replay_rules
+
+    rows = [row for row in readme_section("Retries, duplicates and dead letters").splitlines() if row.startswith("| `")]
+    said = {code: row.rsplit("|", 2)[1] for row in rows for code in re.findall(r"`([a-z_0-9]+)`", row.split("|")[1])}
+    for code in replay_rules.THROUGH_CHECKS:
+        assert "through today's checks" in said.get(code, ""), code
+    for code in replay_rules.NEVER:
+        assert said.get(code, "").strip().startswith("never"), code
 
 
 def test_letters_whose_client_was_told_to_resend_are_never_replayed(data_dir):
