@@ -70,6 +70,7 @@ class DeadLetters:
         self._path: Path | None = None
         self._pid: int | None = None
         self._failing = False
+        self._warned_too_large = False
 
     def record(self, *, body: bytes | None, status: int, code: str, message: str, facts: dict[str, Any]) -> None:
         """Keep one refused request; a failure to keep it is logged (once per outage), never raised to the client."""
@@ -84,8 +85,10 @@ class DeadLetters:
         entry.update(body_fields(body, self.max_body_bytes))
         line = jsontext.dumps_line(entry)
         if len(line) > self.max_bytes:
-            logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES (%d): not kept",
-                           len(line), self.max_bytes)
+            if not self._warned_too_large:  # once per process: a setting to fix, not an outage
+                self._warned_too_large = True
+                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES (%d): not "
+                               "kept, nor any such letter (logged once)", len(line), self.max_bytes)
             return
         try:
             with self._lock:
