@@ -97,3 +97,27 @@ def test_replayed_events_keep_their_key_id_and_their_clients_correct_clock(start
     [event] = read_events(data_dir)
     seen = (event["timestamp"], event.get("clockSkewSeconds"), event["client"].get("keyId"))
     assert seen == (format_time(sent - 1), None, key_id(KEY)), "as sent, no skew, the key's id"
+
+
+def test_two_replays_at_once_store_each_letter_once(tmp_path):
+    data_dir = tmp_path / "data"
+    (data_dir / "deadletters").mkdir(parents=True)
+    received = format_time(time.time())
+    with open(data_dir / "deadletters" / "deadletters-20261203T000000.000000Z-h-1.jsonl", "wb") as out:
+        for n in range(1000):
+            body = orjson.dumps(batch("signup", f"e-{n}")).decode()
+            out.write(orjson.dumps({"id": f"letter-{n}", "receivedAt": received, "status": 400,
+                                    "code": "invalid_event_type", "body": body, "bodyBytes": len(body)}) + b"\n")
+    env = {"COLLECTOR_DATA_DIR": str(data_dir), "COLLECTOR_EVENT_TYPES": "signup", "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "collector", "deadletter", "replay"]
+    both = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    # communicate, not wait: 1,000 "stored" lines fill a pipe. One blocked on it
+    # while holding the lock only makes the other exit 75 sooner.
+    errors = [replay.communicate(timeout=120)[1] for replay in both]
+    results = [(replay.returncode, err) for replay, err in zip(both, errors)]
+    assert {code for code, _ in results} <= {0, 75}, results
+    for code, err in results:
+        assert code == 0 or "replay.lock" in err
+    events = read_events(data_dir)
+    assert len(events) == 1000 and len({event["eventId"] for event in events}) == 1000
