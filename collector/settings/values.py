@@ -71,6 +71,19 @@ def positive_float(raw: str) -> float:
         raise ValueError("a number of seconds greater than 0") from None
 
 
+def seconds_between(low: float, high: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from `low` to `high`, both included."""
+
+    def parse(raw: str) -> float:
+        text = raw.strip()
+        value = float(text) if _DECIMAL.fullmatch(text) else -1.0
+        if not low <= value <= high:
+            raise ValueError(f"a number of seconds from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
 def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """An empty value means 'off' (None); anything else must parse."""
 
