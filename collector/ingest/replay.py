@@ -9,8 +9,8 @@ would each store every letter.
 What a replay may store is decided by the letter's code (replay_rules): only
 requests whose client was told they were refused for good. And it never
 stores what is already there:
-- a letter with an `Idempotency-Key` goes through the idempotency state as
-  its request would (scoped as the service scopes it): a key already stored
+- a letter with an `Idempotency-Key` goes through the idempotency guard as
+  its request would, scoped to its write key (`keyId`): a key already stored
   (the client resent it after the fix) stores nothing, a key in flight waits
   for a later replay, and a key the replay stores answers the client's next
   resend with the replay's 201;
@@ -147,11 +147,12 @@ def _store_one(
 ) -> None:
     letter = candidate.letter
     try:
-        if retries.replay_or_claim(flask.request, candidate.payload) is not None:
+        if retries.replay_or_claim(flask.request, candidate.payload, candidate.key_id) is not None:
             report.already_stored += 1  # the client resent it, and that copy was stored
             deadletters.mark_replayed(Path(settings.data_dir), letter["id"])
             return
-        events = [e for e in retries.new_events(candidate.events) if (candidate.key_id, e["eventId"]) not in present]
+        new = retries.new_events(candidate.events, candidate.key_id)
+        events = [event for event in new if (candidate.key_id, event["eventId"]) not in present]
         facts = _facts(letter, candidate.key_id)
         lines = stored_lines(
             events, candidate.data.get("messageheader"), facts, settings.max_event_bytes, rules_for(settings)
@@ -162,7 +163,7 @@ def _store_one(
         return
     report.duplicates += len(candidate.events) - len(events)
     if events:
-        retries.stored(events)
+        retries.stored(events, candidate.key_id)
         retries.completed(created_response(facts.ping_id))
         present.update((candidate.key_id, event["eventId"]) for event in events)
         report.stored.append((letter["id"], facts.ping_id, len(events)))
@@ -172,7 +173,7 @@ def _store_one(
 
 
 def _request_of(candidate: Candidate) -> dict[str, Any]:
-    """What the idempotency state reads of a request: its key, and the id of its write key."""
+    """What the idempotency guard reads of a request: its key, and (as the view leaves it) its write key's id."""
     key = candidate.letter.get("idempotencyKey")
     headers = {idempotency.HEADER: key} if isinstance(key, str) else {}
     environ = {ENVIRON_KEY_ID: candidate.key_id} if candidate.key_id is not None else {}

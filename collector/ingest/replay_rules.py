@@ -44,6 +44,7 @@ NEVER: dict[str, str] = {
     "idempotency_key_in_flight": "a copy of a request another copy was storing; " + _RESEND,
     "storage_unavailable": _RESEND,
     "limit_storage_unavailable": _RESEND,
+    "idempotency_state_busy": _RESEND,
     "collector_unavailable": _RESEND,
     "rate_limited": _RESEND,
     "idempotency_key_reused": "its key was used before with another body, which was stored; only the client "
@@ -51,6 +52,7 @@ NEVER: dict[str, str] = {
     "missing_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     "invalid_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     "console_key_required": "not a request to store events",
+    "cors_preflight_refused": "not a request to store events",
     "not_found": "not a request to store events",
     "method_not_allowed": "not a request to store events",
     "invalid_query": "its query was refused (e.g. a `?validate=` typo): it may have been meant as a dry run",

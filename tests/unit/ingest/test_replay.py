@@ -12,6 +12,7 @@ import pytest
 from collector import jsontext, service
 from collector.errors import CODES
 from collector.ingest.eventtime import format_time
+from collector.ingest.keys import key_id
 from collector.ingest.replay import replay
 from collector.settings import load_settings
 from collector.store import build_writer, deadletters
@@ -115,6 +116,23 @@ def test_a_letter_whose_key_a_resend_stored_stores_nothing_and_a_replayed_key_an
     again = post(events_body("signup", "e-2"), "k-only-replayed")
     assert again.status_code == 201 and report.stored[0][1] in again.get_data(as_text=True)
     assert sorted(event["eventId"] for event in read_events(data_dir)) == ["e-1", "e-2"]
+
+
+def test_a_letters_idempotency_key_belongs_to_its_write_key(data_dir, make_app):
+    key, other = "replay-unit-key-0001", "replay-unit-key-0002"
+    app = make_app(data_dir=str(data_dir), api_keys=f"{key},{other}")
+    body = {"messageBody": [{"eventType": "signup"}]}  # no eventId: only the key can tell a copy
+    resent = app.test_client().post(
+        "/collect/event", data=orjson.dumps(body), content_type="application/json",
+        headers={"Idempotency-Key": "k-1", "Authorization": f"Bearer {key}"},
+    )
+    assert resent.status_code == 201
+    service.of(app).writer.close()
+    letter(data_dir, body, idempotencyKey="k-1", client={"ip": None, "keyId": key_id(key)})
+    letter(data_dir, body, idempotencyKey="k-1", client={"ip": None, "keyId": key_id(other)})
+    report = replay(settings_for(data_dir))
+    assert (report.already_stored, len(report.stored)) == (1, 1), "the same key of another write key is another request"
+    assert sorted(event["client"]["keyId"] for event in read_events(data_dir)) == sorted([key_id(key), key_id(other)])
 
 
 def test_events_already_stored_for_the_same_write_key_are_not_stored_again(data_dir):
