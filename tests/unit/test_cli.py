@@ -322,3 +322,31 @@ def test_cat_help_says_it_takes_several_data_directories(capsys):
     with pytest.raises(SystemExit):
         cli.main(["events", "cat", "--help"])
     assert "--data-dir DIR [DIR ...]" in capsys.readouterr().out
+
+
+def test_a_second_deadletter_replay_is_refused_naming_the_lock(capsys, environ, tmp_path):
+    from collector.store import deadletters
+
+    data = tmp_path / "data"
+    (data / "deadletters").mkdir(parents=True)
+    (data / "deadletters" / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(
+        orjson.dumps({"id": "l-1", "receivedAt": "2026-12-03T00:00:00.000Z", "status": 400,
+                      "code": "invalid_event_type", "body": '{"messageBody": [{"eventType": "a"}]}'}) + b"\n"
+    )
+    environ.setenv("COLLECTOR_DATA_DIR", str(data))
+    lock = data / "deadletters" / "replay.lock"
+    held = subprocess.Popen(  # another replay, in another process, holding the lock
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('held', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert held.stdout.readline() == "held\n"
+        code, out, err = run(capsys, "deadletter", "replay")
+    finally:
+        held.communicate("", timeout=30)
+    assert (code, out) == (75, "")
+    assert str(lock) in err and "another `collector deadletter replay` is running" in err
+    assert datafiles.data_files(data) == [], "nothing stored"
+    assert run(capsys, "deadletter", "replay")[0] == 0, "runs once the other has finished"
+    assert len(datafiles.data_files(data)) == 1
