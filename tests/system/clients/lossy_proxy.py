@@ -67,6 +67,7 @@ class LossyProxy:
             connection.shutdown(socket.SHUT_RDWR)  # the answer is lost on the way back
             return
         head = [f"HTTP/1.1 {response.status} {response.reason}"]
-        head += [f"{name}: {value}" for name, value in response.getheaders() if name.lower() not in ("connection", "content-length", "transfer-encoding")]
+        framing = ("connection", "content-length", "transfer-encoding")  # this proxy frames its own answer
+        head += [f"{name}: {value}" for name, value in response.getheaders() if name.lower() not in framing]
         head += [f"Content-Length: {len(content)}", "Connection: close"]
         connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + content)

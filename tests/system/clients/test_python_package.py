@@ -33,7 +33,8 @@ print(json.dumps({
 
 def test_pip_install_into_a_fresh_venv_gives_a_working_package_with_no_dependencies(start_service, tmp_path):
     # A copy, so that pip's in-tree build leaves nothing in the checkout.
-    shutil.copytree(ROOT / "clients" / "python", tmp_path / "python", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    skip = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    shutil.copytree(ROOT / "clients" / "python", tmp_path / "python", ignore=skip)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = subprocess.run(
