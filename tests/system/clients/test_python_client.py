@@ -15,7 +15,7 @@ import pytest
 from collector.idempotency.state import FILE_NAME
 from collector.ingest.keys import key_id
 from collector_client import Client
-from tests.processes import ROOT, wait_until
+from tests.processes import ROOT, free_port, wait_until
 from tests.system.clients.lossy_proxy import LossyProxy
 
 pytestmark = pytest.mark.system
@@ -134,6 +134,18 @@ def test_a_final_refusal_is_not_resent_and_the_batch_is_counted_as_dropped(start
     assert "refused for good: 401 invalid_write_key" in caplog.text
     service.stop()
     assert statuses(service) == ["401"] and service.events() == []
+
+
+def test_a_collector_not_up_yet_gets_the_gzipped_batch_once_it_is(start_service, make_client):
+    port = free_port()
+    client = make_client(f"http://127.0.0.1:{port}", flush_interval=0.05, max_attempts=1000, compress=True)
+    ids = [client.track("early", {"n": n}) for n in range(5)]
+    # The job starts first, finds nothing listening, and backs off; the collector comes up meanwhile.
+    wait_until(lambda: client.stats["retries"] >= 1, 60, "the client to meet a refused connection")
+    service = start_service(bind=f"127.0.0.1:{port}")
+    assert client.flush(timeout=60)
+    assert stored_ids(service) == ids
+    assert client.stats["sent"] == 5
 
 
 JOB = """
