@@ -78,9 +78,11 @@ class Settings:
     rate_limit_ipv6_prefix: int = declare(
         "64", values.ipv6_prefix, "IPv6 clients in one network of this prefix length share one limit"
     )
+    # Each request may wait this long several times (limit, Idempotency-Key):
+    # at most 2 s keeps the sum well under nginx's 10 s proxy_read_timeout.
     rate_limit_timeout: float = declare(
         "0.2",
-        values.positive_float,
+        values.number(0.001, 2, "seconds"),
         "seconds to wait for memcached to connect, and to answer, before the request counts as unchecked",
     )
     rate_limit_on_error: str = declare(
@@ -90,7 +92,7 @@ class Settings:
     )
     trusted_proxies: int = declare(
         "0",
-        values.non_negative_int,
+        values.whole_number(0, 16),  # no real chain of proxies is longer
         "how many reverse proxies in front to trust for `X-Forwarded-For` (1 behind nginx)",
     )
     rate_limit_by: str = declare(
@@ -121,19 +123,21 @@ class Settings:
         "what is stored (and logged) of the client's address: `full`, `truncate` (/24, /48), "
         "`hash` (keyed, salt rotated daily, never on disk) or `drop`",
     )
-    max_body_bytes: int = declare("1048576", values.positive_int, "larger request bodies get 413")
-    max_events: int = declare("500", values.positive_int, "most events in one request")
+    max_body_bytes: int = declare("1048576", values.body_bytes, "larger request bodies get 413")
+    # 100,000 of the smallest events make a body of 2 MB: far past the default body size.
+    max_events: int = declare("500", values.whole_number(1, 100_000), "most events in one request")
     max_event_bytes: int = declare(
         "32768",
         values.max_event_bytes,
-        f"largest single event, as stored; a larger one gets 413 naming it (at least {values.MIN_EVENT_BYTES})",
+        "largest single event, as stored; a larger one gets 413 naming it",
     )
     event_types: frozenset[str] = declare(
         "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
     )
+    # memcached keeps whole seconds (under 1 s would be 0: "never expires").
     idempotency_seconds: float = declare(
         "86400",
-        values.positive_float,
+        values.number(1, values.YEAR_SECONDS, "seconds"),
         "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
     )
     dedupe: str = declare(
@@ -147,26 +151,28 @@ class Settings:
         "`on` keeps every refused request (body, status, code, message, client, time) under `deadletters/`",
     )
     dead_letter_max_body_bytes: int = declare(
-        "65536", values.positive_int, "a dead letter keeps at most this much of the request body"
+        "65536", values.body_bytes, "a dead letter keeps at most this much of the request body"
     )
     dead_letter_max_bytes: int = declare(
         "104857600",
-        values.positive_int,
+        values.disk_bytes,
         "all dead letters together stay under this size: the oldest files go first",
     )
     clock_skew_seconds: float = declare(
         "60",
-        values.positive_float,
+        values.number(0.001, values.YEAR_SECONDS, "seconds"),
         "correct events' `timestamp` by the client's clock skew (`receivedAt - messageheader.sentAt`) past this",
     )
     max_event_age_days: float = declare(
         "30",
-        values.positive_number,
+        # A century back from now is still a date RFC 3339 can write (year 1 or later).
+        values.number(0.001, 36500, "days"),
         "events older than this (after correction) are stored flagged `timestampFlag: old`",
     )
-    rotate_bytes: int = declare("67108864", values.positive_int, "start a new file past this size")
+    rotate_bytes: int = declare("67108864", values.disk_bytes, "start a new file past this size")
+    # Idle files are checked once a second: a shorter age could not be honoured.
     rotate_seconds: float = declare(
-        "3600", values.positive_float, "start a new file after this age (also when no event comes)"
+        "3600", values.number(1, values.YEAR_SECONDS, "seconds"), "start a new file after this age (also when no event comes)"
     )
     fsync: str = declare(
         "interval",
@@ -174,19 +180,20 @@ class Settings:
         "when events reach the disk: `always`, `interval` or `never`; see [Durability](#durability)",
     )
     fsync_seconds: float = declare(
-        "1", values.positive_float, "with `interval`, the longest time written events wait for an fsync"
+        # An idle worker wakes up this often: 100 times a second at most.
+        "1", values.number(0.01, 60, "seconds"), "with `interval`, the longest time written events wait for an fsync"
     )
     compress: str = declare(
         "none", values.choice("none", "gzip"), "`gzip` compresses finished files in the background"
     )
     retention_days: float | None = declare(
         "",
-        values.optional(values.positive_number),
+        values.optional(values.number(0.001, 36500, "days")),
         "delete finished files whose last event is older than this many days; empty keeps them",
     )
     retention_bytes: int | None = declare(
         "",
-        values.optional(values.positive_int),
+        values.optional(values.disk_bytes),
         "delete the oldest finished files while all finished files total more than this; empty keeps them",
     )
     workers: int | None = declare(
@@ -196,7 +203,7 @@ class Settings:
         "1 with `memory://` (which allows no more)",
         show=values.show_workers,
     )
-    threads: int = declare("4", values.positive_int, "threads per worker")
+    threads: int = declare("4", values.threads, "threads per worker")
     bind: str = declare(
         "127.0.0.1:8000",
         places.bind,

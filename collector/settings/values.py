@@ -38,10 +38,14 @@ def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callab
             raise ValueError(accepts)
         return value
 
+    parse.bounds = (low, high)  # type: ignore[attr-defined]
     return parse
 
 
-positive_int = whole_number(1)
+# The bounds of each number: what the code can honour, checked at start-up.
+# Past the top, a value either breaks something later (a timeout Python cannot
+# wait for, a date before year 1) or only makes sense as a typo; each bound is
+# explained where it is declared (declared.py), and a test tries both edges.
 non_negative_int = whole_number(0)
 ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 
@@ -51,24 +55,44 @@ ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 # A limit under it would refuse every event; the floor leaves room for a
 # client's IPv6 address and a short user agent on top.
 MIN_EVENT_BYTES = 256
+# A request body, an event and a kept dead-letter body are all held in a
+# worker's memory whole (and parsed there), a few times over, by each thread.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 max_event_bytes = whole_number(
-    MIN_EVENT_BYTES, accepts=f"a whole number of at least {MIN_EVENT_BYTES} (the smallest event is 192 bytes as stored)"
+    MIN_EVENT_BYTES,
+    MAX_BODY_BYTES,
+    accepts=f"a whole number from {MIN_EVENT_BYTES} to {MAX_BODY_BYTES} (the smallest event is 192 bytes as stored)",
 )
+body_bytes = whole_number(1, MAX_BODY_BYTES)
+# Files on disk: a terabyte is past any disk a collector writes to.
+disk_bytes = whole_number(1, 1024**4)
+
+YEAR_SECONDS = 365 * 86400
 
 
-def positive_number(raw: str) -> float:
-    text = raw.strip()
-    value = float(text) if _DECIMAL.fullmatch(text) else 0.0
-    if not 0 < value < float("inf"):  # a long enough number of digits is inf
-        raise ValueError("a number greater than 0")
-    return value
+def number(low: float, high: float, unit: str) -> Callable[[str], float]:
+    """A parser of decimal numbers of `unit` from `low` to `high`, both included."""
+    accepts = f"a number of {unit} from {_plain(low)} to {_plain(high)}"
+
+    def parse(raw: str) -> float:
+        text = raw.strip()
+        # A long enough number of digits is inf, which is past every bound.
+        value = float(text) if _DECIMAL.fullmatch(text) else float("nan")
+        if not low <= value <= high:
+            raise ValueError(accepts)
+        return value
+
+    parse.bounds = (low, high)  # type: ignore[attr-defined]
+    return parse
 
 
-def positive_float(raw: str) -> float:
-    try:
-        return positive_number(raw)
-    except ValueError:
-        raise ValueError("a number of seconds greater than 0") from None
+def bounds(parse: Callable[[str], Any]) -> tuple[float, float | None] | None:
+    """The lowest and highest value a numeric parser accepts, for the README's table; None for others."""
+    return getattr(parse, "bounds", None)
+
+
+def _plain(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else repr(bound)
 
 
 def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -82,6 +106,7 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         except ValueError as error:
             raise ValueError(f"empty (off) or {error}") from None
 
+    parse_optional.bounds = bounds(parse)  # type: ignore[attr-defined]
     return parse_optional
 
 
@@ -135,14 +160,24 @@ def choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+# Processes and threads: past a few hundred a VM runs out of memory (each
+# worker is a Python process of ~40 MB) long before it gains throughput.
+MAX_WORKERS = 256
+_workers = whole_number(1, MAX_WORKERS)
+threads = whole_number(1, 256)
+
+
 def workers(raw: str) -> int | None:
     """None means 'auto': `Settings.worker_processes()` decides from the rate-limit storage."""
     if raw.strip().lower() == "auto":
         return None
     try:
-        return positive_int(raw)
+        return _workers(raw)
     except ValueError:
-        raise ValueError("'auto' or a whole number of at least 1") from None
+        raise ValueError(f"'auto' or a whole number from 1 to {MAX_WORKERS}") from None
+
+
+workers.bounds = (1, MAX_WORKERS)  # type: ignore[attr-defined]
 
 
 def show_workers(value: int | None) -> str:
