@@ -39,15 +39,24 @@ class Setting:
     parse: Callable[[str], Any]
     doc: str
     show: Callable[[Any], str]
+    # A secret's value is never echoed, not even a wrong one: it may be the
+    # right key mistyped, or hold the right keys beside a wrong one.
+    secret: bool = False
 
     @property
     def shown_default(self) -> str:
         return self.default or values.EMPTY
 
 
-def declare(default: str, parse: Callable[[str], Any], doc: str, show: Callable[[Any], str] = values.show_value) -> Any:
+def declare(
+    default: str,
+    parse: Callable[[str], Any],
+    doc: str,
+    show: Callable[[Any], str] = values.show_value,
+    secret: bool = False,
+) -> Any:
     """A `Settings` field read from its variable: `default` is the raw text used when it is unset."""
-    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show)})
+    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show, secret=secret)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +119,7 @@ class Settings:
         clients.api_keys,
         "write keys, comma-separated; with keys (here or in the file) a request without one gets 401",
         show=clients.show_keys,
+        secret=True,
     )
     api_keys_file: frozenset[str] = declare(
         "",
@@ -232,6 +242,7 @@ class Settings:
         "the key of `collector console` (HTTP Basic password or Bearer token); needed to bind it to "
         "anything but loopback; empty: loopback only, no key",
         show=clients.show_secret,
+        secret=True,
     )
 
     def describe(self) -> dict[str, str]:
@@ -329,6 +340,5 @@ def _read(setting: Setting, raw: Any) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as error:
-        # A secret's value is never echoed, even a wrong one (it may be the right key mistyped).
-        shown = "(not shown)" if setting.show is clients.show_secret else repr(raw)
+        shown = "(not shown)" if setting.secret else repr(raw)
         raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None
