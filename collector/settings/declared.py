@@ -235,7 +235,11 @@ class Settings:
         values.choice("on", "off"),
         "gunicorn's access log, a line per request; `off` behind nginx, which logs every request already",
     )
-    host_name: str = declare("", str, "host name used in file names; empty uses the machine's host name")
+    host_name: str = declare(
+        "",
+        places.host_name,
+        "this instance's name in its file names (`[A-Za-z0-9._-]`, up to 64); empty: the machine's host name",
+    )
     console_key: str = declare(
         "",
         clients.console_key,
@@ -312,7 +316,7 @@ def load_settings(
         for setting in declarations()
     }
     if not parsed["host_name"]:
-        parsed["host_name"] = socket.gethostname()
+        parsed["host_name"] = places.machine_host_name()
     settings = Settings(**parsed)
     check_combinations(settings)
     return settings
