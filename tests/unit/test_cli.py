@@ -322,3 +322,12 @@ def test_cat_help_says_it_takes_several_data_directories(capsys):
     with pytest.raises(SystemExit):
         cli.main(["events", "cat", "--help"])
     assert "--data-dir DIR [DIR ...]" in capsys.readouterr().out
+
+
+def test_settings_refuses_an_event_age_past_a_century(capsys, monkeypatch):
+    # It once passed here, then every event with a timestamp got 500.
+    monkeypatch.setenv("COLLECTOR_MAX_EVENT_AGE_DAYS", "1000000")
+    assert cli.main(["settings"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "collector: COLLECTOR_MAX_EVENT_AGE_DAYS='1000000' is not valid: expected a number of days from 0.001 to 36500"
+    )

@@ -77,3 +77,12 @@ def test_a_leap_second_is_accepted_and_stored_as_the_last_millisecond_of_its_min
     assert post(client, {"messageheader": {"sentAt": leap}, "messageBody": [{"eventType": "b"}]}).status_code == 201
     event, _ = stored(app)
     assert (event["timestamp"], event["originalTimestamp"]) == ("2016-12-31T23:59:59.999Z", leap)
+
+
+def test_the_longest_age_setting_judges_events_without_error(make_app):
+    # COLLECTOR_MAX_EVENT_AGE_DAYS=1000000 once passed, then every event with a timestamp got 500.
+    app = make_app(max_event_age_days="36500")
+    times = [format_time(time.time() - 36501 * 86400), format_time(time.time() - 86400)]
+    body = {"messageBody": [{"eventType": "a", "timestamp": when} for when in times]}
+    assert post(app.test_client(), body).status_code == 201
+    assert [event.get("timestampFlag") for event in stored(app)] == ["old", None]
