@@ -65,7 +65,8 @@ class Settings:
 
     data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
     rate_limit: str = declare(
-        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`"
+        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`; "
+        "amounts up to 1000000000, periods up to 366 days"
     )
     rate_limit_storage: str = declare(
         "sqlite://",

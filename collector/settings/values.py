@@ -110,6 +110,11 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_optional
 
 
+# A longer window makes X-RateLimit-Reset a time no client can read (10^11
+# years gave 3110400001765424128); a larger amount is no limit at all.
+MAX_RATE_WINDOW_SECONDS = 366 * 86400
+MAX_RATE_AMOUNT = 10**9
+
 # The number after '/' or 'per': limits reads "5 per 0 minute" as "5 per
 # minute" (a 0 there counts as absent), so it is looked for here.
 _PERIOD = re.compile(r"(?:/|per)\s*([0-9]+)", re.IGNORECASE)
@@ -121,10 +126,13 @@ def rate_limit(raw: str) -> str:
     except ValueError:
         items = []
     zero_period = any(int(number) == 0 for number in _PERIOD.findall(raw))
-    if not items or zero_period or any(item.amount < 1 for item in items):
+    in_bounds = all(
+        1 <= item.amount <= MAX_RATE_AMOUNT and item.get_expiry() <= MAX_RATE_WINDOW_SECONDS for item in items
+    )
+    if not items or zero_period or not in_bounds:
         raise ValueError(
-            "flask-limiter's notation with amounts and periods of at least 1, "
-            "e.g. '1000 per minute' or '10/second;500/hour'"
+            f"flask-limiter's notation with amounts from 1 to {MAX_RATE_AMOUNT} and periods from 1 second to "
+            f"{MAX_RATE_WINDOW_SECONDS // 86400} days, e.g. '1000 per minute' or '10/second;500/hour'"
         )
     return raw.strip()
 

@@ -8,7 +8,8 @@ BIND = (
     "[IPv6] address or host name that resolves"
 )
 RATE_LIMIT = (
-    "flask-limiter's notation with amounts and periods of at least 1, e.g. '1000 per minute' or '10/second;500/hour'"
+    "flask-limiter's notation with amounts from 1 to 1000000000 and periods from 1 second to 366 days, "
+    "e.g. '1000 per minute' or '10/second;500/hour'"
 )
 EVENT_TYPES = "empty (any type) or a comma-separated list of event types of 1-128 printable characters"
 MAX_EVENT_BYTES = "a whole number from 256 to 67108864 (the smallest event is 192 bytes as stored)"

@@ -74,3 +74,22 @@ def test_a_number_too_long_for_a_float_is_refused_not_read_as_infinity():
     with pytest.raises(SettingsError, match="COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_TIMEOUT": "9" * 400})
 
+
+
+RATE_LIMIT = (
+    "flask-limiter's notation with amounts from 1 to 1000000000 and periods from 1 second to 366 days, "
+    "e.g. '1000 per minute' or '10/second;500/hour'"
+)
+
+
+@pytest.mark.parametrize("raw", ["1 per second", "1000000000 per minute", "5 per year", "5 per 366 days", "1/second;5 per 12 months"])
+def test_rate_limits_within_the_bounds_are_accepted(raw):
+    assert load_settings(environ={"COLLECTOR_RATE_LIMIT": raw}).rate_limit == raw
+
+
+@pytest.mark.parametrize("raw", ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"])
+def test_rate_limits_past_the_bounds_are_refused(raw):
+    # A window of 10^11 years gave X-RateLimit-Reset 3110400001765424128: no client can read it as a time.
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_RATE_LIMIT": raw})
+    assert str(caught.value) == f"COLLECTOR_RATE_LIMIT={raw!r} is not valid: expected {RATE_LIMIT}"
