@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +27,8 @@ from . import clients, places, values
 from .checks import STRATEGIES, SettingsError, check_combinations
 
 PREFIX = "COLLECTOR_"
+# The `user:password@` of a URI, never echoed in a refusal (no setting takes one).
+_USER_INFO = re.compile(r"//[^/@\s]*@")
 _KEY = "collector.setting"
 
 
@@ -345,5 +348,5 @@ def _read(setting: Setting, raw: Any) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as error:
-        shown = "(not shown)" if setting.secret else repr(raw)
+        shown = "(not shown)" if setting.secret else repr(_USER_INFO.sub("//(not shown)@", raw))
         raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None

@@ -29,7 +29,6 @@ REFUSED = [
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://a:11211,", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://a:0", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://a:\u0661\u0661\u0662\u0661\u0661", STORAGE),
-    ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://user@a:11211", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "redis://localhost:6379", STORAGE),
     ("COLLECTOR_BIND", "nonsense", BIND),

@@ -6,6 +6,7 @@ import pytest
 
 from collector import cli
 from collector.settings import SettingsError, load_settings
+from tests.unit.settings.refusals import STORAGE
 
 KEY = "k" * 16
 
@@ -86,4 +87,13 @@ def test_a_refused_key_file_names_the_file_and_the_line_not_the_key(tmp_path):
     assert str(caught.value) == (
         f"COLLECTOR_API_KEYS_FILE={str(keys)!r} is not valid: "
         "expected a file of keys of 16-256 visible ASCII characters, one per line (key 2 is not)"
+    )
+
+
+def test_a_password_in_a_refused_storage_uri_is_not_echoed():
+    # memcached URIs take no credentials; one written with a password must not put it in the journal.
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_RATE_LIMIT_STORAGE": "memcached://admin:Zq9secret@cache:11211"})
+    assert str(caught.value) == (
+        f"COLLECTOR_RATE_LIMIT_STORAGE='memcached://(not shown)@cache:11211' is not valid: expected {STORAGE}"
     )
