@@ -79,6 +79,13 @@ IDEMPOTENCY_KEY_IN_FLIGHT = ErrorCode(
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422, "this `Idempotency-Key` came before with another body; nothing was stored"
 )
+IDEMPOTENCY_STATE_BUSY = ErrorCode(
+    "idempotency_state_busy",
+    503,
+    "a request with an `Idempotency-Key` found the idempotency state locked past `COLLECTOR_IDEMPOTENCY_TIMEOUT`; "
+    "nothing was kept, resend",
+    1,
+)
 MISSING_WRITE_KEY = ErrorCode(
     "missing_write_key",
     401,

@@ -157,6 +157,12 @@ class Memcached:
                 reply += conn.recv(65536)
         return dict(line.split(" ", 2)[1:] for line in reply.decode().splitlines() if line.startswith("STAT "))
 
+    def flush(self) -> None:
+        """`flush_all`: every item forgotten at once, as an operator may do."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"flush_all\r\n")
+            assert conn.recv(64) == b"OK\r\n"
+
     def kill(self) -> None:
         """kill -9: an outage, without a goodbye to the clients."""
         self.process.kill()

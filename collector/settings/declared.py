@@ -154,6 +154,12 @@ class Settings:
         values.number(1, values.YEAR_SECONDS, "seconds"),
         "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
     )
+    idempotency_timeout: float = declare(
+        "0.5",
+        values.number(0.01, 1, "seconds"),
+        "seconds a request waits for the idempotency state's SQLite file (each of at most 5 waits); a keyed "
+        "request's claim that gives up gets 503, nothing stored. At most 1 s: well under a proxy's timeout",
+    )
     dedupe: str = declare(
         "off",
         values.choice("off", "event"),

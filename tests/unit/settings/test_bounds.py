@@ -20,6 +20,7 @@ BOUNDS = [
         "a whole number from 256 to 67108864 (the smallest event is 192 bytes as stored)",
     ),
     ("COLLECTOR_IDEMPOTENCY_SECONDS", "1", "31536000", "0.999", "31536000.1", "a number of seconds from 1 to 31536000"),
+    ("COLLECTOR_IDEMPOTENCY_TIMEOUT", "0.01", "1", "0.009", "1.001", "a number of seconds from 0.01 to 1"),
     ("COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES", "1", "67108864", "0", "67108865", "a whole number from 1 to 67108864"),
     (
         "COLLECTOR_DEAD_LETTER_MAX_BYTES", "1", "1099511627776", "0", "1099511627777",

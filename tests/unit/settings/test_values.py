@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from collector.ingest.enrich import RequestFacts, format_received_at, stored_lines
-from collector.settings import load_settings
+from collector.settings import SettingsError, load_settings
 from collector.settings.values import MIN_EVENT_BYTES
 
 
@@ -42,3 +42,11 @@ def test_the_event_size_floor_is_above_the_smallest_event_the_service_stores():
 def test_well_written_values_are_read(variable, raw, value):
     settings = load_settings(environ={variable: raw})
     assert getattr(settings, variable.removeprefix("COLLECTOR_").lower()) == value
+
+
+@pytest.mark.parametrize("raw", ["0", "0.001", "1.5", "10", "1e0", "-1", "", "inf"])
+def test_the_idempotency_timeout_stays_well_under_a_proxys_timeout(raw):
+    with pytest.raises(SettingsError, match="COLLECTOR_IDEMPOTENCY_TIMEOUT.*a number of seconds from 0.01 to 1"):
+        load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": raw})
+    assert load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": " 1 "}).idempotency_timeout == 1.0
+    assert load_settings(environ={}).idempotency_timeout == 0.5
