@@ -6,8 +6,8 @@ one-line doc; the variable is COLLECTOR_ and the field's name in capitals.
 settings` and the README's table all read these declarations, so a setting
 cannot be added in one of them and missed in another.
 
-Settings are read once, at start-up, into one frozen `Settings`. This module
-is the only place that reads the environment. A bad value raises
+Settings are read once, at start-up, into one frozen `Settings` (see
+loading.py, the only place that reads the environment). A bad value raises
 `SettingsError` with one line naming the variable and what it accepts, so the
 service refuses to start instead of running half-configured.
 """
@@ -17,18 +17,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import clients, places, values
-from .checks import STRATEGIES, SettingsError, check_combinations
+from .checks import STRATEGIES
 
 PREFIX = "COLLECTOR_"
-# The `user:password@` of a URI, never echoed in a refusal (no setting takes one).
-_USER_INFO = re.compile(r"//[^/@\s]*@")
 _KEY = "collector.setting"
 
 
@@ -68,8 +65,8 @@ class Settings:
 
     data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
     rate_limit: str = declare(
-        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`; "
-        "amounts up to 1000000000, periods up to 366 days"
+        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation (amounts up to 1000000000, periods up to "
+        "366 days); several separated by `;`"
     )
     rate_limit_storage: str = declare(
         "sqlite://",
@@ -301,58 +298,3 @@ def declarations() -> tuple[Setting, ...]:
         Setting(name=field.name, env=PREFIX + field.name.upper(), **field.metadata[_KEY])
         for field in dataclasses.fields(Settings)
     )
-
-
-def load_settings(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> Settings:
-    """Read every setting from `environ` (default: the process environment).
-
-    `overrides` maps field names to raw strings (parsed like the variable) or
-    already-typed values (taken as they are); tests use it instead of touching
-    the environment.
-
-    :raises SettingsError: naming the first variable with a bad value, or the
-        first combination of values that cannot run together.
-    :raises TypeError: for an override that names no setting.
-    """
-    environ = os.environ if environ is None else environ
-    overrides = overrides or {}
-    unknown = set(overrides) - {setting.name for setting in declarations()}
-    if unknown:
-        raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
-    parsed = {
-        setting.name: _read(setting, overrides.get(setting.name, environ.get(setting.env, setting.default)))
-        for setting in declarations()
-    }
-    if not parsed["host_name"]:
-        parsed["host_name"] = places.machine_host_name()
-    settings = Settings(**parsed)
-    check_combinations(settings)
-    return settings
-
-
-def data_dir_to_read(environ: Mapping[str, str] | None = None) -> Path:
-    """COLLECTOR_DATA_DIR for the tools that only read the store (`collector events`).
-
-    Only that variable is read, and the directory need not be writable: an
-    operator reads the store as another user than the service, and a bad value
-    of some other setting must not stop them from reading it.
-    :raises SettingsError: an empty value.
-    """
-    environ = os.environ if environ is None else environ
-    setting = next(setting for setting in declarations() if setting.name == "data_dir")
-    raw = environ.get(setting.env, setting.default)
-    if not raw.strip():
-        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected a directory path")
-    return Path(raw.strip())
-
-
-def _read(setting: Setting, raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return setting.parse(raw)
-    except ValueError as error:
-        shown = "(not shown)" if setting.secret else repr(_USER_INFO.sub("//(not shown)@", raw))
-        raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None
