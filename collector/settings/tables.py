@@ -40,8 +40,8 @@ def _range(setting: Setting) -> str:
     found = values.bounds(setting.parse)
     if found is None:
         return ""
-    low, high = (values.show_value(float(bound)) for bound in found)
-    return f"; from {low} to {high}"
+    low, high = (values.show_value(float(bound)) if bound is not None else None for bound in found)
+    return f"; from {low} to {high}" if high is not None else f"; at least {low}"
 
 
 def plain(doc: str) -> str:

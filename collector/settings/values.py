@@ -46,7 +46,6 @@ def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callab
 # Past the top, a value either breaks something later (a timeout Python cannot
 # wait for, a date before year 1) or only makes sense as a typo; each bound is
 # explained where it is declared (declared.py), and a test tries both edges.
-non_negative_int = whole_number(0)
 ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 
 # The smallest event the service stores is 192 bytes: a one-character
