@@ -1,4 +1,4 @@
-"""The settings that name a place: the rate-limit store, the listening address, the data directory.
+"""The settings that name a place: the rate-limit store, the listening address, the data directory, the host.
 
 Each is checked as far as it can be without using it, so that a value the
 service could only fail on later (a port out of range, a host that does not
@@ -165,3 +165,30 @@ def _why_not_writable(path: Path) -> str | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
     return None
+
+
+# COLLECTOR_HOST_NAME goes into every file name the service writes
+# (events-<start>-<host>-<pid>-<seq>.jsonl.open, deadletters-<start>-<host>-<pid>.jsonl,
+# and the hidden .events-...jsonl.gz.tmp): no `/`, no leading `.` or `-`, and
+# at most 64 characters (Linux's own limit for a host name), which keeps the
+# longest of those names (~150 bytes) under every file system's 255.
+HOST_NAME_MAX = 64
+_SAFE_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (HOST_NAME_MAX - 1))
+_UNSAFE_HOST_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def host_name(raw: str) -> str:
+    """Empty (the machine's host name, see `machine_host_name`), or a name safe in a file name, kept as written."""
+    name = raw.strip()
+    if name and not _SAFE_HOST_NAME.fullmatch(name):
+        raise ValueError(
+            f"1 to {HOST_NAME_MAX} ASCII letters, digits, '.', '_' or '-', starting with a letter or digit "
+            "(it is part of file names)"
+        )
+    return name
+
+
+def machine_host_name() -> str:
+    """The machine's host name made safe the same way: each other character as `_`, cut to 64."""
+    name = _UNSAFE_HOST_CHARS.sub("_", socket.gethostname())[:HOST_NAME_MAX]
+    return name if _SAFE_HOST_NAME.fullmatch(name) else ("host" + name)[:HOST_NAME_MAX]

@@ -83,3 +83,22 @@ def test_the_readme_environment_file_is_valid_settings():
 
     settings = load_settings(environ={**environ, "COLLECTOR_DATA_DIR": str(ROOT / "build" / "systemd-check")})
     assert settings.rate_limit == "1000 per minute" and settings.trusted_proxies == 1
+
+
+def test_the_readme_checks_the_environment_file_as_systemd_reads_it(tmp_path):
+    # `(set -a; . collector.env; collector settings)` ran `per` as a command and showed the default limit.
+    steps = readme_systemd_steps()
+    env_file = unit_value("EnvironmentFile")
+    [check] = [line for line in steps.splitlines() if "collector settings" in line]
+    assert check == f"{unit_value('WorkingDirectory')}/.venv/bin/collector settings --env-file {env_file}"
+    body = re.search(r"<<'ENV'\n(.*?)\nENV", steps, re.S).group(1)
+    data_dir = unit_value("ReadWritePaths")
+    copy = tmp_path / "collector.env"
+    copy.write_text(body.replace(f"COLLECTOR_DATA_DIR={data_dir}", f"COLLECTOR_DATA_DIR={tmp_path / 'data'}") + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "collector", "settings", "--env-file", str(copy)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("COLLECTOR_RATE_LIMIT ")]
+    assert re.split(" {2,}", row)[1] == "1000 per minute"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 
@@ -350,3 +351,28 @@ def test_a_second_deadletter_replay_is_refused_naming_the_lock(capsys, environ, 
     assert datafiles.data_files(data) == [], "nothing stored"
     assert run(capsys, "deadletter", "replay")[0] == 0, "runs once the other has finished"
     assert len(datafiles.data_files(data)) == 1
+
+
+def test_settings_refuses_an_event_age_past_a_century(capsys, monkeypatch):
+    # It once passed here, then every event with a timestamp got 500.
+    monkeypatch.setenv("COLLECTOR_MAX_EVENT_AGE_DAYS", "1000000")
+    assert cli.main(["settings"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "collector: COLLECTOR_MAX_EVENT_AGE_DAYS='1000000' is not valid: expected a number of days from 0.001 to 36500"
+    )
+
+
+def test_settings_reads_an_environment_file_as_systemd_does(capsys, monkeypatch, tmp_path):
+    # `(set -a; . collector.env; collector settings)` ran `per` as a command and showed the default.
+    env = tmp_path / "collector.env"
+    env.write_text(f"# as in the README\nCOLLECTOR_DATA_DIR={tmp_path}\nCOLLECTOR_RATE_LIMIT=10 per minute\n")
+    monkeypatch.setenv("COLLECTOR_THREADS", "7")  # the caller's shell: the service does not see it
+    assert cli.main(["settings", "--env-file", str(env)]) == 0
+    rows = {row[0]: row[1] for row in (re.split(" {2,}", line) for line in capsys.readouterr().out.splitlines())}
+    assert rows["COLLECTOR_RATE_LIMIT"] == "10 per minute"
+    assert rows["COLLECTOR_THREADS"] == "4"
+
+
+def test_settings_refuses_a_missing_environment_file_in_one_line(capsys, tmp_path):
+    assert cli.main(["settings", "--env-file", str(tmp_path / "nope.env")]) == 2
+    assert capsys.readouterr().err.strip() == f"collector: --env-file '{tmp_path}/nope.env': No such file or directory"

@@ -28,8 +28,8 @@ def test_the_event_size_floor_is_above_the_smallest_event_the_service_stores():
     [
         ("COLLECTOR_MAX_EVENTS", " 007 ", 7),
         ("COLLECTOR_TRUSTED_PROXIES", "0", 0),
-        ("COLLECTOR_ROTATE_SECONDS", "0.5", 0.5),
-        ("COLLECTOR_ROTATE_SECONDS", ".5", 0.5),
+        ("COLLECTOR_ROTATE_SECONDS", "1.5", 1.5),
+        ("COLLECTOR_CLOCK_SKEW_SECONDS", ".5", 0.5),
         ("COLLECTOR_ROTATE_SECONDS", "60.", 60.0),
         ("COLLECTOR_RETENTION_DAYS", " ", None),
         ("COLLECTOR_RATE_LIMIT", " 1 per 2 seconds ", "1 per 2 seconds"),
