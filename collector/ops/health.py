@@ -10,7 +10,7 @@ import tempfile
 
 import flask
 
-from .. import service
+from .. import datadir, service
 from ..errors import STORAGE_UNAVAILABLE, error_response
 
 bp = flask.Blueprint("health", __name__)
@@ -25,7 +25,9 @@ def healthz() -> flask.Response:
 def readyz() -> flask.Response:
     data_dir = service.current().settings.data_dir
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # Never re-created after start-up (collector/datadir.py): renamed away or
+        # its mount lost, the service is not ready until it is back.
+        datadir.check(data_dir)
         # A real write, not os.access(): root passes access checks on a full or
         # read-only disk, and only a write finds either.
         with tempfile.TemporaryFile(dir=data_dir, prefix=".readyz-") as probe:

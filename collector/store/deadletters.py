@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import jsontext
+from .. import datadir, jsontext
 from ..ops.metrics import DEAD_LETTERS
 from . import datafiles
 
@@ -71,8 +71,9 @@ class DeadLetters:
             logger.warning("could not keep a dead letter in %s: %s", self.directory, error)
 
     def _append(self, line: bytes) -> None:
+        datadir.check(self.directory.parent)  # never re-created: see collector/datadir.py
         if self._pid != os.getpid() or self._path is None or _size(self._path) + len(line) > FILE_BYTES:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(exist_ok=True)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
             self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
             self._pid = os.getpid()

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import datafiles
+from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
 from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED, FSYNC_FAILURES
 
@@ -88,7 +89,8 @@ class EventWriter:
             try:
                 self._write(data)
             except OSError as error:
-                self._abandon_file()
+                if not isinstance(error, datadir.DataDirGone):
+                    self._abandon_file()  # else kept open, to go on with once the directory is back
                 self._report_failure(error)
                 raise CollectorError(
                     STORAGE_UNAVAILABLE,
@@ -119,7 +121,8 @@ class EventWriter:
         """Finish the current file if it is too old, even with no request coming."""
         with self._lock:
             if self._fd is not None and self._pid == os.getpid() and self._age() >= self.rotate_seconds:
-                self._finish_file("rotated")
+                if datadir.is_there(self.data_dir):  # else finished once the directory is back
+                    self._finish_file("rotated")
 
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
@@ -173,6 +176,7 @@ class EventWriter:
     def _write(self, data: bytes) -> None:
         if self._pid != os.getpid():
             self._start_in_this_process()
+        datadir.check(self.data_dir)  # before the file: a file of a directory renamed away stays ours
         if self._fd is not None:
             self._check_file_still_ours()
         if self._fd is not None and self._rotation_due(len(data)):
@@ -216,7 +220,7 @@ class EventWriter:
         # A forked child (gunicorn --preload) must not reuse its parent's file.
         self._fd, self._path, self._size = None, None, 0
         self._sequence = 0
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.data_dir)
         recovered = datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
         FILES_FINISHED.labels(reason="recovered").inc(len(recovered))
         self._pid = os.getpid()
@@ -226,7 +230,7 @@ class EventWriter:
         self._on_finish()
 
     def _open_file(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.data_dir)
         self._sequence += 1
         now = self._clock()
         name = datafiles.open_name(
@@ -338,5 +342,5 @@ class EventWriter:
 
 
 def _cause(error: OSError) -> str:
-    """What went wrong, as the OS says it (ENOSPC: 'No space left on device')."""
-    return os.strerror(error.errno) if error.errno else str(error)
+    """What went wrong, as the OS says it (ENOSPC: 'No space left on device'), or as `datadir` does."""
+    return error.strerror or (os.strerror(error.errno) if error.errno else str(error))
