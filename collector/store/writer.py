@@ -51,6 +51,7 @@ class EventWriter:
         fsync_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
         on_finish: Callable[[], None] = lambda: None,
+        on_stop: Callable[[], None] = lambda: None,
     ) -> None:
         if fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {FSYNC_MODES}")
@@ -62,6 +63,7 @@ class EventWriter:
         self.fsync_seconds = fsync_seconds
         self._clock = clock
         self._on_finish = on_finish  # e.g. wake the compressor: a file is ready for it
+        self._on_stop = on_stop  # e.g. compress the files finished at stop before the process exits
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._path: Path | None = None
@@ -149,7 +151,12 @@ class EventWriter:
                 logger.error("background sync or rotation failed: %s", error)
 
     def close(self) -> None:
-        """Finish the current file (clean shutdown)."""
+        """Finish the current file (clean shutdown), then let `on_stop` see to the finished files."""
+        self._close_file()
+        if self._pid == os.getpid():
+            self._on_stop()
+
+    def _close_file(self) -> None:
         with self._lock:
             if self._fd is None or self._pid != os.getpid():
                 return
