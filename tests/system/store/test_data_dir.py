@@ -87,3 +87,26 @@ def test_a_lost_mount_does_not_fill_the_disk_below_it_and_is_used_again_once_rem
                 service.stop()
                 assert_acknowledged_stored_once(acknowledged, data_dir)
         assert not any(data_dir.iterdir())
+
+
+def test_a_worker_started_while_the_data_directory_is_away_does_not_recreate_it(start_service, tmp_path):
+    # The master pins the directory before it forks: a worker recycled by max_requests
+    # during the outage knows which directory it was, and makes none.
+    data_dir, moved = tmp_path / "data", tmp_path / "moved"
+    service = start_service(
+        data_dir=data_dir, workers="1", rate_limit="1000000/hour",
+        extra_env={"GUNICORN_CMD_ARGS": "--max-requests 3"},
+    )
+    [first] = service.wait_for_workers(1)
+    data_dir.rename(moved)
+    # Requests until the worker is recycled (each counts towards max_requests), then one to its successor.
+    recycled = lambda: post_one(service, "away") is not None and first not in service.worker_pids()  # noqa: E731
+    wait_until(recycled, 60, "a recycled worker")
+    service.wait_for_workers(1)
+    assert post_one(service, "away").status_code == 503
+    assert not data_dir.exists(), "a new worker re-created the data directory"
+    moved.rename(data_dir)
+    acknowledged = []
+    post_until_stored(service, acknowledged, "back")
+    service.stop()
+    assert_acknowledged_stored_once(acknowledged, data_dir)
