@@ -12,14 +12,16 @@ the mapping. A page of it without a block on disk (a sparse file: an outside
 truncate, SQLite's own growth on a file system of 1 KiB blocks) gets one when
 first written; on a full disk the kernel cannot give it, and answers with
 SIGBUS, which kills the worker outright instead of letting the outage policy
-answer. So `connect` first gives the `-shm` real blocks (`posix_fallocate`,
-which keeps what is there) and turns a full disk into an `OSError` that the
-callers' outage policies handle. Neither `PRAGMA mmap_size=0` (the database
-file only, not the -shm) nor exclusive locking / the `unix-excl` VFS (the -shm
-in process memory: the workers could no longer share the file) fits here.
-What remains: the -shm of a live connection truncated from outside, or SQLite
-growing it past `SHM_RESERVE_BYTES` (more than 4,096 WAL frames unchecked) on a
-full disk of 1 KiB blocks.
+answer. So before a process first connects to a file, `connect` gives its
+`-shm` real blocks (`posix_fallocate`, which keeps what is there), and turns a
+full disk into an `OSError` that the callers' outage policies handle. Neither
+`PRAGMA mmap_size=0` (the database file only, not the -shm) nor exclusive
+locking / the `unix-excl` VFS (the -shm in process memory: the workers could
+no longer share the file) fits here.
+What remains: a -shm made sparse after a process first connected (an outside
+truncate under a live connection; SQLite's own growth on a file system of
+1 KiB blocks, where the byte it writes per 4 KiB page does not fill the page)
+on a full disk.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +37,9 @@ TIMEOUT_SECONDS = 10.0
 _RETRY_SECONDS = 0.005
 # One wal-index region of the -shm: what SQLite maps first, for 4,096 WAL frames.
 SHM_RESERVE_BYTES = 32768
+# The files whose -shm this process reserved (process id, path): see `_reserve_shm_once`.
+_reserved: set[tuple[int, str]] = set()
+_reserving = threading.Lock()
 
 
 def connect(path: Path, timeout: float = TIMEOUT_SECONDS) -> sqlite3.Connection:
@@ -42,7 +48,7 @@ def connect(path: Path, timeout: float = TIMEOUT_SECONDS) -> sqlite3.Connection:
     :raises sqlite3.Error: if the file cannot be opened, or stays locked for `timeout` seconds.
     :raises OSError: if its -shm cannot have its blocks (a full disk).
     """
-    reserve_shm(path)
+    _reserve_shm_once(path)
     db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     deadline = time.monotonic() + timeout
     while True:
@@ -70,11 +76,26 @@ def inode(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
+def _reserve_shm_once(path: Path) -> None:
+    """`reserve_shm` before this process's first connection to `path`, and never after it.
+
+    Closing any descriptor of a file drops every POSIX lock the process holds
+    on it: reserving while a connection of this process (another thread's) is
+    open would drop SQLite's lock on the -shm, and another process, finding it
+    unlocked, would truncate the -shm under that connection (SIGBUS again).
+    """
+    with _reserving:
+        key = (os.getpid(), os.path.abspath(path))
+        if key not in _reserved:
+            reserve_shm(path)
+            _reserved.add(key)
+
+
 def reserve_shm(path: Path) -> None:
     """Give `path`'s -shm file blocks on disk for SHM_RESERVE_BYTES, or more if it is larger.
 
     Allocating keeps every byte that is there (holes read as zeros, and so do
-    new blocks), so SQLite cannot tell, whether another process uses it or not.
+    new blocks), so SQLite cannot tell (whether or not another process has it open).
     :raises OSError: ENOSPC (or EDQUOT) when the disk cannot give them.
     """
     fd = os.open(f"{path}-shm", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
