@@ -87,7 +87,7 @@ def _alive(pid):
 
 _own_metrics_dir = _metrics_dir()
 
-from collector import service  # noqa: E402  (after the variable)
+from collector import datadir, service  # noqa: E402  (after the variable)
 from collector.ingest import privacy  # noqa: E402
 from collector.settings import SettingsError, load_settings, places  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
@@ -105,6 +105,14 @@ try:
     _settings = load_settings()
 except SettingsError as error:
     _refuse(error)
+
+# The data directory is made here, in the master, once: the workers it forks
+# (a recycled one too) inherit which directory it is, and refuse to write into
+# another one put in its place, or to re-create it (collector/datadir.py).
+try:
+    datadir.pin(_settings.data_dir)
+except OSError as error:
+    _refuse(f"COLLECTOR_DATA_DIR: {error}")
 
 # COLLECTOR_CLIENT_IP=hash: the secret of the daily salts, made here in the
 # master and inherited by every worker it forks, so that all of them hash a

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from pymemcache.exceptions import MemcacheError
 
-from .. import sqlitefiles
+from .. import datadir, sqlitefiles
 from ..memcachedexpiry import expire
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class SQLiteState:
             return db
         if db is not None:
             db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.path.parent)  # never re-created: see collector/datadir.py
         db = sqlitefiles.connect(self.path, self.timeout)
         db.execute(
             "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "

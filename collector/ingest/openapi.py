@@ -132,7 +132,7 @@ def _collect_operation(settings: Settings) -> dict[str, Any]:
                 "could not be checked (its storage down, with `COLLECTOR_RATE_LIMIT_ON_ERROR=open`). A dry run "
                 "counts against the rate limit as a real call does."
             ),
-            "parameters": [parts.VALIDATE_PARAMETER, parts.CONTENT_ENCODING_PARAMETER],
+            "parameters": [parts.VALIDATE_PARAMETER],
             # Any one of the schemes; or none (`{}`) for a service without write keys.
             "security": ([] if settings.write_keys else [{}]) + [{name: []} for name in parts.SECURITY_SCHEMES],
             "requestBody": {
@@ -142,6 +142,7 @@ def _collect_operation(settings: Settings) -> dict[str, Any]:
                     f"{settings.max_body_bytes} bytes; each event at most {settings.max_event_bytes} bytes once "
                     "stored (with the fields the server adds: `eventId` when absent, `pingId`, `receivedAt`, "
                     "`messageheader`, `client`)."
+                    + parts.CONTENT_ENCODING_DESCRIPTION
                 ),
                 # navigator.sendBeacon sends a string as text/plain: the same JSON text.
                 "content": {"application/json": body, "text/plain": body},

@@ -52,14 +52,16 @@ VALIDATE_PARAMETER = {
     "Any other value, or the parameter twice: 400 `invalid_query`.",
     "schema": {"type": "integer", "enum": sorted(int(value) for value in dryrun.VALUES)},
 }
-CONTENT_ENCODING_PARAMETER = {
-    "name": "Content-Encoding",
-    "in": "header",
-    "required": False,
-    "description": "`gzip`: the body is gzip-compressed JSON (the limits apply to it once decompressed). "
-    "Absent or `identity`: sent as is.",
-    "schema": {"type": "string", "enum": ["gzip", "identity"]},
-}
+# How the body may be compressed. Not a header parameter: a free `Content-Encoding`
+# parameter tells generated clients (and schemathesis) that `gzip` may be sent
+# with any body, and a plain body sent so is refused. It describes the body's
+# bytes, so it is said where the body is (OpenAPI 3.0 has no field for it).
+CONTENT_ENCODING_DESCRIPTION = (
+    " The body may be sent gzip-compressed, the same JSON gzipped, with the header `Content-Encoding: gzip` "
+    "(one or more gzip members; the size limits apply to it once decompressed); send that header only with "
+    "a gzipped body, which is otherwise refused with 400 `invalid_gzip`. Without it (or with `identity`) the "
+    "body is sent as is."
+)
 
 SECURITY_SCHEMES = {
     "bearerWriteKey": {

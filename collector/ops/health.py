@@ -17,7 +17,7 @@ import threading
 
 import flask
 
-from .. import service
+from .. import datadir, service
 from ..errors import STORAGE_UNAVAILABLE, error_response
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ def readyz() -> flask.Response:
     data_dir = service.current().settings.data_dir
     outage: _Outage = flask.current_app.extensions.setdefault(_EXTENSION, _Outage())
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # Never re-created after start-up (collector/datadir.py): renamed away or
+        # its mount lost, the service is not ready until it is back.
+        datadir.check(data_dir)
         # A real write, not os.access(): root passes access checks on a full or
         # read-only disk, and only a write finds either.
         with tempfile.TemporaryFile(dir=data_dir, prefix=".readyz-") as probe:

@@ -32,7 +32,7 @@ from typing import Any
 
 from limits.storage import Storage
 
-from .. import sqlitefiles
+from .. import datadir, sqlitefiles
 from .outage import StorageOutage
 
 SCHEME = "collector+sqlite"
@@ -86,7 +86,7 @@ class CollectorSQLiteStorage(Storage):
             return db
         if db is not None:
             db.close()  # the file was deleted or replaced: count afresh in the new one
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.path.parent)  # never re-created: see collector/datadir.py
         db = sqlitefiles.connect(self.path, timeout=self.timeout)
         db.execute("CREATE TABLE IF NOT EXISTS windows (key TEXT PRIMARY KEY, count INTEGER, expires REAL)")
         db.execute("CREATE INDEX IF NOT EXISTS windows_expiry ON windows (expires)")

@@ -44,6 +44,7 @@ def build_writer(settings: Settings) -> EventWriter:
         fsync=settings.fsync,
         fsync_seconds=settings.fsync_seconds,
         on_finish=maintenance.wake,
+        on_stop=maintenance.run_before_exit,
     )
 
 

@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import jsontext
+from .. import datadir, jsontext
 from ..ops.metrics import DEAD_LETTERS
 from . import datafiles
 
@@ -105,7 +105,8 @@ class DeadLetters:
             logger.warning("dead letters kept again in %s", self.directory)
 
     def _append(self, line: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.directory.parent)  # never re-created: see collector/datadir.py
+        self.directory.mkdir(exist_ok=True)
         # Every process writes under one flock, so the cap holds for their sum
         # at every moment: room is made before a letter is written, never after.
         lock = os.open(self.directory / CAP_LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)

@@ -12,6 +12,13 @@ then is the original removed. A crash at any point leaves either the original,
 or both (readers take the `.gz`; the next pass removes the original), never
 neither.
 
+As a writing process stops, it makes one last pass (`run_before_exit`), so
+that the files it finished at stop ship compressed (shippers take `*.jsonl.gz`)
+rather than wait for the next start. The pass is bounded (STOP_SECONDS, inside
+gunicorn's graceful_timeout of 30 s, which also covers the requests in
+flight); one cut short by the exit is safe as a crash is, and the next start's
+pass does the rest.
+
 Retention only ever deletes finished files (`.jsonl`, `.jsonl.gz`), oldest
 first, and only as many as the limits ask for.
 """
@@ -31,6 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import datafiles
+from .. import datadir
 from ..ops.metrics import FILES_COMPRESSED, RETENTION_DELETED_BYTES, RETENTION_DELETED_FILES
 
 logger = logging.getLogger(__name__)
@@ -39,6 +47,9 @@ LOCK_NAME = ".maintenance.lock"
 TEMP_SUFFIX = ".gz.tmp"
 _CHUNK = 1 << 20
 _DAY = 86400.0
+# The last pass at stop: what a 64 MiB file takes on a busy machine, with room
+# left in gunicorn's graceful_timeout (30 s) for the requests in flight.
+STOP_SECONDS = 20.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +136,7 @@ class Maintenance:
         self._clock = clock
         self._wakeup = threading.Event()
         self._pid: int | None = None
+        self._stopped: int | None = None  # the process that made its last pass
 
     @property
     def enabled(self) -> bool:
@@ -139,6 +151,26 @@ class Maintenance:
             threading.Thread(target=self._loop, name="collector-maintenance", daemon=True).start()
         self._wakeup.set()
 
+    def run_before_exit(self, budget: float = STOP_SECONDS) -> None:
+        """The last pass of a stopping process (once), so its last files ship compressed; at most `budget` s."""
+        if self.compress == "none" or self._stopped == os.getpid():
+            return
+        self._stopped = os.getpid()
+        done = threading.Event()
+
+        def last_pass() -> None:
+            try:
+                self.run_once()
+            except OSError as error:
+                logger.error("maintenance of %s at stop failed: %s; the next start does it", self.data_dir, error)
+            finally:
+                done.set()
+
+        # A thread, so that the wait is bounded (a big file, another worker's pass holding the turn).
+        threading.Thread(target=last_pass, name="collector-maintenance-stop", daemon=True).start()
+        if not done.wait(budget):
+            logger.warning("compression at stop took over %.0f s; the next start compresses the rest", budget)
+
     def _loop(self) -> None:
         while self._pid == os.getpid():
             self._wakeup.wait(self.period)
@@ -150,6 +182,7 @@ class Maintenance:
 
     def run_once(self) -> None:
         """One pass: clean up after crashes, compress, then apply retention."""
+        datadir.check(self.data_dir)  # not even its lock file in a directory put in its place
         with _turn(self.data_dir / LOCK_NAME):
             self._clean_up()
             if self.compress == "gzip":

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import datafiles
+from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
 from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED, FSYNC_FAILURES
 
@@ -50,6 +51,7 @@ class EventWriter:
         fsync_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
         on_finish: Callable[[], None] = lambda: None,
+        on_stop: Callable[[], None] = lambda: None,
     ) -> None:
         if fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {FSYNC_MODES}")
@@ -61,6 +63,7 @@ class EventWriter:
         self.fsync_seconds = fsync_seconds
         self._clock = clock
         self._on_finish = on_finish  # e.g. wake the compressor: a file is ready for it
+        self._on_stop = on_stop  # e.g. compress the files finished at stop before the process exits
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._path: Path | None = None
@@ -88,7 +91,8 @@ class EventWriter:
             try:
                 self._write(data)
             except OSError as error:
-                self._abandon_file()
+                if not isinstance(error, datadir.DataDirGone):
+                    self._abandon_file()  # else kept open, to go on with once the directory is back
                 self._report_failure(error)
                 raise CollectorError(
                     STORAGE_UNAVAILABLE,
@@ -119,7 +123,8 @@ class EventWriter:
         """Finish the current file if it is too old, even with no request coming."""
         with self._lock:
             if self._fd is not None and self._pid == os.getpid() and self._age() >= self.rotate_seconds:
-                self._finish_file("rotated")
+                if datadir.is_there(self.data_dir):  # else finished once the directory is back
+                    self._finish_file("rotated")
 
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
@@ -146,7 +151,12 @@ class EventWriter:
                 logger.error("background sync or rotation failed: %s", error)
 
     def close(self) -> None:
-        """Finish the current file (clean shutdown)."""
+        """Finish the current file (clean shutdown), then let `on_stop` see to the finished files."""
+        self._close_file()
+        if self._pid == os.getpid():
+            self._on_stop()
+
+    def _close_file(self) -> None:
         with self._lock:
             if self._fd is None or self._pid != os.getpid():
                 return
@@ -173,6 +183,7 @@ class EventWriter:
     def _write(self, data: bytes) -> None:
         if self._pid != os.getpid():
             self._start_in_this_process()
+        datadir.check(self.data_dir)  # before the file: a file of a directory renamed away stays ours
         if self._fd is not None:
             self._check_file_still_ours()
         if self._fd is not None and self._rotation_due(len(data)):
@@ -216,7 +227,7 @@ class EventWriter:
         # A forked child (gunicorn --preload) must not reuse its parent's file.
         self._fd, self._path, self._size = None, None, 0
         self._sequence = 0
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.data_dir)
         recovered = datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
         FILES_FINISHED.labels(reason="recovered").inc(len(recovered))
         self._pid = os.getpid()
@@ -226,7 +237,7 @@ class EventWriter:
         self._on_finish()
 
     def _open_file(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        datadir.check(self.data_dir)
         self._sequence += 1
         now = self._clock()
         name = datafiles.open_name(
@@ -338,5 +349,5 @@ class EventWriter:
 
 
 def _cause(error: OSError) -> str:
-    """What went wrong, as the OS says it (ENOSPC: 'No space left on device')."""
-    return os.strerror(error.errno) if error.errno else str(error)
+    """What went wrong, as the OS says it (ENOSPC: 'No space left on device'), or as `datadir` does."""
+    return error.strerror or (os.strerror(error.errno) if error.errno else str(error))

@@ -105,3 +105,10 @@ def test_a_limit_counting_events_counts_the_gzipped_batch(make_app):
     app = make_app(rate_limit="60 per hour", rate_limit_cost="event")
     client = app.test_client()
     assert post_gzip(client, gzip.compress(orjson.dumps(BATCH))).headers["X-RateLimit-Remaining"] == "10"
+
+
+def test_a_body_with_an_empty_gzip_member_is_stored(app, client):
+    # Some gzip writers end a stream with an empty member (`gzip.compress(b"")`): still valid gzip.
+    response = post_gzip(client, gzip.compress(orjson.dumps(BATCH)) + gzip.compress(b""))
+    assert response.status_code == 201
+    assert len(stored(app)) == len(BATCH["messageBody"])

@@ -134,3 +134,16 @@ def test_retention_deletes_only_the_oldest_finished_files_never_an_open_one(star
         for path in files[:30]:
             assert f"retention: deleted {path.name}" in service.log()
         assert [e["eventId"] for e in read_events(data_dir) if e["eventType"] == "new"] == ["new"]
+
+
+def test_files_finished_as_the_service_stops_are_compressed_before_it_exits(start_service):
+    # The README's shipping recipe takes `*.jsonl.gz` only: a stopped instance's last files must be there.
+    service = start_service(compress="gzip", workers="2", rate_limit="1000000/hour")
+    with Load(service.url, clients=4, pad=100) as load:
+        load.wait_for(100)
+    assert service.stop() == 0
+    names = [path.name for path in service.data_dir.iterdir() if path.name.startswith("events-")]
+    assert names and all(name.endswith(".jsonl.gz") for name in names), names
+    assert not list(service.data_dir.glob(".*" + ".tmp"))
+    assert_acknowledged_stored_once(load.acknowledged, service.data_dir)
+    assert "compressed" in service.log()

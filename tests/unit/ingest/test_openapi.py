@@ -76,3 +76,10 @@ def test_collector_openapi_prints_the_committed_document_whatever_the_environmen
 def test_the_rendering_is_stable(default_document):
     assert render(default_document) == render(document(load_settings(environ={})))
     assert render(default_document).endswith(b"}\n")
+
+
+def test_gzip_is_described_with_the_body_not_offered_as_a_free_header(default_document):
+    # A free `Content-Encoding` header parameter made generated clients send `gzip` with a plain body.
+    operation = default_document["paths"]["/collect/event"]["post"]
+    assert "content-encoding" not in [p["name"].lower() for p in operation["parameters"]]
+    assert "`Content-Encoding: gzip`" in operation["requestBody"]["description"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ from prometheus_client import REGISTRY
 
 from collector.store import datafiles
 from collector.store.maintenance import FileFacts, Maintenance, compress_file, expired
+from tests.processes import wait_until
 
 DAY = 86400.0
 
@@ -125,3 +127,35 @@ def test_compressions_and_retention_deletions_are_counted(tmp_path):
     Maintenance(tmp_path, retention_days=1).run_once()
     assert list(tmp_path.glob("events-*")) == []
     assert [a - b for a, b in zip(counted(), before)] == [2, 2, sizes]
+
+
+def test_the_last_pass_at_stop_compresses_what_is_finished_once(tmp_path):
+    done = finished_file(tmp_path)
+    maintenance = Maintenance(tmp_path, compress="gzip")
+    maintenance.run_before_exit()
+    assert [p.name for p in tmp_path.glob("events-*")] == [done.name + ".gz"]
+    again = finished_file(tmp_path, "events-20261126T070000.000000Z-h-1-000003.jsonl")
+    maintenance.run_before_exit()  # atexit after gunicorn's worker_exit: nothing more
+    assert again.exists()
+
+
+def test_the_last_pass_at_stop_gives_up_after_its_budget_leaving_the_file_whole(tmp_path, caplog):
+    done = finished_file(tmp_path)
+    content = done.read_bytes()
+    # Another worker's pass holds the turn for longer than the budget.
+    fd = os.open(tmp_path / ".maintenance.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        Maintenance(tmp_path, compress="gzip").run_before_exit(budget=0.05)
+        assert "the next start compresses the rest" in caplog.text
+        assert done.read_bytes() == content
+    finally:
+        os.close(fd)
+    # The pass goes on once it gets its turn (in a worker, the exit cuts it short, as a crash would).
+    wait_until(lambda: not done.exists(), 30, "the pass to end")
+
+
+def test_no_last_pass_without_compression(tmp_path):
+    done = finished_file(tmp_path)
+    Maintenance(tmp_path, retention_days=1).run_before_exit()
+    assert done.exists()

@@ -252,3 +252,20 @@ def test_a_worker_booting_on_a_broken_data_directory_starts_and_refuses_until_it
     writer.append([line(2)])
     writer.close()
     assert [path.name.endswith(".jsonl") for path in data.iterdir()] == [True]
+
+
+def test_a_data_directory_renamed_away_is_not_recreated_and_its_file_goes_on_once_back(make_writer, tmp_path):
+    data, moved = tmp_path / "data", tmp_path / "moved"
+    writer = make_writer()
+    writer.append([line(1)])
+    data.rename(moved)
+    with pytest.raises(CollectorError) as caught:
+        writer.append([line(2)])
+    assert caught.value.status == 503
+    writer.rotate_if_due()
+    assert not data.exists()
+    moved.rename(data)
+    writer.append([line(3)])
+    [open_file] = datafiles.data_files(data)  # the same file, not abandoned for the outage
+    assert f"-{os.getpid()}-000001" in open_file.name
+    assert stored(data) == [1, 3]
