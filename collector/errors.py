@@ -88,6 +88,12 @@ INVALID_WRITE_KEY = ErrorCode("invalid_write_key", 401, "the request's write key
 CONSOLE_KEY_REQUIRED = ErrorCode(
     "console_key_required", 401, "the console (`collector console`) was asked without its `COLLECTOR_CONSOLE_KEY`"
 )
+HOST_NOT_ALLOWED = ErrorCode(
+    "host_not_allowed",
+    403,
+    "the console without a key was asked under a `Host` other than `localhost`, `127.0.0.1` or `[::1]` "
+    "(a page rebinding its name to loopback)",
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")
@@ -100,6 +106,9 @@ UNSUPPORTED_CONTENT_ENCODING = ErrorCode(
     "unsupported_content_encoding",
     415,
     "a `Content-Encoding` the collector does not decode (any but `identity` and `gzip`)",
+)
+RANGE_NOT_SATISFIABLE = ErrorCode(
+    "range_not_satisfiable", 416, "a `Range` outside the file asked for (the console's page and its static files)"
 )
 RATE_LIMITED = ErrorCode("rate_limited", 429, "over the rate limit; `Retry-After` says when to resend")
 STORAGE_UNAVAILABLE = ErrorCode(
@@ -135,6 +144,7 @@ _HTTP_CODES = {
     405: METHOD_NOT_ALLOWED,
     413: BODY_TOO_LARGE,
     415: UNSUPPORTED_MEDIA_TYPE,
+    416: RANGE_NOT_SATISFIABLE,
     429: RATE_LIMITED,
 }
 

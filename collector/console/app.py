@@ -1,6 +1,6 @@
 """The console's WSGI app: the page, its static files and the JSON API, read-only over the data directory.
 
-`create_app` wires: the key check (auth.py) -> the API (below) and the page
+`create_app` wires: the key check, or without a key the Host check (auth.py) -> the API (below) and the page
 (static/) -> the collector's error envelope (errors.py) -> security headers.
 """
 
@@ -51,6 +51,8 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
     app.extensions["collector.console"] = index
     if key:
         app.before_request(auth.require_key(key))
+    else:
+        app.before_request(auth.require_loopback_host)
 
     @app.get("/")
     def page() -> flask.Response:
