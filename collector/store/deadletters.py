@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 DIRECTORY = "deadletters"
 REPLAYED = "replayed.log"
+# Files named like dead letters that could not be read, said once each.
+_SKIPPED: set[str] = set()
 # A process starts a new file past this size, so the cap can delete old ones.
 FILE_BYTES = 8 * 1024 * 1024
 
@@ -124,11 +126,17 @@ def read_new(data_dir: Path, offsets: dict[str, int]) -> Iterator[dict[str, Any]
     for path in paths:
         start = offsets.get(path.name, 0)
         try:
-            with open(path, "rb") as stream:
+            # Regular files only: a FIFO named like a dead-letter file would block for ever.
+            with datafiles.open_regular(path) as stream:
                 stream.seek(start)
                 data = stream.read()
         except FileNotFoundError:
             continue  # deleted by the cap since it was listed
+        except OSError as error:
+            if str(path) not in _SKIPPED:  # once per file, not at every look of the console
+                _SKIPPED.add(str(path))
+                logger.warning("skipped %s, not a dead-letter file: %s", path, error)
+            continue
         whole = data.rfind(b"\n") + 1
         offsets[path.name] = start + whole
         for raw in data[:whole].splitlines():
