@@ -34,8 +34,9 @@ from typing import Any
 
 import orjson
 
-from ..ops.instrument import MAX_EVENT_TYPES, OTHER
+from ..ops.instrument import MAX_EVENT_TYPES
 from ..store import datafiles, reading
+from .typenames import TypeNames, top
 
 # The newest events, for the live view and its search (`/api/events`): at most
 # this many, and at most RECENT_BYTES of them as counted by `_cost` (the line
@@ -95,7 +96,7 @@ class StoreIndex:
         self._files: dict[str, _File] = {}
         self._minutes: dict[int, Counter[str]] = {}
         self._hours: dict[int, Counter[str]] = {}
-        self._types = _TypeNames(event_types)
+        self._types = TypeNames(event_types)
         self._recent: deque[tuple[Event, int]] = deque()
         self._recent_limit = recent
         self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
@@ -231,7 +232,7 @@ class StoreIndex:
                 bucket = int(start // step) * step
                 for event_type, count in counts.items():
                     totals.setdefault(event_type, Counter())[bucket] += count
-        totals = _top(totals, MAX_EVENT_TYPES)
+        totals = top(totals, MAX_EVENT_TYPES)
         return {event_type: [[start, counts.get(start, 0)] for start in buckets] for event_type, counts in sorted(totals.items())}
 
     def top_types(self, minutes: int, limit: int = 10) -> list[tuple[str, int]]:
@@ -253,42 +254,6 @@ class StoreIndex:
         """How many (time, event type) counts are kept: what the counts cost in memory."""
         with self._lock:
             return sum(len(counts) for source in (self._minutes, self._hours) for counts in source.values())
-
-
-class _TypeNames:
-    """The event types counted under their own name, as /metrics labels them (collector/ops/instrument.py).
-
-    With COLLECTOR_EVENT_TYPES, its types; without, the first MAX_EVENT_TYPES
-    read (oldest files first); any other type is counted as `other`.
-    """
-
-    def __init__(self, allowed: frozenset[str]) -> None:
-        self._allowed = allowed
-        self._named: set[str] = set()
-
-    def name(self, event_type: str) -> str:
-        if event_type in self._named:
-            return event_type
-        if self._allowed and event_type not in self._allowed:
-            return OTHER
-        if not self._allowed and len(self._named) >= MAX_EVENT_TYPES:
-            return OTHER
-        self._named.add(event_type)
-        return event_type
-
-
-def _top(totals: dict[str, Counter[int]], limit: int) -> dict[str, Counter[int]]:
-    """The `limit` types with the most events, and the rest added up as `other`."""
-    if len(totals.keys() - {OTHER}) <= limit:
-        return totals
-    ranked = sorted(totals, key=lambda event_type: (-sum(totals[event_type].values()), event_type))
-    kept = {event_type: totals[event_type] for event_type in ranked[:limit] if event_type != OTHER}
-    other = Counter(totals.get(OTHER, Counter()))
-    for event_type in ranked[limit:]:
-        if event_type != OTHER:
-            other.update(totals[event_type])
-    kept[OTHER] = other
-    return kept
 
 
 def _cost(event: Event) -> int:
