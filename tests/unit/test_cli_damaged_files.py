@@ -13,10 +13,12 @@ from collector.store import datafiles
 from tests import damaged
 from tests.servers import ROOT
 
-# The command in a child process that reports its own peak memory last on stderr.
+# The command in a child process that reports its own peak memory (KiB) last on
+# stderr: VmHWM is this program's, where ru_maxrss would count the parent it forked from.
 MEASURED = (
-    "import resource, sys; from collector import cli; code = cli.main(sys.argv[1:]); sys.stdout.flush(); "
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    "import re, sys; from collector import cli; code = cli.main(sys.argv[1:]); sys.stdout.flush(); "
+    "status = open('/proc/self/status').read(); "
+    "print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1), file=sys.stderr); sys.exit(code)"
 )
 
 
