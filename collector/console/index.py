@@ -102,6 +102,7 @@ class StoreIndex:
         self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
         self._lock = threading.Lock()
         self._refreshed = float("-inf")
+        self._kept_since = (0.0, 0.0)  # the oldest minute and hour counted, set at each refresh
         self.unreadable_lines = 0
         self._damaged: dict[str, str] = {}  # file name -> why it is not read
 
@@ -114,6 +115,7 @@ class StoreIndex:
             if not force and now - self._refreshed < REFRESH_SECONDS:
                 return
             self._refreshed = now
+            self._kept_since = self._oldest()
             for path in datafiles.data_files(self.data_dir):
                 self._read(path)
             self._forget_old_counts()
@@ -168,12 +170,13 @@ class StoreIndex:
     def _count(self, received: float, name: str) -> None:
         # Counts older than those kept are not made at all: reading a month of
         # files at start-up costs no memory for the weeks the API never answers.
-        oldest_minute, oldest_hour = self._oldest()
-        minute, hour = int(received // 60) * 60, int(received // 3600) * 3600
+        oldest_minute, oldest_hour = self._kept_since
+        minute = int(received // 60) * 60
         if minute >= oldest_minute:
-            self._minutes.setdefault(minute, Counter())[name] += 1
+            _bucket(self._minutes, minute)[name] += 1
+        hour = minute - minute % 3600
         if hour >= oldest_hour:
-            self._hours.setdefault(hour, Counter())[name] += 1
+            _bucket(self._hours, hour)[name] += 1
 
     def _keep(self, event: Event) -> None:
         cost = _cost(event)
@@ -258,8 +261,15 @@ class StoreIndex:
 
 def _cost(event: Event) -> int:
     """What keeping `event` costs, in bytes: its line, the strings kept beside it, Python's overhead."""
-    strings = (event.event_type, event.event_id, event.ping_id, event.client)
-    return len(event.line) + sum(len(text) for text in strings) + EVENT_OVERHEAD_BYTES
+    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client)
+    return len(event.line) + strings + EVENT_OVERHEAD_BYTES
+
+
+def _bucket(counts: dict[int, Counter[str]], start: int) -> Counter[str]:
+    bucket = counts.get(start)
+    if bucket is None:
+        bucket = counts[start] = Counter()
+    return bucket
 
 
 def _client(client: Any) -> str:
