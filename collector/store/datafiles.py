@@ -156,12 +156,12 @@ def open_regular(path: Path) -> ContextManager[BinaryIO]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise NotADataFile(f"{path.name}: a symbolic link, not a data file: not followed") from None
+            raise NotADataFile("a symbolic link, not a data file: not followed") from None
         raise
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotADataFile(f"{path.name}: not a regular file ({_kind(mode)}): not read")
+            raise NotADataFile(f"not a regular file ({_kind(mode)}): not read")
     except BaseException:
         os.close(fd)
         raise

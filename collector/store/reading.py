@@ -38,6 +38,8 @@ UNREADABLE = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
 
 def unreadable(error: BaseException) -> str:
     """Why a file could not be read on, as readers report it."""
+    if isinstance(error, datafiles.NotADataFile):
+        return str(error)
     if isinstance(error, EOFError):
         return "unreadable from here: the compressed file is truncated"
     return f"unreadable from here: {error}"
