@@ -10,6 +10,7 @@ import pytest
 
 from collector.console.app import create_app
 from collector.errors import CODES
+from collector.ops.instrument import MAX_EVENT_TYPES, OTHER
 from collector.settings import load_settings
 from tests import damaged
 
@@ -150,3 +151,12 @@ def test_a_file_that_is_not_a_data_file_is_skipped_and_named_never_a_500(tmp_pat
     assert damaged.REASONS[kind] in overview.get_json()["damagedFiles"][name]
     assert overview.get_json()["unreadableLines"] >= 1
     assert [event["eventId"] for event in events.get_json()["events"]] == ["v-1"]
+
+
+def test_series_of_thousands_of_types_name_the_top_100_and_add_the_rest_as_other(collector, console):
+    for batch in range(6):
+        post(collector, *({"eventType": f"type-{batch}-{n}"} for n in range(500)))
+    for minutes in (60, 10080):
+        series = console.get(f"/api/series?minutes={minutes}").get_json()["series"]
+        assert len(series) == MAX_EVENT_TYPES + 1 and OTHER in series
+        assert sum(count for points in series.values() for _, count in points) == 3000
