@@ -104,6 +104,12 @@ CORS_PREFLIGHT_REFUSED = ErrorCode(
     "a CORS preflight from an origin not in `COLLECTOR_CORS_ORIGINS`, or for a method other than `POST`: "
     "answered without the allow headers, so the browser sends nothing (logged and counted, no body)",
 )
+HOST_NOT_ALLOWED = ErrorCode(
+    "host_not_allowed",
+    403,
+    "the console without a key was asked under a `Host` other than `localhost`, `127.0.0.1` or `[::1]` "
+    "(a page rebinding its name to loopback)",
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")
@@ -116,6 +122,9 @@ UNSUPPORTED_CONTENT_ENCODING = ErrorCode(
     "unsupported_content_encoding",
     415,
     "a `Content-Encoding` the collector does not decode (any but `identity` and `gzip`)",
+)
+RANGE_NOT_SATISFIABLE = ErrorCode(
+    "range_not_satisfiable", 416, "a `Range` outside the file asked for (the console's page and its static files)"
 )
 RATE_LIMITED = ErrorCode("rate_limited", 429, "over the rate limit; `Retry-After` says when to resend")
 STORAGE_UNAVAILABLE = ErrorCode(
@@ -151,6 +160,7 @@ _HTTP_CODES = {
     405: METHOD_NOT_ALLOWED,
     413: BODY_TOO_LARGE,
     415: UNSUPPORTED_MEDIA_TYPE,
+    416: RANGE_NOT_SATISFIABLE,
     429: RATE_LIMITED,
 }
 

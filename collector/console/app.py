@@ -1,6 +1,6 @@
 """The console's WSGI app: the page, its static files and the JSON API, read-only over the data directory.
 
-`create_app` wires: the key check (auth.py) -> the API (below) and the page
+`create_app` wires: the key check, or without a key the Host check (auth.py) -> the API (below) and the page
 (static/) -> the collector's error envelope (errors.py) -> security headers.
 """
 
@@ -46,11 +46,13 @@ SECURITY_HEADERS = {
 def create_app(settings: Settings, key: str | None, rejections: Rejections | None = None) -> flask.Flask:
     """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py)."""
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    index = StoreIndex(settings.data_dir)
+    index = StoreIndex(settings.data_dir, event_types=settings.event_types)
     dead_letters = LatestDeadLetters(settings.data_dir)
     app.extensions["collector.console"] = index
     if key:
         app.before_request(auth.require_key(key))
+    else:
+        app.before_request(auth.require_loopback_host)
 
     @app.get("/")
     def page() -> flask.Response:
@@ -88,6 +90,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
                 "deadLetters": dead_letters.latest(),
                 "store": store_facts(settings),
                 "unreadableLines": index.unreadable_lines,
+                "damagedFiles": index.damaged(),
             }
         )
 
@@ -128,8 +131,9 @@ def store_facts(settings: Settings) -> dict[str, Any]:
     files = []
     for path in datafiles.data_files(settings.data_dir):
         try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+            # Not following a symbolic link: a loop would raise, and the index reads none.
+            size = path.lstat().st_size
+        except OSError:
             continue
         state = "open" if path.name.endswith(datafiles.OPEN_SUFFIX) else (
             "compressed" if path.name.endswith(datafiles.COMPRESSED_SUFFIX) else "finished"

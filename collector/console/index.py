@@ -10,17 +10,22 @@ it to `.jsonl` when finished (same inode, same bytes) and may compress it to
 - a compressed file whose stem was read already is the same lines: skipped;
   one never seen (the console started after it was compressed) is read once.
 
-Each event read adds one to the count of its minute (of `receivedAt`, when it
-was stored) and event type, and goes into a bounded buffer of the newest
-events. A refresh therefore costs what was written since the last one, never
-the whole store; files deleted by retention keep their counts until those
-minutes are older than the longest series the API answers.
+Each event read adds one to the count of its minute and of its hour (of
+`receivedAt`, when it was stored) and event type, and goes into a buffer of
+the newest events. A refresh therefore costs what was written since the last
+one, never the whole store; files deleted by retention keep their counts until
+those minutes are older than the longest series the API answers.
+
+Everything kept is bounded, whatever clients send (see the constants below):
+the newest events by count and by bytes; the counts by time (a day by the
+minute, a week by the hour) and by type, as `/metrics` bounds its labels.
+A file that is not a data file (a FIFO, a symbolic link, a gzip bomb, garbage)
+is skipped and named by `damaged()`; it never stops the console.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import threading
 import time
 from collections import Counter, deque
@@ -29,13 +34,24 @@ from typing import Any
 
 import orjson
 
+from ..ops.instrument import MAX_EVENT_TYPES
 from ..store import datafiles, reading
+from .typenames import TypeNames, top
 
-# Events kept for the live view and its search (`/api/events`): about 0.5 KiB
-# each as stored, so some 25 MiB at most.
+# The newest events, for the live view and its search (`/api/events`): at most
+# this many, and at most RECENT_BYTES of them as counted by `_cost` (the line
+# and what is kept beside it). 50,000 events of 0.5 KiB fit; of events at the
+# default COLLECTOR_MAX_EVENT_BYTES (32 KiB) about 1,000 do.
 RECENT_EVENTS = 50_000
-# Counts older than this are dropped: the longest series the API answers.
-KEEP_MINUTES = 7 * 24 * 60 + 60
+RECENT_BYTES = 32 << 20
+# Python's own memory per kept event beyond its strings (the Event object, its
+# float, the string and bytes headers, the deque slot), measured with tracemalloc.
+EVENT_OVERHEAD_BYTES = 600
+# Counts by the minute for the longest per-minute series (a day), by the hour
+# for the longest series (a week); an hour of slack each. The API answers past
+# a day by the hour, so a week by the minute (10,080 counters per type) is not kept.
+MINUTE_BUCKETS = 24 * 60 + 60
+HOUR_BUCKETS = 7 * 24 + 1
 # Between two reads of the directory, at most this often (many browser tabs
 # polling every second cost one refresh).
 REFRESH_SECONDS = 0.5
@@ -44,7 +60,8 @@ REFRESH_SECONDS = 0.5
 @dataclasses.dataclass
 class _File:
     offset: int = 0  # bytes of whole lines read (of the uncompressed file)
-    done: bool = False  # finished and read to its end: never read again
+    done: bool = False  # finished and read to its end, or damaged: never read again
+    bad_lines: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,17 +86,25 @@ def stem(path: Path) -> str:
 
 
 class StoreIndex:
-    """Per-minute counts by event type, and the newest events, of one data directory."""
+    """Per-minute and per-hour counts by event type, and the newest events, of one data directory."""
 
-    def __init__(self, data_dir: Path, recent: int = RECENT_EVENTS, clock=time.time) -> None:
+    def __init__(
+        self, data_dir: Path, recent: int = RECENT_EVENTS, clock=time.time, event_types: frozenset[str] = frozenset()
+    ) -> None:
         self.data_dir = Path(data_dir)
         self._clock = clock
         self._files: dict[str, _File] = {}
         self._minutes: dict[int, Counter[str]] = {}
-        self._recent: deque[Event] = deque(maxlen=recent)
+        self._hours: dict[int, Counter[str]] = {}
+        self._types = TypeNames(event_types)
+        self._recent: deque[tuple[Event, int]] = deque()
+        self._recent_limit = recent
+        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
         self._lock = threading.Lock()
         self._refreshed = float("-inf")
+        self._kept_since = (0.0, 0.0)  # the oldest minute and hour counted, set at each refresh
         self.unreadable_lines = 0
+        self._damaged: dict[str, str] = {}  # file name -> why it is not read
 
     # -- reading what was added -------------------------------------------
 
@@ -90,45 +115,47 @@ class StoreIndex:
             if not force and now - self._refreshed < REFRESH_SECONDS:
                 return
             self._refreshed = now
+            self._kept_since = self._oldest()
             for path in datafiles.data_files(self.data_dir):
                 self._read(path)
-            self._forget_old_minutes()
+            self._forget_old_counts()
 
     def _read(self, path: Path) -> None:
         state = self._files.setdefault(stem(path), _File())
         if state.done:
             return
-        compressed = path.name.endswith(datafiles.COMPRESSED_SUFFIX)
-        finished = datafiles.is_finished(path)
         try:
-            with gzip.open(path, "rb") if compressed else open(path, "rb") as stream:
+            with datafiles.open_regular(path) as stream:
                 stream.seek(state.offset)
-                data = stream.read()
+                for line in datafiles.bounded_lines(stream):
+                    if not line.endswith(b"\n"):
+                        break  # the end of an open file may be a write in progress
+                    state.offset += len(line)
+                    if not self._add(line):
+                        state.bad_lines += 1
+                        if state.bad_lines >= datafiles.MAX_BAD_LINES:
+                            raise datafiles.NotADataFile(f"{state.bad_lines} bad lines: the rest is not read")
         except FileNotFoundError:
             return  # renamed or compressed since listed: read under its new name next time
-        except (OSError, EOFError):
-            self.unreadable_lines += 1  # a damaged file: `collector events verify` names it
+        except reading.UNREADABLE as error:
+            # Damaged, not a data file, or a bomb: `collector events verify` says more.
+            self.unreadable_lines += 1
+            self._damaged[path.name] = reading.unreadable(error)
             state.done = True
             return
-        # Only whole lines: the end of an open file may be a write in progress.
-        whole = data.rfind(b"\n") + 1
-        for line in data[:whole].split(b"\n")[:-1]:
-            self._add(line + b"\n")
-        state.offset += whole
-        if finished:
+        if datafiles.is_finished(path):
             state.done = True
 
-    def _add(self, line: bytes) -> None:
+    def _add(self, line: bytes) -> bool:
         try:
             event = orjson.loads(line)
             received = reading.parse_time(event["receivedAt"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             self.unreadable_lines += 1
-            return
+            return False
         event_type = str(event.get("eventType", ""))
-        minute = int(received // 60) * 60
-        self._minutes.setdefault(minute, Counter())[event_type] += 1
-        self._recent.append(
+        self._count(received, self._types.name(event_type))
+        self._keep(
             Event(
                 received=received,
                 line=line,
@@ -138,18 +165,45 @@ class StoreIndex:
                 client=_client(event.get("client")),
             )
         )
+        return True
 
-    def _forget_old_minutes(self) -> None:
-        oldest = self._clock() - KEEP_MINUTES * 60
-        for minute in [m for m in self._minutes if m < oldest]:
-            del self._minutes[minute]
+    def _count(self, received: float, name: str) -> None:
+        # Counts older than those kept are not made at all: reading a month of
+        # files at start-up costs no memory for the weeks the API never answers.
+        oldest_minute, oldest_hour = self._kept_since
+        minute = int(received // 60) * 60
+        if minute >= oldest_minute:
+            _bucket(self._minutes, minute)[name] += 1
+        hour = minute - minute % 3600
+        if hour >= oldest_hour:
+            _bucket(self._hours, hour)[name] += 1
+
+    def _keep(self, event: Event) -> None:
+        cost = _cost(event)
+        if cost > RECENT_BYTES:
+            return  # counted, not kept: it alone would be over the budget
+        self._recent.append((event, cost))
+        self.recent_bytes += cost
+        while len(self._recent) > self._recent_limit or self.recent_bytes > RECENT_BYTES:
+            _, dropped = self._recent.popleft()
+            self.recent_bytes -= dropped
+
+    def _oldest(self) -> tuple[float, float]:
+        now = self._clock()
+        return now - MINUTE_BUCKETS * 60, now - HOUR_BUCKETS * 3600
+
+    def _forget_old_counts(self) -> None:
+        oldest_minute, oldest_hour = self._oldest()
+        for counts, oldest in ((self._minutes, oldest_minute), (self._hours, oldest_hour)):
+            for start in [start for start in counts if start < oldest]:
+                del counts[start]
 
     # -- answers ------------------------------------------------------------
 
     def newest(self, limit: int, event_type: str | None = None, query: str | None = None) -> list[Event]:
         """The newest stored events first, at most `limit`, of `event_type`, with `query` as eventId or pingId."""
         with self._lock:
-            events = sorted(self._recent, key=lambda event: event.received, reverse=True)
+            events = sorted((event for event, _ in self._recent), key=lambda event: event.received, reverse=True)
         found = []
         for event in events:
             if event_type is not None and event.event_type != event_type:
@@ -162,22 +216,30 @@ class StoreIndex:
         return found
 
     def series(self, minutes: int, step: int) -> dict[str, list[list[int]]]:
-        """Counts per event type over the last `minutes`, in buckets of `step` seconds: [[start, count], ...]."""
+        """Counts per event type over the last `minutes`, in buckets of `step` seconds: [[start, count], ...].
+
+        A step of whole hours is counted from the hourly counts, any other from
+        the per-minute ones (kept for a day). At most MAX_EVENT_TYPES types
+        are named, those with the most events; the rest are added up as `other`.
+        """
         now = self._clock()
         last = int(now // step) * step
         first = last - (minutes * 60 // step - 1) * step
         buckets = range(first, last + step, step)
         totals: dict[str, Counter[int]] = {}
         with self._lock:
-            for minute, counts in self._minutes.items():
-                if minute < first or minute > last + step:
+            source = self._hours if step % 3600 == 0 else self._minutes
+            for start, counts in source.items():
+                if start < first or start > last + step:
                     continue
-                bucket = int(minute // step) * step
+                bucket = int(start // step) * step
                 for event_type, count in counts.items():
                     totals.setdefault(event_type, Counter())[bucket] += count
+        totals = top(totals, MAX_EVENT_TYPES)
         return {event_type: [[start, counts.get(start, 0)] for start in buckets] for event_type, counts in sorted(totals.items())}
 
     def top_types(self, minutes: int, limit: int = 10) -> list[tuple[str, int]]:
+        """The event types with the most events over the last `minutes` (at most a day)."""
         oldest = self._clock() - minutes * 60
         total: Counter[str] = Counter()
         with self._lock:
@@ -186,9 +248,28 @@ class StoreIndex:
                     total.update(counts)
         return total.most_common(limit)
 
-    def known_types(self) -> list[str]:
+    def damaged(self) -> dict[str, str]:
+        """The files skipped as not data files or damaged (name -> why); each is counted in unreadable_lines."""
         with self._lock:
-            return sorted({event_type for counts in self._minutes.values() for event_type in counts})
+            return dict(self._damaged)
+
+    def counted_cells(self) -> int:
+        """How many (time, event type) counts are kept: what the counts cost in memory."""
+        with self._lock:
+            return sum(len(counts) for source in (self._minutes, self._hours) for counts in source.values())
+
+
+def _cost(event: Event) -> int:
+    """What keeping `event` costs, in bytes: its line, the strings kept beside it, Python's overhead."""
+    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client)
+    return len(event.line) + strings + EVENT_OVERHEAD_BYTES
+
+
+def _bucket(counts: dict[int, Counter[str]], start: int) -> Counter[str]:
+    bucket = counts.get(start)
+    if bucket is None:
+        bucket = counts[start] = Counter()
+    return bucket
 
 
 def _client(client: Any) -> str:

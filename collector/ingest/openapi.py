@@ -26,7 +26,16 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import CODES, CORS_PREFLIGHT_REFUSED, INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, ErrorCode
+from ..errors import (
+    CODES,
+    CORS_PREFLIGHT_REFUSED,
+    HOST_NOT_ALLOWED,
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    RANGE_NOT_SATISFIABLE,
+    ErrorCode,
+)
 from . import openapi_parts as parts
 from .schemas import MAX_HEADER_KEYS, build_request_schema
 
@@ -38,8 +47,17 @@ _EXTENSION = "collector.openapi"
 
 # Codes no request to POST /collect/event gets: other paths and methods, and a
 # bug (a 500 is not part of the contract; schemathesis fails on one).
+# The console's own refusals (collector/console/) are not answers of this route
+# either, nor is a refused CORS preflight (an OPTIONS).
 NOT_OF_COLLECT = frozenset(
-    {NOT_FOUND.code, METHOD_NOT_ALLOWED.code, INTERNAL_ERROR.code, CORS_PREFLIGHT_REFUSED.code}  # that one: OPTIONS
+    {
+        NOT_FOUND.code,
+        METHOD_NOT_ALLOWED.code,
+        INTERNAL_ERROR.code,
+        CORS_PREFLIGHT_REFUSED.code,
+        HOST_NOT_ALLOWED.code,
+        RANGE_NOT_SATISFIABLE.code,
+    }
 )
 
 

@@ -52,6 +52,8 @@ NEVER: dict[str, str] = {
     "missing_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     "invalid_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     "console_key_required": "not a request to store events",
+    "host_not_allowed": "not a request to store events",
+    "range_not_satisfiable": "not a request to store events",
     "cors_preflight_refused": "not a request to store events",
     "not_found": "not a request to store events",
     "method_not_allowed": "not a request to store events",

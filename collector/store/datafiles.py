@@ -19,16 +19,18 @@ is repaired and finished by the next writer that starts.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import gzip
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ContextManager
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,19 @@ QUARANTINE_DIR = "quarantine"
 # COLLECTOR_HOST_NAME is checked at start-up to be safe here; this only keeps
 # a writer built by other code (tests, tools) from making a path of a name.
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+# The longest line a reader takes. A stored line is one event: at most
+# COLLECTOR_MAX_EVENT_BYTES (32 KiB by default) plus what the collector adds;
+# 16 MiB is 512 times that default and bounds what a reader holds of one line,
+# however a file was made (a gzip bomb of zeros has no newline at all).
+MAX_LINE_BYTES = 16 << 20
+# A file with this many bad lines is damaged through and through (or a bomb of
+# newlines): readers report it and stop reading it, rather than report (or
+# spend minutes on) a billion bad lines.
+MAX_BAD_LINES = 1000
+
+
+class NotADataFile(OSError):
+    """A file named like a data file that is not one: not a regular file, or not lines of events."""
 
 
 def open_name(started: datetime, host: str, pid: int, sequence: int) -> str:
@@ -109,10 +124,11 @@ def started_at(path: Path) -> str:
     return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:19]}Z"
 
 
-def open_data_file(path: Path) -> BinaryIO:
+def open_data_file(path: Path) -> ContextManager[BinaryIO]:
     """Open a data file to read, following it if it was finished or compressed since listed.
 
     :raises FileNotFoundError: gone under every name (e.g. deleted by retention).
+    :raises NotADataFile: not a regular file (see `open_regular`).
     """
     names = [path.name]
     if path.name.endswith(OPEN_SUFFIX):
@@ -121,12 +137,55 @@ def open_data_file(path: Path) -> BinaryIO:
         names.append(names[-1] + ".gz")
     for name in names:
         try:
-            if name.endswith(".gz"):
-                return gzip.open(path.with_name(name), "rb")  # type: ignore[return-value]
-            return open(path.with_name(name), "rb")
+            return open_regular(path.with_name(name))
         except FileNotFoundError:
             continue
     raise FileNotFoundError(errno.ENOENT, "data file is gone", str(path))
+
+
+def open_regular(path: Path) -> ContextManager[BinaryIO]:
+    """Open one data file under this name to read, gunzipped if it ends in `.gz`: a regular file only.
+
+    Anything else named like a data file is damage, never waited on or
+    followed: a FIFO would block `open` until a writer came (O_NONBLOCK, then
+    fstat refuses it), and a symbolic link (a loop, or a file elsewhere) is
+    not followed (O_NOFOLLOW). The collector only ever writes regular files.
+
+    :raises FileNotFoundError: no file of that name.
+    :raises NotADataFile: a FIFO, device, directory or symbolic link.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotADataFile("a symbolic link, not a data file: not followed") from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotADataFile(f"not a regular file ({_kind(mode)}): not read")
+    except BaseException:
+        os.close(fd)
+        raise
+    # O_NONBLOCK stays set: it changes nothing for a regular file.
+    return _reader(fd, path.name.endswith(".gz"))
+
+
+@contextlib.contextmanager
+def _reader(fd: int, compressed: bool) -> Iterator[BinaryIO]:
+    with open(fd, "rb") as raw:
+        if not compressed:
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped  # type: ignore[misc]
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a device"
 
 
 def iter_lines(path: Path) -> Iterator[bytes]:
@@ -135,9 +194,29 @@ def iter_lines(path: Path) -> Iterator[bytes]:
     JSON allows U+2028 and U+2029 unescaped inside strings; `str.splitlines`
     would break a line there, so lines are split as bytes. A last line with no
     newline (torn) is yielded as it is, for the caller to report.
+
+    :raises NotADataFile: not a regular file, or a line longer than MAX_LINE_BYTES.
     """
     with open_data_file(path) as stream:
-        yield from stream  # binary file iteration splits on b"\n" only
+        yield from bounded_lines(stream)
+
+
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of `stream` from where it is, none longer than MAX_LINE_BYTES.
+
+    :raises NotADataFile: a longer one: no event is stored as that; a gzip
+        bomb (a gigabyte of zeros) is read 16 MiB deep at most, then refused.
+    """
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES:
+            raise NotADataFile(
+                f"a line longer than {MAX_LINE_BYTES >> 20} MiB, which no stored event is "
+                "(a gzip bomb?): the rest of the file is not read"
+            )
+        yield raw
 
 
 def recover_abandoned(data_dir: Path, sync: bool) -> list[Path]:

@@ -50,6 +50,8 @@ REPLAYED = "replayed.log"
 CAP_LOCK = ".cap.lock"
 # Held by `collector deadletter replay` for its whole run.
 REPLAY_LOCK = "replay.lock"
+# Files named like dead letters that could not be read, said once each.
+_SKIPPED: set[str] = set()
 # A process starts a new file past this size (or an eighth of the cap), so the
 # cap can delete old ones.
 FILE_BYTES = 8 * 1024 * 1024
@@ -170,11 +172,17 @@ def read_new(data_dir: Path, offsets: dict[str, int]) -> Iterator[dict[str, Any]
     for path in paths:
         start = offsets.get(path.name, 0)
         try:
-            with open(path, "rb") as stream:
+            # Regular files only: a FIFO named like a dead-letter file would block for ever.
+            with datafiles.open_regular(path) as stream:
                 stream.seek(start)
                 data = stream.read()
         except FileNotFoundError:
             continue  # deleted by the cap since it was listed
+        except OSError as error:
+            if str(path) not in _SKIPPED:  # once per file, not at every look of the console
+                _SKIPPED.add(str(path))
+                logger.warning("skipped %s, not a dead-letter file: %s", path, error)
+            continue
         whole = data.rfind(b"\n") + 1
         offsets[path.name] = start + whole
         for raw in data[:whole].splitlines():

@@ -36,7 +36,10 @@ REORDER_SECONDS = 5.0
 UNREADABLE = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
 
 
-def _unreadable(error: BaseException) -> str:
+def unreadable(error: BaseException) -> str:
+    """Why a file could not be read on, as readers report it."""
+    if isinstance(error, datafiles.NotADataFile):
+        return str(error)
     if isinstance(error, EOFError):
         return "unreadable from here: the compressed file is truncated"
     return f"unreadable from here: {error}"
@@ -98,6 +101,7 @@ def check_file(path: Path) -> FileReport:
             event, reason = check_line(raw)
             if event is None:
                 report.problems.append(Problem(path, number, reason))
+                _stop_if_too_many(len(report.problems))
                 continue
             report.events += 1
             report.first = report.first or event["receivedAt"]
@@ -105,7 +109,7 @@ def check_file(path: Path) -> FileReport:
     except FileNotFoundError:
         report.problems.append(Problem(path, 0, "removed while being checked"))
     except UNREADABLE as error:
-        report.problems.append(Problem(path, number + 1, _unreadable(error)))
+        report.problems.append(Problem(path, number + 1, unreadable(error)))
     return report
 
 
@@ -172,18 +176,25 @@ def _in_order(merged: Iterator[tuple[float, bytes, dict[str, Any]]]) -> Iterator
 def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
     """The valid events of one file; bad lines, and a file that cannot be read
     on (truncated or not gzip), go to `on_problem`, and the other files are read on."""
-    number = 0
+    number = bad = 0
     try:
         for number, raw in enumerate(datafiles.iter_lines(path), start=1):
             event, reason = check_line(raw)
             if event is None:
                 on_problem(Problem(path, number, reason))
+                bad += 1
+                _stop_if_too_many(bad)
             else:
                 yield raw, event
     except FileNotFoundError:
         return  # deleted by retention since it was listed
     except UNREADABLE as error:
-        on_problem(Problem(path, number + 1, _unreadable(error)))
+        on_problem(Problem(path, number + 1, unreadable(error)))
+
+
+def _stop_if_too_many(bad_lines: int) -> None:
+    if bad_lines >= datafiles.MAX_BAD_LINES:
+        raise datafiles.NotADataFile(f"{bad_lines} bad lines: damaged throughout, the rest is not read")
 
 
 def count_events(events: Iterator[dict[str, Any]]) -> tuple[Counter, Counter]:

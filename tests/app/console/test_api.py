@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import threading
 
 import orjson
 import pytest
 
 from collector.console.app import create_app
+from collector.errors import CODES
+from collector.ops.instrument import MAX_EVENT_TYPES, OTHER
 from collector.settings import load_settings
+from tests import damaged
 
 KEY = "console-key-0123456789"
 
@@ -116,3 +120,43 @@ def test_overview_tells_top_types_dead_letters_and_the_store(make_app, tmp_path)
     ]
     assert overview["store"]["retentionDays"] == 30 and overview["store"]["diskFreeBytes"] > 0
     assert [f["state"] for f in overview["store"]["files"]] == ["open"]
+
+
+def test_a_range_past_the_end_of_a_file_gets_416_with_a_code_of_the_errors_table(console):
+    answer = console.get("/static/console.css", headers={"Range": "bytes=99999999-"})
+    assert answer.status_code == 416
+    body = answer.get_json()
+    assert body["code"] == "range_not_satisfiable" and body["code"] in CODES
+    assert (body["statusCode"], body["error"]) == (416, "Requested Range Not Satisfiable")
+
+
+@pytest.mark.parametrize("kind", damaged.KINDS)
+def test_a_file_that_is_not_a_data_file_is_skipped_and_named_never_a_500(tmp_path, kind):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl").write_bytes(
+        orjson.dumps({"eventType": "view", "eventId": "v-1", "receivedAt": "2026-11-26T05:00:00.000Z"}) + b"\n"
+    )
+    name = damaged.make(data, kind)
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(data)})
+    console = create_app(settings, key=None).test_client()
+    answers = []
+    # A FIFO used to block the console's reader for ever: ask from a thread, with a generous deadline.
+    asking = threading.Thread(target=lambda: answers.extend(console.get(path) for path in ("/api/overview", "/api/events")), daemon=True)
+    asking.start()
+    asking.join(120)
+    assert not asking.is_alive(), "the console did not answer"
+    overview, events = answers
+    assert overview.status_code == 200 and events.status_code == 200
+    assert damaged.REASONS[kind] in overview.get_json()["damagedFiles"][name]
+    assert overview.get_json()["unreadableLines"] >= 1
+    assert [event["eventId"] for event in events.get_json()["events"]] == ["v-1"]
+
+
+def test_series_of_thousands_of_types_name_the_top_100_and_add_the_rest_as_other(collector, console):
+    for batch in range(6):
+        post(collector, *({"eventType": f"type-{batch}-{n}"} for n in range(500)))
+    for minutes in (60, 10080):
+        series = console.get(f"/api/series?minutes={minutes}").get_json()["series"]
+        assert len(series) == MAX_EVENT_TYPES + 1 and OTHER in series
+        assert sum(count for points in series.values() for _, count in points) == 3000

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import os
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
 
-from collector.console.index import StoreIndex
+from collector.console.index import HOUR_BUCKETS, MINUTE_BUCKETS, RECENT_BYTES, StoreIndex
 from collector.ingest.eventtime import format_time
+from collector.ops.instrument import MAX_EVENT_TYPES, OTHER
 
 NOW = 1_796_000_000.0  # 2026-11-30
 
@@ -121,8 +124,9 @@ def test_a_refresh_reads_only_what_was_added(store, monkeypatch):
 
     def counting_open(file, mode="r", *args, **kwargs):
         handle = real_open(file, mode, *args, **kwargs)
-        original = handle.read
-        handle.read = lambda *a: (lambda data: (reads.append(len(data)), data)[1])(original(*a))
+        for method in ("read", "readline"):
+            original = getattr(handle, method)
+            setattr(handle, method, lambda *a, original=original: (lambda data: (reads.append(len(data)), data)[1])(original(*a)))
         return handle
 
     monkeypatch.setattr("builtins.open", counting_open)
@@ -130,7 +134,7 @@ def test_a_refresh_reads_only_what_was_added(store, monkeypatch):
         added = line("view", NOW, 100)
         out.write(added)
     index.refresh(force=True)
-    assert reads == [len(added)]
+    assert sum(reads) == len(added)
 
 
 def test_newest_events_first_filtered_by_type_and_by_ping_or_event_id(store):
@@ -152,3 +156,87 @@ def test_a_damaged_line_is_counted_as_unreadable_and_the_rest_read(store):
     index.refresh(force=True)
     assert index.unreadable_lines == 1
     assert len(index.newest(10)) == 2
+
+
+def big_line(n: int, at: float, size: int) -> bytes:
+    return orjson.dumps(
+        {"eventType": "view", "eventId": f"e-{n}", "pingId": f"p-{n}", "receivedAt": format_time(at),
+         "properties": {"blob": "x" * size}}
+    ) + b"\n"
+
+
+def test_recent_events_of_32_kib_stay_within_the_byte_budget_newest_kept(store):
+    # 2,000 events of 32 KiB are 64 MiB of lines: more than the budget, far fewer than RECENT_EVENTS.
+    with open(store / (name(1, 1) + ".jsonl"), "wb") as out:
+        for n in range(2000):
+            out.write(big_line(n, NOW - 2000 + n, 32 * 1024))
+    index = StoreIndex(store, clock=Clock())
+    gc.collect()
+    tracemalloc.start()
+    try:
+        index.refresh(force=True)
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()  # what the index kept, as Python allocated it
+    finally:
+        tracemalloc.stop()
+    kept = index.newest(10**9)
+    assert 0 < len(kept) < 2000
+    assert sum(len(event.line) for event in kept) <= index.recent_bytes <= RECENT_BYTES
+    assert held <= RECENT_BYTES + (1 << 20)
+    assert kept[0].event_id == "e-1999"  # the newest are those kept
+    assert [event.event_id for event in kept] == [f"e-{n}" for n in range(1999, 1999 - len(kept), -1)]
+
+
+def test_an_event_larger_than_the_whole_budget_is_counted_not_kept(store, monkeypatch):
+    monkeypatch.setattr("collector.console.index.RECENT_BYTES", 64 * 1024)
+    (store / (name(1, 1) + ".jsonl")).write_bytes(line("view", NOW - 2, 1) + big_line(2, NOW - 1, 100_000))
+    index = StoreIndex(store, clock=Clock())
+    index.refresh(force=True)
+    assert [event.event_id for event in index.newest(10)] == ["e-1"]
+    assert index.recent_bytes <= 64 * 1024
+    assert index.top_types(60) == [("view", 2)]
+
+
+def test_series_name_at_most_max_event_types_and_count_the_rest_as_other(store):
+    # 5,000 types in the last hour: the answer names MAX_EVENT_TYPES of them, as /metrics does.
+    (store / (name(1, 1) + ".jsonl")).write_bytes(
+        b"".join(line(f"type-{n}", NOW - 3000 + n % 2900, n) for n in range(5000))
+    )
+    index = StoreIndex(store, clock=Clock())
+    index.refresh(force=True)
+    series = index.series(60, 60)
+    assert len(series) == MAX_EVENT_TYPES + 1
+    assert sum(count for _, count in series[OTHER]) == 5000 - MAX_EVENT_TYPES
+    assert sum(count for points in series.values() for _, count in points) == 5000
+    assert len(index.top_types(60, limit=10**6)) <= MAX_EVENT_TYPES + 1
+
+
+def test_with_an_allow_list_the_series_name_the_types_with_the_most_events(store):
+    # 150 allowed types, those from 100 up with two events each: they are named first.
+    allowed = frozenset(f"type-{n}" for n in range(150))
+    lines = [line(f"type-{n}", NOW - 60, n) for n in range(150)] + [line(f"type-{n}", NOW - 60, n) for n in range(100, 150)]
+    (store / (name(1, 1) + ".jsonl")).write_bytes(b"".join(lines))
+    index = StoreIndex(store, clock=Clock(), event_types=allowed)
+    index.refresh(force=True)
+    series = index.series(60, 60)
+    assert len(series) == MAX_EVENT_TYPES + 1 and {f"type-{n}" for n in range(100, 150)} < set(series)
+    assert total(series) == 200 and total({OTHER: series[OTHER]}) == 50
+
+
+def test_a_week_of_counts_per_minute_by_many_types_stays_bounded(store):
+    # An event of a new type every minute for 7 days: 10,080 (minute, type) counts without a bound.
+    week = 7 * 24 * 60
+    lines = [line(f"type-{n}", NOW - (week - n) * 60, n) for n in range(week)]
+    (store / (name(1, 1) + ".jsonl")).write_bytes(b"".join(lines))
+    index = StoreIndex(store, clock=Clock())
+    index.refresh(force=True)
+    assert index.counted_cells() <= (MINUTE_BUCKETS + HOUR_BUCKETS) * (MAX_EVENT_TYPES + 1)
+    assert index.counted_cells() < 4000
+    for minutes, step in ((10080, 3600), (1440, 60), (60, 60)):
+        expected = expected_series(lines, minutes, step, NOW)
+        answer = index.series(minutes, step)
+        assert total(answer) == total(expected) > 0
+
+
+def total(series: dict[str, list[list[int]]]) -> int:
+    return sum(count for points in series.values() for _, count in points)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import threading
 
 import pytest
 
@@ -135,3 +137,17 @@ def test_pruning_the_replay_record_keeps_only_the_ids_of_letters_still_kept(tmp_
     deadletters.prune_replayed(tmp_path, kept_ids={"kept", "never-replayed"})
     assert deadletters.replayed_ids(tmp_path) == {"kept"}
     assert (tmp_path / "deadletters" / deadletters.REPLAYED).read_text() == "kept\n"
+
+
+def test_a_fifo_or_a_symlink_loop_among_the_dead_letters_is_skipped_never_waited_on(tmp_path):
+    directory = tmp_path / deadletters.DIRECTORY
+    directory.mkdir()
+    (directory / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(b'{"id":"1","code":"a"}\n')
+    os.mkfifo(directory / "deadletters-20261203T000001.000000Z-h-2.jsonl")
+    os.symlink("deadletters-20261203T000002.000000Z-h-3.jsonl", directory / "deadletters-20261203T000002.000000Z-h-3.jsonl")
+    found: list[str] = []
+    # A FIFO used to block the reader for ever: read from a thread, with a generous deadline.
+    reader = threading.Thread(target=lambda: found.extend(letter["id"] for letter in deadletters.read(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(60)
+    assert not reader.is_alive() and found == ["1"]
