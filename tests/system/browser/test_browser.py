@@ -225,7 +225,9 @@ def test_from_an_origin_not_allowed_fetch_is_stopped_but_a_beacon_is_not(start_s
 
 
 def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
-    service = start_service(cors_origins=shop.origin, rate_limit="1 per 2 seconds")
+    # A window long enough that the second flush falls in it even when a busy
+    # machine keeps the browser waiting for seconds (the script timeout is 20 s).
+    service = start_service(cors_origins=shop.origin, rate_limit="1 per 10 seconds")
     page = open_page(shop.page(service.url + "/collect/event"))
     # The preflight before the first POST used none of the budget of 1.
     first_ids, _ = page.execute_async_script(TRACK_AND_FLUSH, [["first", {}]])
@@ -235,7 +237,7 @@ def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
     statuses = [(a["status"], a["events"]) for a in answers]
     assert statuses == [(201, 1), (429, 1), (201, 1)]
     refused, resent = answers[1], answers[2]
-    assert 1000 <= refused["retryIn"] <= 2000, "the page read Retry-After (exposed by CORS)"
+    assert 1000 <= refused["retryIn"] <= 10000, "the page read Retry-After (exposed by CORS)"
     assert resent["at"] - refused["at"] >= refused["retryIn"] - 50
     assert time.time() - started >= refused["retryIn"] / 1000 - 0.1
     assert set(by_id(service)) == set(first_ids + second_ids)
