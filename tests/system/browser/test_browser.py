@@ -143,7 +143,7 @@ def open_page(browser):
 
     def open_(url: str):
         browser.get(url)
-        wait_until(lambda: browser.execute_script("return !!window.Collector && !!window.answers"), 10, "the page")
+        wait_until(lambda: browser.execute_script("return !!window.Collector && !!window.answers"), 30, "the page")
         return browser
 
     yield open_
@@ -160,7 +160,7 @@ def collect_requests(service, count: int) -> list[tuple[str, int]]:
         lines = [orjson.loads(line) for line in service.log().splitlines() if '"logger":"access"' in line]
         return [(line["method"], line["status"]) for line in lines if line["path"] == "/collect/event"]
 
-    wait_until(lambda: len(logged()) >= count, 10, f"{count} requests in the access log")
+    wait_until(lambda: len(logged()) >= count, 30, f"{count} requests in the access log")
     return logged()
 
 
@@ -196,7 +196,7 @@ def test_events_left_waiting_go_by_send_beacon_when_the_page_is_left(start_servi
 
     page.get("about:blank")  # visibilitychange to hidden, then pagehide
 
-    stored = wait_until(lambda: len(by_id(service)) == 2 and by_id(service), 10, "the beacon's events")
+    stored = wait_until(lambda: len(by_id(service)) == 2 and by_id(service), 30, "the beacon's events")
     assert set(stored) == set(ids)
     for event_id, (event_type, properties) in zip(ids, events):
         assert (stored[event_id]["eventType"], stored[event_id]["properties"]) == (event_type, properties)
@@ -219,7 +219,7 @@ def test_from_an_origin_not_allowed_fetch_is_stopped_but_a_beacon_is_not(start_s
     # asking and only hides the answer. CORS is no access control.
     [beacon_id] = page.execute_script(TRACK, [["page_hidden", {"path": "/"}]])
     page.get("about:blank")
-    stored = wait_until(lambda: by_id(service), 10, "the beacon's event")
+    stored = wait_until(lambda: by_id(service), 30, "the beacon's event")
     assert list(stored) == [beacon_id]
     assert collect_requests(service, 2) == [("OPTIONS", 204), ("POST", 201)]
 
@@ -257,6 +257,6 @@ def test_with_star_a_json_blob_beacon_is_preflighted_with_credentials_and_stored
         service.url + "/collect/event",
     )
     assert queued is True
-    stored = wait_until(lambda: by_id(service), 10, "the beacon's event")
+    stored = wait_until(lambda: by_id(service), 30, "the beacon's event")
     assert list(stored) == ["json-beacon-1"]
     assert collect_requests(service, 2) == [("OPTIONS", 204), ("POST", 201)]
