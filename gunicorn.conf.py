@@ -13,6 +13,26 @@ Worker model, and why:
 The numbers are COLLECTOR_WORKERS and COLLECTOR_THREADS, like every other
 setting; see the README's configuration table.
 
+Listening, and why one socket: the workers share one listening socket, made
+by the master or passed by systemd (deploy/collector.socket, which stays open
+while the service restarts). A worker that stops (max_requests, a SIGHUP
+reload, a restart) stops accepting, and what waits in the shared queue goes to
+the other workers or the next ones: nothing is reset. A socket per worker
+(SO_REUSEPORT, before) reset the queue of every worker that stopped; draining
+that queue before the close leaves a race at the close itself, and
+net.ipv4.tcp_migrate_req=1 needs root and changes the whole host, so neither
+the Quick start nor the systemd unit's user can count on it; and gunicorn
+ignores systemd's socket with SO_REUSEPORT. bench/RESULTS-reloads.md measures
+the four. What SO_REUSEPORT was for, every core busy under a burst of
+keep-alive connections, comes from `worker_connections` (twice the threads;
+see Settings.worker_connections): gthread stops accepting at that many
+connections and the other workers take the rest. It counts idle keep-alive
+connections too, which could stall a new connection behind them; but gthread
+keeps at most `threads` idle ones (it answers "Connection: close" past that),
+so idle ones alone stay under the bound and a worker stops accepting only
+while it has requests in flight. nginx's upstream pool (`keepalive 32` per
+nginx worker) is simply trimmed to that many per gunicorn worker.
+
 Metrics: every worker counts on its own, and GET /metrics lands on any one of
 them. prometheus_client's multiprocess mode adds the workers' counts up; it
 needs PROMETHEUS_MULTIPROC_DIR set to an empty directory before it is first
@@ -100,20 +120,21 @@ worker_class = "gthread"
 # (memcached, fsync), which a few cover.
 workers = _settings.worker_processes()
 threads = _settings.threads
-# A listening socket per worker (SO_REUSEPORT) on a fixed TCP port: the kernel
-# spreads connections evenly over the workers. With one shared socket, a burst
-# of keep-alive connections could all be accepted by one worker and pin the
-# other cores idle (measured: bench/RESULTS.md, "worker cores"). See
-# Settings.socket_per_worker for when it is off; the README for what it means
-# for reloads.
-reuse_port = _settings.socket_per_worker()
-# Nothing else may listen there: checked at the first start only, not when a
-# SIGHUP re-reads this file in the same master nor in a USR2 re-exec
-# (GUNICORN_PID set), whose workers listen there already.
-if reuse_port and os.environ.get(_STARTED) != str(os.getpid()) and "GUNICORN_PID" not in os.environ:
-    _taken = places.listener_on(bind)
-    if _taken:
-        _refuse(f"COLLECTOR_BIND: {_taken}")
+# One listening socket, made by the master (or passed by systemd) and shared
+# by every worker: a worker that stops (max_requests, a SIGHUP reload, a
+# restart) leaves what waits in it to the others, and nothing is reset. See
+# the docstring, "Listening", for why not a socket per worker.
+reuse_port = False
+worker_connections = _settings.worker_connections()
+# Nothing else may listen there: a one-line refusal instead of gunicorn's five
+# retries. Checked at the first start only: not when a SIGHUP re-reads this
+# file in the same master, nor in a USR2 re-exec (GUNICORN_PID set), nor when
+# systemd passes its socket (that socket is the listener), whose address must
+# then be COLLECTOR_BIND.
+if os.environ.get(_STARTED) != str(os.getpid()) and "GUNICORN_PID" not in os.environ:
+    _problem = places.activated_socket_mismatch(bind) if places.socket_activated() else places.listener_on(bind)
+    if _problem:
+        _refuse(f"COLLECTOR_BIND: {_problem}")
 os.environ[_STARTED] = str(os.getpid())
 # Slow clients are nginx's job; a request that takes this long is stuck.
 timeout = 30
@@ -135,12 +156,6 @@ control_socket_disable = True
 def _writer(worker):
     collector = service.of(getattr(worker, "wsgi", None))
     return None if collector is None else collector.writer
-
-
-def when_ready(server):
-    """Say where the service listens when the workers do (gunicorn's own line is empty then)."""
-    if reuse_port:
-        server.log.info("Listening at: http://%s (a socket per worker, SO_REUSEPORT)", bind)
 
 
 def post_worker_init(worker):

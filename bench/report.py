@@ -93,7 +93,7 @@ def command(args, argv: list[str], elapsed: float) -> str:
         f"rounds, (min-max) in brackets. Events of ~430 bytes (properties, context, unique "
         f"eventId); batches of 100. Shapes: **deployed** = COLLECTOR_WORKERS=2, rate limits in "
         f"memcached; **default** = the Quick start's: nothing set, so rate limits in sqlite:// (a file in the data directory) and a worker per core (2); its `memory:// (1 worker)` rows are the default before sqlite://. All gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
-        f"(as gunicorn.conf.py ships), on a fixed port (so with 2 workers each has its own SO_REUSEPORT socket). "
+        f"(as gunicorn.conf.py ships), on a fixed port, one listening socket shared by the workers (worker_connections 2 x threads). "
         f"**naive service** = bench/naive_app.py (Flask, marshmallow, flask-limiter memory://, a plain file append) "
         f"under 2 sync gunicorn workers in both shapes, access log off. "
         f"Rate limit 100000000/hour except the 429 rows (1/hour). "

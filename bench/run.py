@@ -50,13 +50,14 @@ NAIVE_APP = "bench.naive_app:app"
 NAIVE_ARGS = ("--worker-class", "sync", "--workers", "2")
 # (g) worker models, deployed shape, single events: label -> (settings, gunicorn options).
 WORKER_MODELS = {
-    "shipped: gthread, 4 threads, a socket per worker": ({}, ()),
+    "shipped: gthread, 4 threads, one shared socket": ({}, ()),
     "gthread, 1 thread": ({"COLLECTOR_THREADS": "1"}, ()),
     "gthread, 2 threads": ({"COLLECTOR_THREADS": "2"}, ()),
     "3 workers on 2 cores": ({"COLLECTOR_WORKERS": "3"}, ()),
     "sync workers (no keep-alive)": ({}, ("--worker-class", "sync")),
-    # Port 0: one listening socket shared by the workers, as before SO_REUSEPORT.
-    "one socket shared by the workers": ({"COLLECTOR_BIND": "127.0.0.1:0"}, ()),
+    # gunicorn's default bound: a worker may take a whole burst of keep-alive
+    # connections (see bench/reload_options.py for the spread).
+    "worker_connections 1000 (gunicorn's default)": ({}, ("--worker-connections", "1000")),
 }
 
 

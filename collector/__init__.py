@@ -28,7 +28,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     settings = load_settings(overrides=overrides)
     ops.logs.configure(settings.log_level, settings.log_format)
 
-    app = flask.Flask(__name__)
+    # No static files to serve: no /static/ route.
+    app = flask.Flask(__name__, static_folder=None)
+    errors.route_paths_as_written(app)
     writer = store.build_writer(settings)
     atexit.register(writer.close)
     retries = idempotency.build(settings)
@@ -45,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     idempotency.init_app(app, retries)
 
     app.before_request(ingest.assign_ping_id)  # first: a refused request's log lines carry it too
+    app.before_request(errors.refuse_leading_slashes)  # before anything that acts on the matched endpoint
     # Before the limit: a request without a valid key gets its 401 without being counted (see ingest/keys.py).
     keys = ingest.require_write_keys(app, settings.write_keys)
     ratelimit.init_app(app, settings, limited=ingest.bp, count_events=ingest.event_count, key_id=keys.id_of)

@@ -17,7 +17,7 @@ from typing import Any
 
 import flask
 import orjson
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,13 @@ IDEMPOTENCY_KEY_IN_FLIGHT = ErrorCode(
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422, "this `Idempotency-Key` came before with another body; nothing was stored"
 )
+IDEMPOTENCY_STATE_BUSY = ErrorCode(
+    "idempotency_state_busy",
+    503,
+    "a request with an `Idempotency-Key` found the idempotency state locked past `COLLECTOR_IDEMPOTENCY_TIMEOUT`; "
+    "nothing was kept, resend",
+    1,
+)
 MISSING_WRITE_KEY = ErrorCode(
     "missing_write_key",
     401,
@@ -87,6 +94,15 @@ MISSING_WRITE_KEY = ErrorCode(
 INVALID_WRITE_KEY = ErrorCode("invalid_write_key", 401, "the request's write key is not one of the collector's keys")
 CONSOLE_KEY_REQUIRED = ErrorCode(
     "console_key_required", 401, "the console (`collector console`) was asked without its `COLLECTOR_CONSOLE_KEY`"
+)
+# Not an error answer: a browser's CORS preflight gets its 204 either way, and
+# refused without the allow headers it sends nothing. Coded so that the access
+# log and `collector_rejected_requests` show a page on an origin not allowed.
+CORS_PREFLIGHT_REFUSED = ErrorCode(
+    "cors_preflight_refused",
+    204,
+    "a CORS preflight from an origin not in `COLLECTOR_CORS_ORIGINS`, or for a method other than `POST`: "
+    "answered without the allow headers, so the browser sends nothing (logged and counted, no body)",
 )
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
@@ -209,7 +225,43 @@ def _unexpected_error(error: Exception) -> flask.Response:
     return error_response(INTERNAL_ERROR, "unexpected server error; see the service log")
 
 
+def route_paths_as_written(app: flask.Flask) -> None:
+    """Make werkzeug route a path as the client wrote it, so that no answer is an HTML redirect.
+
+    With werkzeug's `merge_slashes`, `POST /collect//event` got an HTML 308 to
+    `/collect/event`, which Flask sends as it is (a redirect skips the error
+    handlers), and nginx passes on too. The contract has one path, and a
+    client that sends another has a bug worth seeing: it gets the JSON 404
+    `not_found`, as any other unknown path does. Call before any route is
+    added: each rule takes the setting when it is added.
+    """
+    app.url_map.merge_slashes = False
+
+
+def refuse_leading_slashes() -> None:
+    """before_request: `//collect/event` is not `/collect/event` (see `route_paths_as_written`).
+
+    werkzeug matches a path without its leading slashes whatever the map says,
+    so `POST //collect/event` was stored, while the layers that compare the
+    path as sent (CORS, the replayed 429, the metrics' path label) took it for
+    another path. Register before the write-key check and the rate limit.
+
+    :raises NotFound: for a path that starts with two slashes.
+    """
+    if flask.request.environ.get("PATH_INFO", "").startswith("//"):
+        raise NotFound()
+
+
+def _untyped_options(response: flask.Response) -> flask.Response:
+    """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
+    rule = flask.request.url_rule
+    if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 def init_app(app: flask.Flask) -> None:
+    app.after_request(_untyped_options)
     app.register_error_handler(CollectorError, _collector_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -37,13 +37,17 @@ def client(app):
 
 @pytest.fixture
 def start_service(tmp_path):
-    """Start the collector under gunicorn: start_service(rate_limit="5/minute", ...)."""
+    """Start the collector under gunicorn: start_service(rate_limit="5/minute", ...).
+
+    listen_socket=: a listening socket the test holds, passed to gunicorn as systemd passes its socket unit's.
+    """
     services = []
 
-    def start(data_dir=None, extra_env=None, **settings) -> Service:
+    def start(data_dir=None, extra_env=None, listen_socket=None, **settings) -> Service:
         data_dir = data_dir or tmp_path / f"data{len(services)}"
         env = {**service_env(data_dir, **settings), **(extra_env or {})}
         service = Service(data_dir, env, tmp_path / f"gunicorn{len(services)}.log")
+        service.listen_socket = listen_socket  # passed as systemd's socket activation does
         services.append(service)
         return service.start()
 

@@ -52,6 +52,8 @@ class Gunicorn:
         self.args = args  # gunicorn command-line options, over gunicorn.conf.py's
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
+        # A listening socket held by the caller and passed as systemd does (socket activation).
+        self.listen_socket: socket.socket | None = None
 
     @property
     def url(self) -> str:
@@ -60,14 +62,19 @@ class Gunicorn:
     def start(self, timeout: float = 30) -> "Gunicorn":
         """Start (or start again: the log is appended to) and wait until it answers."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app]
+        pass_fds: tuple[int, ...] = ()
+        if self.listen_socket is not None:
+            argv, pass_fds = socket_activated(argv, self.listen_socket.fileno())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app],
+                argv,
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=pass_fds,
             )
         self.port = int(wait_until(lambda: self._listening_port(offset), timeout, "gunicorn to listen"))
         wait_until(self.answers, timeout, f"{self.app} to answer /healthz")
@@ -119,6 +126,19 @@ class Gunicorn:
         self.process.wait(10)
 
 
+# Run in the child: the socket moved to fd 3, LISTEN_PID set to the pid that
+# `execv` keeps, which is what systemd does before it runs ExecStart=.
+_ACTIVATE = (
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); fd != 3 and os.close(fd); "
+    "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid())); os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+def socket_activated(argv: list[str], fd: int) -> tuple[list[str], tuple[int, ...]]:
+    """`argv` started as systemd starts a socket-activated service: the socket as fd 3, LISTEN_FDS=1, LISTEN_PID its pid."""
+    return [sys.executable, "-c", _ACTIVATE, str(fd), *argv], (fd,)
+
+
 class Memcached:
     """A real memcached on a free loopback port."""
 
@@ -156,6 +176,12 @@ class Memcached:
             while not reply.endswith(b"END\r\n"):
                 reply += conn.recv(65536)
         return dict(line.split(" ", 2)[1:] for line in reply.decode().splitlines() if line.startswith("STAT "))
+
+    def flush(self) -> None:
+        """`flush_all`: every item forgotten at once, as an operator may do."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"flush_all\r\n")
+            assert conn.recv(64) == b"OK\r\n"
 
     def kill(self) -> None:
         """kill -9: an outage, without a goodbye to the clients."""

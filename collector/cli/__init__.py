@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import deadletter
-from ..settings import SettingsError, data_dir_to_read, load_settings, markdown_table, risks, text_table
+from ..settings import SettingsError, data_dir_to_read, envfile, load_settings, markdown_table, risks, text_table
 from ..store import datafiles, deadletters, reading
 
 
@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--markdown",
         action="store_true",
         help="print the README's configuration table instead (defaults and meanings; reads no environment)",
+    )
+    settings.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help="read the settings from FILE as systemd's EnvironmentFile= does (values with spaces need no quotes), "
+        "instead of from this environment",
     )
     settings.set_defaults(run=run_settings)
     openapi = commands.add_parser(
@@ -198,7 +205,8 @@ def run_settings(args: argparse.Namespace, out: TextIO) -> int:
     if args.markdown:
         out.write(markdown_table())
     else:
-        settings = load_settings()
+        # With a file, only the file: the service does not see the caller's variables.
+        settings = load_settings(environ=envfile.read(args.env_file) if args.env_file else None)
         out.write(text_table(settings))
         for risk in risks(settings):
             print(f"collector: warning: {risk}", file=sys.stderr)

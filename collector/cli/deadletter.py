@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,9 +31,11 @@ def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
     listing.set_defaults(run=run_list)
     replaying = actions.add_parser(
         "replay",
-        help="store the dead letters that pass today's checks, once",
+        help="store the dead letters that pass today's checks, never twice",
         description="Send every dead letter through validation again with the current settings (e.g. a newly "
-        "allowed event type) and store those that pass. Each is stored once, however often replay runs.",
+        "allowed event type) and store those that pass. Letters whose client was told to resend (409, 503) are "
+        "never replayed, and nothing already stored (by its Idempotency-Key, or by write key and eventId) is "
+        "stored again. One replay at a time: a second one exits 75.",
     )
     replaying.add_argument("--since", type=time_type, help="only those received at or after this time")
     replaying.set_defaults(run=run_replay)
@@ -64,20 +67,35 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# What `deadletter replay` exits with while another replay runs: EX_TEMPFAIL, try again later.
+EXIT_REPLAY_RUNNING = 75
+
+
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings()  # today's rules: the allow-list, the limits
     if settings.data_dir.resolve() != args.data_dir.resolve():
         settings = load_settings(overrides={"data_dir": args.data_dir})
-    report = replay(settings, since=args.since)
+    try:
+        report = replay(settings, since=args.since)
+    except deadletters.ReplayRunning as running:
+        print(f"collector: {running}; nothing was replayed, try again when it has finished", file=sys.stderr)
+        return EXIT_REPLAY_RUNNING
     for letter_id, ping_id, events in report.stored:
         print(f"stored {letter_id}: {events} event{'s' if events != 1 else ''}, pingId {ping_id}", file=out)
     for letter_id, why in report.not_replayable:
         print(f"collector: cannot replay {letter_id}: {why}", file=sys.stderr)
-    refused = ", ".join(f"{count} {code}" for code, count in sorted(report.refused.items())) or "none"
+    refused = _counts(report.refused)
+    if report.duplicates:
+        print(f"{report.duplicates} events of these letters were stored already: not stored again", file=out)
     print(
-        f"{len(report.stored)} stored, {report.already} already replayed, still refused: {refused}, "
+        f"{len(report.stored)} stored, {report.already} already replayed, {report.already_stored} already stored, "
+        f"still refused: {refused}, never replayed: {_counts(report.never)}, "
         f"{len(report.not_replayable)} not replayable",
         file=out,
     )
     out.flush()
     return 1 if report.not_replayable else 0
+
+
+def _counts(per_code: Counter) -> str:
+    return ", ".join(f"{count} {code}" for code, count in sorted(per_code.items())) or "none"

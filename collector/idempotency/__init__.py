@@ -37,7 +37,7 @@ def build(settings: Settings) -> Idempotency:
         client = HashClient(hosts, **options) if len(hosts) > 1 else PooledClient(hosts[0], **options)
         state = MemcachedState(client, window)
     else:
-        state = SQLiteState(settings.data_dir, window)
+        state = SQLiteState(settings.data_dir, window, timeout=settings.idempotency_timeout)
     return Idempotency(state, dedupe_events=settings.dedupe == "event")
 
 

@@ -12,6 +12,12 @@ The key is completed only after the events are written, so a crash in
 between leaves a claim that expires (PENDING_SECONDS) and a retry then stores
 the events again: a crash errs towards a duplicate, never a loss.
 
+With write keys, both belong to the write key that sent them (`scope`, its
+key id), as payment APIs scope idempotency keys per account: another key's
+holder neither gets nor probes them (201 vs 422), and a public page's key
+cannot store an eventId first to have the back end's real event dropped.
+Without write keys there is one scope, as before.
+
 With COLLECTOR_DEDUPE=event, an event whose own `eventId` was stored within
 the window is not stored again (the request still gets its 201). Ids are
 recorded after the write, for the same reason; two copies racing each other
@@ -33,16 +39,26 @@ from .. import jsontext
 from ..errors import (
     IDEMPOTENCY_KEY_IN_FLIGHT,
     IDEMPOTENCY_KEY_REUSED,
+    IDEMPOTENCY_STATE_BUSY,
     INVALID_IDEMPOTENCY_KEY,
     CollectorError,
 )
 from ..ops.metrics import DUPLICATE_EVENTS, IDEMPOTENT_REPLAYS
-from .state import PENDING_SECONDS, STATE_ERRORS, State
+from .state import PENDING_SECONDS, STATE_ERRORS, State, StateBusy
 
 logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 _VISIBLE_ASCII = re.compile(r"[!-~]{1,255}")
+
+
+def scoped(scope: str | None, name: str) -> str:
+    """`name` (an Idempotency-Key or an eventId) as remembered for the write key id `scope`.
+
+    Key ids have a fixed length and an Idempotency-Key holds no space, so no
+    scoped key equals another key's, nor an unscoped one.
+    """
+    return name if scope is None else f"{scope} {name}"
 
 
 class Idempotency:
@@ -53,8 +69,10 @@ class Idempotency:
         self.dedupe_events = dedupe_events
         self._failing = False
 
-    def replay_or_claim(self, request: flask.Request, payload: Any) -> flask.Response | None:
+    def replay_or_claim(self, request: flask.Request, payload: Any, scope: str | None = None) -> flask.Response | None:
         """The stored 201 of a completed key, or None once this request holds its key (or has none).
+
+        `scope` is the request's write key id (None without write keys).
 
         :raises CollectorError: 400 for a malformed key, 422 for a key reused
             with another body, 409 while another copy holds it.
@@ -64,9 +82,18 @@ class Idempotency:
             return None
         if not _VISIBLE_ASCII.fullmatch(key):
             raise CollectorError(INVALID_IDEMPOTENCY_KEY, f"{HEADER} must be 1-255 visible ASCII characters")
+        key = scoped(scope, key)
         fingerprint = hashlib.sha256(jsontext.dumps_line(payload)).hexdigest()
         try:
             found = self.state.claim(key, fingerprint)
+        except StateBusy as error:
+            # The state is there but locked: another copy may be storing this
+            # very key. Storing without the claim could store it twice, and a
+            # longer wait would outlast the proxy, whose client then resends a
+            # request stored after all. So: nothing stored, and a prompt 503.
+            raise CollectorError(
+                IDEMPOTENCY_STATE_BUSY, f"requests with an {HEADER} cannot be checked now; nothing was kept, resend"
+            ) from error
         except STATE_ERRORS as error:
             self._state_failed(error)
             return None  # at-least-once while the state is away: never refuse an event for it
@@ -102,13 +129,13 @@ class Idempotency:
             except Exception as error:  # noqa: BLE001 - the claim then expires after PENDING_SECONDS
                 logger.warning("could not release %s (%s); it expires in %ss", HEADER, error, PENDING_SECONDS)
 
-    def new_events(self, events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        """`events` without those whose own eventId was stored within the window."""
+    def new_events(self, events: Sequence[Mapping[str, Any]], scope: str | None = None) -> list[Mapping[str, Any]]:
+        """`events` without those whose own eventId was stored within the window, by the same write key."""
         if not self.dedupe_events:
             return list(events)
-        ids = [event["eventId"] for event in events if "eventId" in event]
+        ids = {scoped(scope, event["eventId"]): event["eventId"] for event in events if "eventId" in event}
         try:
-            seen = self.state.stored_events(ids)
+            seen = {ids[found] for found in self.state.stored_events(list(ids))}
         except STATE_ERRORS as error:
             self._state_failed(error)
             return list(events)
@@ -119,11 +146,12 @@ class Idempotency:
         DUPLICATE_EVENTS.inc(len(events) - len(kept))
         return kept
 
-    def stored(self, events: Sequence[Mapping[str, Any]]) -> None:
+    def stored(self, events: Sequence[Mapping[str, Any]], scope: str | None = None) -> None:
         """Record the stored events' own ids (after the write: see the module doc)."""
         if self.dedupe_events:
             try:
-                self.state.record_events([event["eventId"] for event in events if "eventId" in event])
+                ids = [scoped(scope, event["eventId"]) for event in events if "eventId" in event]
+                self.state.record_events(ids)
             except STATE_ERRORS as error:
                 self._state_failed(error)
 

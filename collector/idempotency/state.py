@@ -29,6 +29,7 @@ from typing import Protocol
 from pymemcache.exceptions import MemcacheError
 
 from .. import sqlitefiles
+from ..memcachedexpiry import expire
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,15 @@ PENDING_SECONDS = 60.0
 # What a state that is away raises: SQLite (locked past its timeout, disk
 # full, file gone), memcached (refused, timed out, a bad reply).
 STATE_ERRORS = (sqlite3.Error, OSError, MemcacheError)
+
+
+class StateBusy(Exception):
+    """The SQLite file stayed locked (another process in a transaction) past the timeout: nothing was claimed."""
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    # SQLITE_BUSY ("database is locked") and SQLITE_LOCKED ("database table is locked").
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,11 +80,20 @@ def digest(text: str) -> str:
 
 
 class SQLiteState:
-    """The state in a SQLite file, shared by the workers of one VM."""
+    """The state in a SQLite file, shared by the workers of one VM.
 
-    def __init__(self, data_dir: Path, window_seconds: float, clock=time.time) -> None:
+    Each statement waits at most `timeout` seconds (COLLECTOR_IDEMPOTENCY_TIMEOUT)
+    for the file's lock: a request must be answered well before a proxy gives
+    up on it (nginx's 10 s in the recipe), or its client resends a request that
+    was then stored after all.
+    """
+
+    def __init__(
+        self, data_dir: Path, window_seconds: float, clock=time.time, *, timeout: float = sqlitefiles.TIMEOUT_SECONDS
+    ) -> None:
         self.path = Path(data_dir) / FILE_NAME
         self.window = window_seconds
+        self.timeout = timeout
         self._clock = clock
         self._local = threading.local()
         self._writes = 0
@@ -86,7 +105,7 @@ class SQLiteState:
         if db is not None:
             db.close()  # the file was deleted or replaced: start afresh (at-least-once from here)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlitefiles.connect(self.path)
+        db = sqlitefiles.connect(self.path, self.timeout)
         db.execute(
             "CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, fingerprint TEXT, "
             "status TEXT, response BLOB, expires REAL)"
@@ -100,6 +119,18 @@ class SQLiteState:
         return db
 
     def claim(self, key: str, fingerprint: str) -> Claim:
+        """What `key` holds, claiming it if free.
+
+        :raises StateBusy: the file stayed locked past the timeout; the caller must store nothing.
+        """
+        try:
+            return self._claim(key, fingerprint)
+        except sqlite3.Error as error:
+            if is_busy(error):
+                raise StateBusy(str(error)) from error
+            raise
+
+    def _claim(self, key: str, fingerprint: str) -> Claim:
         now = self._clock()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
@@ -164,16 +195,23 @@ class SQLiteState:
         self._writes = 0
         db = self._db()
         now = self._clock()
-        db.execute("DELETE FROM requests WHERE expires <= ?", (now,))
-        db.execute("DELETE FROM events WHERE expires <= ?", (now,))
-        for table in ("requests", "events"):
-            (count,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
-            if count > MAX_ROWS:
-                db.execute(
-                    f"DELETE FROM {table} WHERE rowid IN "
-                    f"(SELECT rowid FROM {table} ORDER BY expires LIMIT ?)",
-                    (count - MAX_ROWS,),
-                )
+        # One transaction: one wait for the lock at most, not one per statement.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM requests WHERE expires <= ?", (now,))
+            db.execute("DELETE FROM events WHERE expires <= ?", (now,))
+            for table in ("requests", "events"):
+                (count,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+                if count > MAX_ROWS:
+                    db.execute(
+                        f"DELETE FROM {table} WHERE rowid IN "
+                        f"(SELECT rowid FROM {table} ORDER BY expires LIMIT ?)",
+                        (count - MAX_ROWS,),
+                    )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -207,7 +245,8 @@ class MemcachedState:
 
     def complete(self, key: str, fingerprint: str, response: bytes) -> None:
         name = "collector/idem/" + digest(key)
-        self.client.set(name, b"done " + fingerprint.encode() + b" " + response, expire=self.window, noreply=False)
+        done = b"done " + fingerprint.encode() + b" " + response
+        self.client.set(name, done, expire=expire(self.window, self._clock()), noreply=False)
 
     def release(self, key: str) -> None:
         self.client.delete("collector/idem/" + digest(key), noreply=False)
@@ -221,7 +260,8 @@ class MemcachedState:
 
     def record_events(self, event_ids: list[str]) -> None:
         if event_ids:
-            self.client.set_many({"collector/event/" + digest(i): b"1" for i in event_ids}, expire=self.window)
+            names = {"collector/event/" + digest(i): b"1" for i in event_ids}
+            self.client.set_many(names, expire=expire(self.window, self._clock()))
 
     def close(self) -> None:
         self.client.close()

@@ -24,6 +24,9 @@ from typing import Any
 
 import flask
 
+from ..errors import CORS_PREFLIGHT_REFUSED
+from ..ops.logs import ENVIRON_ERROR_CODE
+
 COLLECT_PATH = "/collect/event"
 
 ALLOW_METHODS = "POST"
@@ -122,9 +125,15 @@ class CrossOrigin:
 
     @staticmethod
     def _preflight(environ: dict, origin: str | None, start_response: Callable) -> Iterable[bytes]:
-        """204; with the allow headers only for an allowed origin asking for POST (the browser then refuses the rest)."""
+        """204; with the allow headers only for an allowed origin asking for POST (the browser then refuses the rest).
+
+        A refusal leaves its code for the access log and the metrics (as every
+        refusal does), so an operator sees a page on an origin not allowed.
+        """
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip()
         headers = preflight_headers(origin) if origin and method == ALLOW_METHODS else []
+        if not headers:
+            environ[ENVIRON_ERROR_CODE] = CORS_PREFLIGHT_REFUSED.code
         start_response("204 No Content", with_vary_origin(headers))
         return []
 

@@ -22,11 +22,19 @@ VALUES = {"0": False, "1": True}
 def is_dry_run(request: flask.Request) -> bool:
     """Whether the request asks to be checked only: `validate=1`; absent or `validate=0` is a real call.
 
-    :raises CollectorError: a 400 for any other value, or for `validate` given twice, so that a
-        typo (`validate=true`) never stores events the client meant only to check.
+    :raises CollectorError: a 400 for any other value, for `validate` given twice, or for another
+        spelling of it (`Validate`), so that a typo (`validate=true`) never stores events the client
+        meant only to check.
     """
     if not request.query_string:  # nearly every request: no query to parse
         return False
+    # Query names are case-sensitive, so `Validate=1` would be a real call:
+    # another spelling of the name is refused like another value is.
+    for name in request.args:
+        if name != PARAMETER and name.strip().casefold() == PARAMETER:
+            raise CollectorError(
+                INVALID_QUERY, f"query parameter {name!r} is not known: a dry run is {PARAMETER}=1, in lower case"
+            )
     values = request.args.getlist(PARAMETER)
     if not values:
         return False

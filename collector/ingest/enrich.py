@@ -30,6 +30,10 @@ class RequestFacts:
     user_agent: str | None
     # The id of the request's write key (`client.keyId`), when keys are required.
     key_id: str | None = None
+    # When the request reached the service, if not at `received_at`: a replayed
+    # dead letter is stored later, but its client's clock is judged against
+    # the moment the client sent it (see eventtime).
+    arrived_at: str | None = None
 
 
 def format_received_at(now: float) -> str:
@@ -73,7 +77,7 @@ def stored_lines(
     for index, event in enumerate(events):
         if time_rules is not None and "timestamp" in event:
             if times is None:  # once per request, and only for events that carry a time
-                times = RequestTime(header, facts.received_at, time_rules)
+                times = RequestTime(header, facts.arrived_at or facts.received_at, time_rules)
             changed = times.fields(event)  # type: ignore[arg-type]
             if changed:
                 event = {**event, **changed}

@@ -11,6 +11,12 @@ the client said (`originalTimestamp`) and the skew applied (`clockSkewSeconds`).
 Events still more than an hour in the future after correction, or older than
 COLLECTOR_MAX_EVENT_AGE_DAYS, are stored all the same (nothing is thrown away)
 with `timestampFlag` `future` or `old`, so that an analysis can leave them out.
+A correction that would take a time out of years 1-9999, which RFC 3339
+cannot write, is not applied: the event keeps its time as sent, flagged.
+
+A leap second (`23:59:60` UTC, valid RFC 3339) is read as the last millisecond
+of its minute, `23:59:59.999`, and stored so (its original kept), since most
+readers of the store (Python, JavaScript) have no second 60.
 
 Pure functions: no clock, no request.
 """
@@ -26,6 +32,10 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 FUTURE_SECONDS = 3600.0
+# The first moment of year 1 and of year 10000, in epoch seconds: RFC 3339 writes the times between.
+EARLIEST = -62135596800.0
+END = 253402300800.0
+LEAP_SECOND_AS = "59.999"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +52,19 @@ def rules_for(settings: Settings) -> TimeRules:
     )
 
 
+def without_leap_second(value: str) -> str:
+    """An RFC 3339 date-time (of the schemas' shape) with a second 60 read as 59.999, its fraction dropped."""
+    if value[17:19] != "60":
+        return value
+    rest = value[19:]
+    if rest.startswith("."):
+        rest = rest[1:].lstrip("0123456789")
+    return value[:17] + LEAP_SECOND_AS + rest
+
+
 def parse_time(value: str) -> float:
     """Epoch seconds of an RFC 3339 date-time the schemas accepted (at most 9 fraction digits)."""
-    text = value.upper().replace(" ", "T")
+    text = without_leap_second(value).upper().replace(" ", "T")
     if "." in text:
         head, _, rest = text.partition(".")
         digits = len(rest) - len(rest.lstrip("0123456789"))
@@ -76,7 +96,10 @@ def time_fields(event: dict[str, Any], skew: float | None, received: float, rule
     fields: dict[str, Any] = {}
     if skew is not None:
         when += skew
-        fields = {"timestamp": format_time(when), "originalTimestamp": timestamp, "clockSkewSeconds": round(skew, 3)}
+        if EARLIEST <= when < END:
+            fields = {"timestamp": format_time(when), "originalTimestamp": timestamp, "clockSkewSeconds": round(skew, 3)}
+    elif timestamp[17:19] == "60":
+        fields = {"timestamp": format_time(when), "originalTimestamp": timestamp}
     if when > received + rules.future_seconds:
         fields["timestampFlag"] = "future"
     elif when < received - rules.max_age_seconds:
@@ -118,6 +141,7 @@ class RequestTime:
             and len(timestamp) == 24
             and timestamp[23] == "Z"
             and timestamp[10] == "T"
+            and timestamp[17] != "6"  # a leap second is stored normalised
             and self.oldest <= timestamp <= self.latest
         ):
             return None

@@ -26,7 +26,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import CODES, INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, ErrorCode
+from ..errors import CODES, CORS_PREFLIGHT_REFUSED, INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, ErrorCode
 from . import openapi_parts as parts
 from .schemas import MAX_HEADER_KEYS, build_request_schema
 
@@ -38,7 +38,9 @@ _EXTENSION = "collector.openapi"
 
 # Codes no request to POST /collect/event gets: other paths and methods, and a
 # bug (a 500 is not part of the contract; schemathesis fails on one).
-NOT_OF_COLLECT = frozenset({NOT_FOUND.code, METHOD_NOT_ALLOWED.code, INTERNAL_ERROR.code})
+NOT_OF_COLLECT = frozenset(
+    {NOT_FOUND.code, METHOD_NOT_ALLOWED.code, INTERNAL_ERROR.code, CORS_PREFLIGHT_REFUSED.code}  # that one: OPTIONS
+)
 
 
 def init_app(app: flask.Flask, settings: Settings) -> None:

@@ -178,7 +178,7 @@ OPERATOR_PATHS: dict[str, dict[str, Any]] = {
                     {
                         "type": "object",
                         "required": ["status"],
-                        "properties": {"status": _OK, "dataDir": {"type": "string"}},
+                        "properties": {"status": _OK},
                     }
                 ),
             },

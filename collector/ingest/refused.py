@@ -4,7 +4,9 @@ Every refusal of POST /collect/event is kept, whatever raised it, with the
 body as the collector read it (inflated, if it came gzipped), except the
 rate-limited and unauthorised ones: those are counted in the metrics and never
 stored, so that a client hammering the service cannot fill the disk with them.
-The client is kept as a stored event keeps it (COLLECTOR_CLIENT_IP applies).
+The client is kept as a stored event keeps it (COLLECTOR_CLIENT_IP applies,
+and `keyId` with write keys), and so is the request's `Idempotency-Key`: a
+replay stores the letter under them, as the request would have been stored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import flask
 import orjson
 
 from .. import service
+from ..idempotency import HEADER as IDEMPOTENCY_KEY
 from .facts import request_facts
 
 NOT_KEPT = frozenset({401, 429})
@@ -29,15 +32,17 @@ def keep_dead_letter(response: flask.Response) -> flask.Response:
     except (orjson.JSONDecodeError, AttributeError):
         message = ""
     facts = request_facts(flask.request, service.current().settings.client_ip)
+    client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
+    if facts.key_id is not None:
+        client["keyId"] = facts.key_id
+    kept = {"pingId": facts.ping_id, "contentType": flask.request.content_type, "client": client}
+    if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
+        kept["idempotencyKey"] = key
     letters.record(
         body=flask.g.get("raw_body"),
         status=status,
         code=flask.g.get("error_code") or "",
         message=message,
-        facts={
-            "pingId": facts.ping_id,
-            "contentType": flask.request.content_type,
-            "client": {"ip": facts.client_ip, "userAgent": facts.user_agent},
-        },
+        facts=kept,
     )
     return response

@@ -3,9 +3,29 @@
 After a fix (an event type added to the allow-list, a limit raised), the
 refused requests kept as dead letters are parsed, validated and enriched with
 today's settings, exactly as a new request would be, and those that now pass
-are stored, each once however often replay runs (see store.deadletters).
-They get a new `pingId` and `receivedAt` (the time they are stored: the
-readers order events by it), and keep their client.
+are stored. One replay runs at a time (a flock, see store.deadletters): two
+would each store every letter.
+
+What a replay may store is decided by the letter's code (replay_rules): only
+requests whose client was told they were refused for good. And it never
+stores what is already there:
+- a letter with an `Idempotency-Key` goes through the idempotency guard as
+  its request would, scoped to its write key (`keyId`): a key already stored
+  (the client resent it after the fix) stores nothing, a key in flight waits
+  for a later replay, and a key the replay stores answers the client's next
+  resend with the replay's 201;
+- every event is matched by (client.keyId, eventId) against the store, from
+  COLLECTOR_IDEMPOTENCY_SECONDS before the oldest letter on (the window the
+  service itself deduplicates in), and against what this replay stored: an
+  event found is not stored again. An event the client sent without an
+  eventId gets one made from the letter's id and its place (UUID5), so that a
+  replay that crashed after its write stores nothing twice on the next run;
+- each replayed letter's id goes to `replayed.log` after its write.
+
+Replayed events get a new `pingId` and `receivedAt` (the time they are
+stored: the readers order events by it), and keep their client (`keyId`
+too). Their clock skew is measured against the letter's own `receivedAt`, the
+moment the client sent them, not the replay's: a correct clock stays correct.
 """
 
 from __future__ import annotations
@@ -17,67 +37,165 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import flask
+
+from .. import idempotency
 from ..errors import CollectorError
-from ..store import build_writer, deadletters
+from ..store import build_writer, deadletters, reading
 from .enrich import RequestFacts, format_received_at, stored_lines
 from .eventtime import parse_time, rules_for
+from .keys import ENVIRON_KEY_ID
 from .parsing import parse_json
+from .replay_rules import never_replayed
 from .schemas import RequestValidator
+from .views import created_response
+
+# The namespace of the eventIds made for a letter's events that had none.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d0c3e-8a51-4bb4-9a3c-5d0c2f1e7a90")
 
 
 @dataclasses.dataclass
 class ReplayReport:
     stored: list[tuple[str, str, int]] = dataclasses.field(default_factory=list)  # (id, pingId, events)
-    refused: Counter = dataclasses.field(default_factory=Counter)  # code -> dead letters
+    refused: Counter = dataclasses.field(default_factory=Counter)  # code -> letters still refused
     not_replayable: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (id, why)
-    already: int = 0
+    never: Counter = dataclasses.field(default_factory=Counter)  # code -> letters replay never stores
+    already: int = 0  # replayed by an earlier run
+    already_stored: int = 0  # letters whose request or events were stored by someone else
+    duplicates: int = 0  # events not stored because they were already there
+
+
+@dataclasses.dataclass
+class Candidate:
+    """A letter that passed today's checks, ready to store."""
+
+    letter: dict[str, Any]
+    payload: Any
+    data: dict[str, Any]
+    events: list[dict[str, Any]]  # each with an eventId
+    key_id: str | None
 
 
 def replay(settings: Any, since: float | None = None) -> ReplayReport:
-    """Store every dead letter (received at or after `since`) that passes today's checks, once."""
-    report = ReplayReport()
+    """Store every dead letter (received at or after `since`) that passes today's checks, never twice.
+
+    :raises deadletters.ReplayRunning: another replay is running on this data directory.
+    """
     data_dir = Path(settings.data_dir)
+    with deadletters.replay_lock(data_dir):
+        report = ReplayReport()
+        candidates = _candidates(data_dir, settings, since, report)
+        if candidates:
+            _store_all(candidates, settings, report)
+        return report
+
+
+def _candidates(data_dir: Path, settings: Any, since: float | None, report: ReplayReport) -> list[Candidate]:
     done = deadletters.replayed_ids(data_dir)
     validator = RequestValidator(settings.max_events, settings.event_types)
+    found = []
+    kept = set()
+    for letter in deadletters.read(data_dir):
+        kept.add(letter["id"])
+        if letter["id"] in done:
+            report.already += 1
+            continue
+        if since is not None and _epoch(letter.get("receivedAt")) < since:
+            continue
+        if never_replayed(letter):
+            report.never[letter.get("code")] += 1
+            continue
+        why = _not_replayable(letter)
+        if why:
+            report.not_replayable.append((letter["id"], why))
+            continue
+        try:
+            payload = parse_json(letter["body"].encode("utf-8"))
+            data = validator.validate(payload)
+        except CollectorError as error:
+            report.refused[error.code] += 1
+            continue
+        events = [_with_event_id(event, letter["id"], index) for index, event in enumerate(data["messageBody"])]
+        found.append(Candidate(letter, payload, data, events, (letter.get("client") or {}).get("keyId")))
+    deadletters.prune_replayed(data_dir, kept)
+    return found
+
+
+def _store_all(candidates: list[Candidate], settings: Any, report: ReplayReport) -> None:
+    wanted = {(candidate.key_id, event["eventId"]) for candidate in candidates for event in candidate.events}
+    oldest = min(_epoch(candidate.letter.get("receivedAt")) for candidate in candidates)
+    # Files start up to rotate_seconds (and the readers' slack) before their last events.
+    since = oldest - settings.idempotency_seconds - settings.rotate_seconds - reading.MERGE_SLACK_SECONDS
+    present = reading.stored_event_ids(Path(settings.data_dir), wanted, since)
+    context = flask.Flask(__name__)  # a request context for the idempotency state, as a request has
     writer = build_writer(settings)
+    retries = idempotency.build(settings)
     try:
-        for letter in deadletters.read(data_dir):
-            if letter["id"] in done:
-                report.already += 1
-                continue
-            if since is not None and _epoch(letter.get("receivedAt")) < since:
-                continue
-            why = _not_replayable(letter)
-            if why:
-                report.not_replayable.append((letter["id"], why))
-                continue
-            try:
-                ping_id, count = _store(letter, validator, writer, settings)
-            except CollectorError as error:
-                report.refused[error.code] += 1
-                continue
-            deadletters.mark_replayed(data_dir, letter["id"])
-            done.add(letter["id"])
-            report.stored.append((letter["id"], ping_id, count))
+        for candidate in candidates:
+            with context.test_request_context("/collect/event", method="POST", **_request_of(candidate)):
+                try:
+                    _store_one(candidate, writer, retries, present, settings, report)
+                finally:
+                    retries.release_unfinished()  # a claim whose letter was not stored
     finally:
         writer.close()
-    return report
+        retries.state.close()
 
 
-def _store(letter: dict[str, Any], validator: RequestValidator, writer: Any, settings: Any) -> tuple[str, int]:
-    data = validator.validate(parse_json(letter["body"].encode("utf-8")))
+def _store_one(
+    candidate: Candidate, writer: Any, retries: idempotency.Idempotency, present: set, settings: Any, report: ReplayReport
+) -> None:
+    letter = candidate.letter
+    try:
+        if retries.replay_or_claim(flask.request, candidate.payload, candidate.key_id) is not None:
+            report.already_stored += 1  # the client resent it, and that copy was stored
+            deadletters.mark_replayed(Path(settings.data_dir), letter["id"])
+            return
+        new = retries.new_events(candidate.events, candidate.key_id)
+        events = [event for event in new if (candidate.key_id, event["eventId"]) not in present]
+        facts = _facts(letter, candidate.key_id)
+        lines = stored_lines(
+            events, candidate.data.get("messageheader"), facts, settings.max_event_bytes, rules_for(settings)
+        )
+        writer.append(lines)
+    except CollectorError as error:  # refused again (a key in flight or reused, a size), or storage failed
+        report.refused[error.code] += 1
+        return
+    report.duplicates += len(candidate.events) - len(events)
+    if events:
+        retries.stored(events, candidate.key_id)
+        retries.completed(created_response(facts.ping_id))
+        present.update((candidate.key_id, event["eventId"]) for event in events)
+        report.stored.append((letter["id"], facts.ping_id, len(events)))
+    else:
+        report.already_stored += 1
+    deadletters.mark_replayed(Path(settings.data_dir), letter["id"])
+
+
+def _request_of(candidate: Candidate) -> dict[str, Any]:
+    """What the idempotency guard reads of a request: its key, and (as the view leaves it) its write key's id."""
+    key = candidate.letter.get("idempotencyKey")
+    headers = {idempotency.HEADER: key} if isinstance(key, str) else {}
+    environ = {ENVIRON_KEY_ID: candidate.key_id} if candidate.key_id is not None else {}
+    return {"headers": headers, "environ_overrides": environ}
+
+
+def _facts(letter: dict[str, Any], key_id: str | None) -> RequestFacts:
     client = letter.get("client") or {}
-    facts = RequestFacts(
+    return RequestFacts(
         ping_id=str(uuid.uuid4()),
         received_at=format_received_at(time.time()),
         client_ip=client.get("ip"),
         user_agent=client.get("userAgent"),
+        key_id=key_id,
+        arrived_at=letter.get("receivedAt"),
     )
-    lines = stored_lines(
-        data["messageBody"], data.get("messageheader"), facts, settings.max_event_bytes, rules_for(settings)
-    )
-    writer.append(lines)
-    return facts.ping_id, len(lines)
+
+
+def _with_event_id(event: dict[str, Any], letter_id: str, index: int) -> dict[str, Any]:
+    if "eventId" in event:
+        return event
+    return {**event, "eventId": str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{letter_id}/{index}"))}
 
 
 def _not_replayable(letter: dict[str, Any]) -> str | None:

@@ -7,9 +7,10 @@ settings. No I/O here.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -24,6 +25,7 @@ from ..errors import (
     ErrorCode,
 )
 from ..settings import is_valid_event_type
+from .eventtime import without_leap_second
 from .fastpath import Rule, compile_schema
 
 INVALID_EVENT_TYPE_MESSAGE = "invalid event type"
@@ -44,10 +46,19 @@ def timestamp_problem(value: str) -> str | None:
         # fromisoformat takes at most 6 fraction digits; more only add precision.
         value = value.replace(fraction, fraction[:7], 1)
     try:
-        datetime.fromisoformat(value.upper())
-    except ValueError:
+        moment = datetime.fromisoformat(without_leap_second(value).upper())
+        if value[17:19] == "60" and not _is_leap_second(moment):
+            return "Not a valid calendar date and time."
+    except (ValueError, OverflowError):  # OverflowError: before year 1 in UTC
         return "Not a valid calendar date and time."
     return None
+
+
+def _is_leap_second(moment: datetime) -> bool:
+    """RFC 3339 (5.7): a second 60 is a leap second, at 23:59 UTC on the last day of a month."""
+    utc = moment.astimezone(timezone.utc)
+    last_day = calendar.monthrange(utc.year, utc.month)[1]
+    return (utc.day, utc.hour, utc.minute) == (last_day, 23, 59)
 
 
 def scalar_problem(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from . import eventtime
 from .dryrun import is_dry_run, valid_response
 from .enrich import stored_lines
 from .facts import new_ping_id, request_facts
+from .keys import current_key_id
 from .parsing import request_payload
 from .refused import keep_dead_letter
 
@@ -36,9 +37,10 @@ def collect_event() -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
     data = collector.validator.validate(payload)
-    if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload)):
+    scope = current_key_id()  # retries and eventIds belong to the write key that sent them
+    if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very 201, nothing stored again
-    events = data["messageBody"] if dry_run else collector.idempotency.new_events(data["messageBody"])
+    events = data["messageBody"] if dry_run else collector.idempotency.new_events(data["messageBody"], scope)
     facts = request_facts(flask.request, collector.settings.client_ip)
     lines = stored_lines(
         events,
@@ -50,7 +52,7 @@ def collect_event() -> flask.Response:
     if dry_run:
         return valid_response(len(lines))
     collector.writer.append(lines)
-    collector.idempotency.stored(events)
+    collector.idempotency.stored(events, scope)
     ops.count_accepted_events(events)
     ops.count_time_flags(lines)
     response = created_response(facts.ping_id)

@@ -14,10 +14,14 @@ status and error code, which the app leaves in the WSGI environ
 may hold a write key.
 
 Both loggers keep secrets out of the log (`KeepsSecrets`): `writeKey=` values
-in the request line and query string (`%(r)s`, `%(q)s`) and gunicorn's own
-lines become `[redacted]`; the key headers and every WSGI environ atom
-(`%({...}e)s`: the address, the query string) are not offered to a custom
-format. With COLLECTOR_CLIENT_IP other than `full` the client's address is
+(the name in any case or percent-coding) in the request line and query string
+(`%(r)s`, `%(q)s`) and gunicorn's own lines become `[redacted]`; so does a
+header line (or a request line that is not one) that gunicorn quotes when it
+cannot parse it (`Invalid HTTP Header: 'X-Collector-Key [redacted]'`), but for
+its name; the user (`%(u)s`) is
+always `-`, as gunicorn would take it from `Authorization: Basic`; the key
+headers and every WSGI environ atom (`%({...}e)s`: the address, the query
+string) are not offered to a custom format. With COLLECTOR_CLIENT_IP other than `full` the client's address is
 logged as it is stored (`%(h)s`, `client`: truncated, hashed or `-`), the
 forwarding headers are not offered, and gunicorn's "Invalid request from ip="
 line shows the same form.
@@ -30,6 +34,7 @@ import os
 import re
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from gunicorn.glogging import Logger
 
@@ -50,8 +55,11 @@ def printable(text: str) -> str:
 
 
 REDACTED = "[redacted]"
-# The literal name collector.ingest.keys accepts, so every key it takes is hidden.
-_WRITE_KEY_VALUE = re.compile(rf"((?:^|[?&]){QUERY_PARAMETER}=)[^&\s]*")
+# Any parameter whose name, percent-decoded, is `writeKey` in any case: the
+# service takes only the literal name (collector.ingest.keys), but a client that
+# misspells it has still sent its key.
+_QUERY_PARAMETER = re.compile(r"((?:^|[?&])([^=&\s]*)=)[^&\s]*")
+_KEY_NAME = QUERY_PARAMETER.lower()
 _KEY_HEADER_ATOMS = ("{authorization}i", "{x-collector-key}i")
 _FORWARDING_HEADER_ATOMS = ("{x-forwarded-for}i", "{forwarded}i", "{x-real-ip}i")
 # gunicorn's warning about a request it could not parse, with the socket's address.
@@ -59,10 +67,51 @@ _INVALID_REQUEST_FROM = re.compile(r"^(Invalid request from ip=)(.*?): ")
 
 
 def without_write_keys(text: str) -> str:
-    """`text` (a request line, a query string) with every `writeKey=` value redacted."""
-    if QUERY_PARAMETER not in text:
+    """`text` (a request line, a query string) with every `writeKey=` value redacted, in any case or coding."""
+    if "=" not in text:
         return text
-    return _WRITE_KEY_VALUE.sub(lambda match: match.group(1) + REDACTED, text)
+
+    def redact(match: re.Match) -> str:
+        is_key = unquote(match.group(2), errors="replace").lower() == _KEY_NAME
+        return match.group(1) + REDACTED if is_key else match.group()
+
+    return _QUERY_PARAMETER.sub(redact, text)
+
+
+# gunicorn's parse errors that quote what a client sent (gunicorn.http.errors:
+# InvalidHeader, InvalidHeaderName, ObsoleteFolding, InvalidRequestLine), as its
+# Worker.handle_error words them.
+_QUOTED = re.compile(
+    r"((Invalid HTTP Header|Invalid HTTP header name|Obsolete line folding is unacceptable"
+    r"|Invalid HTTP request line): )(['\"])(.*)\3$"
+)
+# A method and a target (origin, asterisk or absolute form): a request line, shown without its keys.
+_REQUEST_LINE = re.compile(r"[A-Z]+ (?:/|\*|[A-Za-z][A-Za-z0-9+.-]*://)\S*(?: HTTP/\S+)?")
+_NAME_THEN_MORE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}(?=[\s:\\])")
+# What gunicorn names when a value is invalid; kept whole.
+_NAMED_BY_GUNICORN = frozenset({"CONTENT-LENGTH", "TRANSFER-ENCODING"})
+
+
+def without_quoted_secrets(message: str) -> str:
+    """`message` with what gunicorn quotes of a malformed request cut to what holds no key.
+
+    A header line shows its name only: the rest may be a key. So does a
+    "request line" that is not one (a stray header line, after a body whose
+    length was miscounted). A line without a name (a bare key, a client's bug)
+    shows nothing; a name alone only if gunicorn itself names it.
+    """
+    match = _QUOTED.search(message)
+    if match is None:
+        return message
+    quoted = match.group(4)
+    if match.group(2) == "Invalid HTTP request line" and _REQUEST_LINE.fullmatch(quoted):
+        shown = without_write_keys(quoted)
+    elif quoted in _NAMED_BY_GUNICORN:
+        shown = quoted
+    else:
+        name = _NAME_THEN_MORE.match(quoted)
+        shown = f"{name.group()} {REDACTED}" if name else REDACTED
+    return message[: match.start()] + f"{match.group(1)}{match.group(3)}{shown}{match.group(3)}"
 
 
 class _Redact(logging.Filter):
@@ -74,7 +123,9 @@ class _Redact(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = without_write_keys(message)
+        cleaned = without_quoted_secrets(message)
+        if cleaned == message:  # not a quote of a malformed request (its request line is done)
+            cleaned = without_write_keys(message)
         if self.shown is not None:
             shown = self.shown
             cleaned = _INVALID_REQUEST_FROM.sub(
@@ -110,6 +161,9 @@ class KeepsSecrets(Logger):
         # A name left out reads as `-` (gunicorn's safe atoms).
         kept = {name: value for name, value in atoms.items() if name not in hidden and not name.endswith("}e")}
         kept["h"] = self.client_shown(environ) or "-"
+        # gunicorn takes the user from `Authorization: Basic`, where
+        # Segment-style clients send their write key.
+        kept["u"] = "-"
         return kept
 
 

@@ -16,10 +16,10 @@ from flask_limiter import Limiter
 from .clients import client_key_func, client_of, key_for_address
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
-from .outage import StorageOutage
+from .outage import STORAGE_ERRORS, StorageOutage
+from .refusals import Refusals, RefuseKnownClients, storage_check
 from .sqlite_storage import CollectorSQLiteStorage
 from .storage import CollectorMemcachedStorage
-from .refusals import Refusals, RefuseKnownClients
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -71,7 +71,10 @@ def init_app(
         # Only there is a refusal certain to last until its window resets.
         refusals = Refusals()
         # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
-        app.wsgi_app = RefuseKnownClients(app.wsgi_app, refusals, client)  # type: ignore[method-assign]
+        # A replay follows the storage: a flushed or restarted memcached lets the client through again.
+        app.wsgi_app = RefuseKnownClients(  # type: ignore[method-assign]
+            app.wsgi_app, refusals, client, still_refused=storage_check(limiter.storage, STORAGE_ERRORS)
+        )
         remember_refusal = refusals.remember
     key = client_key_func(client)
     app.after_request(header_writer(limiter, outage, remember_refusal, key))

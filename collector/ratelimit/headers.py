@@ -18,8 +18,8 @@ from flask_limiter import Limiter
 
 from .outage import STORAGE_ERRORS, StorageOutage
 
-# Called with (client key, reset time, limit header, body) for each 429 of a breach.
-Remember = Callable[[str, float, str, bytes], None]
+# Called with (client key, reset time, limit header, body, the window's counter key) for each 429 of a breach.
+Remember = Callable[[str, float, str, bytes, str], None]
 
 
 def rate_limit_headers(limit: int | str, remaining: int, reset_at: float, refused: bool) -> list[tuple[str, str]]:
@@ -56,7 +56,9 @@ def header_writer(
         for name, value in rate_limit_headers(current.limit.amount, window.remaining, window.reset_time, refused):
             response.headers[name] = value
         if refused and remember_refusal is not None and current.breached:
-            remember_refusal(client_key(), window.reset_time, str(current.limit.amount), response.get_data())
+            remember_refusal(
+                client_key(), window.reset_time, str(current.limit.amount), response.get_data(), current.key
+            )
         return response
 
     return add_rate_limit_headers

@@ -10,8 +10,12 @@ limits intend.
 
 flask-limiter stays the one that decides: this only replays its verdict, and
 only where the replay cannot differ from it (fixed-window, cost per request).
-If memcached is flushed or restarted mid-window, a remembered client stays
-refused until its window ends, which errs on the side of the limit.
+The verdict lives in the storage, so a replay first reads the window's count
+there (one `get`, no body, no Flask): a storage that forgot the window (a
+memcached flushed or restarted, the SQLite file deleted) starts it afresh, as
+the README says, and the request goes on to the limiter. So does a request
+whose read fails: the limiter then applies the outage policy to it like to
+any other (COLLECTOR_RATE_LIMIT_ON_ERROR), never a 429 the storage no longer backs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from ..errors import RATE_LIMITED
 from ..ops.instrument import ENVIRON_REPLAYED
@@ -30,14 +35,27 @@ from .headers import rate_limit_headers
 MAX_REMEMBERED_CLIENTS = 100_000
 
 
+class Refusal(NamedTuple):
+    """A remembered 429: when its window resets, its limit header and body, and the window's counter."""
+
+    reset_at: float
+    limit: str
+    body: bytes
+    counter_key: str = ""  # the limiter's key of the window; "" when unknown (never read back)
+
+
+# Whether the storage still holds the window `counter_key` over `limit` (see the module doc).
+StillRefused = Callable[[str, int], bool]
+
+
 class Refusals:
     """Clients refused in their current window, in this process."""
 
     def __init__(self) -> None:
-        self._until: dict[str, tuple[float, str, bytes]] = {}
+        self._until: dict[str, Refusal] = {}
         self._lock = threading.Lock()
 
-    def remember(self, key: str, reset_at: float, limit_header: str, body: bytes) -> None:
+    def remember(self, key: str, reset_at: float, limit_header: str, body: bytes, counter_key: str = "") -> None:
         with self._lock:
             if len(self._until) >= MAX_REMEMBERED_CLIENTS:
                 now = time.time()
@@ -46,9 +64,12 @@ class Refusals:
                     # Every one still refused: this client is not remembered.
                     # The replay only saves work; the limiter still refuses it.
                     return
-            self._until[key] = (reset_at, limit_header, body)
+            self._until[key] = Refusal(reset_at, limit_header, body, counter_key)
 
-    def refusal_for(self, key: str, now: float) -> tuple[float, str, bytes] | None:
+    def forget(self, key: str) -> None:
+        self._until.pop(key, None)
+
+    def refusal_for(self, key: str, now: float) -> Refusal | None:
         refusal = self._until.get(key)
         if refusal is None:
             return None
@@ -64,6 +85,7 @@ class RefuseKnownClients:
     `client_key` tells the client from the WSGI environ exactly as flask-limiter's
     key function does (`clients.client_of`): its address, or its write key with
     COLLECTOR_RATE_LIMIT_BY=key, so a key's refusal is never replayed by address.
+    `still_refused` asks the storage whether the window still refuses (None: never asked).
     """
 
     def __init__(
@@ -72,16 +94,21 @@ class RefuseKnownClients:
         refusals: Refusals,
         client_key: Callable[[dict], str],
         path: str = "/collect/event",
+        still_refused: StillRefused | None = None,
     ) -> None:
         self.app = app
+        self.still_refused = still_refused
         self.refusals = refusals
         self.client_key = client_key
         self.path = path
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == self.path:
-            now = time.time()
-            refusal = self.refusals.refusal_for(self.client_key(environ), now)
+            client = self.client_key(environ)
+            refusal = self.refusals.refusal_for(client, time.time())
+            if refusal is not None and not self._storage_holds(refusal):
+                self.refusals.forget(client)  # the storage forgot the window: the limiter decides afresh
+                refusal = None
             if refusal is not None:
                 environ[ENVIRON_ERROR_CODE] = RATE_LIMITED.code
                 environ[ENVIRON_PING_ID] = str(uuid.uuid4())
@@ -89,9 +116,30 @@ class RefuseKnownClients:
                 return self._refuse(refusal, start_response)
         return self.app(environ, start_response)
 
+    def _storage_holds(self, refusal: Refusal) -> bool:
+        if self.still_refused is None or not refusal.counter_key:
+            return True
+        return self.still_refused(refusal.counter_key, int(refusal.limit))
+
     @staticmethod
-    def _refuse(refusal: tuple[float, str, bytes], start_response: Callable):
-        reset_at, limit, body = refusal
+    def _refuse(refusal: Refusal, start_response: Callable):
+        reset_at, limit, body, _ = refusal
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         start_response("429 TOO MANY REQUESTS", headers + rate_limit_headers(limit, 0, reset_at, refused=True))
         return [body]
+
+
+def storage_check(storage, errors: tuple[type[BaseException], ...]) -> StillRefused:
+    """A `StillRefused` reading limits' storage (its public `get`); a failed read answers False.
+
+    With the fixed window and a cost of one, the next request is refused while
+    the count has reached the limit: its own hit would take it over.
+    """
+
+    def still_refused(counter_key: str, limit: int) -> bool:
+        try:
+            return storage.get(counter_key) >= limit
+        except errors:
+            return False  # the limiter's own check meets the failure and applies the outage policy
+
+    return still_refused

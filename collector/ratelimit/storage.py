@@ -15,6 +15,9 @@ What it changes:
   reset time first; `get` right after this thread's own `incr` (or `decr`) of
   the same key returns the count memcached answered to it; and a window's reset
   time, which never changes, is remembered by each worker until it passes.
+- A window over 30 days (`5 per year`; the sliding window's counters live two
+  windows, so `per month` too) is sent as the Unix time it ends at: memcached
+  would read its length in seconds as a time long past (memcachedexpiry.py).
 - `decr` gives back what a refused request was charged (see limiter.py).
 - A check (`incr`, `acquire_sliding_window_entry`) that memcached fails goes to
   the `StorageOutage` policy: admitted unchecked (`open`) or a 503 (`closed`).
@@ -26,11 +29,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from math import ceil
 from typing import Any
 
 from limits.storage import MemcachedStorage
 
+from ..memcachedexpiry import expire
 from . import sqlite_storage
 from .outage import STORAGE_ERRORS, StorageOutage
 
@@ -98,16 +101,20 @@ class CollectorMemcachedStorage(MemcachedStorage):
         return count
 
     def _start_window(self, key: str, expiry: float, amount: int, set_expiration_key: bool) -> int:
-        reset_at = time.time() + expiry
+        now = time.time()
+        reset_at = now + expiry
+        # Every expiry a window sends goes through here (the sliding window's
+        # counters too, through `incr`): past 30 days memcached needs a Unix time.
+        lifetime = expire(expiry, now)
         reset_key = self._reset_key(key)
         if set_expiration_key:
             # The reset time first: a counter is never seen without it.
-            self.storage.add(reset_key, reset_at, expire=ceil(expiry), noreply=False)
-        if self.storage.add(key, amount, ceil(expiry), noreply=False):
+            self.storage.add(reset_key, reset_at, expire=lifetime, noreply=False)
+        if self.storage.add(key, amount, lifetime, noreply=False):
             if set_expiration_key:
                 # This worker opened the window: its reset time is the one, even
                 # over a stale key left from the window before.
-                self.storage.set(reset_key, reset_at, expire=ceil(expiry), noreply=False)
+                self.storage.set(reset_key, reset_at, expire=lifetime, noreply=False)
                 self._remember(key, reset_at)
             return amount
         return self.storage.incr(key, amount, noreply=False) or amount

@@ -1,7 +1,8 @@
 """Every COLLECTOR_* setting, declared once, read once at start-up into `Settings`."""
 
 from .checks import SettingsError, risks
-from .declared import Setting, Settings, data_dir_to_read, declarations, load_settings
+from .declared import Setting, Settings, declarations
+from .loading import data_dir_to_read, load_settings
 from .tables import markdown_table, text_table
 from .values import is_valid_event_type
 

@@ -36,8 +36,10 @@ def api_keys(raw: str) -> frozenset[str]:
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     if raw.strip() and not keys:
         raise ValueError(_KEYS_ACCEPTED)
-    if not all(_KEY.fullmatch(key) for key in keys):
-        raise ValueError(_KEYS_ACCEPTED)
+    # Which key is wrong is said by its place, never by its text (nor its length).
+    bad = [number for number, key in enumerate(keys, start=1) if not _KEY.fullmatch(key)]
+    if bad:
+        raise ValueError(f"{_KEYS_ACCEPTED} (key {bad[0]} of {len(keys)} is not)")
     return frozenset(keys)
 
 

@@ -6,8 +6,8 @@ one-line doc; the variable is COLLECTOR_ and the field's name in capitals.
 settings` and the README's table all read these declarations, so a setting
 cannot be added in one of them and missed in another.
 
-Settings are read once, at start-up, into one frozen `Settings`. This module
-is the only place that reads the environment. A bad value raises
+Settings are read once, at start-up, into one frozen `Settings` (see
+loading.py, the only place that reads the environment). A bad value raises
 `SettingsError` with one line naming the variable and what it accepts, so the
 service refuses to start instead of running half-configured.
 """
@@ -18,12 +18,12 @@ import dataclasses
 import functools
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import clients, places, values
-from .checks import STRATEGIES, SettingsError, check_combinations
+from .checks import STRATEGIES
 
 PREFIX = "COLLECTOR_"
 _KEY = "collector.setting"
@@ -39,15 +39,24 @@ class Setting:
     parse: Callable[[str], Any]
     doc: str
     show: Callable[[Any], str]
+    # A secret's value is never echoed, not even a wrong one: it may be the
+    # right key mistyped, or hold the right keys beside a wrong one.
+    secret: bool = False
 
     @property
     def shown_default(self) -> str:
         return self.default or values.EMPTY
 
 
-def declare(default: str, parse: Callable[[str], Any], doc: str, show: Callable[[Any], str] = values.show_value) -> Any:
+def declare(
+    default: str,
+    parse: Callable[[str], Any],
+    doc: str,
+    show: Callable[[Any], str] = values.show_value,
+    secret: bool = False,
+) -> Any:
     """A `Settings` field read from its variable: `default` is the raw text used when it is unset."""
-    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show)})
+    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show, secret=secret)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +65,8 @@ class Settings:
 
     data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
     rate_limit: str = declare(
-        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation; several separated by `;`"
+        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation (amounts up to 1000000000, periods up to "
+        "366 days); several separated by `;`"
     )
     rate_limit_storage: str = declare(
         "sqlite://",
@@ -78,9 +88,11 @@ class Settings:
     rate_limit_ipv6_prefix: int = declare(
         "64", values.ipv6_prefix, "IPv6 clients in one network of this prefix length share one limit"
     )
+    # Each request may wait this long several times (limit, Idempotency-Key):
+    # at most 2 s keeps the sum well under nginx's 10 s proxy_read_timeout.
     rate_limit_timeout: float = declare(
         "0.2",
-        values.positive_float,
+        values.number(0.001, 2, "seconds"),
         "seconds to wait for memcached to connect, and to answer, before the request counts as unchecked",
     )
     rate_limit_on_error: str = declare(
@@ -90,7 +102,7 @@ class Settings:
     )
     trusted_proxies: int = declare(
         "0",
-        values.non_negative_int,
+        values.whole_number(0, 16),  # no real chain of proxies is longer
         "how many reverse proxies in front to trust for `X-Forwarded-For` (1 behind nginx)",
     )
     rate_limit_by: str = declare(
@@ -108,6 +120,7 @@ class Settings:
         clients.api_keys,
         "write keys, comma-separated; with keys (here or in the file) a request without one gets 401",
         show=clients.show_keys,
+        secret=True,
     )
     api_keys_file: frozenset[str] = declare(
         "",
@@ -121,20 +134,28 @@ class Settings:
         "what is stored (and logged) of the client's address: `full`, `truncate` (/24, /48), "
         "`hash` (keyed, salt rotated daily, never on disk) or `drop`",
     )
-    max_body_bytes: int = declare("1048576", values.positive_int, "larger request bodies get 413")
-    max_events: int = declare("500", values.positive_int, "most events in one request")
+    max_body_bytes: int = declare("1048576", values.body_bytes, "larger request bodies get 413")
+    # 100,000 of the smallest events make a body of 2 MB: far past the default body size.
+    max_events: int = declare("500", values.whole_number(1, 100_000), "most events in one request")
     max_event_bytes: int = declare(
         "32768",
         values.max_event_bytes,
-        f"largest single event, as stored; a larger one gets 413 naming it (at least {values.MIN_EVENT_BYTES})",
+        "largest single event, as stored; a larger one gets 413 naming it",
     )
     event_types: frozenset[str] = declare(
         "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
     )
+    # memcached keeps whole seconds (under 1 s would be 0: "never expires").
     idempotency_seconds: float = declare(
         "86400",
-        values.positive_float,
+        values.number(1, values.YEAR_SECONDS, "seconds"),
         "how long a request's `Idempotency-Key` (and, with dedupe, an event's `eventId`) is remembered",
+    )
+    idempotency_timeout: float = declare(
+        "0.5",
+        values.number(0.01, 1, "seconds"),
+        "seconds a request waits for the idempotency state's SQLite file (each of at most 5 waits); a keyed "
+        "request's claim that gives up gets 503, nothing stored. At most 1 s: well under a proxy's timeout",
     )
     dedupe: str = declare(
         "off",
@@ -147,26 +168,28 @@ class Settings:
         "`on` keeps every refused request (body, status, code, message, client, time) under `deadletters/`",
     )
     dead_letter_max_body_bytes: int = declare(
-        "65536", values.positive_int, "a dead letter keeps at most this much of the request body"
+        "65536", values.body_bytes, "a dead letter keeps at most this much of the request body"
     )
     dead_letter_max_bytes: int = declare(
         "104857600",
-        values.positive_int,
+        values.disk_bytes,
         "all dead letters together stay under this size: the oldest files go first",
     )
     clock_skew_seconds: float = declare(
         "60",
-        values.positive_float,
+        values.number(0.001, values.YEAR_SECONDS, "seconds"),
         "correct events' `timestamp` by the client's clock skew (`receivedAt - messageheader.sentAt`) past this",
     )
     max_event_age_days: float = declare(
         "30",
-        values.positive_number,
+        # A century back from now is still a date RFC 3339 can write (year 1 or later).
+        values.number(0.001, 36500, "days"),
         "events older than this (after correction) are stored flagged `timestampFlag: old`",
     )
-    rotate_bytes: int = declare("67108864", values.positive_int, "start a new file past this size")
+    rotate_bytes: int = declare("67108864", values.disk_bytes, "start a new file past this size")
+    # Idle files are checked once a second: a shorter age could not be honoured.
     rotate_seconds: float = declare(
-        "3600", values.positive_float, "start a new file after this age (also when no event comes)"
+        "3600", values.number(1, values.YEAR_SECONDS, "seconds"), "start a new file after this age (also when no event comes)"
     )
     fsync: str = declare(
         "interval",
@@ -174,19 +197,20 @@ class Settings:
         "when events reach the disk: `always`, `interval` or `never`; see [Durability](#durability)",
     )
     fsync_seconds: float = declare(
-        "1", values.positive_float, "with `interval`, the longest time written events wait for an fsync"
+        # An idle worker wakes up this often: 100 times a second at most.
+        "1", values.number(0.01, 60, "seconds"), "with `interval`, the longest time written events wait for an fsync"
     )
     compress: str = declare(
         "none", values.choice("none", "gzip"), "`gzip` compresses finished files in the background"
     )
     retention_days: float | None = declare(
         "",
-        values.optional(values.positive_number),
+        values.optional(values.number(0.001, 36500, "days")),
         "delete finished files whose last event is older than this many days; empty keeps them",
     )
     retention_bytes: int | None = declare(
         "",
-        values.optional(values.positive_int),
+        values.optional(values.disk_bytes),
         "delete the oldest finished files while all finished files total more than this; empty keeps them",
     )
     workers: int | None = declare(
@@ -196,7 +220,7 @@ class Settings:
         "1 with `memory://` (which allows no more)",
         show=values.show_workers,
     )
-    threads: int = declare("4", values.positive_int, "threads per worker")
+    threads: int = declare("4", values.threads, "threads per worker")
     bind: str = declare(
         "127.0.0.1:8000",
         places.bind,
@@ -218,13 +242,18 @@ class Settings:
         values.choice("on", "off"),
         "gunicorn's access log, a line per request; `off` behind nginx, which logs every request already",
     )
-    host_name: str = declare("", str, "host name used in file names; empty uses the machine's host name")
+    host_name: str = declare(
+        "",
+        places.host_name,
+        "this instance's name in its file names (`[A-Za-z0-9._-]`, up to 64); empty: the machine's host name",
+    )
     console_key: str = declare(
         "",
         clients.console_key,
         "the key of `collector console` (HTTP Basic password or Bearer token); needed to bind it to "
         "anything but loopback; empty: loopback only, no key",
         show=clients.show_secret,
+        secret=True,
     )
 
     def describe(self) -> dict[str, str]:
@@ -247,19 +276,23 @@ class Settings:
             return self.workers
         return (os.cpu_count() or 1) if self.shares_limits else 1
 
-    def socket_per_worker(self) -> bool:
-        """Whether each worker listens on a socket of its own (SO_REUSEPORT): several workers on a fixed TCP port.
+    def worker_connections(self) -> int:
+        """gunicorn's worker_connections: how many connections a worker holds before it leaves new ones to the others.
 
-        With one socket shared by the workers, whichever worker wakes first
-        accepts: a burst of keep-alive connections (wrk's, nginx's upstream
-        pool) may all land on one worker and leave the other cores idle for as
-        long as they live. With a socket each, the kernel spreads connections
-        over the workers evenly. Not on port 0 (each worker would get a port
-        of its own) nor on a unix socket (a path is bound by one socket only).
+        The workers share one listening socket, and whichever wakes first
+        accepts: unbounded, one worker could take a whole burst of keep-alive
+        connections (wrk's, nginx's upstream pool) and leave the other cores
+        idle for as long as they live. Twice the threads: a request in flight
+        per thread, plus as many idle keep-alive connections (gthread answers
+        "Connection: close" once that many are idle). Idle ones alone stay
+        under the bound (answers ending together add at most threads - 1 to
+        them), so a worker stops accepting only while it has requests in
+        flight, and a new connection never waits behind idle ones. One
+        worker: gunicorn's default, 1000.
         """
-        if self.worker_processes() < 2 or self.bind.startswith("unix:"):
-            return False
-        return not self.bind.endswith(":0") and hasattr(socket, "SO_REUSEPORT")
+        if self.worker_processes() < 2:
+            return 1000
+        return 2 * self.threads
 
 
 @functools.cache
@@ -269,59 +302,3 @@ def declarations() -> tuple[Setting, ...]:
         Setting(name=field.name, env=PREFIX + field.name.upper(), **field.metadata[_KEY])
         for field in dataclasses.fields(Settings)
     )
-
-
-def load_settings(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> Settings:
-    """Read every setting from `environ` (default: the process environment).
-
-    `overrides` maps field names to raw strings (parsed like the variable) or
-    already-typed values (taken as they are); tests use it instead of touching
-    the environment.
-
-    :raises SettingsError: naming the first variable with a bad value, or the
-        first combination of values that cannot run together.
-    :raises TypeError: for an override that names no setting.
-    """
-    environ = os.environ if environ is None else environ
-    overrides = overrides or {}
-    unknown = set(overrides) - {setting.name for setting in declarations()}
-    if unknown:
-        raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
-    parsed = {
-        setting.name: _read(setting, overrides.get(setting.name, environ.get(setting.env, setting.default)))
-        for setting in declarations()
-    }
-    if not parsed["host_name"]:
-        parsed["host_name"] = socket.gethostname()
-    settings = Settings(**parsed)
-    check_combinations(settings)
-    return settings
-
-
-def data_dir_to_read(environ: Mapping[str, str] | None = None) -> Path:
-    """COLLECTOR_DATA_DIR for the tools that only read the store (`collector events`).
-
-    Only that variable is read, and the directory need not be writable: an
-    operator reads the store as another user than the service, and a bad value
-    of some other setting must not stop them from reading it.
-    :raises SettingsError: an empty value.
-    """
-    environ = os.environ if environ is None else environ
-    setting = next(setting for setting in declarations() if setting.name == "data_dir")
-    raw = environ.get(setting.env, setting.default)
-    if not raw.strip():
-        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected a directory path")
-    return Path(raw.strip())
-
-
-def _read(setting: Setting, raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return setting.parse(raw)
-    except ValueError as error:
-        # A secret's value is never echoed, even a wrong one (it may be the right key mistyped).
-        shown = "(not shown)" if setting.show is clients.show_secret else repr(raw)
-        raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None

@@ -1,4 +1,4 @@
-"""The settings that name a place: the rate-limit store, the listening address, the data directory.
+"""The settings that name a place: the rate-limit store, the listening address, the data directory, the host.
 
 Each is checked as far as it can be without using it, so that a value the
 service could only fail on later (a port out of range, a host that does not
@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 
 MEMORY = "memory://"
@@ -81,15 +82,16 @@ def bind(raw: str) -> str:
 
 
 def listener_on(address: str) -> str | None:
-    """Why nothing else may listen at `address` (HOST:PORT): another process listens there; None if free.
+    """Why the service cannot listen at `address`: another process listens there; None if free.
 
-    A socket per worker (SO_REUSEPORT) would otherwise share the port with
-    another instance started by the same user (a second collector on the same
-    port, with another data directory) and split the traffic with it silently,
-    where one shared socket gets "address in use". The probe binds like such a
-    listener would not (SO_REUSEADDR only: connections left in TIME_WAIT by a
-    previous run do not count).
+    gunicorn would retry five times and stop with lines of its own; this says
+    it in one. The probe binds like such a listener would not (SO_REUSEADDR
+    only: connections left in TIME_WAIT by a previous run do not count). Port
+    0 (any free port) and unix sockets (gunicorn handles a stale path) are
+    not probed.
     """
+    if address.startswith("unix:") or address.endswith(":0"):
+        return None
     host, port = host_port(address, lowest_port=1)
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -99,6 +101,43 @@ def listener_on(address: str) -> str | None:
         except OSError as error:
             return f"{address} is in use by another process ({error.strerror})"
     return None
+
+
+# systemd's socket activation (sd_listen_fds(3)): the sockets start at fd 3.
+SD_LISTEN_FDS_START = 3
+
+
+def socket_activated(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether systemd passed this process its listening socket (collector.socket), which gunicorn then uses."""
+    environ = os.environ if environ is None else environ
+    return environ.get("LISTEN_PID") == str(os.getpid()) and environ.get("LISTEN_FDS", "0") not in ("", "0")
+
+
+def activated_socket_mismatch(address: str, fd: int = SD_LISTEN_FDS_START) -> str | None:
+    """Why the socket systemd passed is not at `address` (COLLECTOR_BIND); None if it is.
+
+    gunicorn listens on the passed socket whatever COLLECTOR_BIND says, while
+    the console, the README's checks and the operator read COLLECTOR_BIND:
+    the two must not silently differ.
+    """
+    with socket.socket(fileno=os.dup(fd)) as passed:
+        name = passed.getsockname()
+        family = passed.family
+    if family == socket.AF_UNIX:
+        where = f"unix:{name}"
+        same = address.startswith("unix:") and address[len("unix:") :].removeprefix("//") == name
+    else:
+        where = f"[{name[0]}]:{name[1]}" if family == socket.AF_INET6 else f"{name[0]}:{name[1]}"
+        same = not address.startswith("unix:") and _resolves_to(address, name[0], name[1])
+    if same:
+        return None
+    return f"{address} is not where systemd's socket listens ({where}): make ListenStream= in collector.socket the same"
+
+
+def _resolves_to(address: str, ip: str, port: int) -> bool:
+    host, wanted_port = host_port(address, lowest_port=0)
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, wanted_port, type=socket.SOCK_STREAM)}
+    return wanted_port == port and ip in addresses
 
 
 def data_dir(raw: str) -> Path:
@@ -126,3 +165,30 @@ def _why_not_writable(path: Path) -> str | None:
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
     return None
+
+
+# COLLECTOR_HOST_NAME goes into every file name the service writes
+# (events-<start>-<host>-<pid>-<seq>.jsonl.open, deadletters-<start>-<host>-<pid>.jsonl,
+# and the hidden .events-...jsonl.gz.tmp): no `/`, no leading `.` or `-`, and
+# at most 64 characters (Linux's own limit for a host name), which keeps the
+# longest of those names (~150 bytes) under every file system's 255.
+HOST_NAME_MAX = 64
+_SAFE_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (HOST_NAME_MAX - 1))
+_UNSAFE_HOST_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def host_name(raw: str) -> str:
+    """Empty (the machine's host name, see `machine_host_name`), or a name safe in a file name, kept as written."""
+    name = raw.strip()
+    if name and not _SAFE_HOST_NAME.fullmatch(name):
+        raise ValueError(
+            f"1 to {HOST_NAME_MAX} ASCII letters, digits, '.', '_' or '-', starting with a letter or digit "
+            "(it is part of file names)"
+        )
+    return name
+
+
+def machine_host_name() -> str:
+    """The machine's host name made safe the same way: each other character as `_`, cut to 64."""
+    name = _UNSAFE_HOST_CHARS.sub("_", socket.gethostname())[:HOST_NAME_MAX]
+    return name if _SAFE_HOST_NAME.fullmatch(name) else ("host" + name)[:HOST_NAME_MAX]

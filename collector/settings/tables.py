@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .declared import Settings, declarations
+from . import values
+from .declared import Setting, Settings, declarations
 
 _CODE = re.compile("`([^`]*)`")
 _LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")
@@ -18,7 +19,7 @@ def text_table(settings: Settings) -> str:
     """Each variable, its value here, its default and what it does, in aligned columns."""
     shown = settings.describe()
     rows = [("variable", "value", "default", "meaning")]
-    rows += [(s.env, shown[s.env], s.shown_default, plain(s.doc)) for s in declarations()]
+    rows += [(s.env, shown[s.env], s.shown_default, plain(s.doc) + _range(s)) for s in declarations()]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
     return "\n".join(lines) + "\n"
@@ -29,9 +30,18 @@ def markdown_table() -> str:
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for s in declarations():
         default = f"`{s.default}`" if s.default else "empty"
-        doc = s.doc.replace("|", "\\|")  # GitHub's tables take \| even inside code
+        doc = s.doc.replace("|", "\\|") + _range(s)  # GitHub's tables take \| even inside code
         lines.append(f"| `{s.env}` | {default} | {doc} |")
     return "\n".join(lines) + "\n"
+
+
+def _range(setting: Setting) -> str:
+    """The bounds of a number (checked at start-up), written after its meaning."""
+    found = values.bounds(setting.parse)
+    if found is None:
+        return ""
+    low, high = (values.show_value(float(bound)) if bound is not None else None for bound in found)
+    return f"; from {low} to {high}" if high is not None else f"; at least {low}"
 
 
 def plain(doc: str) -> str:

@@ -38,11 +38,14 @@ def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callab
             raise ValueError(accepts)
         return value
 
+    parse.bounds = (low, high)  # type: ignore[attr-defined]
     return parse
 
 
-positive_int = whole_number(1)
-non_negative_int = whole_number(0)
+# The bounds of each number: what the code can honour, checked at start-up.
+# Past the top, a value either breaks something later (a timeout Python cannot
+# wait for, a date before year 1) or only makes sense as a typo; each bound is
+# explained where it is declared (declared.py), and a test tries both edges.
 ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 
 # The smallest event the service stores is 192 bytes: a one-character
@@ -51,24 +54,44 @@ ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 # A limit under it would refuse every event; the floor leaves room for a
 # client's IPv6 address and a short user agent on top.
 MIN_EVENT_BYTES = 256
+# A request body, an event and a kept dead-letter body are all held in a
+# worker's memory whole (and parsed there), a few times over, by each thread.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 max_event_bytes = whole_number(
-    MIN_EVENT_BYTES, accepts=f"a whole number of at least {MIN_EVENT_BYTES} (the smallest event is 192 bytes as stored)"
+    MIN_EVENT_BYTES,
+    MAX_BODY_BYTES,
+    accepts=f"a whole number from {MIN_EVENT_BYTES} to {MAX_BODY_BYTES} (the smallest event is 192 bytes as stored)",
 )
+body_bytes = whole_number(1, MAX_BODY_BYTES)
+# Files on disk: a terabyte is past any disk a collector writes to.
+disk_bytes = whole_number(1, 1024**4)
+
+YEAR_SECONDS = 365 * 86400
 
 
-def positive_number(raw: str) -> float:
-    text = raw.strip()
-    value = float(text) if _DECIMAL.fullmatch(text) else 0.0
-    if not 0 < value < float("inf"):  # a long enough number of digits is inf
-        raise ValueError("a number greater than 0")
-    return value
+def number(low: float, high: float, unit: str) -> Callable[[str], float]:
+    """A parser of decimal numbers of `unit` from `low` to `high`, both included."""
+    accepts = f"a number of {unit} from {_plain(low)} to {_plain(high)}"
+
+    def parse(raw: str) -> float:
+        text = raw.strip()
+        # A long enough number of digits is inf, which is past every bound.
+        value = float(text) if _DECIMAL.fullmatch(text) else float("nan")
+        if not low <= value <= high:
+            raise ValueError(accepts)
+        return value
+
+    parse.bounds = (low, high)  # type: ignore[attr-defined]
+    return parse
 
 
-def positive_float(raw: str) -> float:
-    try:
-        return positive_number(raw)
-    except ValueError:
-        raise ValueError("a number of seconds greater than 0") from None
+def bounds(parse: Callable[[str], Any]) -> tuple[float, float | None] | None:
+    """The lowest and highest value a numeric parser accepts, for the README's table; None for others."""
+    return getattr(parse, "bounds", None)
+
+
+def _plain(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else repr(bound)
 
 
 def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -82,8 +105,14 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         except ValueError as error:
             raise ValueError(f"empty (off) or {error}") from None
 
+    parse_optional.bounds = bounds(parse)  # type: ignore[attr-defined]
     return parse_optional
 
+
+# A longer window makes X-RateLimit-Reset a time no client can read (10^11
+# years gave 3110400001765424128); a larger amount is no limit at all.
+MAX_RATE_WINDOW_SECONDS = 366 * 86400
+MAX_RATE_AMOUNT = 10**9
 
 # The number after '/' or 'per': limits reads "5 per 0 minute" as "5 per
 # minute" (a 0 there counts as absent), so it is looked for here.
@@ -96,10 +125,13 @@ def rate_limit(raw: str) -> str:
     except ValueError:
         items = []
     zero_period = any(int(number) == 0 for number in _PERIOD.findall(raw))
-    if not items or zero_period or any(item.amount < 1 for item in items):
+    in_bounds = all(
+        1 <= item.amount <= MAX_RATE_AMOUNT and item.get_expiry() <= MAX_RATE_WINDOW_SECONDS for item in items
+    )
+    if not items or zero_period or not in_bounds:
         raise ValueError(
-            "flask-limiter's notation with amounts and periods of at least 1, "
-            "e.g. '1000 per minute' or '10/second;500/hour'"
+            f"flask-limiter's notation with amounts from 1 to {MAX_RATE_AMOUNT} and periods from 1 second to "
+            f"{MAX_RATE_WINDOW_SECONDS // 86400} days, e.g. '1000 per minute' or '10/second;500/hour'"
         )
     return raw.strip()
 
@@ -135,14 +167,24 @@ def choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+# Processes and threads: past a few hundred a VM runs out of memory (each
+# worker is a Python process of ~40 MB) long before it gains throughput.
+MAX_WORKERS = 256
+_workers = whole_number(1, MAX_WORKERS)
+threads = whole_number(1, 256)
+
+
 def workers(raw: str) -> int | None:
     """None means 'auto': `Settings.worker_processes()` decides from the rate-limit storage."""
     if raw.strip().lower() == "auto":
         return None
     try:
-        return positive_int(raw)
+        return _workers(raw)
     except ValueError:
-        raise ValueError("'auto' or a whole number of at least 1") from None
+        raise ValueError(f"'auto' or a whole number from 1 to {MAX_WORKERS}") from None
+
+
+workers.bounds = (1, MAX_WORKERS)  # type: ignore[attr-defined]
 
 
 def show_workers(value: int | None) -> str:

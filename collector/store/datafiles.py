@@ -36,7 +36,9 @@ OPEN_SUFFIX = ".jsonl.open"
 FINISHED_SUFFIX = ".jsonl"
 COMPRESSED_SUFFIX = ".jsonl.gz"
 QUARANTINE_DIR = "quarantine"
-_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.]+")
+# COLLECTOR_HOST_NAME is checked at start-up to be safe here; this only keeps
+# a writer built by other code (tests, tools) from making a path of a name.
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def open_name(started: datetime, host: str, pid: int, sequence: int) -> str:

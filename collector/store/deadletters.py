@@ -5,18 +5,29 @@ unauthorised ones: those are counted, never stored, or an abusive client would
 fill the disk) becomes one JSON line under `deadletters/` in the data
 directory: an `id`, when, the status, code and message it got, its client, and
 its body (at most COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES of it; text when it is
-UTF-8, else base64). Each process appends to its own file; all files together
-stay under COLLECTOR_DEAD_LETTER_MAX_BYTES, the oldest deleted first.
+UTF-8, else base64). Each process appends to its own file.
 
-`collector deadletter replay` sends them through validation again and stores
-those that now pass, exactly once: each replayed id is recorded in
-`deadletters/replayed.log` (after its events are written, so a crash in between
-errs towards replaying it again, never towards losing it).
+The cap, exactly: the letter files together never exceed
+COLLECTOR_DEAD_LETTER_MAX_BYTES. Every writer, in every process, makes room
+for a letter (deleting the oldest files, whoever wrote them) and appends it
+under one flock (`.cap.lock`), so no two can each find room for the same
+bytes. Files are at most an eighth of the cap, so making room deletes a small
+share of the letters. A letter larger than the whole cap is not kept (logged).
+
+`collector deadletter replay` (one at a time: `replay_lock`) sends them
+through validation again and stores those that now pass: each replayed id is
+recorded in `deadletters/replayed.log` (after its events are written, so a
+crash in between errs towards replaying it again, never towards losing it;
+see ingest.replay for why that second replay stores nothing twice). Each
+replay prunes that record to the letters still kept: it holds a 37-byte line
+per replayed letter still in the directory, a small share of their size.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import logging
 import os
 import threading
@@ -35,7 +46,12 @@ logger = logging.getLogger(__name__)
 
 DIRECTORY = "deadletters"
 REPLAYED = "replayed.log"
-# A process starts a new file past this size, so the cap can delete old ones.
+# Held by a writer while it makes room under the cap and appends.
+CAP_LOCK = ".cap.lock"
+# Held by `collector deadletter replay` for its whole run.
+REPLAY_LOCK = "replay.lock"
+# A process starts a new file past this size (or an eighth of the cap), so the
+# cap can delete old ones.
 FILE_BYTES = 8 * 1024 * 1024
 
 
@@ -47,12 +63,17 @@ class DeadLetters:
         self.host_name = host_name
         self.max_body_bytes = max_body_bytes
         self.max_bytes = max_bytes
+        # A file small next to the cap: deleting the oldest to make room loses
+        # an eighth of the letters at most, not all of them.
+        self.file_bytes = max(1, min(FILE_BYTES, max_bytes // 8))
         self._lock = threading.Lock()
         self._path: Path | None = None
         self._pid: int | None = None
+        self._failing = False
+        self._warned_too_large = False
 
     def record(self, *, body: bytes | None, status: int, code: str, message: str, facts: dict[str, Any]) -> None:
-        """Keep one refused request; a failure to keep it is logged, never raised to the client."""
+        """Keep one refused request; a failure to keep it is logged (once per outage), never raised to the client."""
         entry: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "receivedAt": _now(),
@@ -63,34 +84,58 @@ class DeadLetters:
         }
         entry.update(body_fields(body, self.max_body_bytes))
         line = jsontext.dumps_line(entry)
+        if len(line) > self.max_bytes:
+            if not self._warned_too_large:  # once per process: a setting to fix, not an outage
+                self._warned_too_large = True
+                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES (%d): not "
+                               "kept, nor any such letter (logged once)", len(line), self.max_bytes)
+            return
         try:
             with self._lock:
                 self._append(line)
-            DEAD_LETTERS.inc()
         except OSError as error:
-            logger.warning("could not keep a dead letter in %s: %s", self.directory, error)
+            if not self._failing:  # once per outage, not once per request
+                self._failing = True
+                logger.warning("could not keep a dead letter in %s: %s; "
+                               "not logged again until it works", self.directory, error)
+            return
+        DEAD_LETTERS.inc()
+        if self._failing:
+            self._failing = False
+            logger.warning("dead letters kept again in %s", self.directory)
 
     def _append(self, line: bytes) -> None:
-        if self._pid != os.getpid() or self._path is None or _size(self._path) + len(line) > FILE_BYTES:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-            self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
-            self._pid = os.getpid()
-            self._enforce_cap(len(line))
-        fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Every process writes under one flock, so the cap holds for their sum
+        # at every moment: room is made before a letter is written, never after.
+        lock = os.open(self.directory / CAP_LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
         try:
-            datafiles.write_all(fd, line)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._make_room(len(line))
+            size = -1 if self._path is None or self._pid != os.getpid() else _size(self._path, missing=-1)
+            # A new file when this process has none, when the cap deleted its
+            # file (a newest letter in an oldest-named file would go first), or past file_bytes.
+            if size < 0 or (size > 0 and size + len(line) > self.file_bytes):
+                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+                self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
+                self._pid = os.getpid()
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+            try:
+                datafiles.write_all(fd, line)
+            finally:
+                os.close(fd)
         finally:
-            os.close(fd)
+            os.close(lock)  # releases the flock
 
-    def _enforce_cap(self, incoming: int) -> None:
+    def _make_room(self, incoming: int) -> None:
+        """Delete the oldest files (any process's) until `incoming` more bytes fit under the cap."""
         files = sorted(self.directory.glob("deadletters-*.jsonl"))
         total = sum(_size(path) for path in files) + incoming
         for path in files:
             if total <= self.max_bytes:
                 break
             total -= _size(path)
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # its writer re-creates it by name on its next letter
             logger.info("dead letters over %d bytes: deleted %s", self.max_bytes, path.name)
 
 
@@ -156,11 +201,51 @@ def mark_replayed(data_dir: Path, dead_letter_id: str) -> None:
         os.fsync(stream.fileno())
 
 
-def _size(path: Path) -> int:
+def prune_replayed(data_dir: Path, kept_ids: set[str]) -> None:
+    """Forget the replayed ids of letters no longer kept (the cap deleted them), so the record stays bounded.
+
+    Call it under `replay_lock`: the record is replaced whole (write, fsync, rename).
+    """
+    path = Path(data_dir) / DIRECTORY / REPLAYED
+    done = replayed_ids(data_dir)
+    if done <= kept_ids:
+        return
+    fresh = path.with_name(REPLAYED + ".new")
+    with open(fresh, "w", encoding="ascii") as stream:
+        stream.write("".join(f"{letter_id}\n" for letter_id in sorted(done & kept_ids)))
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(fresh, path)
+
+
+class ReplayRunning(RuntimeError):
+    """Another `collector deadletter replay` holds the replay lock."""
+
+
+@contextlib.contextmanager
+def replay_lock(data_dir: Path) -> Iterator[None]:
+    """Hold the replay lock of `data_dir` for the block: one replay at a time, or each would store every letter.
+
+    :raises ReplayRunning: another replay holds it (it is never waited for).
+    """
+    path = Path(data_dir) / DIRECTORY / REPLAY_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReplayRunning(f"another `collector deadletter replay` is running: it holds the lock on {path}") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _size(path: Path, missing: int = 0) -> int:
     try:
         return path.stat().st_size
     except FileNotFoundError:
-        return 0
+        return missing
 
 
 def _now() -> str:

@@ -194,3 +194,29 @@ def count_events(events: Iterator[dict[str, Any]]) -> tuple[Counter, Counter]:
         per_type[str(event.get("eventType"))] += 1
         per_hour[event["receivedAt"][:13]] += 1
     return per_type, per_hour
+
+
+def stored_event_ids(
+    data_dirs: Path | Sequence[Path], wanted: set[tuple[str | None, str]], since: float
+) -> set[tuple[str | None, str]]:
+    """The (client.keyId, eventId) pairs of `wanted` that stored events hold, in files started at or after `since`.
+
+    For `collector deadletter replay`, which must never store an event twice:
+    event ids are the client's, scoped per write key. A file that cannot be
+    read is passed over: what it holds may be stored again (never lost).
+    """
+    if isinstance(data_dirs, Path):
+        data_dirs = [data_dirs]
+    ids = {event_id for _, event_id in wanted}
+    found: set[tuple[str | None, str]] = set()
+    for path in (path for data_dir in data_dirs for path in datafiles.data_files(data_dir)):
+        if parse_time(datafiles.started_at(path)) < since:
+            continue
+        for _, event in _valid_events(path, lambda problem: None):
+            event_id = event.get("eventId")
+            if isinstance(event_id, str) and event_id in ids:
+                client = event.get("client")
+                pair = (client.get("keyId") if isinstance(client, dict) else None, event_id)
+                if pair in wanted:
+                    found.add(pair)
+    return found

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from collector.errors import CODES
-from tests.servers import ROOT, Nginx, recipe_site, require_binary, stock_nginx_file, wait_until
+from tests.servers import ROOT, Nginx, readme_section, recipe_site, require_binary, stock_nginx_file, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -114,6 +114,27 @@ def test_nginx_logs_each_request_without_its_query_string(behind_nginx):
     assert "s3cret" not in line
 
 
+def test_a_key_in_a_header_stays_out_of_nginxs_logs_as_the_readme_says(behind_nginx):
+    service, nginx, name = behind_nginx()
+    service.stop()  # nginx logs an error for each request now, naming its request line
+    header_key, query_key = "h3ader-key-0123456789", "qu3ry-key-0123456789"
+    for headers in ({"X-Collector-Key": header_key}, {"Authorization": f"Bearer {header_key}"}):
+        assert post(nginx.url, EVENT, {"Host": name, **headers}).status_code == 503
+    # A header line without its colon: nginx refuses it, naming it only at `info`, below the stock level.
+    malformed = POST + f"X-Collector-Key {header_key}\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+    assert raw_exchange(nginx.port, malformed)[0] == 400
+    answer = requests.post(
+        nginx.url + f"/collect/event?writeKey={query_key}", json=EVENT, headers={"Host": name}, timeout=30
+    )
+    assert answer.status_code == 503
+    wait_until(lambda: query_key in nginx.error_log(), 10, "nginx's error line for the last request")
+    logs = nginx.error_log() + (nginx.prefix / "access.log").read_text()
+    assert header_key not in logs
+    # nginx cannot be told to leave the query out of its error log: the README says so, and to use a header.
+    section = readme_section("Behind nginx")
+    assert "error log" in section and "X-Collector-Key" in section and "cannot" in section
+
+
 def test_only_the_public_paths_reach_the_collector(behind_nginx):
     service, nginx, name = behind_nginx()
     assert requests.get(service.url + "/metrics", timeout=10).status_code == 200  # there, on the inside
@@ -127,6 +148,18 @@ def test_only_the_public_paths_reach_the_collector(behind_nginx):
     # The collector's own answers pass through, e.g. its 405 naming the methods allowed.
     answer = requests.get(nginx.url + "/collect/event", timeout=10)
     assert assert_contract_error(answer, 405)["code"] == "method_not_allowed" and "POST" in answer.headers["Allow"]
+
+
+def test_odd_paths_and_methods_get_no_html_directly_and_through_nginx(behind_nginx):
+    service, nginx, name = behind_nginx()
+    # nginx matches `location = /collect/event` on the merged path but passes the path as sent.
+    for url in (service.url, nginx.url):
+        for path in ("/collect//event", "//collect/event"):
+            answer = requests.post(url + path, json=EVENT, headers={"Host": name}, timeout=30, allow_redirects=False)
+            assert assert_contract_error(answer, 404)["code"] == "not_found", (url, path)
+        answer = requests.options(url + "/healthz", headers={"Host": name}, timeout=30)
+        assert answer.status_code == 200 and "html" not in answer.headers.get("Content-Type", "")
+    assert service.events() == []
 
 
 def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -208,6 +241,20 @@ def test_gunicorn_stopped_gets_a_json_503_with_retry_after(behind_nginx):
     for answer in (post(nginx.url, EVENT), requests.get(nginx.url + "/readyz", timeout=30)):
         assert assert_contract_error(answer, 503)["code"] == "collector_unavailable"
         assert answer.headers["Retry-After"] == "5"
+
+
+def test_readyz_names_no_path_through_nginx(behind_nginx):
+    service, nginx, name = behind_nginx()
+    ready = requests.get(nginx.url + "/readyz", headers={"Host": name}, timeout=30)
+    assert ready.json() == {"status": "ok"}
+    shutil.rmtree(service.data_dir)
+    service.data_dir.write_text("a file, not a directory")  # a mount gone wrong
+    unready = requests.get(nginx.url + "/readyz", headers={"Host": name}, timeout=30)
+    assert assert_contract_error(unready, 503)["code"] == "storage_unavailable"
+    assert str(service.data_dir) not in ready.text + unready.text
+    service.data_dir.unlink()
+    service.stop()
+    assert f"the data directory {service.data_dir} is not writable" in service.log()
 
 
 def test_gunicorn_hung_gets_a_json_503_after_the_recipes_read_timeout(behind_nginx):

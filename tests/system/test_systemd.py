@@ -14,6 +14,7 @@ from tests.servers import require_binary
 pytestmark = pytest.mark.system
 
 UNIT = ROOT / "deploy" / "collector.service"
+SOCKET = ROOT / "deploy" / "collector.socket"
 
 
 def readme_systemd_steps() -> str:
@@ -27,18 +28,34 @@ def unit_value(key: str) -> str:
     return re.search(rf"^{key}=(.*)$", UNIT.read_text(), re.M).group(1)
 
 
-@pytest.mark.parametrize("name", ["collector.service", "collector-console.service"])
-def test_systemd_analyze_verifies_the_unit(tmp_path, name):
+@pytest.mark.parametrize(
+    "names", [("collector.socket", "collector.service"), ("collector-console.service",)], ids=lambda names: names[-1]
+)
+def test_systemd_analyze_verifies_the_units(tmp_path, names):
     analyze = require_binary("systemd-analyze", "/usr/bin", "/bin")
-    # The unit names /opt/collector; point it at a stand-in with a real Python and the collector command.
+    # The units name /opt/collector; point them at a stand-in with a real Python and the collector command.
     venv_bin = tmp_path / "opt" / "collector" / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     (venv_bin / "python").symlink_to(sys.executable)
     (venv_bin / "collector").symlink_to(sys.executable)
-    unit = tmp_path / name
-    unit.write_text((ROOT / "deploy" / name).read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
-    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    units = [tmp_path / name for name in names]
+    for unit in units:
+        unit.write_text((ROOT / "deploy" / unit.name).read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
+    result = subprocess.run([analyze, "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_service_listens_on_its_socket_unit_at_collector_bind():
+    # systemd keeps collector.socket open while the service restarts; gunicorn
+    # refuses a passed socket that is not at COLLECTOR_BIND.
+    assert "collector.socket" in unit_value("Requires")
+    listen = re.search(r"^ListenStream=(.*)$", SOCKET.read_text(), re.M).group(1)
+    steps = readme_systemd_steps()
+    env_file = re.search(r"<<'ENV'\n(.*?)\nENV", steps, re.S).group(1)
+    from collector.settings import load_settings
+
+    settings = load_settings(environ={**dict(line.split("=", 1) for line in env_file.splitlines()), "COLLECTOR_DATA_DIR": "."})
+    assert listen == settings.bind
 
 
 def test_the_readme_steps_make_what_the_unit_needs():
@@ -53,8 +70,9 @@ def test_the_readme_steps_make_what_the_unit_needs():
     working_dir = unit_value("WorkingDirectory")
     python = unit_value("ExecStart").split()[0]
     assert f"python3 -m venv {working_dir}/.venv" in steps and python == f"{working_dir}/.venv/bin/python"
-    assert "cp /opt/collector/deploy/collector.service /etc/systemd/system/collector.service" in steps
-    assert "systemctl enable --now collector" in steps
+    for unit in ("collector.socket", "collector.service"):
+        assert f"cp /opt/collector/deploy/{unit} /etc/systemd/system/{unit}" in steps
+    assert "systemctl enable --now collector.socket collector.service" in steps
 
 
 def test_the_readme_environment_file_is_valid_settings():
@@ -65,3 +83,22 @@ def test_the_readme_environment_file_is_valid_settings():
 
     settings = load_settings(environ={**environ, "COLLECTOR_DATA_DIR": str(ROOT / "build" / "systemd-check")})
     assert settings.rate_limit == "1000 per minute" and settings.trusted_proxies == 1
+
+
+def test_the_readme_checks_the_environment_file_as_systemd_reads_it(tmp_path):
+    # `(set -a; . collector.env; collector settings)` ran `per` as a command and showed the default limit.
+    steps = readme_systemd_steps()
+    env_file = unit_value("EnvironmentFile")
+    [check] = [line for line in steps.splitlines() if "collector settings" in line]
+    assert check == f"{unit_value('WorkingDirectory')}/.venv/bin/collector settings --env-file {env_file}"
+    body = re.search(r"<<'ENV'\n(.*?)\nENV", steps, re.S).group(1)
+    data_dir = unit_value("ReadWritePaths")
+    copy = tmp_path / "collector.env"
+    copy.write_text(body.replace(f"COLLECTOR_DATA_DIR={data_dir}", f"COLLECTOR_DATA_DIR={tmp_path / 'data'}") + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "collector", "settings", "--env-file", str(copy)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("COLLECTOR_RATE_LIMIT ")]
+    assert re.split(" {2,}", row)[1] == "1000 per minute"

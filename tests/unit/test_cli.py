@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 
@@ -322,3 +323,56 @@ def test_cat_help_says_it_takes_several_data_directories(capsys):
     with pytest.raises(SystemExit):
         cli.main(["events", "cat", "--help"])
     assert "--data-dir DIR [DIR ...]" in capsys.readouterr().out
+
+
+def test_a_second_deadletter_replay_is_refused_naming_the_lock(capsys, environ, tmp_path):
+    from collector.store import deadletters
+
+    data = tmp_path / "data"
+    (data / "deadletters").mkdir(parents=True)
+    (data / "deadletters" / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(
+        orjson.dumps({"id": "l-1", "receivedAt": "2026-12-03T00:00:00.000Z", "status": 400,
+                      "code": "invalid_event_type", "body": '{"messageBody": [{"eventType": "a"}]}'}) + b"\n"
+    )
+    environ.setenv("COLLECTOR_DATA_DIR", str(data))
+    lock = data / "deadletters" / "replay.lock"
+    held = subprocess.Popen(  # another replay, in another process, holding the lock
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('held', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert held.stdout.readline() == "held\n"
+        code, out, err = run(capsys, "deadletter", "replay")
+    finally:
+        held.communicate("", timeout=30)
+    assert (code, out) == (75, "")
+    assert str(lock) in err and "another `collector deadletter replay` is running" in err
+    assert datafiles.data_files(data) == [], "nothing stored"
+    assert run(capsys, "deadletter", "replay")[0] == 0, "runs once the other has finished"
+    assert len(datafiles.data_files(data)) == 1
+
+
+def test_settings_refuses_an_event_age_past_a_century(capsys, monkeypatch):
+    # It once passed here, then every event with a timestamp got 500.
+    monkeypatch.setenv("COLLECTOR_MAX_EVENT_AGE_DAYS", "1000000")
+    assert cli.main(["settings"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "collector: COLLECTOR_MAX_EVENT_AGE_DAYS='1000000' is not valid: expected a number of days from 0.001 to 36500"
+    )
+
+
+def test_settings_reads_an_environment_file_as_systemd_does(capsys, monkeypatch, tmp_path):
+    # `(set -a; . collector.env; collector settings)` ran `per` as a command and showed the default.
+    env = tmp_path / "collector.env"
+    env.write_text(f"# as in the README\nCOLLECTOR_DATA_DIR={tmp_path}\nCOLLECTOR_RATE_LIMIT=10 per minute\n")
+    monkeypatch.setenv("COLLECTOR_THREADS", "7")  # the caller's shell: the service does not see it
+    assert cli.main(["settings", "--env-file", str(env)]) == 0
+    rows = {row[0]: row[1] for row in (re.split(" {2,}", line) for line in capsys.readouterr().out.splitlines())}
+    assert rows["COLLECTOR_RATE_LIMIT"] == "10 per minute"
+    assert rows["COLLECTOR_THREADS"] == "4"
+
+
+def test_settings_refuses_a_missing_environment_file_in_one_line(capsys, tmp_path):
+    assert cli.main(["settings", "--env-file", str(tmp_path / "nope.env")]) == 2
+    assert capsys.readouterr().err.strip() == f"collector: --env-file '{tmp_path}/nope.env': No such file or directory"

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from collector import service
+from tests.app.ops.test_metrics import rejected
 from tests.app.ratelimit.test_refusals import limiter_counters
 from tests.processes import free_port
 from tests.servers import read_events
@@ -77,6 +78,15 @@ def test_a_preflight_from_another_origin_or_for_another_method_gets_no_allow_hea
         assert response.status_code == 204
         assert cors_headers(response) == {}
         assert response.headers["Vary"] == "Origin"
+
+
+def test_a_refused_preflight_is_counted_by_its_code(shop_client):
+    before = rejected("cors_preflight_refused")
+    assert preflight(shop_client).status_code == 204
+    assert rejected("cors_preflight_refused") == before
+    refused = [preflight(shop_client, origin=OTHER), preflight(shop_client, method="PUT")]
+    assert [response.status_code for response in refused] == [204, 204]
+    assert rejected("cors_preflight_refused") == before + 2
 
 
 def test_preflights_are_never_rate_limited_nor_counted(make_app):

@@ -96,3 +96,18 @@ def test_any_other_value_of_validate_is_refused_and_stores_nothing(app, client, 
         "code": "invalid_query",
     }
     assert stored(app) == []
+
+
+@pytest.mark.parametrize("query, name", [("?Validate=1", "Validate"), ("?VALIDATE=1", "VALIDATE"),
+                                         ("?validate%20=1", "validate "), ("?validate=1&Validate=0", "Validate")])
+def test_another_spelling_of_validate_is_refused_and_stores_nothing(app, client, query, name):
+    # ?Validate=1 was a real call: the events meant only to be checked were stored.
+    response = post(client, {"messageBody": [EVENT]}, query)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "Bad Request",
+        "message": f"query parameter {name!r} is not known: a dry run is validate=1, in lower case",
+        "statusCode": 400,
+        "code": "invalid_query",
+    }
+    assert stored(app) == []

@@ -27,3 +27,10 @@ def test_a_dry_run_answers_like_a_real_call_and_leaves_the_data_directory_empty(
     assert typo.status_code == 400
     assert typo.json()["code"] == "invalid_query"
     assert service.events() == []
+
+
+def test_a_dry_run_spelt_with_a_capital_stores_nothing(start_service):
+    service = start_service()
+    typo = requests.post(service.url + "/collect/event?Validate=1", json={"messageBody": [{"eventType": "a"}]}, timeout=30)
+    assert (typo.status_code, typo.json()["code"]) == (400, "invalid_query")
+    assert service.events() == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from collector.ingest.keys import key_id
+from tests.system.ingest.test_hostile_input import HEAD, raw_exchange
 
 pytestmark = pytest.mark.system
 
@@ -41,6 +44,33 @@ def test_a_key_is_never_logged_nor_stored_however_it_is_sent(start_service, log_
         assert '"POST /collect/event?writeKey=[redacted] HTTP/1.1" 201' in log
         assert '"POST /collect/event?a=1&writeKey=[redacted] HTTP/1.1" 201' in log
         assert '"POST /collect/event?writeKey=[redacted] HTTP/1.1" 401' in log
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_key_sent_the_wrong_way_is_never_logged_either(start_service, log_format):
+    service = start_service(api_keys=KEY, log_format=log_format)
+    basic = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()  # as Segment-style clients send it
+    refused = [
+        service.post(EVENT, headers={"Authorization": basic}),
+        service.post(EVENT, params={"writekey": KEY}),
+        service.post(EVENT, params={"WriteKey": KEY}),
+    ]
+    assert [(r.status_code, r.json()["code"]) for r in refused] == [(401, "missing_write_key")] * 3
+    # A header line without its colon: gunicorn refuses it and logs why.
+    for line in (f"X-Collector-Key {KEY}", f"Authorization Bearer {KEY}", KEY):
+        reply = raw_exchange(service, HEAD + line.encode() + b"\r\nContent-Length: 2\r\n\r\n{}")
+        assert reply.startswith(b"HTTP/1.1 400 ")
+    # A header line read as the next request's line (a body shorter than its Content-Length said).
+    reply = raw_exchange(service, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + f"X-Collector-Key: {KEY}\r\n\r\n".encode())
+    assert b"HTTP/1.1 400 " in reply
+    service.stop()
+    log = service.log()
+    assert KEY not in log
+    assert "Invalid HTTP Header: 'X-Collector-Key [redacted]'" in log
+    assert "Invalid HTTP Header: 'Authorization [redacted]'" in log
+    assert "Invalid HTTP request line: 'X-Collector-Key [redacted]'" in log
+    if log_format == "text":
+        assert '"POST /collect/event?writekey=[redacted] HTTP/1.1" 401' in log
 
 
 def test_limits_count_per_key_with_rate_limit_by_key(start_service):

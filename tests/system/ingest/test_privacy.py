@@ -54,7 +54,8 @@ def send_unparseable_request(service) -> None:
 
 
 def stored_ips(service) -> list:
-    return [event["client"]["ip"] for event in service.events()]
+    # Sorted: the workers write files of their own, so the order across them is not the order sent.
+    return sorted((event["client"]["ip"] for event in service.events()), key=lambda ip: (ip is not None, ip or ""))
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
@@ -68,10 +69,9 @@ def test_no_full_address_is_written_anywhere(start_service, client_ip, log_forma
     send_unparseable_request(service)
     service.stop()
 
-    # Sorted: two workers answer, and the data files need not follow the requests' order.
     ips = stored_ips(service)
     if client_ip == "truncate":
-        assert sorted(ips) == ["127.0.0.0", "198.51.100.0", "2001:db8:1234::"]
+        assert ips == ["127.0.0.0", "198.51.100.0", "2001:db8:1234::"]
     elif client_ip == "hash":
         assert all(re.fullmatch(r"[0-9a-f]{32}", ip) for ip in ips) and len(set(ips)) == 3
     else:
@@ -97,7 +97,7 @@ def test_in_full_mode_the_addresses_are_kept_and_logged(start_service):
     service.post(EVENT, headers={"X-Forwarded-For": IPV4})
     service.post(EVENT, headers={"X-Forwarded-For": IPV6})
     service.stop()
-    assert sorted(stored_ips(service)) == sorted([IPV4, IPV6])
+    assert stored_ips(service) == [IPV4, IPV6]
     assert IPV4 in service.log() and IPV6 in service.log()
 
 

@@ -50,3 +50,18 @@ def test_the_access_log_can_be_turned_off_and_text_chosen(start_service):
     text.stop()
     assert '"POST /collect/event HTTP/1.1" 201' in text.log()
     assert "[INFO] collector: collector configured" in text.log()
+
+
+def test_a_refused_cors_preflight_is_logged_and_counted_with_its_code(start_service):
+    service = start_service(cors_origins="https://shop.example.com")
+    for origin, method in (("https://evil.example.net", "POST"), ("https://shop.example.com", "PUT")):
+        headers = {"Origin": origin, "Access-Control-Request-Method": method}
+        answer = requests.options(service.url + "/collect/event", headers=headers, timeout=10)
+        assert answer.status_code == 204 and "Access-Control-Allow-Origin" not in answer.headers
+    allowed = {"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"}
+    assert requests.options(service.url + "/collect/event", headers=allowed, timeout=10).status_code == 204
+    scrape = requests.get(service.url + "/metrics", timeout=10).text
+    assert 'collector_rejected_requests_total{code="cors_preflight_refused"} 2.0' in scrape
+    service.stop()
+    preflights = [e for e in log_entries(service) if e["logger"] == "access" and e["method"] == "OPTIONS"]
+    assert sorted(e.get("code", "") for e in preflights) == ["", "cors_preflight_refused", "cors_preflight_refused"]

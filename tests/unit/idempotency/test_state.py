@@ -8,7 +8,7 @@ import threading
 import pytest
 from pymemcache.client.base import PooledClient
 
-from collector.idempotency.state import PENDING_SECONDS, MemcachedState, SQLiteState
+from collector.idempotency.state import PENDING_SECONDS, MemcachedState, SQLiteState, StateBusy
 
 
 class Clock:
@@ -124,3 +124,18 @@ def test_racing_first_uses_of_a_new_file_each_get_an_answer(tmp_path):
         for thread in threads:
             thread.join()
         assert sorted(outcomes) == ["claimed"] + ["pending"] * (len(states) - 1), (trial, outcomes)
+
+
+def test_a_claim_on_a_file_locked_past_the_timeout_is_busy_and_claims_nothing(tmp_path):
+    state = SQLiteState(tmp_path / "data", 100.0, timeout=0.05)
+    state.claim("warm-up", "f")  # the file and its tables exist, as in a running service
+    holder = sqlite3.connect(state.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StateBusy):
+            state.claim("k", "f")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert state.claim("k", "f").outcome == "claimed", "the busy claim left nothing behind"
+    state.close()

@@ -68,3 +68,44 @@ def test_the_string_shortcut_judges_every_time_as_parsing_does():
         for offset in (-2, -1.001, -1, -0.999, -0.001, 0, 0.001, 0.999, 1, 1.001, 2):
             event = {"timestamp": format_time(edge + offset)}
             assert times.fields(event) == time_fields(event, None, RECEIVED, RULES), event
+
+
+def test_a_correction_past_what_rfc_3339_can_write_keeps_the_time_as_sent_flagged():
+    # A clock an hour behind (skew +3600) would take year 9999 to year 10000.
+    assert time_fields({"timestamp": "9999-12-31T23:59:59.999Z"}, 3600.0, RECEIVED, RULES) == {"timestampFlag": "future"}
+    assert time_fields({"timestamp": "0001-01-01T00:30:00Z"}, -3600.0, RECEIVED, RULES) == {"timestampFlag": "old"}
+    # Before year 1 in UTC as sent, and corrected by a skew: still not written, still flagged.
+    assert time_fields({"timestamp": "0001-01-01T00:00:00+01:00"}, 61.0, RECEIVED, RULES) == {"timestampFlag": "old"}
+
+
+LEAP = "2016-12-31T23:59:60Z"
+AFTER_LEAP = parse_time("2017-01-01T00:00:05Z")
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        (LEAP, "2016-12-31T23:59:59.999Z"),
+        ("2016-12-31T23:59:60.5Z", "2016-12-31T23:59:59.999Z"),
+        ("2016-12-31T15:59:60-08:00", "2016-12-31T23:59:59.999Z"),
+    ],
+)
+def test_a_leap_second_is_stored_as_the_last_millisecond_of_its_minute_keeping_what_was_sent(sent, stored):
+    assert time_fields({"timestamp": sent}, None, AFTER_LEAP, RULES) == {"timestamp": stored, "originalTimestamp": sent}
+
+
+def test_a_leap_second_is_corrected_like_any_time():
+    fields = time_fields({"timestamp": LEAP}, 3600.0, AFTER_LEAP, RULES)
+    assert fields == {"timestamp": "2017-01-01T00:59:59.999Z", "originalTimestamp": LEAP, "clockSkewSeconds": 3600.0}
+
+
+def test_a_leap_second_sent_at_gives_the_skew_of_the_last_millisecond():
+    assert client_skew({"sentAt": LEAP}, AFTER_LEAP + 60, RULES) == pytest.approx(65.001)
+
+
+def test_the_string_shortcut_judges_a_leap_second_as_parsing_does():
+    from collector.ingest.eventtime import RequestTime
+
+    times = RequestTime(None, format_time(AFTER_LEAP), RULES)
+    for sent in (LEAP, "2016-12-31T23:59:60.000Z", "2016-12-31T23:59:60.999Z"):
+        assert times.fields({"timestamp": sent}) == time_fields({"timestamp": sent}, None, AFTER_LEAP, RULES)

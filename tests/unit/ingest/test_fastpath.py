@@ -51,7 +51,9 @@ strings = edge_strings | st.text(max_size=8) | json_values
 timestamps = st.sampled_from(
     ["2026-11-26T04:56:52Z", "2026-11-26T04:56:52.123+05:30", "2026-11-26 04:56:52-08:00",
      "2026-11-26t04:56:52z", "2026-11-26T04:56:52", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-     "2026-11-26T04:56:52.1234567890Z", "2026-11-26T24:00:00Z", "2026-11-26T04:56:52+25:00"]
+     "2026-11-26T04:56:52.1234567890Z", "2026-11-26T24:00:00Z", "2026-11-26T04:56:52+25:00",
+     "2016-12-31T23:59:60Z", "2016-12-31T15:59:60.5-08:00", "2016-12-30T23:59:60Z", "2016-12-31T23:59:61Z",
+     "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:60Z"]
 ) | st.text(max_size=25) | json_values
 objects = st.dictionaries(st.text(max_size=4), json_values, max_size=3) | json_values
 FIELDS = ["eventType", "eventId", "timestamp", "userId", "anonymousId", "sessionId", "properties", "context"]

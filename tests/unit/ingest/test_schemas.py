@@ -163,3 +163,20 @@ def test_messageheader_holds_at_most_64_keys():
     assert (error.code, error.message) == ("invalid_field", "messageheader: Longer than maximum length 64.")
     header.pop("k64")
     assert load({"messageBody": [{"eventType": "a"}], "messageheader": header})
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["2016-12-31T23:59:60Z", "2016-12-31T23:59:60.999Z", "2016-12-31T15:59:60-08:00", "2015-06-30t23:59:60z",
+     "9999-12-31T23:59:60Z"],
+)
+def test_a_leap_second_at_the_end_of_a_month_utc_is_a_valid_time(timestamp):
+    assert load(one(eventType="a", timestamp=timestamp))["messageBody"][0]["timestamp"] == timestamp
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["2016-12-31T23:58:60Z", "2016-12-30T23:59:60Z", "2016-12-31T23:59:60+01:00", "2016-12-31T23:59:61Z"]
+)
+def test_a_second_60_anywhere_but_a_leap_second_is_refused(timestamp):
+    error = refused(one(eventType="a", timestamp=timestamp))
+    assert error.message == "messageBody[0].timestamp: Not a valid calendar date and time."

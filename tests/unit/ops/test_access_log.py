@@ -3,11 +3,13 @@ client's address only as COLLECTOR_CLIENT_IP keeps it."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.http.errors import InvalidHeader, InvalidHeaderName, InvalidRequestLine, ObsoleteFolding
 
 from collector.ingest.privacy import address_shown
 from collector.ops.access_log import AccessLogger, JSONLogger, printable, without_write_keys
@@ -43,7 +45,7 @@ class Request:
     headers = [("AUTHORIZATION", f"Bearer {KEY}"), ("X-COLLECTOR-KEY", KEY), ("X-FORWARDED-FOR", ADDRESS)]
 
 
-def request_environ(query: str = f"writeKey={KEY}") -> dict:
+def request_environ(query: str = f"writeKey={KEY}", authorization: str = f"Bearer {KEY}") -> dict:
     return {
         "REQUEST_METHOD": "POST",
         "RAW_URI": f"/collect/event?{query}",
@@ -52,7 +54,7 @@ def request_environ(query: str = f"writeKey={KEY}") -> dict:
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": ADDRESS,
         "HTTP_USER_AGENT": "curl/8.0",
-        "HTTP_AUTHORIZATION": f"Bearer {KEY}",
+        "HTTP_AUTHORIZATION": authorization,
         "HTTP_X_FORWARDED_FOR": ADDRESS,
     }
 
@@ -79,6 +81,53 @@ def test_write_keys_are_never_logged(capsys, monkeypatch, logger_class):
     text = logged(capsys, monkeypatch, logger_class, access_log_format=EVERYTHING)
     assert KEY not in text
     assert "writeKey=[redacted]" in text
+
+
+def test_a_key_sent_as_http_basic_is_not_logged_as_the_user(capsys, monkeypatch):
+    # Segment-style clients send the write key as the Basic user name.
+    basic = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    monkeypatch.setattr(Request, "headers", [("AUTHORIZATION", basic)])
+    text = logged(capsys, monkeypatch, AccessLogger, authorization=basic)  # gunicorn's default format has %(u)s
+    assert KEY not in text
+    assert f"{ADDRESS} - - [" in text
+
+
+@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        (f"X-Collector-Key {KEY}", "X-Collector-Key [redacted]"),
+        (f"Authorization: Bearer {KEY}\x00", "Authorization [redacted]"),
+        (KEY, "[redacted]"),
+        ("CONTENT-LENGTH", "CONTENT-LENGTH"),
+    ],
+)
+def test_gunicorn_never_quotes_a_malformed_header_value(capsys, monkeypatch, logger_class, line, shown):
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
+    logger = logger_class(Config())
+    # As gunicorn's Worker.handle_error words it, for each parse error that quotes a header.
+    errors = (InvalidHeader(line), InvalidHeaderName(line), ObsoleteFolding(line), InvalidRequestLine(line))
+    for error in errors:
+        logger.warning(f"Invalid request from ip={ADDRESS}: {error}")
+    text = "".join(capsys.readouterr())
+    assert KEY not in text
+    assert text.count(repr(shown)) == len(errors)
+
+
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        (f"GET /collect/event?writekey={KEY} HTTP/1.1", "GET /collect/event?writekey=[redacted] HTTP/1.1"),
+        (f"POST /collect/event?writeKey={KEY}", "POST /collect/event?writeKey=[redacted]"),
+        ("\x16\x03\x01", "[redacted]"),
+    ],
+)
+def test_gunicorn_quotes_a_malformed_request_line_without_its_key(capsys, monkeypatch, line, shown):
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
+    AccessLogger(Config()).warning(f"Invalid request from ip={ADDRESS}: {InvalidRequestLine(line)}")
+    text = capsys.readouterr().err
+    assert KEY not in text
+    assert f"Invalid HTTP request line: {shown!r}" in text
 
 
 def test_the_text_log_redacts_the_key_and_keeps_the_rest_of_the_request_line(capsys, monkeypatch):
@@ -108,6 +157,10 @@ def test_the_address_is_logged_as_it_is_stored(capsys, monkeypatch, logger_class
         ("writeKey=abc&x=1", "writeKey=[redacted]&x=1"),
         ("x=1&writeKey=a%2Bb", "x=1&writeKey=[redacted]"),
         ("x=1&mywriteKey=abc", "x=1&mywriteKey=abc"),
+        # Not taken as a key (the name is matched as written), but a key all the same.
+        ("x=1&writekey=abc", "x=1&writekey=[redacted]"),
+        ("WRITEKEY=abc&x=1", "WRITEKEY=[redacted]&x=1"),
+        ("GET /collect/event?write%4Bey=abc HTTP/1.1", "GET /collect/event?write%4Bey=[redacted] HTTP/1.1"),
         ("x=1", "x=1"),
     ],
 )

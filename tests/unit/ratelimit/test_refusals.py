@@ -9,7 +9,7 @@ import pytest
 
 from collector.ratelimit import refusals as refusals_module
 from collector.ratelimit.clients import client_of
-from collector.ratelimit.refusals import Refusals, RefuseKnownClients
+from collector.ratelimit.refusals import Refusal, Refusals, RefuseKnownClients, storage_check
 
 CLIENT = "203.0.113.7"
 BODY = b'{"error": "Too Many Requests", "message": "rate limit exceeded: 2 per 1 hour", "statusCode": 429}'
@@ -108,7 +108,7 @@ def test_a_client_whose_window_ended_reaches_the_app(app, refusals, middleware):
 
 def test_a_refusal_is_forgotten_once_its_window_ends(refusals):
     refusals.remember(CLIENT, 1_000.0, "2", BODY)
-    assert refusals.refusal_for(CLIENT, now=999.5) == (1_000.0, "2", BODY)
+    assert refusals.refusal_for(CLIENT, now=999.5) == Refusal(1_000.0, "2", BODY)
     assert refusals.refusal_for(CLIENT, now=1_000.0) is None
     # Forgotten, not only hidden: an earlier clock does not bring it back.
     assert refusals.refusal_for(CLIENT, now=999.5) is None
@@ -117,7 +117,7 @@ def test_a_refusal_is_forgotten_once_its_window_ends(refusals):
 def test_a_later_refusal_replaces_the_earlier_one(refusals):
     refusals.remember(CLIENT, 1_000.0, "2", BODY)
     refusals.remember(CLIENT, 2_000.0, "5", b"{}")
-    assert refusals.refusal_for(CLIENT, now=1_500.0) == (2_000.0, "5", b"{}")
+    assert refusals.refusal_for(CLIENT, now=1_500.0) == Refusal(2_000.0, "5", b"{}")
 
 
 def remembered(refusals: Refusals) -> set[str]:
@@ -133,7 +133,7 @@ def test_past_the_bound_the_clients_whose_window_ended_are_dropped(refusals, mon
     assert remembered(refusals) == {"client0", "client1", "client2", "client3"}
     refusals.remember("client4", now + 60, "2", BODY)
     assert remembered(refusals) == {"client1", "client3", "client4"}
-    assert refusals.refusal_for("client1", now) == (now + 60, "2", BODY)
+    assert refusals.refusal_for("client1", now) == Refusal(now + 60, "2", BODY)
 
 
 def test_memory_stays_bounded_when_every_remembered_client_is_still_refused(refusals, monkeypatch):
@@ -141,3 +141,39 @@ def test_memory_stays_bounded_when_every_remembered_client_is_still_refused(refu
     for n in range(10):
         refusals.remember(f"client{n}", time.time() + 60, "2", BODY)
     assert len(remembered(refusals)) <= 4
+
+
+class Counts:
+    """A stand-in for limits' storage: its public `get`, and a failure on demand."""
+
+    def __init__(self, **counts):
+        self.counts = counts
+        self.failing = False
+
+    def get(self, key):
+        if self.failing:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return self.counts.get(key, 0)
+
+
+def test_a_refusal_is_replayed_only_while_the_storage_still_holds_its_window(app, refusals):
+    storage = Counts(window=2)
+    middleware = RefuseKnownClients(app, refusals, client_of(64), still_refused=storage_check(storage, (OSError,)))
+    refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
+    assert Answer(middleware, environ()).status == "429 TOO MANY REQUESTS"
+    storage.counts.clear()  # memcached flushed or restarted: the window starts afresh
+    assert Answer(middleware, environ()).status == "201 CREATED"
+    assert refusal_count(refusals) == 0, "forgotten, not asked again"
+
+
+def test_a_refusal_whose_window_cannot_be_read_goes_to_the_limiter(app, refusals):
+    storage = Counts(window=5)
+    storage.failing = True
+    middleware = RefuseKnownClients(app, refusals, client_of(64), still_refused=storage_check(storage, (OSError,)))
+    refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
+    assert Answer(middleware, environ()).status == "201 CREATED"
+    assert len(app.calls) == 1
+
+
+def refusal_count(refusals: Refusals) -> int:
+    return len(remembered(refusals))

@@ -6,6 +6,7 @@ import pytest
 
 from collector import cli
 from collector.settings import SettingsError, load_settings
+from tests.unit.settings.refusals import STORAGE
 
 KEY = "k" * 16
 
@@ -59,3 +60,40 @@ def test_limits_per_key_need_keys():
     with pytest.raises(SettingsError, match="^COLLECTOR_RATE_LIMIT_BY=key needs write keys"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key"})
     assert load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key", "COLLECTOR_API_KEYS": KEY}).rate_limit_by == "key"
+
+
+@pytest.mark.parametrize(
+    "variable, raw",
+    [
+        # One key too short: the others are right, and as secret.
+        ("COLLECTOR_API_KEYS", "Right-key-0123456789,Zq9short"),
+        ("COLLECTOR_API_KEYS", "Right-key-0123456789,Zq9-with a-space"),
+        ("COLLECTOR_CONSOLE_KEY", "Zq9short"),
+    ],
+)
+def test_a_refused_secret_is_never_echoed(variable, raw):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={variable: raw})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}=(not shown) is not valid: expected ")
+    assert "Right-key" not in message and "Zq9" not in message
+
+
+def test_a_refused_key_file_names_the_file_and_the_line_not_the_key(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text(f"{KEY}\nZq9-too-short\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_API_KEYS_FILE": str(keys)})
+    assert str(caught.value) == (
+        f"COLLECTOR_API_KEYS_FILE={str(keys)!r} is not valid: "
+        "expected a file of keys of 16-256 visible ASCII characters, one per line (key 2 is not)"
+    )
+
+
+def test_a_password_in_a_refused_storage_uri_is_not_echoed():
+    # memcached URIs take no credentials; one written with a password must not put it in the journal.
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_RATE_LIMIT_STORAGE": "memcached://admin:Zq9secret@cache:11211"})
+    assert str(caught.value) == (
+        f"COLLECTOR_RATE_LIMIT_STORAGE='memcached://(not shown)@cache:11211' is not valid: expected {STORAGE}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -125,3 +126,62 @@ def test_a_port_another_process_listens_on_is_named_as_in_use():
             f"127.0.0.1:{port} is in use by another process (Address already in use)"
         )
     assert places.listener_on(f"127.0.0.1:{port}") is None
+
+
+def test_any_free_port_and_unix_sockets_are_not_probed():
+    assert places.listener_on("127.0.0.1:0") is None
+    assert places.listener_on("unix:/run/collector.sock") is None
+
+
+def test_a_socket_passed_by_systemd_is_recognised_by_its_pid():
+    me = str(os.getpid())
+    assert places.socket_activated({"LISTEN_PID": me, "LISTEN_FDS": "1"})
+    assert not places.socket_activated({"LISTEN_PID": "1", "LISTEN_FDS": "1"})  # meant for another process
+    assert not places.socket_activated({"LISTEN_PID": me, "LISTEN_FDS": "0"})
+    assert not places.socket_activated({})
+
+
+def test_a_socket_passed_by_systemd_must_be_where_collector_bind_says():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert places.activated_socket_mismatch(f"127.0.0.1:{port}", listener.fileno()) is None
+        assert places.activated_socket_mismatch(f"localhost:{port}", listener.fileno()) is None
+        assert places.activated_socket_mismatch(f"127.0.0.1:{port + 1}", listener.fileno()) == (
+            f"127.0.0.1:{port + 1} is not where systemd's socket listens (127.0.0.1:{port}): "
+            "make ListenStream= in collector.socket the same"
+        )
+        assert listener.fileno() >= 0  # the check leaves the socket open
+
+
+def test_a_unix_socket_passed_by_systemd_is_compared_by_path(tmp_path):
+    path = str(tmp_path / "collector.sock")
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(path)
+        listener.listen()
+        assert places.activated_socket_mismatch(f"unix:{path}", listener.fileno()) is None
+        assert places.activated_socket_mismatch(f"unix://{path}", listener.fileno()) is None
+        assert "is not where systemd's socket listens" in places.activated_socket_mismatch("127.0.0.1:8000", listener.fileno())
+
+
+HOST_NAME = "1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit (it is part of file names)"
+
+
+@pytest.mark.parametrize("raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"])
+def test_a_host_name_that_cannot_be_part_of_a_file_name_is_refused(raw):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"COLLECTOR_HOST_NAME": raw})
+    assert str(caught.value) == f"COLLECTOR_HOST_NAME={raw!r} is not valid: expected {HOST_NAME}"
+
+
+@pytest.mark.parametrize("raw", ["vm-a", "VM_1.example.com", "x" * 64, "7"])
+def test_host_names_are_kept_as_written(raw):
+    assert load_settings(environ={"COLLECTOR_HOST_NAME": f" {raw} "}).host_name == raw
+
+
+def test_an_odd_machine_host_name_is_made_safe_for_file_names(monkeypatch):
+    monkeypatch.setattr(socket, "gethostname", lambda: "my laptop/2" + "x" * 70)
+    host = load_settings(environ={}).host_name
+    assert host == ("my_laptop_2" + "x" * 70)[:64]
+    assert load_settings(environ={"COLLECTOR_HOST_NAME": host}).host_name == host

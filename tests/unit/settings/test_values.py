@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from collector.ingest.enrich import RequestFacts, format_received_at, stored_lines
-from collector.settings import load_settings
+from collector.settings import SettingsError, load_settings
 from collector.settings.values import MIN_EVENT_BYTES
 
 
@@ -28,8 +28,8 @@ def test_the_event_size_floor_is_above_the_smallest_event_the_service_stores():
     [
         ("COLLECTOR_MAX_EVENTS", " 007 ", 7),
         ("COLLECTOR_TRUSTED_PROXIES", "0", 0),
-        ("COLLECTOR_ROTATE_SECONDS", "0.5", 0.5),
-        ("COLLECTOR_ROTATE_SECONDS", ".5", 0.5),
+        ("COLLECTOR_ROTATE_SECONDS", "1.5", 1.5),
+        ("COLLECTOR_CLOCK_SKEW_SECONDS", ".5", 0.5),
         ("COLLECTOR_ROTATE_SECONDS", "60.", 60.0),
         ("COLLECTOR_RETENTION_DAYS", " ", None),
         ("COLLECTOR_RATE_LIMIT", " 1 per 2 seconds ", "1 per 2 seconds"),
@@ -42,3 +42,11 @@ def test_the_event_size_floor_is_above_the_smallest_event_the_service_stores():
 def test_well_written_values_are_read(variable, raw, value):
     settings = load_settings(environ={variable: raw})
     assert getattr(settings, variable.removeprefix("COLLECTOR_").lower()) == value
+
+
+@pytest.mark.parametrize("raw", ["0", "0.001", "1.5", "10", "1e0", "-1", "", "inf"])
+def test_the_idempotency_timeout_stays_well_under_a_proxys_timeout(raw):
+    with pytest.raises(SettingsError, match="COLLECTOR_IDEMPOTENCY_TIMEOUT.*a number of seconds from 0.01 to 1"):
+        load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": raw})
+    assert load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": " 1 "}).idempotency_timeout == 1.0
+    assert load_settings(environ={}).idempotency_timeout == 0.5

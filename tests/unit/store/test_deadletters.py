@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import pytest
 
@@ -35,16 +36,64 @@ def test_a_long_body_is_cut_and_bytes_that_are_not_text_kept_as_base64(tmp_path)
     assert base64.b64decode(binary["bodyBase64"]) == b"\xff\xfe\x00\x01" and "body" not in binary
 
 
-def test_the_directory_stays_under_its_cap_oldest_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(deadletters, "FILE_BYTES", 600)
+def directory_bytes(data_dir) -> int:
+    return sum(path.stat().st_size for path in (data_dir / "deadletters").iterdir() if path.is_file())
+
+
+def test_the_directory_stays_under_its_cap_oldest_first(tmp_path):
     letters = DeadLetters(tmp_path, "host", max_body_bytes=200, max_bytes=1500)
     for n in range(30):
         record(letters, b"x" * 150 + str(n).encode())
-    files = list((tmp_path / "deadletters").glob("deadletters-*.jsonl"))
-    assert sum(path.stat().st_size for path in files) <= 1500 + 600
+        assert directory_bytes(tmp_path) <= 1500
     kept = [letter["body"] for letter in deadletters.read(tmp_path)]
     assert kept[-1].endswith("29"), "the newest are kept"
     assert not any(body.endswith("x0") for body in kept), "the oldest went first"
+
+
+def test_the_cap_holds_for_several_writers_at_every_moment(tmp_path):
+    # Three processes' worth of writers, each with its own file: the cap is on their sum.
+    writers = [DeadLetters(tmp_path, f"host{n}", max_body_bytes=4096, max_bytes=64 * 1024) for n in range(3)]
+    for n in range(600):
+        record(writers[n % 3], b"y" * (50 + (n * 37) % 3000))
+        assert directory_bytes(tmp_path) <= 64 * 1024, f"over the cap after letter {n}"
+    assert len(list(deadletters.read(tmp_path))) > 20, "the cap keeps a good share of letters, not one file's worth"
+
+
+def test_a_letter_larger_than_the_whole_cap_is_dropped_and_the_cap_held(tmp_path, caplog):
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=10_000, max_bytes=1000)
+    record(letters, b"small")
+    record(letters, b"z" * 5000)
+    assert directory_bytes(tmp_path) <= 1000
+    assert [letter["body"] for letter in deadletters.read(tmp_path)] == ["small"]
+    assert "larger than COLLECTOR_DEAD_LETTER_MAX_BYTES" in caplog.text
+
+
+def test_write_failures_are_logged_once_per_outage_and_the_recovery_once(tmp_path, caplog):
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=100, max_bytes=10_000)
+    (tmp_path / "deadletters").write_text("a file where the directory should be")
+    with caplog.at_level(logging.INFO, logger="collector.store.deadletters"):
+        for _ in range(5):
+            record(letters, b"lost")
+        failures = [r for r in caplog.records if "could not keep" in r.getMessage()]
+        assert len(failures) == 1 and failures[0].levelno == logging.WARNING
+        (tmp_path / "deadletters").unlink()
+        for _ in range(3):
+            record(letters, b"kept")
+    recoveries = [r for r in caplog.records if "kept again" in r.getMessage()]
+    assert len(recoveries) == 1
+    assert len([r for r in caplog.records if "could not keep" in r.getMessage()]) == 1
+    assert [letter["body"] for letter in deadletters.read(tmp_path)] == ["kept"] * 3
+
+
+def test_a_second_replay_is_refused_while_one_holds_the_lock(tmp_path):
+    (tmp_path / "deadletters").mkdir()
+    with deadletters.replay_lock(tmp_path):
+        with pytest.raises(deadletters.ReplayRunning) as running:
+            with deadletters.replay_lock(tmp_path):
+                pass
+    assert str(tmp_path / "deadletters" / "replay.lock") in str(running.value)
+    with deadletters.replay_lock(tmp_path):  # released: the next replay runs
+        pass
 
 
 def test_replayed_ids_are_remembered(tmp_path):
@@ -77,3 +126,12 @@ def test_read_new_reads_only_whole_lines_added_since_the_offsets(tmp_path):
     path.unlink()  # deleted by the cap: forgotten
     assert list(deadletters.read_new(tmp_path, offsets)) == [] and offsets == {}
     assert [letter["id"] for letter in deadletters.read(tmp_path)] == []
+
+
+def test_pruning_the_replay_record_keeps_only_the_ids_of_letters_still_kept(tmp_path):
+    (tmp_path / "deadletters").mkdir()
+    for letter_id in ("gone-1", "kept", "gone-2"):
+        deadletters.mark_replayed(tmp_path, letter_id)
+    deadletters.prune_replayed(tmp_path, kept_ids={"kept", "never-replayed"})
+    assert deadletters.replayed_ids(tmp_path) == {"kept"}
+    assert (tmp_path / "deadletters" / deadletters.REPLAYED).read_text() == "kept\n"

@@ -1,0 +1,18 @@
+"""collector-client: send events to a collector from Python jobs and services.
+
+    from collector_client import Client
+    client = Client("https://collect.example.com", write_key="...")
+    client.track("invoice_paid", {"amount": 1200}, userId="u-42")
+
+See the package's README for options, delivery guarantees and what is dropped.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .buffer import Limits  # noqa: E402
+from .client import Client  # noqa: E402
+from .retry import Policy  # noqa: E402
+
+__all__ = ["Client", "Limits", "Policy", "__version__"]

@@ -1,0 +1,77 @@
+"""Reading the declared settings: from the environment (or overrides) into one checked `Settings`.
+
+This module is the only place that reads the environment. A bad value raises
+`SettingsError` with one line naming the variable and what it accepts; a
+secret's value (and a URI's `user:password@`) is never part of that line, since
+it ends up in the journal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import places
+from .checks import SettingsError, check_combinations
+from .declared import Setting, Settings, declarations
+
+# The `user:password@` of a URI, never echoed in a refusal (no setting takes one).
+_USER_INFO = re.compile(r"//[^/@\s]*@")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read every setting from `environ` (default: the process environment).
+
+    `overrides` maps field names to raw strings (parsed like the variable) or
+    already-typed values (taken as they are); tests use it instead of touching
+    the environment.
+
+    :raises SettingsError: naming the first variable with a bad value, or the
+        first combination of values that cannot run together.
+    :raises TypeError: for an override that names no setting.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    unknown = set(overrides) - {setting.name for setting in declarations()}
+    if unknown:
+        raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+    parsed = {
+        setting.name: _read(setting, overrides.get(setting.name, environ.get(setting.env, setting.default)))
+        for setting in declarations()
+    }
+    if not parsed["host_name"]:
+        parsed["host_name"] = places.machine_host_name()
+    settings = Settings(**parsed)
+    check_combinations(settings)
+    return settings
+
+
+def data_dir_to_read(environ: Mapping[str, str] | None = None) -> Path:
+    """COLLECTOR_DATA_DIR for the tools that only read the store (`collector events`).
+
+    Only that variable is read, and the directory need not be writable: an
+    operator reads the store as another user than the service, and a bad value
+    of some other setting must not stop them from reading it.
+    :raises SettingsError: an empty value.
+    """
+    environ = os.environ if environ is None else environ
+    setting = next(setting for setting in declarations() if setting.name == "data_dir")
+    raw = environ.get(setting.env, setting.default)
+    if not raw.strip():
+        raise SettingsError(f"{setting.env}={raw!r} is not valid: expected a directory path")
+    return Path(raw.strip())
+
+
+def _read(setting: Setting, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        shown = "(not shown)" if setting.secret else repr(_USER_INFO.sub("//(not shown)@", raw))
+        raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None
