@@ -9,6 +9,10 @@
    5 s, both series every 10 s), in interleaved rounds under wrk.
 
 Prints the figures; nothing fails on a timing.
+
+Needs the test extras (`requests`, to talk to the console), unlike
+bench/run.py: `pip install -r requirements.txt -e '.[test]'` in the virtual
+environment, as the README's test command does.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ import time
 from pathlib import Path
 
 import orjson
-import requests
+
+try:
+    import requests
+except ModuleNotFoundError as missing:
+    sys.exit(
+        f"bench/console_cost.py needs the test extras ({missing.name} is missing): "
+        "pip install -r requirements.txt -e '.[test]'"
+    )
 
 import procs
 import wrkload

@@ -224,7 +224,7 @@ def main() -> None:
         rows.append(f"| {label} | {' | '.join(figures)} |")
         print(rows[-1], flush=True)
     text = "\n".join([
-        "# Restarting workers without resetting connections (issue 20)", "",
+        "# Restarting workers without resetting connections", "",
         f"`python bench/reload_options.py` on {os.cpu_count()} cores, Linux {os.uname().release}; "
         f"took {(time.monotonic() - started) / 60:.1f} min. 2 workers x 4 threads on a fixed port.", "",
         "| option | errors, max_requests 40 (400 requests) | errors, 3 SIGHUPs | bursts of 16 keep-alive "

@@ -21,6 +21,7 @@ import orjson
 import pytest
 import requests
 
+from collector.settings import load_settings
 from collector.store import datafiles
 from tests.processes import ROOT, Gunicorn, Memcached, free_port, wait_until  # noqa: F401  (re-exported)
 
@@ -44,6 +45,25 @@ class Service(Gunicorn):
     def __init__(self, data_dir: Path, env: dict[str, str], log_path: Path) -> None:
         super().__init__("app:app", env, log_path)
         self.data_dir = data_dir
+
+    def start(self, timeout: float = 30) -> "Service":
+        """Start (or start again) and wait until every worker its settings ask for has loaded the app.
+
+        gunicorn spawns workers one by one, with random pauses, and each then
+        loads the app: the first answers /healthz well before the last is up.
+        A test that counted workers (`collector_workers`), or sent a burst
+        meant for all of them, right after a start that returned at the first
+        answer passed or failed with the scheduler of a busy machine.
+        """
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        super().start(timeout)
+        settings = load_settings(self.env)
+        count = settings.worker_processes()
+        super().wait_for_workers(count, timeout)
+        if settings.log_level in ("debug", "info"):  # the line is logged at info
+            configured = lambda: self.log_path.read_bytes()[offset:].count(b"collector configured") >= count  # noqa: E731
+            wait_until(configured, timeout, f"{count} workers to load the app")
+        return self
 
     def wait_for_workers(self, count: int, timeout: float = 30) -> list[int]:
         """Worker pids once `count` workers are up and each has loaded the app."""

@@ -90,8 +90,14 @@ INVALID_CLIENT_ADDRESSES = Counter(
     "Requests whose client address (from X-Forwarded-For behind a trusted proxy) was not an IP "
     "address; their events are stored without client.ip",
 )
-# Set to 1 by each worker; a dead worker's 1 is removed by gunicorn.conf.py's
-# child_exit (`mark_process_dead`), so this is the number of live workers.
+# Set to 1 by each worker once it has loaded the app; a dead worker's 1 is
+# removed by gunicorn.conf.py's child_exit (`mark_process_dead`), or, after a
+# kill -9 of the whole service (no master left to call it), by the next
+# start (on_starting empties an operator's directory; ours is a new one each
+# start). So this is the number of live workers that can answer. Right after
+# a start it climbs one by one: gunicorn spawns the workers in turn, with
+# pauses, and each loads the app on its own; a scrape answered by the first
+# may be made before the last is up.
 WORKERS = Gauge(
     "collector_workers",
     "Worker processes serving requests now",

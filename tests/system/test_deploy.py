@@ -109,7 +109,7 @@ def test_nginx_logs_each_request_without_its_query_string(behind_nginx):
     )
     assert answer.status_code in (201, 401)  # whether write keys are on is not the point
     log = nginx.prefix / "access.log"
-    line = wait_until(lambda: log.exists() and "/collect/event" in log.read_text() and log.read_text(), 10, "the access log line")
+    line = wait_until(lambda: log.exists() and "/collect/event" in log.read_text() and log.read_text(), 30, "the access log line")
     assert f'"POST /collect/event HTTP/1.1" {answer.status_code} ' in line
     assert "s3cret" not in line
 

@@ -45,7 +45,7 @@ def test_keep_alive_connections_opened_at_once_reach_every_worker(start_service,
         return [json.loads(line)["pid"] for line in service.log().splitlines() if '"path":"/collect/event"' in line]
 
     # gunicorn writes an access line after the answer is sent: wait for the last ones.
-    wait_until(lambda: len(served()) == 48, 10, "48 access log lines")
+    wait_until(lambda: len(served()) == 48, 30, "48 access log lines")
     assert set(served()) == workers, "every worker accepts some of the connections"
 
 

@@ -32,6 +32,22 @@ def readme_upstream_block() -> str:
     return block.group(0)
 
 
+def upstream_settings(block: str) -> set[str]:
+    """The directives of an upstream block other than its `server` lines, comments dropped."""
+    lines = (line.split("#", 1)[0].strip() for line in block.splitlines()[1:-1])
+    return {" ".join(line.split()) for line in lines if line and not line.startswith("server ")}
+
+
+def test_the_readmes_upstream_block_keeps_what_the_shipped_site_requires():
+    # Only the addresses differ: an operator who pastes the README's block
+    # over the shipped one keeps its keepalive_timeout, below gunicorn's own
+    # keep-alive, without which a request sent on a connection gunicorn is
+    # just closing gets a spurious 503.
+    site = (ROOT / "deploy" / "nginx-collector.conf").read_text()
+    shipped = re.search(r"^upstream collector \{\n.*?^\}\n", site, re.M | re.S)
+    assert upstream_settings(readme_upstream_block()) == upstream_settings(shipped.group(0))
+
+
 def post_from(nginx, host: str, body: dict) -> tuple[int, dict[str, str], bytes]:
     """A POST through the load balancer from the client's own address."""
     conn = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=30, source_address=(CLIENT, 0))

@@ -143,7 +143,7 @@ def open_page(browser):
 
     def open_(url: str):
         browser.get(url)
-        wait_until(lambda: browser.execute_script("return !!window.Collector && !!window.answers"), 10, "the page")
+        wait_until(lambda: browser.execute_script("return !!window.Collector && !!window.answers"), 30, "the page")
         return browser
 
     yield open_
@@ -160,7 +160,7 @@ def collect_requests(service, count: int) -> list[tuple[str, int]]:
         lines = [orjson.loads(line) for line in service.log().splitlines() if '"logger":"access"' in line]
         return [(line["method"], line["status"]) for line in lines if line["path"] == "/collect/event"]
 
-    wait_until(lambda: len(logged()) >= count, 10, f"{count} requests in the access log")
+    wait_until(lambda: len(logged()) >= count, 30, f"{count} requests in the access log")
     return logged()
 
 
@@ -196,7 +196,7 @@ def test_events_left_waiting_go_by_send_beacon_when_the_page_is_left(start_servi
 
     page.get("about:blank")  # visibilitychange to hidden, then pagehide
 
-    stored = wait_until(lambda: len(by_id(service)) == 2 and by_id(service), 10, "the beacon's events")
+    stored = wait_until(lambda: len(by_id(service)) == 2 and by_id(service), 30, "the beacon's events")
     assert set(stored) == set(ids)
     for event_id, (event_type, properties) in zip(ids, events):
         assert (stored[event_id]["eventType"], stored[event_id]["properties"]) == (event_type, properties)
@@ -219,13 +219,15 @@ def test_from_an_origin_not_allowed_fetch_is_stopped_but_a_beacon_is_not(start_s
     # asking and only hides the answer. CORS is no access control.
     [beacon_id] = page.execute_script(TRACK, [["page_hidden", {"path": "/"}]])
     page.get("about:blank")
-    stored = wait_until(lambda: by_id(service), 10, "the beacon's event")
+    stored = wait_until(lambda: by_id(service), 30, "the beacon's event")
     assert list(stored) == [beacon_id]
     assert collect_requests(service, 2) == [("OPTIONS", 204), ("POST", 201)]
 
 
 def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
-    service = start_service(cors_origins=shop.origin, rate_limit="1 per 2 seconds")
+    # A window long enough that the second flush falls in it even when a busy
+    # machine keeps the browser waiting for seconds (the script timeout is 20 s).
+    service = start_service(cors_origins=shop.origin, rate_limit="1 per 10 seconds")
     page = open_page(shop.page(service.url + "/collect/event"))
     # The preflight before the first POST used none of the budget of 1.
     first_ids, _ = page.execute_async_script(TRACK_AND_FLUSH, [["first", {}]])
@@ -235,7 +237,7 @@ def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
     statuses = [(a["status"], a["events"]) for a in answers]
     assert statuses == [(201, 1), (429, 1), (201, 1)]
     refused, resent = answers[1], answers[2]
-    assert 1000 <= refused["retryIn"] <= 2000, "the page read Retry-After (exposed by CORS)"
+    assert 1000 <= refused["retryIn"] <= 10000, "the page read Retry-After (exposed by CORS)"
     assert resent["at"] - refused["at"] >= refused["retryIn"] - 50
     assert time.time() - started >= refused["retryIn"] / 1000 - 0.1
     assert set(by_id(service)) == set(first_ids + second_ids)
@@ -255,6 +257,6 @@ def test_with_star_a_json_blob_beacon_is_preflighted_with_credentials_and_stored
         service.url + "/collect/event",
     )
     assert queued is True
-    stored = wait_until(lambda: by_id(service), 10, "the beacon's event")
+    stored = wait_until(lambda: by_id(service), 30, "the beacon's event")
     assert list(stored) == ["json-beacon-1"]
     assert collect_requests(service, 2) == [("OPTIONS", 204), ("POST", 201)]

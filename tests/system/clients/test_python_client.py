@@ -41,6 +41,7 @@ def make_client():
 
 
 def statuses(service) -> list[str]:
+    """POST /collect/event's statuses in the access log, written after each answer: stop the service to see the last."""
     lines = [line for line in service.log().splitlines() if '"path":"/collect/event"' in line]
     return [line.split('"status":')[1].split(",")[0] for line in lines]
 
@@ -103,14 +104,17 @@ def test_a_503_is_resent_after_its_retry_after_and_stored_once(start_service, ma
 
 
 def test_a_429_is_waited_out_as_its_retry_after_says_and_nothing_is_lost(start_service, make_client):
-    service = start_service(rate_limit="1 per 2 seconds")
+    # A window long enough that the client's first batch falls in it even on a busy machine.
+    service = start_service(rate_limit="1 per 10 seconds")
     assert service.post({"messageBody": [{"eventType": "first"}]}).status_code == 201
     # Backoffs of 0.05 s: a client that ignored Retry-After would meet several 429s.
     client = make_client(service.url, first_backoff=0.05, max_backoff=0.05, max_attempts=100)
     ids = [client.track("later", {"n": n}) for n in range(20)]
     assert client.flush(timeout=60)
     assert stored_ids(service, "later") == ids
-    assert statuses(service) == ["201", "429", "201"]
+    service.stop()
+    # Sorted: two workers write the log, not necessarily in the order they answered.
+    assert sorted(statuses(service)) == ["201", "201", "429"]
 
 
 def test_a_full_queue_drops_the_newest_counts_them_and_logs_once(start_service, make_client, caplog):
@@ -162,5 +166,7 @@ def test_a_job_that_exits_without_flushing_delivers_everything_at_exit(start_ser
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PACKAGE_SOURCE)}
     done = subprocess.run([sys.executable, "-c", JOB, service.url], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert stored_ids(service) == json.loads(done.stdout)
+    # Sorted: the three batches may land on either worker, each writing a file of its own.
+    assert sorted(stored_ids(service)) == sorted(json.loads(done.stdout))
+    service.stop()
     assert statuses(service) == ["201", "201", "201"]

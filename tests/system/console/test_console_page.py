@@ -38,7 +38,7 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
     console = start_console(service.data_dir, service.url + "/metrics")
     browser.set_window_size(1400, 1300)
     browser.get(console + "/")
-    wait_until(lambda: browser.execute_script("return document.querySelector('#chart-minutes canvas') !== null"), 15,
+    wait_until(lambda: browser.execute_script("return document.querySelector('#chart-minutes canvas') !== null"), 30,
                "the page to draw its first chart")
 
     posted = []
@@ -48,7 +48,7 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
             posted.append((post(service, {"eventType": event_type, "eventId": event_id}), event_id, event_type))
     # Both workers stored some (separate connections land on either one).
     for ping_id, event_id, _ in posted:
-        wait_until(lambda: [ping_id, event_id] in browser.execute_script(ROWS), 5,
+        wait_until(lambda: [ping_id, event_id] in browser.execute_script(ROWS), 30,
                    f"{event_id} to appear on the page without a reload")
 
     # The type filter shows only that type.
@@ -56,7 +56,7 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
         "const s = document.getElementById('type-filter'); s.value = 'signup'; s.dispatchEvent(new Event('change'));"
     )
     signups = {event_id for _, event_id, event_type in posted if event_type == "signup"}
-    wait_until(lambda: {row[1] for row in browser.execute_script(ROWS)} == signups, 5, "only signups")
+    wait_until(lambda: {row[1] for row in browser.execute_script(ROWS)} == signups, 30, "only signups")
     browser.execute_script(
         "const s = document.getElementById('type-filter'); s.value = ''; s.dispatchEvent(new Event('change'));"
     )
@@ -67,13 +67,13 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
             "const legend = document.querySelector('#chart-minutes .u-legend');"
             "return !!legend && legend.textContent.includes('page_view') && legend.textContent.includes('signup')"
         ),
-        15,
+        30,
         "the per-minute chart to show both types",
     )
 
     # Markup in an event is shown as those characters, and runs nothing.
     hostile_ping = post(service, {"eventType": "xss", "eventId": HOSTILE, "properties": {"html": HOSTILE}})
-    wait_until(lambda: [hostile_ping, HOSTILE] in browser.execute_script(ROWS), 5, "the hostile event")
+    wait_until(lambda: [hostile_ping, HOSTILE] in browser.execute_script(ROWS), 30, "the hostile event")
     browser.execute_script(
         "Array.from(document.querySelectorAll('#events tbody tr')).find(r => r.dataset.pingId === arguments[0]).click()",
         hostile_ping,

@@ -178,16 +178,33 @@ def test_every_family_adds_up_over_two_workers_and_survives_their_deaths(start_s
     assert all(path.name.endswith(".jsonl") for path in datafiles.data_files(service.data_dir))
 
 
-def test_an_operators_metrics_directory_is_emptied_at_each_start(start_service, tmp_path):
+def test_a_started_service_counts_every_worker_it_was_given(start_service):
+    # start_service returns once every worker has loaded the app, so that a
+    # test's first scrape, like its first burst, meets them all: counts that
+    # depend on how far gunicorn got spawning them (one by one, with random
+    # pauses) flake on a loaded machine.
+    service = start_service(workers="3")
+    assert len(service.worker_pids()) == 3
+    assert value(scrape(service), "collector_workers") == 3
+
+
+@pytest.mark.parametrize("stop", ["gracefully", "kill -9"])
+def test_an_operators_metrics_directory_is_emptied_at_each_start(start_service, tmp_path, stop):
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
-    service = start_service(extra_env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+    # Two workers named, not `auto`: the count below must not depend on the
+    # machine's cores.
+    service = start_service(workers="2", extra_env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
     assert service.post(one_event("sys_before_restart")).status_code == 201
     assert value(scrape(service), "collector_events_accepted_total", event_type="sys_before_restart") == 1
-    service.stop()
+    assert value(scrape(service), "collector_workers") == 2
+    if stop == "gracefully":
+        service.stop()  # the master marks its workers dead: their live gauges go
+    else:
+        service.kill_all()  # nobody does: the dead workers' gauges stay
     assert list(metrics_dir.glob("*.db")), "the stopped run's counts are still there"
     service.start()
     samples = scrape(service)
     assert value(samples, "collector_events_accepted_total", event_type="sys_before_restart") == 0
-    assert value(samples, "collector_workers") == 1
+    assert value(samples, "collector_workers") == 2, "the stopped run's workers are not counted"
     assert metrics_dir.is_dir(), "the operator's directory is kept"

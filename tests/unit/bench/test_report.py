@@ -1,0 +1,63 @@
+"""bench/report.py writes bench/RESULTS.md for users: what was measured, on what, the ratios; no verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+
+import pytest
+
+from tests.processes import ROOT
+
+# What a results page for users has no use for: the project's issue numbers,
+# and pass/fail verdicts against targets it never sees.
+INTERNAL = re.compile(r"\bissue \d+|\bnot met\b|\*\*met\*\*|\btargets?\b", re.I)
+
+
+@pytest.fixture
+def report(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    return importlib.import_module("report")
+
+
+def measurement(wrkload, rps: float, p99: float, events_per_request: int = 1):
+    rounds = [wrkload.Round(int(rps * 6), 6.0, p99 / 3, p99, 0, 0, [0.8, 0.7]) for _ in range(3)]
+    return wrkload.Measurement(rounds, events_per_request, True, [38.0, 38.0])
+
+
+def bench_of(report):
+    wrkload = importlib.import_module("wrkload")  # on the path with report
+    bench = argparse.Namespace(results={}, rss_runs={"deployed": [(0, [38.9, 38.9]), (1_000_000, [39.0, 38.9])]}, profiles={})
+    for shape in ("deployed", "default"):
+        bench.results[(shape, "baseline single")] = measurement(wrkload, 4000, 10.0)
+        bench.results[(shape, "naive service single")] = measurement(wrkload, 1000, 40.0)
+        bench.results[(shape, "single")] = measurement(wrkload, 1400, 25.0)
+        bench.results[(shape, "naive service batch")] = measurement(wrkload, 250, 120.0, 100)
+        bench.results[(shape, "batch")] = measurement(wrkload, 500, 80.0, 100)
+        bench.results[(shape, "429")] = measurement(wrkload, 4400, 12.0)
+    return bench
+
+
+def test_the_page_gives_ratios_beside_what_they_compare_with_and_no_verdicts(report):
+    args = argparse.Namespace(warmup=5, rounds=3, seconds=6, wrk_threads=2, connections=16)
+    text = report.render(args, bench_of(report), ["--rounds", "3"], 600)
+    assert not INTERNAL.findall(text)
+    assert "| single events, req/s | deployed | 1,400 | bare WSGI: 4,000 | 0.35x |" in text
+    assert "| single events, req/s | default | 1,400 | naive Flask service: 1,000 | 1.40x |" in text
+    assert "| 100-event batches, events/s | deployed | 50,000 | naive Flask service: 25,000 | 2.00x |" in text
+    assert "| worker RSS after 1,000,000 events | deployed | 39.0 MB | after warm-up: 38.9 MB | +0.1 MB |" in text
+    assert re.search(r"figures from commit \S+, .*`git log \S+\.\.HEAD -- collector gunicorn\.conf\.py`", text)
+
+
+@pytest.mark.parametrize("name", ["RESULTS.md", "RESULTS-memory.md"])
+def test_the_published_results_read_as_the_report_writes_them(name):
+    text = (ROOT / "bench" / name).read_text()
+    assert not INTERNAL.findall(text)
+    assert "## The main figures\n" in text
+    assert re.search(r"figures from commit [0-9a-f]{7,}", text)
+
+
+def test_no_published_result_speaks_of_issues_or_verdicts():
+    for path in (ROOT / "bench").glob("*.md"):
+        assert not INTERNAL.findall(path.read_text()), path.name
