@@ -102,3 +102,11 @@ def test_the_readme_checks_the_environment_file_as_systemd_reads_it(tmp_path):
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("COLLECTOR_RATE_LIMIT ")]
     assert re.split(" {2,}", row)[1] == "1000 per minute"
+
+
+def test_no_readme_command_sources_the_settings_file_in_a_shell():
+    # A shell's `set -a; . collector.env` runs `per` of `COLLECTOR_RATE_LIMIT=1000 per minute`
+    # as a command; the console's hand start did that too. systemd's parser is the one that counts.
+    blocks = re.findall(r"```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
+    sourced = [line for block in blocks for line in block.splitlines() if re.search(r"(^|[;(\s])\. \S*collector\.env", line)]
+    assert sourced == []
