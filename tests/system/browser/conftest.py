@@ -1,0 +1,105 @@
+"""The browser tests' web sites: static origins serving clients/js and test pages, and a page opener.
+
+Pages are served from origins of their own (a static server on its own port),
+as a shop's pages would be: every request to the collector is cross-origin, and
+the browser enforces CORS for real. A site serves the package's script-tag
+build at /collector.js, its ES module at /src/collector.js, and the pages a
+test gives it.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import urllib.parse
+
+import pytest
+
+from tests.processes import ROOT
+from tests.servers import wait_until
+
+PACKAGE = ROOT / "clients" / "js"
+SCRIPTS = {
+    "/collector.js": PACKAGE / "dist" / "collector.global.js",
+    "/src/collector.js": PACKAGE / "src" / "collector.js",
+}
+
+
+class PageHandler(http.server.BaseHTTPRequestHandler):
+    """The package's files and the site's pages, nothing else."""
+
+    pages: dict[str, bytes] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        path = self.path.split("?", 1)[0]
+        if path in SCRIPTS:
+            self._send(SCRIPTS[path].read_bytes(), "text/javascript; charset=utf-8")
+        elif path in self.pages:
+            self._send(self.pages[path], "text/html; charset=utf-8")
+        else:
+            self.send_error(404)
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
+        pass
+
+
+class StaticSite:
+    """A static web server on a free loopback port, in a thread: an origin of its own."""
+
+    def __init__(self, pages: dict[str, bytes]) -> None:
+        handler = type("SitePageHandler", (PageHandler,), {"pages": pages})
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str, collector_url: str, **params: str) -> str:
+        return f"{self.origin}{path}?" + urllib.parse.urlencode({"collector": collector_url, **params})
+
+    def __enter__(self) -> "StaticSite":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def make_site():
+    """make_site({path: html}): a new origin (so with localStorage of its own) serving those pages."""
+    sites = []
+
+    def make(pages: dict[str, bytes]) -> StaticSite:
+        site = StaticSite(pages).__enter__()
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.__exit__(None, None, None)
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url): the page loaded and its collector initialised; the tab is left on about:blank after the test."""
+
+    def open_(url: str, ready: str = "return !!window.Collector && !!window.answers"):
+        browser.get(url)
+        wait_until(lambda: browser.execute_script(ready), 10, "the page")
+        return browser
+
+    yield open_
+    browser.get("about:blank")
