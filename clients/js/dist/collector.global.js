@@ -205,6 +205,8 @@
 
     function settle() {
       sending = null;
+      // An event queued as the last request ended found that request's promise: its turn is now.
+      if (queue.length && !timer) timer = setTimeout(flush, config.flushInterval);
     }
 
     async function drain() {

@@ -1,0 +1,256 @@
+"""What clients/js adds to each event, in a real headless Chromium, against the real service.
+
+Each test opens pages of an origin of its own (so with its own localStorage)
+and asserts on the lines stored on disk: the README's example placed in
+<head>, page context, anonymous and session ids, single-page-app page views, a
+batch whose answer was lost stored once, calls queued before the script loads.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+
+from tests.processes import ROOT
+from tests.servers import wait_until
+
+from .losing_proxy import LosingProxy
+
+pytestmark = pytest.mark.system
+
+# Settings from the query string: collector, writeKey, transport=beacon (no
+# fetch: what arrives came by sendBeacon), persist=off, anonymousId=off,
+# pageViews=off, storage=blocked (localStorage throws, as in a sandboxed frame).
+FEATURE_PAGE = b"""<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<script>
+  var params = new URLSearchParams(location.search);
+  if (params.get("storage") === "blocked") {
+    Object.defineProperty(window, "localStorage", {get: function () { throw new DOMException("blocked", "SecurityError"); }});
+  }
+  if (params.get("transport") === "beacon") {
+    window.fetch = function () { return Promise.reject(new TypeError("this page sends by beacon only")); };
+  }
+  window.answers = [];
+</script>
+<script src="/collector.js"></script>
+<script>
+  Collector.init({
+    url: params.get("collector"),
+    writeKey: params.get("writeKey"),
+    flushInterval: params.get("transport") === "beacon" ? 60000 : 50,
+    persist: params.get("persist") !== "off",
+    anonymousId: params.get("anonymousId") !== "off",
+    pageViews: params.get("pageViews") !== "off",
+    onResponse: function (answer) { window.answers.push(answer); }
+  });
+</script>
+<title>Feature page</title>
+</head>
+<body><a id="next" href="/other.html">next</a></body>
+</html>
+"""
+
+# The script's calls made before it arrives, as the README's async example does.
+ASYNC_PAGE = b"""<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<script>
+  window.Collector = window.Collector || [];
+  Collector.push(["init", {url: new URLSearchParams(location.search).get("collector"), flushInterval: 50}]);
+  Collector.push(["track", "signup_viewed", {plan: "pro"}]);
+</script>
+<script async src="/collector.js"></script>
+<title>Async page</title>
+</head>
+<body><p>async</p></body>
+</html>
+"""
+
+
+def readme_web_example() -> str:
+    """The HTML block of the README's "From a web page" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### From a web page\n") :]
+    section = section[: section.index("\n### ", 1)]
+    [block] = re.findall(r"```html\n(.*?)\n```", section, re.S)
+    return block
+
+
+def stored(service, count: int, what: str) -> list[dict]:
+    """The stored events once there are at least `count`."""
+    return wait_until(lambda: len(service.events()) >= count and service.events(), 20, what)
+
+
+def page_views(service, count: int) -> list[dict]:
+    def views():
+        found = [event for event in service.events() if event["eventType"] == "page_view"]
+        return len(found) >= count and found
+
+    return wait_until(views, 20, f"{count} page views")
+
+
+def test_the_readme_example_works_placed_in_head(start_service, make_site, browser, open_page):
+    pages = {}
+    site = make_site(pages)
+    service = start_service(cors_origins=site.origin)
+    example = readme_web_example()
+    example = example.replace("https://collect.example.com/collect/event", service.url + "/collect/event")
+    example = example.replace('src="/js/collector.js"', 'src="/collector.js"')
+    pages["/head.html"] = f"""<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<script>window.errors = []; window.addEventListener("error", function (e) {{ window.errors.push(String(e.message)); }});</script>
+{example}
+<title>Pricing</title>
+</head>
+<body><button id="buy">Buy</button></body>
+</html>
+""".encode()
+    page = open_page(site.origin + "/head.html", "return document.readyState === 'complete'")
+
+    page.find_element("id", "buy").click()
+
+    assert page.execute_script("return window.errors") == []
+    events = stored(service, 2, "the page view and the click")
+    assert sorted(event["eventType"] for event in events) == ["add_to_cart", "page_view"]
+    # Read once the document was parsed: the <title> after the script is known.
+    assert {event["context"]["page"]["title"] for event in events} == {"Pricing"}
+
+
+def test_every_event_carries_its_page_context(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE, "/other.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    first_url = site.url("/feature.html", service.url + "/collect/event")
+    page = open_page(first_url)
+    page_views(service, 1)
+
+    page.execute_script("document.getElementById('next').href = '/other.html' + location.search")
+    page.find_element("id", "next").click()
+
+    second = page_views(service, 2)[1]
+    facts = page.execute_script(
+        "return [location.href, screen.width, screen.height, navigator.language,"
+        " Intl.DateTimeFormat().resolvedOptions().timeZone]"
+    )
+    context = second["context"]
+    search = "?" + first_url.split("?", 1)[1]
+    assert context["page"] == {"url": facts[0], "path": "/other.html", "search": search, "referrer": first_url, "title": "Feature page"}
+    assert (context["screen"]["width"], context["screen"]["height"]) == (facts[1], facts[2])
+    assert (context["locale"], context["timezone"]) == (facts[3], facts[4])
+    assert context["library"]["name"] == "collector-js"
+    # selenium sets navigator.webdriver: reported, for the collector to flag bots by.
+    assert context["webdriver"] is True
+
+
+def test_the_anonymous_id_persists_and_the_session_rolls_after_30_idle_minutes(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    page = open_page(site.url("/feature.html", service.url + "/collect/event"))
+    page_views(service, 1)
+    page.refresh()
+    first, second = page_views(service, 2)
+    assert first["anonymousId"] == second["anonymousId"]
+    assert first["sessionId"] == second["sessionId"]
+    assert first["anonymousId"] != first["sessionId"]
+
+    # The last event of the session 31 minutes ago: the next one starts another.
+    page.execute_script("localStorage.setItem('collector.sessionSeen', String(Date.now() - 31 * 60 * 1000))")
+    page.refresh()
+    third = page_views(service, 3)[2]
+    assert third["anonymousId"] == first["anonymousId"]
+    assert third["sessionId"] != first["sessionId"]
+
+
+@pytest.mark.parametrize("setting", ["persist=off", "storage=blocked"])
+def test_without_storage_the_ids_last_one_page_load(start_service, make_site, open_page, setting):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    name, value = setting.split("=")
+    page = open_page(site.url("/feature.html", service.url + "/collect/event", **{name: value}))
+    page.execute_script("Collector.track('clicked', {})")
+    stored(service, 2, "the page view and the event")
+    page.refresh()
+    events = stored(service, 3, "the second page view")
+
+    assert events[0]["anonymousId"] == events[1]["anonymousId"], "kept in memory for the page"
+    assert events[2]["anonymousId"] != events[0]["anonymousId"]
+    if name == "persist":
+        assert page.execute_script("return Object.keys(localStorage)") == []
+
+
+def test_without_the_anonymous_id_no_event_has_one(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    open_page(site.url("/feature.html", service.url + "/collect/event", anonymousId="off"))
+    [view] = page_views(service, 1)
+    assert "anonymousId" not in view
+    assert view["sessionId"]
+
+
+def test_history_navigation_sends_page_views(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    first_url = site.url("/feature.html", service.url + "/collect/event")
+    page = open_page(first_url)
+    page_views(service, 1)
+
+    page.execute_script("history.pushState({}, '', '/app/cart?step=2')")
+    page.execute_script("history.replaceState({}, '', location.href)")  # the same URL: no page view
+    page.execute_script("history.replaceState({}, '', '/app/checkout')")
+    page.execute_script("history.back()")  # popstate, back to the first URL
+
+    views = page_views(service, 4)
+    wait_until(lambda: page.execute_script("return Collector.pending()") == 0, 20, "nothing left to send")
+    views = [event for event in service.events() if event["eventType"] == "page_view"]
+    assert [view["context"]["page"]["path"] for view in views] == ["/feature.html", "/app/cart", "/app/checkout", "/feature.html"]
+    cart = views[1]["context"]["page"]
+    assert (cart["search"], cart["referrer"]) == ("?step=2", first_url)
+    assert views[2]["context"]["page"]["referrer"] == site.origin + "/app/cart?step=2"
+
+
+def test_calls_made_before_the_script_arrives_are_made_when_it_does(start_service, make_site, open_page):
+    site = make_site({"/async.html": ASYNC_PAGE})
+    service = start_service(cors_origins=site.origin)
+    open_page(site.url("/async.html", service.url + "/collect/event"), "return !Array.isArray(window.Collector)")
+    events = stored(service, 2, "the queued event and the page view")
+    assert sorted(event["eventType"] for event in events) == ["page_view", "signup_viewed"]
+
+
+def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    with LosingProxy(service.url) as proxy:
+        page = open_page(site.url("/feature.html", proxy.url + "/collect/event", pageViews="off"))
+        ids = page.execute_script("return [Collector.track('a', {}), Collector.track('b', {}), Collector.track('c', {})]")
+
+        answers = wait_until(lambda: len(page.execute_script("return window.answers")) >= 2 and page.execute_script("return window.answers"), 20, "the resend")
+
+    assert [(answer["status"], answer["events"]) for answer in answers] == [(503, 3), (201, 3)]
+    events = service.events()
+    assert sorted(event["eventId"] for event in events) == sorted(ids)
+    # The collector stored the first copy and replayed its 201 to the second.
+    assert answers[0]["key"] == answers[1]["key"]
+    assert proxy.forwarded == [(answers[0]["key"], 201), (answers[0]["key"], 201)]
+
+
+def test_events_left_waiting_go_by_beacon_with_the_write_key(start_service, make_site, open_page):
+    key = secrets.token_urlsafe(32)
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin, api_keys=key)
+    page = open_page(site.url("/feature.html", service.url + "/collect/event", transport="beacon", writeKey=key))
+    ids = page.execute_script("return [Collector.track('checkout_started', {items: 3})]")
+    assert service.events() == []
+
+    page.get("about:blank")  # visibilitychange to hidden, then pagehide
+
+    events = stored(service, 2, "the beacon's events")
+    assert {event["eventType"] for event in events} == {"page_view", "checkout_started"}
+    assert set(ids) <= {event["eventId"] for event in events}
+
