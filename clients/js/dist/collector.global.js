@@ -30,8 +30,6 @@
   const MAX_EVENTS_PER_REQUEST = 500;
   const SESSION_IDLE_MS = 30 * 60 * 1000;
   const STORAGE_PREFIX = "collector.";
-  // The event fields the collector's schema accepts from a caller (it refuses others).
-  const EVENT_FIELDS = ["userId", "anonymousId", "sessionId", "context"];
   const DEFAULTS = {
     url: null,
     writeKey: null,
@@ -92,11 +90,17 @@
         before.push(["track", [eventType, properties, fields, event]]);
         return event.eventId;
       }
-      if (properties != null && typeof properties === "object") event.properties = properties;
+      if (isObject(properties)) event.properties = properties;
       if (userId != null) event.userId = userId;
-      const ids = identities();
-      Object.assign(event, ids);
-      for (const name of EVENT_FIELDS) if (fields && fields[name] != null) event[name] = fields[name];
+      Object.assign(event, identities());
+      for (const name of ["userId", "anonymousId", "sessionId"]) if (fields && fields[name] != null) event[name] = String(fields[name]);
+      if (fields && isObject(fields.context)) event.context = fields.context;
+      const problem = refusal(event);
+      if (problem) {
+        // The collector refuses a whole batch for one bad event: this one alone is dropped, here.
+        console.warn("collector-js: event not sent, " + problem);
+        return null;
+      }
       if (document.readyState === "loading") held.push(event);
       else enqueue(withContext(event));
       return event.eventId;
@@ -357,6 +361,26 @@
         attempt((s) => s.removeItem(STORAGE_PREFIX + key));
       }
     };
+  }
+
+  function isObject(value) {
+    return value != null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  /* Why the collector's schema would refuse `event`, or null: checked before it can spoil a batch. */
+  function refusal(event) {
+    const type = event.eventType;
+    // 1 to 128 characters, not blank, no control characters: the collector's rule.
+    if (!type.trim() || type.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(type)) return "eventType " + JSON.stringify(type);
+    for (const name of ["userId", "anonymousId", "sessionId"]) {
+      if (event[name] != null && event[name].length > 256) return name + " over 256 characters";
+    }
+    try {
+      JSON.stringify(event); // a cycle or a BigInt would throw later, when the batch is made
+    } catch (error) {
+      return "properties or context not JSON: " + error.message;
+    }
+    return null;
   }
 
   /* Retry-After in ms: delay-seconds or an HTTP date; null when absent or unreadable. */

@@ -72,6 +72,29 @@ ASYNC_PAGE = b"""<!doctype html>
 </html>
 """
 
+# The ES module, imported as a bundler's output would; and calls the collector
+# would refuse, which must not spoil the batch they would have gone in.
+MODULE_PAGE = b"""<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<script type="module">
+  import {init, track} from "/src/collector.js";
+  init({url: new URLSearchParams(location.search).get("collector"), flushInterval: 50, pageViews: false});
+  window.ids = [
+    track("module_event", {n: 1}),
+    track("", {}),
+    track("cyclic", (function () { var o = {}; o.self = o; return o; })()),
+    track("with_a_list", [1, 2]),
+    track("campaign", {}, {context: {campaign: "spring"}, userId: 42})
+  ];
+</script>
+<title>Module page</title>
+</head>
+<body></body>
+</html>
+"""
+
 
 def readme_web_example() -> str:
     """The HTML block of the README's "From a web page" section."""
@@ -221,6 +244,22 @@ def test_calls_made_before_the_script_arrives_are_made_when_it_does(start_servic
     open_page(site.url("/async.html", service.url + "/collect/event"), "return !Array.isArray(window.Collector)")
     events = stored(service, 2, "the queued event and the page view")
     assert sorted(event["eventType"] for event in events) == ["page_view", "signup_viewed"]
+
+
+def test_the_module_sends_and_drops_only_what_the_collector_would_refuse(start_service, make_site, open_page):
+    site = make_site({"/module.html": MODULE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    page = open_page(site.url("/module.html", service.url + "/collect/event"), "return !!window.ids")
+    ids = page.execute_script("return window.ids")
+    assert (ids[1], ids[2]) == (None, None), "an empty eventType and a cycle are refused at once"
+
+    events = {event["eventType"]: event for event in stored(service, 3, "the three valid events")}
+    assert set(events) == {"module_event", "with_a_list", "campaign"}
+    assert events["module_event"]["properties"] == {"n": 1}
+    assert "properties" not in events["with_a_list"]
+    campaign = events["campaign"]
+    assert (campaign["userId"], campaign["context"]["campaign"]) == ("42", "spring")
+    assert campaign["context"]["page"]["title"] == "Module page"
 
 
 def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(start_service, make_site, open_page):
