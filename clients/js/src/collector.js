@@ -1,8 +1,9 @@
 /*
  * collector-js: send events from a web page to a collector (POST /collect/event).
  *
- * An ES module with no dependencies; build.mjs wraps this very file into the
- * script-tag build (dist/collector.global.js, global `Collector`).
+ * An ES module with no dependencies (its helpers in ids.js, page.js, send.js);
+ * build.mjs puts the four files, as they are, into the script-tag build
+ * (dist/collector.global.js, global `Collector`).
  *
  * Safe anywhere in the page, <head> included: nothing here touches the body,
  * and events tracked while the document is still being parsed are held until
@@ -19,14 +20,18 @@
  * (no preflight; the write key in `?writeKey=`, as a beacon sets no header).
  */
 
+import {forgetIdentities, identities, makeStore, uuid} from "./ids.js";
+import {pageContext, ready, watchHistory} from "./page.js";
+import {backoff, beacon, isObject, refusal, retryAfter, wait} from "./send.js";
+
+export {ready};
 export const VERSION = "1.0.0";
+const LIBRARY = {name: "collector-js", version: VERSION};
 
 // Browsers allow 64 KiB of keepalive and beacon bodies in flight per page.
 const KEEPALIVE_LIMIT = 60 * 1024;
 // What the collector takes by default in one request (COLLECTOR_MAX_EVENTS).
 const MAX_EVENTS_PER_REQUEST = 500;
-const SESSION_IDLE_MS = 30 * 60 * 1000;
-const STORAGE_PREFIX = "collector.";
 const DEFAULTS = {
   url: null,
   writeKey: null,
@@ -72,7 +77,11 @@ export function createCollector() {
     ready(releaseHeld);
     if (settings.pageViews) {
       ready(() => page());
-      watchHistory(() => page());
+      watchHistory((previous) => {
+        previousUrl = previous;
+        spaNavigated = true;
+        page();
+      });
     }
     const calls = before;
     before = [];
@@ -89,7 +98,7 @@ export function createCollector() {
     }
     if (isObject(properties)) event.properties = properties;
     if (userId != null) event.userId = userId;
-    Object.assign(event, identities());
+    Object.assign(event, identities(store, config, Date.now()));
     for (const name of ["userId", "anonymousId", "sessionId"]) if (fields && fields[name] != null) event[name] = String(fields[name]);
     if (fields && isObject(fields.context)) event.context = fields.context;
     const problem = refusal(event);
@@ -117,65 +126,13 @@ export function createCollector() {
   /* Forget the anonymous and session ids (e.g. on logout): later events get new ones. */
   function reset() {
     if (!config) return void before.push(["reset", []]);
-    for (const key of ["anonymousId", "sessionId", "sessionSeen"]) store.remove(key);
+    forgetIdentities(store);
     userId = null;
   }
 
-  function identities() {
-    const ids = {};
-    const now = Date.now();
-    if (config.anonymousId) ids.anonymousId = store.get("anonymousId") || store.set("anonymousId", uuid());
-    if (config.sessionId) {
-      const seen = Number(store.get("sessionSeen"));
-      let id = store.get("sessionId");
-      if (!id || !(now - seen < SESSION_IDLE_MS) || now < seen) id = store.set("sessionId", uuid());
-      store.set("sessionSeen", String(now));
-      ids.sessionId = id;
-    }
-    return ids;
-  }
-
   function withContext(event) {
-    event.context = Object.assign(pageContext(), event.context);
+    event.context = Object.assign(pageContext(spaNavigated ? previousUrl : document.referrer, LIBRARY), event.context);
     return event;
-  }
-
-  /* Where the page is: read when the event is queued, once the document is parsed (its title known). */
-  function pageContext() {
-    const here = window.location;
-    // After a history navigation the referrer is the previous view (document.referrer stays the first one's).
-    const referrer = spaNavigated ? previousUrl : document.referrer;
-    const context = {
-      page: {url: here.href, path: here.pathname, search: here.search, referrer: referrer || "", title: document.title},
-      screen: {width: window.screen.width, height: window.screen.height, density: window.devicePixelRatio},
-      locale: navigator.language,
-      timezone: timeZone(),
-      library: {name: "collector-js", version: VERSION}
-    };
-    // Automation (selenium, puppeteer) says so: the collector can flag bots by it.
-    if (navigator.webdriver) context.webdriver = true;
-    return context;
-  }
-
-  /* Page views for single-page apps: pushState, replaceState and popstate that change the URL. */
-  function watchHistory(onNavigate) {
-    let current = window.location.href;
-    const changed = () => {
-      if (window.location.href === current) return;
-      previousUrl = current;
-      current = window.location.href;
-      spaNavigated = true;
-      onNavigate();
-    };
-    for (const name of ["pushState", "replaceState"]) {
-      const original = history[name];
-      history[name] = function () {
-        const result = original.apply(this, arguments);
-        changed();
-        return result;
-      };
-    }
-    window.addEventListener("popstate", changed);
   }
 
   function releaseHeld() {
@@ -242,12 +199,12 @@ export function createCollector() {
       // 409: another copy of this batch is being stored (idempotency_key_in_flight).
       if (status === 409 || status === 429 || status >= 500) {
         retryIn = retryAfter(response.headers.get("Retry-After"));
-        if (retryIn == null) retryIn = backoff();
+        if (retryIn == null) retryIn = backoff(failures);
       } else if (!response.ok) {
         response.text().then((text) => console.warn("collector-js: " + batch.events.length + " events refused with " + status + ": " + text), () => {});
       }
     } catch (error) {
-      retryIn = backoff(); // offline, DNS, a CORS refusal: the page cannot tell them apart
+      retryIn = backoff(failures); // offline, DNS, a CORS refusal: the page cannot tell them apart
     }
     report({status, events: batch.events.length, retryIn, key: batch.key});
     return retryIn;
@@ -282,15 +239,6 @@ export function createCollector() {
     failures = 0;
   }
 
-  function beacon(url, text) {
-    if (typeof navigator.sendBeacon !== "function") return false;
-    try {
-      return navigator.sendBeacon(url, new Blob([text], {type: "text/plain;charset=UTF-8"}));
-    } catch (error) {
-      return false;
-    }
-  }
-
   /* The events at the head of the queue that fit one request, its body made once (a retry resends it as is). */
   function takeBatch() {
     let count = 0;
@@ -307,108 +255,12 @@ export function createCollector() {
     return {events, body, bytes, key: uuid()};
   }
 
-  function backoff() {
-    // 1 s, 2 s, 4 s ... at most a minute, with jitter so that pages do not resend together.
-    return Math.min(60000, 1000 * Math.pow(2, failures)) * (0.5 + Math.random() / 2);
-  }
-
   function pending() {
     return queue.length + held.length + (retrying ? retrying.events.length : 0);
   }
 
   const api = {init, track, page, identify, reset, flush, pending, ready};
   return api;
-}
-
-/* Run `fn` once the document is parsed (the body exists): at once if it is. */
-export function ready(fn) {
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => fn(), {once: true});
-  else fn();
-}
-
-/* Ids kept in localStorage when `persist` and the page allows it, else in memory (this page load only). */
-function makeStore(persist) {
-  const memory = {};
-  let local = null;
-  if (persist) {
-    try {
-      local = window.localStorage; // throws where storage is blocked (sandboxed frames, some privacy modes)
-      local.setItem(STORAGE_PREFIX + "probe", "1");
-      local.removeItem(STORAGE_PREFIX + "probe");
-    } catch (error) {
-      local = null;
-    }
-  }
-  const attempt = (fn) => {
-    try {
-      return local ? fn(local) : null;
-    } catch (error) {
-      return null; // full or revoked meanwhile: memory still holds it
-    }
-  };
-  return {
-    get: (key) => attempt((s) => s.getItem(STORAGE_PREFIX + key)) || memory[key] || null,
-    set: (key, value) => {
-      memory[key] = value;
-      attempt((s) => s.setItem(STORAGE_PREFIX + key, value));
-      return value;
-    },
-    remove: (key) => {
-      delete memory[key];
-      attempt((s) => s.removeItem(STORAGE_PREFIX + key));
-    }
-  };
-}
-
-function isObject(value) {
-  return value != null && typeof value === "object" && !Array.isArray(value);
-}
-
-/* Why the collector's schema would refuse `event`, or null: checked before it can spoil a batch. */
-function refusal(event) {
-  const type = event.eventType;
-  // 1 to 128 characters, not blank, no control characters: the collector's rule.
-  if (!type.trim() || type.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(type)) return "eventType " + JSON.stringify(type);
-  for (const name of ["userId", "anonymousId", "sessionId"]) {
-    if (event[name] != null && event[name].length > 256) return name + " over 256 characters";
-  }
-  try {
-    JSON.stringify(event); // a cycle or a BigInt would throw later, when the batch is made
-  } catch (error) {
-    return "properties or context not JSON: " + error.message;
-  }
-  return null;
-}
-
-/* Retry-After in ms: delay-seconds or an HTTP date; null when absent or unreadable. */
-function retryAfter(value) {
-  if (value == null || value === "") return null;
-  const seconds = Number(value);
-  if (isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return isNaN(date) ? null : Math.max(0, date - Date.now());
-}
-
-function timeZone() {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
-  } catch (error) {
-    return null;
-  }
-}
-
-function wait(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID(); // secure contexts only (https, localhost)
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
-  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
-  let hex = "";
-  for (let i = 0; i < 16; i++) hex += (bytes[i] + 0x100).toString(16).slice(1) + ([3, 5, 7, 9].includes(i) ? "-" : "");
-  return hex;
 }
 
 const shared = createCollector();

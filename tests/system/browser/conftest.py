@@ -3,7 +3,7 @@
 Pages are served from origins of their own (a static server on its own port),
 as a shop's pages would be: every request to the collector is cross-origin, and
 the browser enforces CORS for real. A site serves the package's script-tag
-build at /collector.js, its ES module at /src/collector.js, and the pages a
+build at /collector.js, its ES modules under /src/, and the pages a
 test gives it.
 """
 
@@ -21,7 +21,7 @@ from tests.servers import wait_until
 PACKAGE = ROOT / "clients" / "js"
 SCRIPTS = {
     "/collector.js": PACKAGE / "dist" / "collector.global.js",
-    "/src/collector.js": PACKAGE / "src" / "collector.js",
+    **{f"/src/{path.name}": path for path in (PACKAGE / "src").glob("*.js")},
 }
 
 
@@ -78,8 +78,12 @@ class StaticSite:
 
 
 @pytest.fixture
-def make_site():
-    """make_site({path: html}): a new origin (so with localStorage of its own) serving those pages."""
+def make_site(browser):
+    """make_site({path: html}): a new origin serving those pages, its localStorage empty.
+
+    The browser outlives the test, and a later site may get the same port, so
+    the same origin: its storage is cleared when the test ends.
+    """
     sites = []
 
     def make(pages: dict[str, bytes]) -> StaticSite:
@@ -89,6 +93,7 @@ def make_site():
 
     yield make
     for site in sites:
+        browser.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": site.origin, "storageTypes": "all"})
         site.__exit__(None, None, None)
 
 

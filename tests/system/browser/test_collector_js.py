@@ -190,6 +190,11 @@ def test_the_anonymous_id_persists_and_the_session_rolls_after_30_idle_minutes(s
     assert third["anonymousId"] == first["anonymousId"]
     assert third["sessionId"] != first["sessionId"]
 
+    page.execute_script("Collector.reset(); Collector.page()")  # a visitor who withdraws consent
+    fourth = page_views(service, 4)[3]
+    assert fourth["anonymousId"] != first["anonymousId"]
+    assert fourth["sessionId"] != third["sessionId"]
+
 
 @pytest.mark.parametrize("setting", ["persist=off", "storage=blocked"])
 def test_without_storage_the_ids_last_one_page_load(start_service, make_site, open_page, setting):
