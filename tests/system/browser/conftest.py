@@ -10,13 +10,15 @@ test gives it.
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
 from tests.processes import ROOT
-from tests.servers import wait_until
+from tests.servers import Nginx, require_binary, wait_until
 
 PACKAGE = ROOT / "clients" / "js"
 SCRIPTS = {
@@ -108,3 +110,59 @@ def open_page(browser):
 
     yield open_
     browser.get("about:blank")
+
+
+def readme_web_block(language: str) -> str:
+    """The one `language` code block of the README's "From a web page" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### From a web page\n") :]
+    section = section[: section.index("\n### ", 1)]
+    [block] = re.findall(rf"```{language}\n(.*?)\n```", section, re.S)
+    return block
+
+
+# A shop's web server: its pages under www/, and the README's `location` for
+# the script-tag build, with the checkout at /opt/collector taken to be ROOT.
+SHOP_NGINX_CONF = """
+user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    types {{ text/html html; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {prefix}/www;
+{location}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def shop_nginx(tmp_path):
+    """shop_nginx({name: html}): a real nginx serving those pages and, as the README says, /js/collector.js."""
+    servers = []
+
+    def start(pages: dict[str, str]) -> Nginx:
+        prefix = Path(tmp_path / f"shop-nginx{len(servers)}")
+        nginx = Nginx(require_binary("nginx", "/usr/sbin", "/usr/local/sbin"), prefix)
+        (prefix / "www").mkdir()
+        for name, html in pages.items():
+            (prefix / "www" / name).write_text(html)
+        location = readme_web_block("nginx").replace("/opt/collector/", f"{ROOT}/")
+        nginx.conf.write_text(SHOP_NGINX_CONF.format(prefix=prefix, port=nginx.port, location=location))
+        nginx._path_prefix = ["-p", str(prefix)]
+        servers.append(nginx)
+        return nginx.start()
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -8,14 +8,13 @@ batch whose answer was lost stored once, calls queued before the script loads.
 
 from __future__ import annotations
 
-import re
 import secrets
 
 import pytest
 
-from tests.processes import ROOT
 from tests.servers import wait_until
 
+from .conftest import readme_web_block
 from .losing_proxy import LosingProxy
 
 pytestmark = pytest.mark.system
@@ -72,6 +71,19 @@ ASYNC_PAGE = b"""<!doctype html>
 </html>
 """
 
+# A shop's page with the README's example in <head>, where it runs before the body exists.
+HEAD_PAGE = """<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<script>window.errors = []; window.addEventListener("error", function (e) { window.errors.push(String(e.message)); });</script>
+{example}
+<title>Pricing</title>
+</head>
+<body><button id="buy">Buy</button></body>
+</html>
+"""
+
 # The ES module, imported as a bundler's output would; and calls the collector
 # would refuse, which must not spoil the batch they would have gone in.
 MODULE_PAGE = b"""<!doctype html>
@@ -96,15 +108,6 @@ MODULE_PAGE = b"""<!doctype html>
 """
 
 
-def readme_web_example() -> str:
-    """The HTML block of the README's "From a web page" section."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### From a web page\n") :]
-    section = section[: section.index("\n### ", 1)]
-    [block] = re.findall(r"```html\n(.*?)\n```", section, re.S)
-    return block
-
-
 def stored(service, count: int, what: str) -> list[dict]:
     """The stored events once there are at least `count`."""
     return wait_until(lambda: len(service.events()) >= count and service.events(), 20, what)
@@ -118,25 +121,12 @@ def page_views(service, count: int) -> list[dict]:
     return wait_until(views, 20, f"{count} page views")
 
 
-def test_the_readme_example_works_placed_in_head(start_service, make_site, browser, open_page):
-    pages = {}
-    site = make_site(pages)
-    service = start_service(cors_origins=site.origin)
-    example = readme_web_example()
-    example = example.replace("https://collect.example.com/collect/event", service.url + "/collect/event")
-    example = example.replace('src="/js/collector.js"', 'src="/collector.js"')
-    pages["/head.html"] = f"""<!doctype html>
-<html>
-<head>
-<meta charset="utf-8">
-<script>window.errors = []; window.addEventListener("error", function (e) {{ window.errors.push(String(e.message)); }});</script>
-{example}
-<title>Pricing</title>
-</head>
-<body><button id="buy">Buy</button></body>
-</html>
-""".encode()
-    page = open_page(site.origin + "/head.html", "return document.readyState === 'complete'")
+def test_the_readme_example_works_placed_in_head_served_by_nginx(start_service, shop_nginx, open_page):
+    nginx = shop_nginx({})
+    service = start_service(cors_origins=nginx.url)
+    example = readme_web_block("html").replace("https://collect.example.com", service.url)
+    (nginx.prefix / "www" / "head.html").write_text(HEAD_PAGE.replace("{example}", example))
+    page = open_page(nginx.url + "/head.html", "return document.readyState === 'complete'")
 
     page.find_element("id", "buy").click()
 
