@@ -1,4 +1,4 @@
-"""clients/js as a package: its manifest, its committed script-tag build, and the size its README states."""
+"""clients/js as a package: its manifest, its committed script-tag build, its own unit tests, and the size its README states."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def test_the_committed_script_tag_build_is_built_from_the_module():
     node = require_binary("node")
     result = subprocess.run([node, "build.mjs", "--check"], cwd=PACKAGE, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_packages_own_unit_tests_pass():
+    node = require_binary("node")
+    result = subprocess.run([node, "--test", "test/"], cwd=PACKAGE, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "# fail 0" in result.stdout
 
 
 def test_the_readme_states_the_gzipped_size_of_the_script_tag_build():
