@@ -19,11 +19,15 @@ class LosingProxy:
 
     The collector has stored that batch, as when a proxy times out or a
     connection drops after the write: only its Idempotency-Key on the resend
-    keeps it from being stored twice.
+    keeps it from being stored twice. With `store_first=False` the first POST
+    never reaches the collector (a 503 of the proxy's own, after `retry_after`).
     """
 
-    def __init__(self, upstream: str) -> None:
-        self.forwarded: list[tuple[str | None, int]] = []
+    def __init__(self, upstream: str, store_first: bool = True, retry_after: str = "1") -> None:
+        self.forwarded: list[tuple[str | None, int]] = []  # (Idempotency-Key, the collector's status) of each POST
+        self.store_first = store_first
+        self.retry_after = retry_after
+        self.posts = 0
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -46,16 +50,26 @@ class LosingProxy:
 
     def forward(self, handler: http.server.BaseHTTPRequestHandler, upstream: str) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        first = handler.command == "POST" and self.posts == 0
+        self.posts += handler.command == "POST"
+        if first and not self.store_first:
+            origin = handler.headers.get("Origin", "")
+            cors = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
+            self.answer(handler, 503, b"{}", {**cors, "Access-Control-Expose-Headers": "Retry-After", "Retry-After": self.retry_after})
+            return
         headers = {name: value for name, value in handler.headers.items() if name.lower() not in ("host", "connection")}
         answer = requests.request(handler.command, upstream + handler.path, data=body, headers=headers, timeout=30)
         status, content = answer.status_code, answer.content
         kept = {name: value for name, value in answer.headers.items() if name.lower().startswith(("access-control-", "vary", "content-type"))}
         if handler.command == "POST":
-            lost = not self.forwarded
             self.forwarded.append((handler.headers.get("Idempotency-Key"), status))
-            if lost:
+            if first:
                 status, content = 503, b'{"error": "Service Unavailable", "statusCode": 503}'
-                kept["Retry-After"] = "1"
+                kept["Retry-After"] = self.retry_after
+        self.answer(handler, status, content, kept)
+
+    @staticmethod
+    def answer(handler: http.server.BaseHTTPRequestHandler, status: int, content: bytes, kept: dict[str, str]) -> None:
         handler.send_response(status)
         for name, value in kept.items():
             handler.send_header(name, value)

@@ -274,6 +274,22 @@ def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(st
     assert proxy.forwarded == [(answers[0]["key"], 201), (answers[0]["key"], 201)]
 
 
+def test_a_batch_waiting_to_be_resent_goes_by_beacon_when_the_page_is_hidden(start_service, make_site, open_page):
+    site = make_site({"/feature.html": FEATURE_PAGE})
+    service = start_service(cors_origins=site.origin)
+    with LosingProxy(service.url, store_first=False, retry_after="3600") as proxy:
+        page = open_page(site.url("/feature.html", proxy.url + "/collect/event", pageViews="off"))
+        ids = page.execute_script("return [Collector.track('a', {}), Collector.track('b', {})]")
+        answers = wait_until(lambda: page.execute_script("return window.answers"), 20, "the 503")
+        assert [(answer["status"], answer["retryIn"]) for answer in answers] == [(503, 3600000)]
+
+        page.get("about:blank")  # the resend an hour away: the beacon takes the batch now
+
+        events = stored(service, 2, "the beacon's events")
+    assert sorted(event["eventId"] for event in events) == sorted(ids)
+    assert proxy.forwarded == [(None, 201)], "one beacon, with no key (it can set no header)"
+
+
 def test_events_left_waiting_go_by_beacon_with_the_write_key(start_service, make_site, open_page):
     key = secrets.token_urlsafe(32)
     site = make_site({"/feature.html": FEATURE_PAGE})
