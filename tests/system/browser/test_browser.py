@@ -1,8 +1,7 @@
-"""clients/collector.js in a real headless Chromium, against the real service under gunicorn.
+"""How clients/js sends, in a real headless Chromium, against the real service under gunicorn.
 
-The test page is served from another origin than the collector (a static
-server on its own port), as a shop's page would be: so every request is
-cross-origin, and the browser enforces CORS for real. What each test proves:
+The test page is served from another origin than the collector (see
+conftest.py), so the browser enforces CORS for real. What each test proves:
 
 - fetch from an allowed origin: preflight, POST, 201 read by the page, events
   on disk with the fields and eventIds the page made;
@@ -20,28 +19,26 @@ cross-origin, and the browser enforces CORS for real. What each test proves:
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 
 import orjson
 import pytest
 
-from tests.processes import ROOT
 from tests.servers import wait_until
+
+from .conftest import StaticSite
 
 pytestmark = pytest.mark.system
 
-SNIPPET = ROOT / "clients" / "collector.js"
-
 # The page reads its settings from its query string: collector (the endpoint's
 # URL), maxRetries, and transport=beacon to take fetch away, so that whatever
-# arrives came by sendBeacon.
+# arrives came by sendBeacon. Automatic page views are off: each test counts
+# its requests.
 PAGE = b"""<!doctype html>
 <html>
 <head>
 <meta charset="utf-8">
-<title>collector.js test page</title>
+<title>clients/js test page</title>
 <script src="/collector.js"></script>
 <script>
   var params = new URLSearchParams(location.search);
@@ -52,12 +49,13 @@ PAGE = b"""<!doctype html>
   Collector.init({
     url: params.get("collector"),
     flushInterval: 60000,
+    pageViews: false,
     maxRetries: Number(params.get("maxRetries") || 5),
     onResponse: function (answer) { answer.at = Date.now(); window.answers.push(answer); }
   });
 </script>
 </head>
-<body><p>collector.js test page</p></body>
+<body><p>clients/js test page</p></body>
 </html>
 """
 
@@ -73,81 +71,18 @@ return arguments[0].map(function (event) { return Collector.track(event[0], even
 """
 
 
-class PageHandler(http.server.BaseHTTPRequestHandler):
-    """The test page and the snippet, nothing else."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        path = self.path.split("?", 1)[0]
-        if path == "/page.html":
-            self._send(PAGE, "text/html; charset=utf-8")
-        elif path == "/collector.js":
-            self._send(SNIPPET.read_bytes(), "text/javascript; charset=utf-8")
-        else:
-            self.send_error(404)
-
-    def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
-        pass
-
-
-class StaticSite:
-    """A static web server on a free loopback port, in a thread: an origin of its own."""
-
-    def __init__(self) -> None:
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def page(self, collector_url: str, **params: str) -> str:
-        query = "&".join(f"{key}={value}" for key, value in {"collector": collector_url, **params}.items())
-        return f"{self.origin}/page.html?{query}"
-
-    def __enter__(self) -> "StaticSite":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def shop():
     """The allowed origin."""
-    with StaticSite() as site:
+    with StaticSite({"/page.html": PAGE}) as site:
         yield site
 
 
 @pytest.fixture(scope="module")
 def stranger():
     """An origin the collector does not allow."""
-    with StaticSite() as site:
+    with StaticSite({"/page.html": PAGE}) as site:
         yield site
-
-
-@pytest.fixture
-def open_page(browser):
-    """open_page(url): the page loaded, its snippet ready; the tab is left on about:blank after the test."""
-
-    def open_(url: str):
-        browser.get(url)
-        wait_until(lambda: browser.execute_script("return !!window.Collector && !!window.answers"), 30, "the page")
-        return browser
-
-    yield open_
-    browser.get("about:blank")
 
 
 def collect_requests(service, count: int) -> list[tuple[str, int]]:
@@ -170,7 +105,7 @@ def by_id(service) -> dict[str, dict]:
 
 def test_events_sent_with_fetch_from_an_allowed_origin_are_stored(start_service, shop, open_page):
     service = start_service(cors_origins=shop.origin)
-    page = open_page(shop.page(service.url + "/collect/event"))
+    page = open_page(shop.url("/page.html", service.url + "/collect/event"))
     events = [["page_view", {"path": "/pricing", "n": 1}], ["add_to_cart", {"sku": "B-42", "price": 9.5}]]
 
     ids, answers = page.execute_async_script(TRACK_AND_FLUSH, events)
@@ -189,7 +124,7 @@ def test_events_sent_with_fetch_from_an_allowed_origin_are_stored(start_service,
 
 def test_events_left_waiting_go_by_send_beacon_when_the_page_is_left(start_service, shop, open_page):
     service = start_service(cors_origins=shop.origin)
-    page = open_page(shop.page(service.url + "/collect/event", transport="beacon"))
+    page = open_page(shop.url("/page.html", service.url + "/collect/event", transport="beacon"))
     events = [["checkout_started", {"items": 3}], ["page_hidden", {"reason": "navigation"}]]
     ids = page.execute_script(TRACK, events)
     assert service.events() == []
@@ -206,7 +141,7 @@ def test_events_left_waiting_go_by_send_beacon_when_the_page_is_left(start_servi
 
 def test_from_an_origin_not_allowed_fetch_is_stopped_but_a_beacon_is_not(start_service, shop, stranger, open_page):
     service = start_service(cors_origins=shop.origin)
-    page = open_page(stranger.page(service.url + "/collect/event", maxRetries="0"))
+    page = open_page(stranger.url("/page.html", service.url + "/collect/event", maxRetries="0"))
 
     ids, answers = page.execute_async_script(TRACK_AND_FLUSH, [["page_view", {"path": "/"}]])
 
@@ -228,7 +163,7 @@ def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
     # A window long enough that the second flush falls in it even when a busy
     # machine keeps the browser waiting for seconds (the script timeout is 20 s).
     service = start_service(cors_origins=shop.origin, rate_limit="1 per 10 seconds")
-    page = open_page(shop.page(service.url + "/collect/event"))
+    page = open_page(shop.url("/page.html", service.url + "/collect/event"))
     # The preflight before the first POST used none of the budget of 1.
     first_ids, _ = page.execute_async_script(TRACK_AND_FLUSH, [["first", {}]])
     started = time.time()
@@ -244,11 +179,11 @@ def test_a_429_is_resent_after_its_retry_after(start_service, shop, open_page):
 
 
 def test_with_star_a_json_blob_beacon_is_preflighted_with_credentials_and_stored(start_service, shop, open_page):
-    # Not what the snippet sends (text/plain), but what a page may: a JSON Blob
+    # Not what clients/js sends (text/plain), but what a page may: a JSON Blob
     # beacon is sent in credentials mode, after a preflight that must echo the
     # origin (never `*`) and allow credentials, also with COLLECTOR_CORS_ORIGINS=*.
     service = start_service(cors_origins="*")
-    page = open_page(shop.page(service.url + "/collect/event"))
+    page = open_page(shop.url("/page.html", service.url + "/collect/event"))
     queued = page.execute_script(
         """
         var body = JSON.stringify({messageBody: [{eventType: "json_beacon", eventId: "json-beacon-1"}]});
