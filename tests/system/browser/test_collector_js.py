@@ -22,7 +22,7 @@ pytestmark = pytest.mark.system
 
 def stored(service, count: int, what: str) -> list[dict]:
     """The stored events once there are at least `count`."""
-    return wait_until(lambda: len(service.events()) >= count and service.events(), 20, what)
+    return wait_until(lambda: len(service.events()) >= count and service.events(), 45, what)
 
 
 def page_views(service, count: int) -> list[dict]:
@@ -30,7 +30,7 @@ def page_views(service, count: int) -> list[dict]:
         found = [event for event in service.events() if event["eventType"] == "page_view"]
         return len(found) >= count and found
 
-    return wait_until(views, 20, f"{count} page views")
+    return wait_until(views, 45, f"{count} page views")
 
 
 def test_the_readme_example_works_placed_in_head_served_by_nginx(start_service, shop_nginx, open_page):
@@ -137,7 +137,7 @@ def test_history_navigation_sends_page_views(start_service, make_site, open_page
     page.execute_script("history.back()")  # popstate, back to the first URL
 
     views = page_views(service, 4)
-    wait_until(lambda: page.execute_script("return Collector.pending()") == 0, 20, "nothing left to send")
+    wait_until(lambda: page.execute_script("return Collector.pending()") == 0, 45, "nothing left to send")
     views = [event for event in service.events() if event["eventType"] == "page_view"]
     assert [view["context"]["page"]["path"] for view in views] == ["/feature.html", "/app/cart", "/app/checkout", "/feature.html"]
     cart = views[1]["context"]["page"]
@@ -176,7 +176,7 @@ def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(st
         page = open_page(site.url("/feature.html", proxy.url + "/collect/event", pageViews="off"))
         ids = page.execute_script("return [Collector.track('a', {}), Collector.track('b', {}), Collector.track('c', {})]")
 
-        answers = wait_until(lambda: len(page.execute_script("return window.answers")) >= 2 and page.execute_script("return window.answers"), 20, "the resend")
+        answers = wait_until(lambda: len(page.execute_script("return window.answers")) >= 2 and page.execute_script("return window.answers"), 45, "the resend")
 
     assert [(answer["status"], answer["events"]) for answer in answers] == [(503, 3), (201, 3)]
     events = service.events()
@@ -192,7 +192,7 @@ def test_a_batch_waiting_to_be_resent_goes_by_beacon_when_the_page_is_hidden(sta
     with LosingProxy(service.url, store_first=False, retry_after="3600") as proxy:
         page = open_page(site.url("/feature.html", proxy.url + "/collect/event", pageViews="off"))
         ids = page.execute_script("return [Collector.track('a', {}), Collector.track('b', {})]")
-        answers = wait_until(lambda: page.execute_script("return window.answers"), 20, "the 503")
+        answers = wait_until(lambda: page.execute_script("return window.answers"), 45, "the 503")
         assert [(answer["status"], answer["retryIn"]) for answer in answers] == [(503, 3600000)]
 
         page.get("about:blank")  # the resend an hour away: the beacon takes the batch now
