@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .. import jsontext
 from ..errors import EVENT_TOO_LARGE, INVALID_EVENT_TYPE, INVALID_FIELD, NOT_AN_OBJECT, CollectorError
 from ..settings import is_valid_event_type
+from .enrich import encode_record
 
 CALLS = ("track", "page", "screen", "identify", "group", "alias")
 # Segment's own limits (its HTTP API's docs; the SDKs drop a message over 32 KB before sending it).
@@ -129,7 +129,7 @@ def check_message(message: Any, where: str) -> None:
     for field in ("traits", "integrations"):
         if field in message and not isinstance(message[field], dict):
             raise _invalid(prefix + field, "Not an object.")
-    if len(jsontext.dumps_line(message)) - 1 > MAX_MESSAGE_BYTES:
+    if len(encode_record(message)) - 1 > MAX_MESSAGE_BYTES:  # encode_record: a 400 if nested too deeply
         raise CollectorError(
             EVENT_TOO_LARGE, f"{where or 'the message'} is over Segment's {MAX_MESSAGE_BYTES} bytes per message"
         )

@@ -180,3 +180,4 @@ def test_a_rate_limit_by_event_counts_the_messages_of_a_batch(make_app):
     assert post(client, "/v1/batch", {"batch": [MAPPING[1][0]] * 2}).status_code == 200
     assert post(client, "/v1/batch", {"batch": [MAPPING[1][0]] * 2}).status_code == 429
     assert post(client, "/v1/page", MAPPING[1][0]).status_code == 200
+
