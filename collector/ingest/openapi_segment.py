@@ -102,7 +102,8 @@ def _operation(operation_id: str, summary: str, schema: str, security: list, ans
             "Segment's HTTP tracking API (docs/segment-api.md has the mapping to stored lines): each message is "
             "stored as one line, or nothing of the request is. Under the same rate limit as `/collect/event`. "
             f"At most {MAX_MESSAGE_BYTES} bytes per message and {MAX_BATCH_BYTES} bytes per request (or the "
-            "collector's own limits when lower)."
+            "collector's own limits when lower). The browser's SDK posts the same bodies to `/v1/b` (a batch) "
+            "and `/v1/t`, `/v1/p`, `/v1/s`, `/v1/i`, `/v1/g`, `/v1/a` (one call): the same routes under other names."
         ),
         "parameters": [parts.VALIDATE_PARAMETER, parts.CONTENT_ENCODING_PARAMETER],
         "security": security,

@@ -20,6 +20,11 @@ from ..settings import is_valid_event_type
 from .enrich import encode_record
 
 CALLS = ("track", "page", "screen", "identify", "group", "alias")
+# The browser's SDK (@segment/analytics-next) posts one call to /v1/<first letter of its type>
+# and a batch to /v1/b; the server SDKs use the long paths.
+SHORT_CALLS = {call[0]: call for call in CALLS}
+BATCH_PATHS = ("/v1/batch", "/v1/b")
+PATHS = frozenset({*BATCH_PATHS, *(f"/v1/{call}" for call in (*CALLS, *SHORT_CALLS))})
 # Segment's own limits (its HTTP API's docs; the SDKs drop a message over 32 KB before sending it).
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024

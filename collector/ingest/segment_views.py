@@ -15,21 +15,21 @@ from .. import service
 from ..errors import BODY_TOO_LARGE, CollectorError
 from .dryrun import is_dry_run
 from .parsing import request_payload
-from .segment import CALLS, MAX_BATCH_BYTES, map_request, segment_error
+from .segment import BATCH_PATHS, CALLS, MAX_BATCH_BYTES, SHORT_CALLS, map_request, segment_error
 from .views import bp, store_request
 
 SUCCESS = b'{"success": true}'
-ENDPOINTS = frozenset({f"{bp.name}.segment_batch", f"{bp.name}.segment_call"})
 
 
-@bp.post("/v1/batch")
+@bp.post(BATCH_PATHS[0])
+@bp.post(BATCH_PATHS[1])
 def segment_batch() -> flask.Response:
     return segment_request(None)
 
 
-@bp.post("/v1/<any(" + ", ".join(CALLS) + "):call>")
+@bp.post("/v1/<any(" + ", ".join((*CALLS, *SHORT_CALLS)) + "):call>")
 def segment_call(call: str) -> flask.Response:
-    return segment_request(call)
+    return segment_request(SHORT_CALLS.get(call, call))
 
 
 def segment_request(call: str | None) -> flask.Response:

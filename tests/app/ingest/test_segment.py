@@ -181,3 +181,31 @@ def test_a_rate_limit_by_event_counts_the_messages_of_a_batch(make_app):
     assert post(client, "/v1/batch", {"batch": [MAPPING[1][0]] * 2}).status_code == 429
     assert post(client, "/v1/page", MAPPING[1][0]).status_code == 200
 
+
+
+@pytest.mark.parametrize(("path", "call"), [("/v1/t", "track"), ("/v1/p", "page"), ("/v1/s", "screen"),
+                                            ("/v1/i", "identify"), ("/v1/g", "group"), ("/v1/a", "alias")])
+def test_the_browser_sdks_short_paths_are_the_calls(app, client, path, call):
+    [(message, line)] = [(m, line) for m, line in MAPPING if m["type"] == call]
+    body = orjson.dumps({**message, "writeKey": KEY})
+    # analytics-next sends text/plain, so that a browser needs no CORS preflight.
+    response = client.post(path, data=body, content_type="text/plain")
+    assert (response.status_code, response.get_json()) == (200, {"success": True})
+    assert [without_server_fields(found) for found in stored(app)] == [line]
+
+
+def test_the_browser_sdks_batch_path_is_the_batch(app, client):
+    response = post(client, "/v1/b", {"batch": [m for m, _ in MAPPING]})
+    assert response.status_code == 200
+    assert len(stored(app)) == len(MAPPING)
+
+
+def test_an_allowed_origin_can_read_the_answers_and_preflight(make_app):
+    client = make_app(cors_origins="https://shop.example").test_client()
+    origin = {"Origin": "https://shop.example"}
+    answer = post(client, "/v1/b", {"batch": [MAPPING[1][0]]}, headers=origin)
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    preflight = client.options("/v1/b", headers={**origin, "Access-Control-Request-Method": "POST",
+                                                 "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
