@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.processes import ROOT, wait_until
-from tests.servers import require_binary
+from tests.servers import recipe_site, require_binary
 from tests.system.clients.lossy_proxy import LossyProxy
 
 pytestmark = pytest.mark.system
@@ -126,6 +126,15 @@ def test_every_call_type_and_a_batch_of_1000_arrive_once_each(start_service, sdk
         "Order Completed", *CALL_TYPES[1:]
     ]
     assert {event["type"] for event in by_id.values()} == set(CALL_TYPES)
+
+
+def test_the_sdks_send_through_the_nginx_recipe(start_service, start_nginx, tmp_path, sdk):
+    service = start_service(api_keys=KEY, trusted_proxies="1")
+    site, _ = recipe_site(tmp_path, [service.port])
+    nginx = start_nginx(sites={"collector": site})
+    calls = one_of_each(uuid.uuid4().hex) + tracks(uuid.uuid4().hex, 200)
+    assert sdk(nginx.url, calls) == []
+    assert stored_ids(service) == sent_ids(calls)
 
 
 @pytest.mark.parametrize("failure", ["503", "dropped connection"])
