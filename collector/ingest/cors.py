@@ -34,8 +34,10 @@ CORS_PATHS = frozenset({COLLECT_PATH, *SEGMENT_PATHS})
 
 ALLOW_METHODS = "POST"
 # What the browser client and server-side features may send: the body's type and
-# coding, a write key in either header, and an idempotency key.
-ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key"
+# coding, a write key in either header, and an idempotency key; and the count
+# of a resend that Segment's browser SDK adds (without it allowed, the browser
+# would never send the SDK's retries).
+ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key, X-Retry-Count"
 # Not CORS-safelisted, so a page could not read them without this.
 EXPOSE_HEADERS = "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 # Chromium caps a preflight cache at 2 hours, Firefox at 24.

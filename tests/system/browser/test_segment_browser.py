@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import recipe_site, require_binary, wait_until
+from tests.system.clients.lossy_proxy import LossyProxy
 
 pytestmark = pytest.mark.system
 
@@ -103,25 +104,60 @@ def site(analytics_next):
     thread.join(10)
 
 
-@pytest.mark.parametrize("batching", [False, True], ids=["one request a call", "batching"])
-def test_every_call_and_1000_tracks_from_the_browser_arrive_once_each(
-    start_service, start_nginx, tmp_path, browser, site, batching
-):
-    service = start_service(api_keys=KEY, cors_origins=site, trusted_proxies="1", rate_limit="100000 per minute")
-    recipe, _ = recipe_site(tmp_path, [service.port])
-    nginx = start_nginx(sites={"collector": recipe})
-    query = f"key={KEY}&apiHost=127.0.0.1:{nginx.port}/v1" + ("&batching=1" if batching else "")
+def send_from_page(browser, site: str, api_port: int, count: int, batching: bool) -> list:
+    """The calls and `count` tracks from the page, once every message is stored: [type, messageId, failed]."""
+    query = f"key={KEY}&apiHost=127.0.0.1:{api_port}/v1" + ("&batching=1" if batching else "")
     browser.get(f"{site}/page.html?{query}")
     try:
         wait_until(lambda: browser.execute_script("return !!window.ready"), 20, "the page")
         browser.set_script_timeout(180)
-        results = browser.execute_async_script(CALL_ALL, 1000)
+        results = browser.execute_async_script(CALL_ALL, count)
         assert isinstance(results, list), results
+        return results
+    except BaseException:
+        browser.get("about:blank")
+        raise
+
+
+def behind_nginx(start_nginx, tmp_path, port: int) -> int:
+    recipe, _ = recipe_site(tmp_path, [port])
+    return start_nginx(sites={"collector": recipe}).port
+
+
+def assert_stored_once(browser, service, results) -> None:
+    try:
         # Batching resolves a call once it is queued: the page stays open until every message is stored.
         wait_until(lambda: len(service.events()) >= len(results), 120, "every message on disk")
     finally:
         browser.get("about:blank")
     assert [failed for _, _, failed in results if failed] == []
-    assert f'"path":"/v1/{"b" if batching else "t"}"' in service.log()  # the browser SDK's own paths
     assert [kind for kind, _, _ in results[:6]] == ["track", "page", "screen", "identify", "group", "alias"]
     assert sorted(event["eventId"] for event in service.events()) == sorted(message_id for _, message_id, _ in results)
+
+
+@pytest.mark.parametrize("batching", [False, True], ids=["one request a call", "batching"])
+def test_every_call_and_1000_tracks_from_the_browser_arrive_once_each(
+    start_service, start_nginx, tmp_path, browser, site, batching
+):
+    service = start_service(api_keys=KEY, cors_origins=site, trusted_proxies="1", rate_limit="100000 per minute")
+    results = send_from_page(browser, site, behind_nginx(start_nginx, tmp_path, service.port), 1000, batching)
+    assert_stored_once(browser, service, results)
+    assert f'"path":"/v1/{"b" if batching else "t"}"' in service.log()  # the browser SDK's own paths
+
+
+def test_a_429_makes_the_browser_sdk_back_off_and_deliver_later(start_service, start_nginx, tmp_path, browser, site):
+    service = start_service(api_keys=KEY, cors_origins=site, trusted_proxies="1", rate_limit="1 per second")
+    # One request a call: ten requests at once, most of them refused until their window ends.
+    results = send_from_page(browser, site, behind_nginx(start_nginx, tmp_path, service.port), 4, batching=False)
+    assert_stored_once(browser, service, results)
+    assert '"status":429' in service.log()
+
+
+@pytest.mark.parametrize("failure", ["503", "dropped connection"])
+def test_a_browser_retry_after_a_failure_stores_once(start_service, start_nginx, tmp_path, browser, site, failure):
+    service = start_service(api_keys=KEY, cors_origins=site, trusted_proxies="1", dedupe="event")
+    lossy = {"lose": 1} if failure == "dropped connection" else {"lose": 0, "refuse": 1}
+    with LossyProxy(service.port, **lossy) as proxy:
+        results = send_from_page(browser, site, behind_nginx(start_nginx, tmp_path, proxy.server.server_address[1]), 0, batching=True)
+        assert_stored_once(browser, service, results)
+    assert proxy.refused + len(proxy.forwarded) >= 2  # the first attempt failed, a retry was sent

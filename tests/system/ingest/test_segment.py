@@ -64,13 +64,14 @@ PYTHON_ARGUMENTS = {
 }
 
 
-def send_with_python(host: str, calls: list[tuple[str, dict]]) -> list:
-    """The calls through segment-analytics-python's Client; the errors it reported."""
+def send_with_python(host: str, calls: list[tuple[str, dict]], **options) -> list:
+    """The calls through segment-analytics-python's Client (with `options`); the errors it reported."""
     from segment.analytics.client import Client
 
     errors = []
     client = Client(
-        KEY, host=host, upload_interval=0.05, upload_size=100, on_error=lambda error, batch: errors.append(error)
+        KEY, host=host, upload_interval=0.05, upload_size=100, on_error=lambda error, batch: errors.append(error),
+        **options,
     )
     try:
         for method, params in calls:
@@ -134,6 +135,13 @@ def test_the_sdks_send_through_the_nginx_recipe(start_service, start_nginx, tmp_
     nginx = start_nginx(sites={"collector": site})
     calls = one_of_each(uuid.uuid4().hex) + tracks(uuid.uuid4().hex, 200)
     assert sdk(nginx.url, calls) == []
+    assert stored_ids(service) == sent_ids(calls)
+
+
+def test_the_python_sdks_gzipped_batches_are_stored(start_service):
+    service = start_service(api_keys=KEY)
+    calls = one_of_each(uuid.uuid4().hex) + tracks(uuid.uuid4().hex, 300)
+    assert send_with_python(service.url, calls, gzip=True) == []
     assert stored_ids(service) == sent_ids(calls)
 
 
