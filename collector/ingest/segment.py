@@ -146,7 +146,27 @@ def segment_error(error: CollectorError, single: bool) -> CollectorError:
     message = message.replace("messageBody[0].", "") if single else message.replace("messageBody", "batch")
     if error.kind == INVALID_EVENT_TYPE and single:
         message = "event: invalid event type"
-    return CollectorError(error.kind, message, details=error.details, headers=error.headers)
+    return CollectorError(error.kind, message, details=segment_details(error.details, single), headers=error.headers)
+
+
+def segment_details(details: Any, single: bool) -> Any:
+    """The validator's `details` with Segment's names: `batch` (or, for one call, the message itself), `messageId`."""
+    if not isinstance(details, dict):
+        return details
+    details = dict(details)
+    renamed = {"batch": details.pop("messageBody")} if "messageBody" in details else {}
+    if "messageheader" in details:
+        renamed["sentAt"] = details.pop("messageheader").get("sentAt")
+    messages = renamed.get("batch")
+    if isinstance(messages, dict):
+        renamed["batch"] = {
+            index: {("messageId" if key == "eventId" else key): value for key, value in problems.items()}
+            if isinstance(problems, dict) else problems
+            for index, problems in messages.items()
+        }
+        if single and set(renamed["batch"]) <= {"0", 0}:
+            return {**details, **next(iter(renamed["batch"].values()), {})}
+    return {**details, **renamed}
 
 
 def _invalid(path: str, problem: str) -> CollectorError:

@@ -209,3 +209,10 @@ def test_an_allowed_origin_can_read_the_answers_and_preflight(make_app):
                                                  "Access-Control-Request-Headers": "authorization"})
     assert preflight.status_code == 204
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_the_details_of_a_refusal_name_segments_fields(app, client):
+    batch = post(client, "/v1/batch", {"batch": [{"type": "page", "messageId": 5}]})
+    assert batch.get_json()["details"] == {"batch": {"0": {"messageId": ["Not a valid string."]}}}
+    call = post(client, "/v1/page", {"messageId": 5})
+    assert call.get_json()["details"] == {"messageId": ["Not a valid string."]}
