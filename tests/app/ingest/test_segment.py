@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from collector import service
+from collector.store import deadletters
 from tests.servers import read_events
 
 KEY = "segment-write-key-0123456789"
@@ -216,3 +217,10 @@ def test_the_details_of_a_refusal_name_segments_fields(app, client):
     assert batch.get_json()["details"] == {"batch": {"0": {"messageId": ["Not a valid string."]}}}
     call = post(client, "/v1/page", {"messageId": 5})
     assert call.get_json()["details"] == {"messageId": ["Not a valid string."]}
+
+
+def test_a_refused_segment_request_is_kept_as_a_dead_letter_with_its_path(make_app):
+    app = make_app(dead_letter="on")
+    post(app.test_client(), "/v1/batch", {"batch": [{"type": "shout"}]})
+    [kept] = deadletters.read(service.of(app).settings.data_dir)
+    assert (kept["code"], kept["path"]) == ("invalid_field", "/v1/batch")
