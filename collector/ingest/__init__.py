@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import flask
 
-from . import cors, openapi
+from . import cors, openapi, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
 from .keys import WriteKeys, require_write_keys
 from .parsing import event_count
 from .schemas import RequestValidator

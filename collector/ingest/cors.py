@@ -1,4 +1,4 @@
-"""CORS for POST /collect/event, so that web pages on the allowed origins can send events.
+"""CORS for POST /collect/event (and the Segment-compatible /v1/ routes), so that web pages on the allowed origins can send events.
 
 With COLLECTOR_CORS_ORIGINS set, a small WSGI middleware answers the browser's
 preflight (OPTIONS with `Origin` and `Access-Control-Request-Method`) itself,
@@ -26,13 +26,18 @@ import flask
 
 from ..errors import CORS_PREFLIGHT_REFUSED
 from ..ops.logs import ENVIRON_ERROR_CODE
+from .segment import PATHS as SEGMENT_PATHS
 
 COLLECT_PATH = "/collect/event"
+# /collect/event and the Segment-compatible routes, which the browser's Segment SDK posts to.
+CORS_PATHS = frozenset({COLLECT_PATH, *SEGMENT_PATHS})
 
 ALLOW_METHODS = "POST"
 # What the browser client and server-side features may send: the body's type and
-# coding, a write key in either header, and an idempotency key.
-ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key"
+# coding, a write key in either header, and an idempotency key; and the count
+# of a resend that Segment's browser SDK adds (without it allowed, the browser
+# would never send the SDK's retries).
+ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key, X-Retry-Count"
 # Not CORS-safelisted, so a page could not read them without this.
 EXPOSE_HEADERS = "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 # Chromium caps a preflight cache at 2 hours, Firefox at 24.
@@ -102,15 +107,15 @@ def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 class CrossOrigin:
-    """WSGI middleware: answer preflights of `path`, and add the CORS headers to its other answers."""
+    """WSGI middleware: answer preflights of `paths`, and add the CORS headers to its other answers."""
 
-    def __init__(self, app: Callable, allowed: AllowedOrigins, path: str = COLLECT_PATH) -> None:
+    def __init__(self, app: Callable, allowed: AllowedOrigins, paths: frozenset[str] = CORS_PATHS) -> None:
         self.app = app
         self.allowed = allowed
-        self.path = path
+        self.paths = paths
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != self.path:
+        if environ.get("PATH_INFO") not in self.paths:
             return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
         allowed = self.allowed.allows(origin)

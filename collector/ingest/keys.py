@@ -33,21 +33,25 @@ traffic) without revealing them. The access logs leave write keys out (see
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote
 
 import flask
+from werkzeug.exceptions import HTTPException
 
 from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
+from .parsing import request_payload
 
 logger = logging.getLogger(__name__)
 
 KEY_ID_HEX_DIGITS = 8
-QUERY_PARAMETER = "writeKey"
+QUERY_PARAMETER = "writeKey"  # also Segment's name for the key in a body
+SEGMENT_PREFIX = "/v1/"
 HEADER = "X-Collector-Key"
-COLLECT_ENDPOINT = "collect.collect_event"
+COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
 # Where the check leaves the key id of a request, for the stored line and the rate limit.
 ENVIRON_KEY_ID = "collector.write_key_id"
 
@@ -89,12 +93,15 @@ class WriteKeys:
         presented = presented_key(environ)
         return self.identify(presented) if presented else None
 
-    def check(self, environ: dict) -> str:
+    def check(self, environ: dict, body_key: Callable[[], str | None] | None = None) -> str:
         """The key id of the request's key, also left in `environ`.
+
+        `body_key` reads a key from the body when no header or query has one
+        (Segment's `writeKey`): asked last, since it reads and parses the body.
 
         :raises CollectorError: 401 `missing_write_key` or `invalid_write_key`, with WWW-Authenticate.
         """
-        presented = presented_key(environ)
+        presented = presented_key(environ) or (body_key() if body_key else None)
         if not presented:
             raise CollectorError(
                 MISSING_WRITE_KEY,
@@ -120,10 +127,23 @@ def presented_key(environ: dict) -> str | None:
         scheme, _, credentials = authorization.strip().partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return credentials.strip()
+        # HTTP Basic only where Segment's SDKs send it: elsewhere it stays a key sent the wrong way.
+        if scheme.lower() == "basic" and environ.get("PATH_INFO", "").startswith(SEGMENT_PREFIX):
+            if user := basic_user(credentials.strip()):
+                return user
     header = environ.get("HTTP_X_COLLECTOR_KEY", "").strip()
     if header:
         return header
     return query_key(environ.get("QUERY_STRING", ""))
+
+
+def basic_user(credentials: str) -> str | None:
+    """The user name of HTTP Basic credentials (`base64(key:)`), as Segment's SDKs send their write key."""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0].strip() or None
 
 
 def query_key(query: str) -> str | None:
@@ -156,11 +176,28 @@ def require_write_keys(app: flask.Flask, keys: frozenset[str]) -> WriteKeys:
     def require_write_key() -> None:
         request = flask.request
         # A CORS preflight (OPTIONS) carries no key, by the browsers' rules.
-        if request.endpoint == COLLECT_ENDPOINT and request.method != "OPTIONS":
-            write_keys.check(request.environ)
+        if request.blueprint == COLLECT_BLUEPRINT and request.method != "OPTIONS":
+            write_keys.check(request.environ, body_key)
 
     app.before_request(require_write_key)
     return write_keys
+
+
+def body_key() -> str | None:
+    """Segment's `writeKey` in the body of a /v1/ request, for SDKs that send it only there.
+
+    Read only when the request has no key in a header or the query (Segment's
+    SDKs send HTTP Basic too): the body is then read and parsed before the rate
+    limit, which a stranger without any key could not make happen otherwise.
+    """
+    if not flask.request.path.startswith(SEGMENT_PREFIX):
+        return None
+    try:
+        payload = request_payload(flask.request)
+    except (CollectorError, HTTPException):
+        return None  # the view refuses the body with its own 4xx, once the key is checked
+    key = payload.get(QUERY_PARAMETER) if isinstance(payload, dict) else None
+    return key.strip() or None if isinstance(key, str) else None
 
 
 def current_key_id() -> str | None:

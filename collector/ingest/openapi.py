@@ -37,6 +37,7 @@ from ..errors import (
     ErrorCode,
 )
 from . import openapi_parts as parts
+from . import openapi_segment as segment_parts
 from .schemas import MAX_HEADER_KEYS, build_request_schema
 
 if TYPE_CHECKING:
@@ -96,9 +97,15 @@ def document(settings: Settings) -> dict[str, Any]:
         spec.components.schema(name, copy.deepcopy(schema))
     for name, header in parts.HEADERS.items():
         spec.components.header(name, copy.deepcopy(header))
-    for name, scheme in parts.SECURITY_SCHEMES.items():
+    for name, schema in segment_parts.schemas().items():
+        spec.components.schema(name, schema)
+    for name, scheme in {**parts.SECURITY_SCHEMES, **segment_parts.SECURITY_SCHEMES}.items():
         spec.components.security_scheme(name, copy.deepcopy(scheme))
-    spec.path(path="/collect/event", operations={"post": _collect_operation(settings)})
+    collect = _collect_operation(settings)
+    spec.path(path="/collect/event", operations={"post": collect})
+    errors = {status: answer for status, answer in collect["responses"].items() if status[0] in "45"}
+    for path, operation in segment_parts.paths(bool(settings.write_keys), errors, _response).items():
+        spec.path(path=path, operations={"post": operation})
     for path, operation in parts.OPERATOR_PATHS.items():
         spec.path(path=path, operations={"get": copy.deepcopy(operation)})
     doc = spec.to_dict()

@@ -26,6 +26,7 @@ from ..errors import (
     CollectorError,
 )
 from .encoding import DECODED, coding_of, decode_body
+from .segment import BATCH_PATHS
 
 
 def request_payload(request: flask.Request) -> Any:
@@ -54,7 +55,12 @@ def event_count(request: flask.Request) -> int | None:
         payload = request_payload(request)
     except (CollectorError, HTTPException):
         return None
-    events = payload.get("messageBody") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        return None
+    if request.path.startswith("/v1/"):  # Segment's API: a batch, or one call
+        events = payload.get("batch") if request.path in BATCH_PATHS else [payload]
+    else:
+        events = payload.get("messageBody")
     return len(events) if isinstance(events, list) else None
 
 

@@ -19,6 +19,7 @@ from ..idempotency import HEADER as IDEMPOTENCY_KEY
 from .facts import request_facts
 
 NOT_KEPT = frozenset({401, 429})
+COLLECT_PATH = "/collect/event"
 
 
 def keep_dead_letter(response: flask.Response) -> flask.Response:
@@ -36,6 +37,8 @@ def keep_dead_letter(response: flask.Response) -> flask.Response:
     if facts.key_id is not None:
         client["keyId"] = facts.key_id
     kept = {"pingId": facts.ping_id, "contentType": flask.request.content_type, "client": client}
+    if flask.request.path != COLLECT_PATH:  # a Segment API request: replay tells it apart by its path
+        kept["path"] = flask.request.path
     if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
         kept["idempotencyKey"] = key
     letters.record(

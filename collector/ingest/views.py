@@ -9,6 +9,9 @@ costs no parsing (unless the limit counts events: then the limiter asks
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import flask
 
 from .. import ops, service
@@ -27,7 +30,7 @@ bp.after_request(keep_dead_letter)
 def assign_ping_id() -> None:
     """A request to collect gets its pingId first (an app-wide before_request
     ahead of the limiter's), so that every log line about it carries it."""
-    if flask.request.endpoint == "collect.collect_event":
+    if flask.request.blueprint == bp.name:
         flask.g.ping_id = new_ping_id()
 
 
@@ -37,14 +40,29 @@ def collect_event() -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
     data = collector.validator.validate(payload)
+    return store_request(data["messageBody"], data.get("messageheader"), payload, dry_run, created_response)
+
+
+def store_request(
+    events: Sequence[Mapping[str, Any]],
+    header: Mapping[str, Any] | None,
+    payload: Any,
+    dry_run: bool,
+    answer: Callable[[str], flask.Response],
+) -> flask.Response:
+    """Validated `events` -> enrich -> write -> `answer(pingId)`: the path every ingest route shares.
+
+    `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
+    """
+    collector = service.current()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
     if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
-        return earlier  # a retry of a request already stored: its very 201, nothing stored again
-    events = data["messageBody"] if dry_run else collector.idempotency.new_events(data["messageBody"], scope)
+        return earlier  # a retry of a request already stored: its very answer, nothing stored again
+    events = events if dry_run else collector.idempotency.new_events(events, scope)
     facts = request_facts(flask.request, collector.settings.client_ip)
     lines = stored_lines(
         events,
-        data.get("messageheader"),
+        header,
         facts,
         collector.settings.max_event_bytes,
         eventtime.rules_for(collector.settings),
@@ -55,7 +73,7 @@ def collect_event() -> flask.Response:
     collector.idempotency.stored(events, scope)
     ops.count_accepted_events(events)
     ops.count_time_flags(lines)
-    response = created_response(facts.ping_id)
+    response = answer(facts.ping_id)
     collector.idempotency.completed(response)
     return response
 

@@ -61,7 +61,9 @@ def init_app(
         outage=outage,
         data_dir=settings.data_dir,
     )
-    limiter.limit(settings.rate_limit, cost=cost)(limited)
+    # Shared: every route of `limited` (/collect/event and the Segment-compatible
+    # /v1/ routes) draws on one budget per client, not one per route.
+    limiter.shared_limit(settings.rate_limit, scope=limited.name, cost=cost)(limited)
     # Before the limiter's own check, which flask-limiter registers in init_app.
     app.before_request(outage.begin_request)
     limiter.init_app(app)

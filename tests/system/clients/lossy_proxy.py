@@ -15,9 +15,12 @@ import threading
 class LossyProxy:
     """Forwards each request to `upstream_port`; for the first `lose` requests, closes the connection instead of answering."""
 
-    def __init__(self, upstream_port: int, lose: int = 1) -> None:
+    def __init__(self, upstream_port: int, lose: int = 1, refuse: int = 0) -> None:
         self.upstream_port = upstream_port
         self.lose = lose
+        # The first `refuse` requests get a 503 (as nginx's recipe answers a collector away) and are not forwarded.
+        self.refuse = refuse
+        self.refused = 0
         self.forwarded: list[int] = []  # the collector's status for each request forwarded
         self._lock = threading.Lock()
         proxy = self
@@ -51,8 +54,16 @@ class LossyProxy:
         headers = {}
         while (line := rfile.readline().decode("latin-1")) not in ("\r\n", "\n", ""):
             name, value = line.split(":", 1)
-            headers[name.strip()] = value.strip()
-        body = rfile.read(int(headers.get("Content-Length", "0")))
+            headers[name.strip().lower()] = value.strip()  # names are case-insensitive (Node's fetch writes them in lower case)
+        body = rfile.read(int(headers.get("content-length", "0")))
+        with self._lock:
+            refused = self.refused < self.refuse
+            self.refused += refused
+        if refused:
+            answer = b'{"error": "Service Unavailable", "message": "away", "statusCode": 503, "code": "collector_unavailable"}'
+            head = f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
+            connection.sendall(head.encode("latin-1") + answer)
+            return
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
             upstream.request(method, path, body=body, headers=headers)

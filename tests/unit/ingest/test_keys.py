@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
@@ -30,8 +31,14 @@ def environ(**values) -> dict:
         # The first place that holds a key decides.
         ({"HTTP_AUTHORIZATION": f"Bearer {KEY}", "HTTP_X_COLLECTOR_KEY": OTHER}, KEY),
         ({"HTTP_X_COLLECTOR_KEY": KEY, "QUERY_STRING": f"writeKey={OTHER}"}, KEY),
-        # Not a key: another scheme, an empty value, another parameter name.
-        ({"HTTP_AUTHORIZATION": f"Basic {KEY}"}, None),
+        # HTTP Basic with the key as the user name, as Segment's SDKs send it to the /v1/ routes.
+        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode(), "PATH_INFO": "/v1/b"}, KEY),
+        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:x".encode()).decode(), "PATH_INFO": "/v1/batch"}, KEY),
+        # Not a key: another scheme, an empty value, another parameter name, Basic that is not base64,
+        # Basic anywhere but the Segment API.
+        ({"HTTP_AUTHORIZATION": f"Basic {KEY}", "PATH_INFO": "/v1/batch"}, None),
+        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b":password").decode(), "PATH_INFO": "/v1/batch"}, None),
+        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode(), "PATH_INFO": "/collect/event"}, None),
         ({"HTTP_AUTHORIZATION": "Bearer "}, None),
         ({"HTTP_X_COLLECTOR_KEY": "  "}, None),
         ({"QUERY_STRING": "writeKey="}, None),

@@ -207,3 +207,11 @@ def test_the_replay_record_forgets_letters_the_cap_deleted(data_dir):
     letter(data_dir, events_body("signup", "e-2"))
     replay(settings_for(data_dir))
     assert len(deadletters.replayed_ids(data_dir)) == 1, "the record holds the ids of letters still kept"
+
+
+def test_a_segment_api_letter_is_not_replayable_and_says_why(data_dir):
+    letter_id = letter(data_dir, {"batch": [{"type": "page", "messageId": "m1"}]}, path="/v1/batch")
+    report = replay(settings_for(data_dir))
+    assert read_events(data_dir) == []
+    assert report.not_replayable == [(letter_id, "a Segment API request (/v1/batch): replay reads /collect/event bodies only")]
+    assert report.refused == {}

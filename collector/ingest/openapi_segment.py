@@ -1,0 +1,112 @@
+"""The Segment-compatible routes in the OpenAPI document: their bodies, answers and write keys.
+
+`openapi.document` adds these beside POST /collect/event; the error answers
+are the same as that route's (the same checks refuse them with the same codes).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from . import openapi_parts as parts
+from .segment import CALLS, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, REQUIRED_BY_CALL
+
+_ID = {"type": "string", "maxLength": 256}
+_OBJECT = {"type": "object", "additionalProperties": True}
+
+
+def _message(call: str | None) -> dict[str, Any]:
+    """A message of `call` (any call when None): Segment's fields; any other is stored as sent."""
+    properties: dict[str, Any] = {
+        "type": {"type": "string", "enum": [call] if call else list(CALLS)},
+        "event": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": parts.EVENT_TYPE_PATTERN,
+                  "description": "`track`: the event's name, stored as `eventType`"},
+        "name": {"type": "string"},
+        "userId": {**_ID, "nullable": True},
+        "anonymousId": {**_ID, "nullable": True},
+        "groupId": {"type": "string"},
+        "previousId": {"type": "string"},
+        "messageId": {"type": "string", "minLength": 1, "maxLength": 128, "description": "stored as `eventId`"},
+        "timestamp": {"type": "string", "format": "date-time", "pattern": parts.TIMESTAMP_PATTERN, "nullable": True},
+        "properties": {**_OBJECT, "nullable": True},
+        "traits": _OBJECT,
+        "context": {**_OBJECT, "nullable": True},
+        "integrations": _OBJECT,
+    }
+    required = {None: ["type"], "track": ["event"], **{name: [field] for name, field in REQUIRED_BY_CALL.items()}}
+    schema = {"type": "object", "properties": properties, "additionalProperties": True}
+    if call in required:  # OpenAPI 3.0: `required` is never empty
+        schema["required"] = required[call]
+    return schema
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    found = {f"Segment{call.capitalize()}": _message(call) for call in CALLS}
+    found["SegmentMessage"] = _message(None)
+    found["SegmentBatch"] = {
+        "type": "object",
+        "required": ["batch"],
+        "properties": {
+            "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/SegmentMessage"}},
+            "sentAt": {"type": "string", "format": "date-time", "pattern": parts.TIMESTAMP_PATTERN},
+            "writeKey": {"type": "string", "description": "a write key, when no header carries one; never stored"},
+        },
+        "additionalProperties": True,
+    }
+    found["SegmentSuccess"] = {
+        "type": "object", "required": ["success"], "properties": {"success": {"type": "boolean", "enum": [True]}}
+    }
+    return found
+
+
+SECURITY_SCHEMES = {
+    "basicWriteKey": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "A write key as the user name of HTTP Basic (no password), as Segment's SDKs send it",
+    }
+}
+
+
+def paths(
+    keys_required: bool, errors: dict[str, Any], response: Callable[[str, str, Any], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The operation of each route: `errors` are /collect/event's error answers, `response` makes one answer."""
+    security = ([] if keys_required else [{}]) + [{name: []} for name in (*SECURITY_SCHEMES, *parts.SECURITY_SCHEMES)]
+    answers = {
+        "200": {
+            **response("Every message is stored (or, with validate=1, would be: nothing is).", "SegmentSuccess", None),
+            "content": {"application/json": {"schema": {"oneOf": [
+                {"$ref": "#/components/schemas/SegmentSuccess"}, {"$ref": "#/components/schemas/Validated"},
+            ]}}},
+        },
+        **errors,
+    }
+    found = {"/v1/batch": _operation("segmentBatch", "Store a batch of Segment messages", "SegmentBatch", security, answers)}
+    for call in CALLS:
+        found[f"/v1/{call}"] = _operation(
+            f"segment{call.capitalize()}", f"Store one Segment `{call}` call", f"Segment{call.capitalize()}",
+            security, answers,
+        )
+    return copy.deepcopy(found)
+
+
+def _operation(operation_id: str, summary: str, schema: str, security: list, answers: dict) -> dict[str, Any]:
+    body = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": (
+            "Segment's HTTP tracking API (docs/segment-api.md has the mapping to stored lines): each message is "
+            "stored as one line, or nothing of the request is. Under the same rate limit as `/collect/event`. "
+            f"At most {MAX_MESSAGE_BYTES} bytes per message and {MAX_BATCH_BYTES} bytes per request (or the "
+            "collector's own limits when lower). The browser's SDK posts the same bodies to `/v1/b` (a batch) "
+            "and `/v1/t`, `/v1/p`, `/v1/s`, `/v1/i`, `/v1/g`, `/v1/a` (one call): the same routes under other names."
+        ),
+        "parameters": [parts.VALIDATE_PARAMETER, parts.CONTENT_ENCODING_PARAMETER],
+        "security": security,
+        "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
+        "responses": answers,
+    }
