@@ -105,8 +105,13 @@ def _operation(operation_id: str, summary: str, schema: str, security: list, ans
             "collector's own limits when lower). The browser's SDK posts the same bodies to `/v1/b` (a batch) "
             "and `/v1/t`, `/v1/p`, `/v1/s`, `/v1/i`, `/v1/g`, `/v1/a` (one call): the same routes under other names."
         ),
-        "parameters": [parts.VALIDATE_PARAMETER, parts.CONTENT_ENCODING_PARAMETER],
+        "parameters": [parts.VALIDATE_PARAMETER],
         "security": security,
-        "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
+        "requestBody": {
+            "required": True,
+            "description": "Segment's JSON (as `text/plain` too, as the browser's SDK sends it)."
+            + parts.CONTENT_ENCODING_DESCRIPTION,
+            "content": {"application/json": body, "text/plain": body},
+        },
         "responses": answers,
     }
