@@ -97,7 +97,7 @@ def document(settings: Settings) -> dict[str, Any]:
         spec.components.schema(name, copy.deepcopy(schema))
     for name, header in parts.HEADERS.items():
         spec.components.header(name, copy.deepcopy(header))
-    for name, schema in segment_parts.schemas().items():
+    for name, schema in segment_parts.schemas(settings.max_events, settings.event_types).items():
         spec.components.schema(name, schema)
     for name, scheme in {**parts.SECURITY_SCHEMES, **segment_parts.SECURITY_SCHEMES}.items():
         spec.components.security_scheme(name, copy.deepcopy(scheme))

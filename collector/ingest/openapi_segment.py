@@ -11,18 +11,19 @@ from collections.abc import Callable
 from typing import Any
 
 from . import openapi_parts as parts
-from .segment import CALLS, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, REQUIRED_BY_CALL
+from .segment import CALLS, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, REQUIRED_BY_CALL, RESERVED_FIELDS
 
 _ID = {"type": "string", "maxLength": 256}
 _OBJECT = {"type": "object", "additionalProperties": True}
 
 
-def _message(call: str | None) -> dict[str, Any]:
-    """A message of `call` (any call when None): Segment's fields; any other is stored as sent."""
+def _message(call: str, event_types: frozenset[str]) -> dict[str, Any]:
+    """A message of `call`: Segment's fields; any other is stored as sent, but for the collector's own."""
     properties: dict[str, Any] = {
-        "type": {"type": "string", "enum": [call] if call else list(CALLS)},
+        "type": {"type": "string", "enum": [call]},
         "event": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": parts.EVENT_TYPE_PATTERN,
-                  "description": "`track`: the event's name, stored as `eventType`"},
+                  "description": "`track`: the event's name, stored as `eventType`",
+                  **({"enum": sorted(event_types)} if event_types and call == "track" else {})},
         "name": {"type": "string"},
         "userId": {**_ID, "nullable": True},
         "anonymousId": {**_ID, "nullable": True},
@@ -35,21 +36,38 @@ def _message(call: str | None) -> dict[str, Any]:
         "context": {**_OBJECT, "nullable": True},
         "integrations": _OBJECT,
     }
-    required = {None: ["type"], "track": ["event"], **{name: [field] for name, field in REQUIRED_BY_CALL.items()}}
-    schema = {"type": "object", "properties": properties, "additionalProperties": True}
-    if call in required:  # OpenAPI 3.0: `required` is never empty
-        schema["required"] = required[call]
-    return schema
+    required = {"track": ["event"], **{name: [field] for name, field in REQUIRED_BY_CALL.items()}}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["type", *required.get(call, [])],
+        "additionalProperties": True,
+        # The fields the collector sets on a stored line are refused in a message.
+        "not": {"anyOf": [{"required": [field]} for field in sorted(RESERVED_FIELDS)]},
+    }
 
 
-def schemas() -> dict[str, dict[str, Any]]:
-    found = {f"Segment{call.capitalize()}": _message(call) for call in CALLS}
-    found["SegmentMessage"] = _message(None)
+def schemas(max_events: int, event_types: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """The Segment messages' schemas; `event_types`, when set, is the allow-list a `track`'s name must be in."""
+    found = {f"Segment{call.capitalize()}": _message(call, event_types) for call in CALLS}
+    # A message of a batch is one of the calls, told apart by its `type`.
+    found["SegmentMessage"] = {
+        "oneOf": [{"$ref": f"#/components/schemas/Segment{call.capitalize()}"} for call in CALLS],
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {call: f"#/components/schemas/Segment{call.capitalize()}" for call in CALLS},
+        },
+    }
     found["SegmentBatch"] = {
         "type": "object",
         "required": ["batch"],
         "properties": {
-            "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/SegmentMessage"}},
+            "batch": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_events,
+                "items": {"$ref": "#/components/schemas/SegmentMessage"},
+            },
             "sentAt": {"type": "string", "format": "date-time", "pattern": parts.TIMESTAMP_PATTERN},
             "writeKey": {"type": "string", "description": "a write key, when no header carries one; never stored"},
         },
