@@ -55,7 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         # Around the limiter's layers, so each of them (the refusal replay too) sees the client's address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     ingest.init_app(app, settings)
-    ops.init_app(app, settings)  # its metrics layer wraps every other one
+    ops.init_app(app, settings, ingest.ROUTES)  # its metrics layer wraps every other one
     errors.init_app(app)
 
     logger.info("collector configured: %s", settings.describe())

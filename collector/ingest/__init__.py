@@ -11,6 +11,7 @@ import flask
 from . import cors, openapi, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
 from .keys import WriteKeys, require_write_keys
 from .parsing import event_count
+from .routes import ROUTES
 from .schemas import RequestValidator
 from .views import assign_ping_id, bp
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = [
+    "ROUTES",
     "RequestValidator",
     "WriteKeys",
     "assign_ping_id",

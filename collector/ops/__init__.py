@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import flask
@@ -15,12 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["count_accepted_events", "count_time_flags", "init_app", "logs", "metrics"]
 
 
-def init_app(app: flask.Flask, settings: Settings) -> None:
+def init_app(app: flask.Flask, settings: Settings, routes: Mapping[str, str]) -> None:
     """The operators' endpoints, never rate-limited: /healthz, /readyz, /metrics; and the counting of every answer.
 
-    Call after every other layer is wrapped around `app.wsgi_app`: the counting wraps them all.
+    `routes` maps each path clients post events to onto its route (collector.ingest.ROUTES), which
+    labels and times it in the metrics. Call after every other layer is wrapped around `app.wsgi_app`:
+    the counting wraps them all.
     """
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.after_request(logs.leave_for_access_log)
-    instrument.init_app(app, settings.event_types)
+    instrument.init_app(app, settings.event_types, routes)

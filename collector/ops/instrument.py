@@ -5,8 +5,9 @@ also those no Flask code makes (a worker replaying a 429, see
 collector/ratelimit/refusals.py). It counts each one by path and status, by
 error code when one was left in the WSGI environ (every error response leaves
 its code there for the access log, see ops/logs.py; the replay too), and times
-POST /collect/event. The view reports accepted events through
-`count_accepted_events`, once they are stored.
+the POSTs of the data path's routes (`/collect/event` and the Segment-compatible
+`/v1/` routes: `create_app` passes them in, as ops does not import ingest). The
+views report accepted events through `count_accepted_events`, once they are stored.
 
 The request path stays cheap: the label children each counter needs are
 bound once and kept in dicts (a `.labels()` call costs more than the
@@ -43,10 +44,11 @@ _EXTENSION = "collector.metrics"
 # next to the error code every error response leaves there (ops/logs.py).
 ENVIRON_REPLAYED = "collector.replayed_refusal"
 
-COLLECT_PATH = "/collect/event"
-# The `path` label takes these values and `other`: a label per requested path
-# would let any client add series (GET /anything-at-all).
-PATHS = (COLLECT_PATH, "/healthz", "/readyz", "/metrics")
+# The `path` label takes these values, the data path's routes (each path a
+# client sends to labelled by its route, see collector/ingest/routes.py) and
+# `other`: a label per requested path would let any client add series
+# (GET /anything-at-all).
+PATHS = ("/healthz", "/readyz", "/metrics")
 OTHER = "other"
 
 # Accepted events get a series per event type, and event types come from
@@ -67,15 +69,18 @@ UNCHECKED_OUTCOMES = ("admitted", "refused")
 
 
 class CountRequests:
-    """WSGI middleware: count every response by path and status (and error code); time POST `COLLECT_PATH`."""
+    """WSGI middleware: count every response by path and status (and error code); time the POSTs of `routes`.
 
-    def __init__(self, app: Callable) -> None:
+    `routes` maps each path clients post events to onto its route, the label it is counted and timed under.
+    """
+
+    def __init__(self, app: Callable, routes: Mapping[str, str]) -> None:
         self.app = app
-        self._paths = {path: path for path in PATHS}
+        self._paths = {**{path: path for path in PATHS}, **routes}
+        self._timed = {path: REQUEST_DURATION.labels(path=route).observe for path, route in routes.items()}
         self._requests: dict[tuple[str, str], Any] = {}
         self._rejected = {code: REJECTED.labels(code=code) for code in CODES}
         self._rate_limited = {False: RATE_LIMITED.labels(replayed="false"), True: RATE_LIMITED.labels(replayed="true")}
-        self._observe = REQUEST_DURATION.observe
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -92,7 +97,8 @@ class CountRequests:
             self._count(environ, status, started)
 
     def _count(self, environ: dict, status: str, started: float) -> None:
-        path = self._paths.get(environ.get("PATH_INFO", ""), OTHER)
+        sent = environ.get("PATH_INFO", "")
+        path = self._paths.get(sent, OTHER)
         requests = self._requests.get((path, status))
         if requests is None:
             requests = self._requests.setdefault((path, status), REQUESTS.labels(path=path, status=status))
@@ -102,8 +108,10 @@ class CountRequests:
             self._rejected_child(code).inc()
             if code == RATE_LIMITED_ERROR.code:
                 self._rate_limited[environ.get(ENVIRON_REPLAYED, False)].inc()
-        if path == COLLECT_PATH and environ.get("REQUEST_METHOD") == "POST":
-            self._observe(time.perf_counter() - started)
+        if environ.get("REQUEST_METHOD") == "POST":
+            observe = self._timed.get(sent)
+            if observe is not None:
+                observe(time.perf_counter() - started)
 
     def _rejected_child(self, code: str) -> Any:
         child = self._rejected.get(code)
@@ -165,10 +173,13 @@ def count_time_flags(lines: Sequence[bytes]) -> None:
             TIME_FLAGGED_EVENTS.labels(flag=flag).inc()
 
 
-def init_app(app: flask.Flask, event_types: frozenset[str]) -> None:
-    """Count every answer of `app`: call last, so that the middleware wraps every other layer."""
+def init_app(app: flask.Flask, event_types: frozenset[str], routes: Mapping[str, str]) -> None:
+    """Count every answer of `app`: call last, so that the middleware wraps every other layer.
+
+    `routes`: the data path's paths -> their routes (see `CountRequests`).
+    """
     app.extensions[_EXTENSION] = EventTypeCounter(event_types)
-    app.wsgi_app = CountRequests(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = CountRequests(app.wsgi_app, routes)  # type: ignore[method-assign]
     for reason in FINISH_REASONS:
         FILES_FINISHED.labels(reason=reason)
     for outcome in UNCHECKED_OUTCOMES:

@@ -37,7 +37,8 @@ bp = flask.Blueprint("metrics", __name__)
 
 REQUESTS = Counter(
     "collector_requests",
-    "HTTP requests answered, by path (/collect/event, /healthz, /readyz, /metrics, or other) and status code",
+    "HTTP requests answered, by path (/collect/event, /v1/batch, /v1/<call> for the single Segment calls, "
+    "/healthz, /readyz, /metrics, or other) and status code",
     ["path", "status"],
 )
 REJECTED = Counter(
@@ -57,8 +58,9 @@ RATE_LIMITED = Counter(
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 REQUEST_DURATION = Histogram(
     "collector_request_duration_seconds",
-    "Time to answer POST /collect/event, whatever the answer, from the WSGI call to the response "
-    "(gunicorn's and nginx's time on top are not in it)",
+    "Time to answer a POST of events, whatever the answer, by path (/collect/event, /v1/batch, /v1/<call>), "
+    "from the WSGI call to the response (gunicorn's and nginx's time on top are not in it)",
+    ["path"],
     buckets=DURATION_BUCKETS,
 )
 EVENTS_ACCEPTED = Counter(

@@ -111,15 +111,40 @@ def test_without_a_replay_every_429_is_the_limiters(make_app):
     assert (rate_limited("false") - before[0], rate_limited("true") - before[1]) == (2, 0)
 
 
+def timed(path: str) -> float:
+    return sample("collector_request_duration_seconds_count", path=path)
+
+
 def test_posts_to_collect_are_timed_whatever_their_answer(client):
-    before = sample("collector_request_duration_seconds_count")
+    before = timed("/collect/event")
     post(client, batch("app_timed"))
     post(client, b"{nope")
     client.get("/healthz")
-    assert sample("collector_request_duration_seconds_count") - before == 2
-    assert sample("collector_request_duration_seconds_bucket", le="+Inf") == sample(
-        "collector_request_duration_seconds_count"
+    assert timed("/collect/event") - before == 2
+    assert sample("collector_request_duration_seconds_bucket", path="/collect/event", le="+Inf") == timed(
+        "/collect/event"
     )
+
+
+SEGMENT_LABELS = ("/v1/batch", "/v1/<call>", "other")
+
+
+def test_segment_routes_are_counted_and_timed_under_two_bounded_paths(client):
+    track = {"type": "track", "event": "Order Completed", "userId": "u1"}
+    before = [requests_total("200", label) for label in SEGMENT_LABELS], [timed(label) for label in SEGMENT_LABELS]
+    answers = [
+        client.post("/v1/batch", json={"batch": [track]}),
+        client.post("/v1/b", json={"batch": [track]}),
+        client.post("/v1/track", json=track),
+        client.post("/v1/p", json={"name": "Home", "anonymousId": "a1"}),
+        client.post("/v1/identify", json={"userId": "u1", "traits": {"plan": "pro"}}),
+    ]
+    assert [r.status_code for r in answers] == [200] * 5
+    assert client.get("/v1/batch").status_code == 405  # counted under its route, not timed: not a POST
+    after = [requests_total("200", label) for label in SEGMENT_LABELS], [timed(label) for label in SEGMENT_LABELS]
+    assert [a - b for a, b in zip(after[0], before[0])] == [2, 3, 0]
+    assert [a - b for a, b in zip(after[1], before[1])] == [2, 3, 0]
+    assert requests_total("405", "/v1/batch") >= 1
 
 
 def test_an_allow_list_labels_each_of_its_types(make_app):

@@ -45,33 +45,53 @@ def call(app, path="/collect/event", method="POST"):
     return seen, body
 
 
+# As collector.ingest.ROUTES has them: each path clients post events to -> its route.
+ROUTES = {"/collect/event": "/collect/event", "/v1/batch": "/v1/batch", "/v1/b": "/v1/batch", "/v1/t": "/v1/<call>"}
+
+
+def counting(app):
+    return CountRequests(app, ROUTES)
+
+
 def requests_total(path: str, status: str):
     return ("collector_requests_total", {"path": path, "status": status})
 
 
-DURATION_COUNT = ("collector_request_duration_seconds_count", {})
+DURATION_COUNT = ("collector_request_duration_seconds_count", {"path": "/collect/event"})
 
 
 def test_each_answer_is_counted_by_path_and_status_and_passed_on_unchanged():
     counts = Counts(requests_total("/collect/event", "201"), requests_total("/healthz", "200"), DURATION_COUNT)
-    seen, body = call(CountRequests(answering("201 CREATED")))
+    seen, body = call(counting(answering("201 CREATED")))
     assert (seen, body) == (["201 CREATED"], [b"{}"])
-    call(CountRequests(answering("200 OK")), path="/healthz", method="GET")
+    call(counting(answering("200 OK")), path="/healthz", method="GET")
     assert counts.delta() == [1, 1, 1]
 
 
 def test_any_other_path_is_counted_as_other():
     counts = Counts(requests_total("other", "404"))
     for path in ("/nope", "/collect/event/", "/metrics/x"):
-        call(CountRequests(answering("404 NOT FOUND")), path=path, method="GET")
+        call(counting(answering("404 NOT FOUND")), path=path, method="GET")
     assert counts.delta() == [3]
+
+
+def test_the_paths_of_a_route_are_counted_and_timed_under_the_route():
+    counts = Counts(
+        requests_total("/v1/batch", "200"),
+        requests_total("/v1/<call>", "200"),
+        ("collector_request_duration_seconds_count", {"path": "/v1/batch"}),
+        ("collector_request_duration_seconds_count", {"path": "/v1/<call>"}),
+    )
+    for path in ("/v1/batch", "/v1/b", "/v1/t"):
+        call(counting(answering("200 OK")), path=path)
+    assert counts.delta() == [2, 1, 2, 1]
 
 
 def test_only_posts_to_collect_are_timed():
     counts = Counts(DURATION_COUNT)
-    call(CountRequests(answering("405 METHOD NOT ALLOWED")), method="GET")
-    call(CountRequests(answering("200 OK")), path="/metrics", method="GET")
-    call(CountRequests(answering("400 BAD REQUEST")))
+    call(counting(answering("405 METHOD NOT ALLOWED")), method="GET")
+    call(counting(answering("200 OK")), path="/metrics", method="GET")
+    call(counting(answering("400 BAD REQUEST")))
     assert counts.delta() == [1]
 
 
@@ -80,8 +100,8 @@ def test_an_error_is_counted_by_the_code_its_response_left():
         ("collector_rejected_requests_total", {"code": "invalid_json"}),
         ("collector_rate_limited_requests_total", {"replayed": "false"}),
     )
-    call(CountRequests(answering("400 BAD REQUEST", **{ENVIRON_ERROR_CODE: "invalid_json"})))
-    call(CountRequests(answering("201 CREATED")))
+    call(counting(answering("400 BAD REQUEST", **{ENVIRON_ERROR_CODE: "invalid_json"})))
+    call(counting(answering("201 CREATED")))
     assert counts.delta() == [1, 0]
 
 
@@ -91,10 +111,10 @@ def test_rate_limited_answers_are_told_apart_from_their_replays():
         ("collector_rate_limited_requests_total", {"replayed": "false"}),
         ("collector_rate_limited_requests_total", {"replayed": "true"}),
     )
-    call(CountRequests(answering("429 TOO MANY REQUESTS", **{ENVIRON_ERROR_CODE: "rate_limited"})))
+    call(counting(answering("429 TOO MANY REQUESTS", **{ENVIRON_ERROR_CODE: "rate_limited"})))
     replayed = {ENVIRON_ERROR_CODE: "rate_limited", ENVIRON_REPLAYED: True}
     for _ in range(2):
-        call(CountRequests(answering("429 TOO MANY REQUESTS", **replayed)))
+        call(counting(answering("429 TOO MANY REQUESTS", **replayed)))
     assert counts.delta() == [3, 1, 2]
 
 
@@ -104,7 +124,7 @@ def test_an_exception_out_of_the_app_is_counted_as_a_500_and_raised():
 
     counts = Counts(requests_total("/collect/event", "500"))
     with pytest.raises(RuntimeError):
-        call(CountRequests(broken))
+        call(counting(broken))
     assert counts.delta() == [1]
 
 
