@@ -50,7 +50,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     app.before_request(errors.refuse_leading_slashes)  # before anything that acts on the matched endpoint
     # Before the limit: a request without a valid key gets its 401 without being counted (see ingest/keys.py).
     keys = ingest.require_write_keys(app, settings.write_keys)
-    ratelimit.init_app(app, settings, limited=ingest.bp, count_events=ingest.event_count, key_id=keys.id_of)
+    ratelimit.init_app(
+        app, settings, limited=ingest.bp, count_events=ingest.event_count, key_id=keys.id_of, paths=ingest.ROUTES
+    )
     if settings.trusted_proxies:
         # Around the limiter's layers, so each of them (the refusal replay too) sees the client's address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""Rate limiting of POST /collect/event, through flask-limiter: `init_app` is the one entry point.
+"""Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `init_app` is the one entry point.
 
 Inside: who a client is (clients), what a request costs and the limiter
 (limiter), where counts live (storage), what happens when that storage fails
@@ -7,7 +7,7 @@ Inside: who a client is (clients), what a request costs and the limiter
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import flask
@@ -35,8 +35,12 @@ def init_app(
     limited: flask.Blueprint,
     count_events: Callable[[flask.Request], int | None],
     key_id: Callable[[dict], str | None] | None = None,
+    paths: Collection[str] = (),
 ) -> Limiter:
     """Limit every route of `limited`; other routes (health checks, metrics) are never limited.
+
+    `paths` are the paths of `limited`'s routes as clients send them: the cheap
+    replay of a refusal (refusals.py) answers those, below Flask, where routes are not matched yet.
 
     `count_events` tells how many events a request carries, for
     COLLECTOR_RATE_LIMIT_COST=event; `key_id` the id of a request's valid write
@@ -74,8 +78,10 @@ def init_app(
         refusals = Refusals()
         # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
         # A replay follows the storage: a flushed or restarted memcached lets the client through again.
+        # A Segment client sending its key only in the body (`writeKey`) is known by it only once Flask
+        # has read the body: with COLLECTOR_RATE_LIMIT_BY=key it is not replayed, the limiter refuses it.
         app.wsgi_app = RefuseKnownClients(  # type: ignore[method-assign]
-            app.wsgi_app, refusals, client, still_refused=storage_check(limiter.storage, STORAGE_ERRORS)
+            app.wsgi_app, refusals, client, paths, still_refused=storage_check(limiter.storage, STORAGE_ERRORS)
         )
         remember_refusal = refusals.remember
     key = client_key_func(client)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 from ..errors import RATE_LIMITED
@@ -80,7 +80,12 @@ class Refusals:
 
 
 class RefuseKnownClients:
-    """WSGI middleware: POST `path` from a remembered client gets its 429 again.
+    """WSGI middleware: a POST to one of `paths` from a remembered client gets its 429 again.
+
+    `paths` are every path of the limited routes (/collect/event and the
+    Segment-compatible /v1/ ones): they share one limit, so a client refused on
+    one is refused on all, with the same body (flask-limiter's 429 is the same
+    on every route).
 
     `client_key` tells the client from the WSGI environ exactly as flask-limiter's
     key function does (`clients.client_of`): its address, or its write key with
@@ -93,17 +98,17 @@ class RefuseKnownClients:
         app: Callable,
         refusals: Refusals,
         client_key: Callable[[dict], str],
-        path: str = "/collect/event",
+        paths: Collection[str],
         still_refused: StillRefused | None = None,
     ) -> None:
         self.app = app
         self.still_refused = still_refused
         self.refusals = refusals
         self.client_key = client_key
-        self.path = path
+        self.paths = frozenset(paths)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == self.path:
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in self.paths:
             client = self.client_key(environ)
             refusal = self.refusals.refusal_for(client, time.time())
             if refusal is not None and not self._storage_holds(refusal):

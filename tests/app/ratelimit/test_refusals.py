@@ -39,6 +39,23 @@ def test_a_remembered_refusal_is_the_same_429_and_costs_no_counting(make_app):
     assert limiter_counters(app) == counters, "the limiter's storage was not asked"
 
 
+def test_the_replay_refuses_a_client_on_every_route_of_the_shared_limit(make_app):
+    # /collect/event and the Segment-compatible routes draw on one budget: a client refused
+    # on one is refused on all, as cheaply.
+    app = make_app(rate_limit="1 per hour")
+    client = app.test_client()
+    address = {"REMOTE_ADDR": "203.0.113.7"}
+    track = {"type": "track", "event": "Order Completed", "userId": "u1"}
+    assert client.post("/v1/batch", json={"batch": [track]}, environ_base=address).status_code == 200
+    first = client.post("/v1/track", json=track, environ_base=address)
+    assert first.status_code == 429
+    counters = limiter_counters(app)
+    for path in ("/v1/batch", "/v1/b", "/v1/track", "/v1/t", "/v1/alias", "/collect/event"):
+        again = client.post(path, data=b"not even JSON", content_type="text/plain", environ_base=address)
+        assert (again.status_code, again.get_data()) == (429, first.get_data()), path
+    assert limiter_counters(app) == counters, "the limiter's storage was not asked"
+
+
 def test_other_clients_and_other_routes_are_not_affected(make_app):
     client = make_app(rate_limit="1 per hour").test_client()
     post(client)

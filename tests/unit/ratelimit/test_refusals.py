@@ -12,6 +12,7 @@ from collector.ratelimit.clients import client_of
 from collector.ratelimit.refusals import Refusal, Refusals, RefuseKnownClients, storage_check
 
 CLIENT = "203.0.113.7"
+PATHS = ("/collect/event", "/v1/batch", "/v1/t")  # the limited routes' paths, as create_app passes them
 BODY = b'{"error": "Too Many Requests", "message": "rate limit exceeded: 2 per 1 hour", "statusCode": 429}'
 
 
@@ -54,7 +55,7 @@ def refusals():
 
 @pytest.fixture
 def middleware(app, refusals):
-    return RefuseKnownClients(app, refusals, client_of(64))
+    return RefuseKnownClients(app, refusals, client_of(64), PATHS)
 
 
 def test_a_remembered_client_gets_its_429_again_without_reaching_the_app(app, refusals, middleware):
@@ -76,6 +77,14 @@ def test_a_remembered_client_gets_its_429_again_without_reaching_the_app(app, re
     assert app.calls == []
 
 
+@pytest.mark.parametrize("path", PATHS)
+def test_a_remembered_client_is_refused_on_every_path_it_shares_the_limit_on(app, refusals, middleware, path):
+    refusals.remember(CLIENT, time.time() + 60, "2", BODY)
+    answer = Answer(middleware, environ(path=path))
+    assert (answer.status, answer.body) == ("429 TOO MANY REQUESTS", BODY)
+    assert app.calls == []
+
+
 def test_a_remembered_ipv6_client_is_known_by_its_network(app, refusals, middleware):
     refusals.remember("2001:db8:1:2::/64", time.time() + 60, "2", BODY)
     assert Answer(middleware, environ(address="2001:db8:1:2::99")).status == "429 TOO MANY REQUESTS"
@@ -88,10 +97,11 @@ def test_a_remembered_ipv6_client_is_known_by_its_network(app, refusals, middlew
         environ(address="203.0.113.8"),
         environ(path="/healthz"),
         environ(path="/collect/event/"),
+        environ(path="/v1/nowhere"),
         environ(method="GET"),
         environ(method="OPTIONS"),
     ],
-    ids=["other-client", "other-path", "trailing-slash", "get", "options"],
+    ids=["other-client", "other-path", "trailing-slash", "unknown-v1-path", "get", "options"],
 )
 def test_other_clients_paths_and_methods_reach_the_app(app, refusals, middleware, request_environ):
     refusals.remember(CLIENT, time.time() + 60, "2", BODY)
@@ -158,7 +168,7 @@ class Counts:
 
 def test_a_refusal_is_replayed_only_while_the_storage_still_holds_its_window(app, refusals):
     storage = Counts(window=2)
-    middleware = RefuseKnownClients(app, refusals, client_of(64), still_refused=storage_check(storage, (OSError,)))
+    middleware = RefuseKnownClients(app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,)))
     refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
     assert Answer(middleware, environ()).status == "429 TOO MANY REQUESTS"
     storage.counts.clear()  # memcached flushed or restarted: the window starts afresh
@@ -169,7 +179,7 @@ def test_a_refusal_is_replayed_only_while_the_storage_still_holds_its_window(app
 def test_a_refusal_whose_window_cannot_be_read_goes_to_the_limiter(app, refusals):
     storage = Counts(window=5)
     storage.failing = True
-    middleware = RefuseKnownClients(app, refusals, client_of(64), still_refused=storage_check(storage, (OSError,)))
+    middleware = RefuseKnownClients(app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,)))
     refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
     assert Answer(middleware, environ()).status == "201 CREATED"
     assert len(app.calls) == 1
