@@ -116,6 +116,7 @@ def main_figures(bench) -> str:
         base = _get(bench, shape, "baseline single")
         if base:
             rows += _shape_rows(bench, shape, base)
+        rows += _segment_rows(bench, shape)
     pinned = [m for (shape, name), m in bench.results.items()
               if len(m.worker_cores) > 1 and "shared" not in name and "naive" not in name and "baseline" not in name]
     if pinned:
@@ -160,6 +161,15 @@ def _shape_rows(bench, shape: str, base: Measurement) -> list[str]:
         rows.append(_row("a client over its limit (429), req/s", shape, f"{refused.rps.median:,.0f}",
                          f"bare WSGI single events: {base.rps.median:,.0f}", f"{refused.rps.ratio(base.rps):.2f}x"))
     return rows
+
+
+def _segment_rows(bench, shape: str) -> list[str]:
+    """The Segment-compatible /v1/batch beside /collect/event, both 100 events a request, same server and rounds."""
+    batch, segment = _get(bench, shape, "batch"), _get(bench, shape, "batch, Segment /v1/batch")
+    if not (batch and segment):
+        return []
+    return [_row("Segment /v1/batch, 100 messages a request, events/s", shape, f"{segment.eps.median:,.0f}",
+                 f"/collect/event, 100-event batches: {batch.eps.median:,.0f}", f"{segment.eps.ratio(batch.eps):.2f}x")]
 
 
 def _spread(s: Spread, fmt: str) -> str:

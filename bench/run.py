@@ -43,6 +43,11 @@ FEATURES = {
     "dedupe=event": ({"COLLECTOR_DEDUPE": "event"}, {}),
     "Idempotency-Key": ({}, {"BENCH_IDEMPOTENCY": "1"}),
 }
+# /v1/batch beside /collect/event: the same server, the same events as Segment messages
+# (bench/wrk/events.lua), 100 a batch, in the same interleaved rounds.
+SEGMENT = "/v1/batch"
+SEGMENT_WRK_ENV = {"BENCH_API": "segment"}
+SEGMENT_RESULT = "batch, Segment /v1/batch"
 BASELINE_APP = "bench.baseline_app:app"
 # The naive reference (bench/naive_app.py), run as its team would: gunicorn's
 # sync workers, two of them, no access log.
@@ -76,6 +81,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="skip (g), the worker models (threads, sync workers, a shared socket)")
     parser.add_argument("--no-features", action="store_true",
                         help="skip (f), each optional feature (CORS, keys, privacy, dedupe, idempotency) on")
+    parser.add_argument("--segment-only", action="store_true",
+                        help="only /v1/batch beside /collect/event batches of 100, on one collector per shape")
     parser.add_argument("--rss-only", action="store_true",
                         help="only (e), worker memory under load (with --results FILE for its report)")
     parser.add_argument("--rss-shapes", default="deployed", help="shapes for (e) (default: deployed)")
@@ -98,7 +105,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.profile = (not quick) if args.profile is None else args.profile
     if quick and "--rss-events" not in " ".join(argv):
         args.rss_events = 0
-    if args.results is None and not quick:
+    if args.results is None and not quick and not args.segment_only:  # a partial run never replaces RESULTS.md
         args.results = Path(__file__).resolve().parent / "RESULTS.md"
     args.shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     return args
@@ -184,8 +191,13 @@ class Bench:
             # What the default was before sqlite://: limits in one process, so one worker.
             targets["memory"] = self.start(shape, SERVICE_APP, COLLECTOR_WORKERS="1", COLLECTOR_RATE_LIMIT_STORAGE="memory://")
         for events, kind in ((1, "single"), (100, "batch")):
-            log(f"[{shape}] {kind}: {', '.join(targets)}, interleaved")
-            found = self.measure(targets, events)
+            measured = dict(targets)
+            if kind == "batch":
+                measured[SEGMENT] = (collector.url, SEGMENT_WRK_ENV)
+            log(f"[{shape}] {kind}: {', '.join(measured)}, interleaved")
+            found = self.measure(measured, events, servers={**targets, SEGMENT: collector})
+            if SEGMENT in found:
+                self.results[(shape, SEGMENT_RESULT)] = found[SEGMENT]
             if "memory" in found:
                 self.results[(shape, f"{kind}, memory:// (1 worker)")] = found["memory"]
             self.results[(shape, f"baseline {kind}")] = found["baseline"]
@@ -195,6 +207,16 @@ class Bench:
         for server in targets.values():
             server.stop()
         self.results[(shape, "429")] = self.measure_429(shape)
+
+    def run_segment(self, shape: str) -> None:
+        """/v1/batch beside /collect/event, 100 events a request, on one collector, interleaved (--segment-only)."""
+        collector = self.start(shape, SERVICE_APP)
+        log(f"[{shape}] batch: /collect/event, {SEGMENT}, interleaved")
+        targets = {"collector": (collector.url, {}), SEGMENT: (collector.url, SEGMENT_WRK_ENV)}
+        found = self.measure(targets, 100, servers={"collector": collector, SEGMENT: collector})
+        self.results[(shape, "batch")] = found["collector"]
+        self.results[(shape, SEGMENT_RESULT)] = found[SEGMENT]
+        collector.stop()
 
     def measure_429(self, shape: str) -> wrkload.Measurement:
         log(f"[{shape}] 429: a client over its limit ({TINY_LIMIT})")
@@ -302,11 +324,15 @@ def main(argv: list[str]) -> int:
         tmp = Path(tempfile.mkdtemp(prefix="collector-bench-"))
         stack.callback(shutil.rmtree, tmp, True)
         bench = Bench(args, tmp, stack)
-        for shape in args.shapes if not args.rss_only else ():
+        for shape in args.shapes if not (args.rss_only or args.segment_only) else ():
             bench.run_shape(shape)
-        if args.rss_only:
+        for shape in args.shapes if args.segment_only else ():
+            bench.run_segment(shape)
+        if args.rss_only or args.segment_only:
             args.no_fsync = args.no_models = args.no_features = True
             args.profile = False
+        if args.segment_only:
+            args.rss_events = 0
         if not args.no_fsync and "deployed" in args.shapes:
             bench.run_fsync()
         if not args.no_models and "deployed" in args.shapes:

@@ -35,6 +35,7 @@ def bench_of(report):
         bench.results[(shape, "single")] = measurement(wrkload, 1400, 25.0)
         bench.results[(shape, "naive service batch")] = measurement(wrkload, 250, 120.0, 100)
         bench.results[(shape, "batch")] = measurement(wrkload, 500, 80.0, 100)
+        bench.results[(shape, "batch, Segment /v1/batch")] = measurement(wrkload, 450, 90.0, 100)
         bench.results[(shape, "429")] = measurement(wrkload, 4400, 12.0)
     return bench
 
@@ -48,6 +49,24 @@ def test_the_page_gives_ratios_beside_what_they_compare_with_and_no_verdicts(rep
     assert "| 100-event batches, events/s | deployed | 50,000 | naive Flask service: 25,000 | 2.00x |" in text
     assert "| worker RSS after 1,000,000 events | deployed | 39.0 MB | after warm-up: 38.9 MB | +0.1 MB |" in text
     assert re.search(r"figures from commit \S+, .*`git log \S+\.\.HEAD -- collector gunicorn\.conf\.py`", text)
+
+
+def test_segment_batches_are_given_as_a_ratio_to_collect_event_batches_of_the_same_run(report):
+    args = argparse.Namespace(warmup=5, rounds=3, seconds=6, wrk_threads=2, connections=16)
+    text = report.render(args, bench_of(report), ["--rounds", "3"], 600)
+    row = "| Segment /v1/batch, 100 messages a request, events/s | {} | 45,000 | /collect/event, 100-event batches: 50,000 | 0.90x |"
+    assert row.format("deployed") in text and row.format("default") in text
+    assert "| deployed | batch, Segment /v1/batch | 450 (450-450) |" in text
+
+
+def test_a_segment_only_run_has_its_rows_without_a_baseline(report):
+    bench = bench_of(report)
+    bench.results = {key: m for key, m in bench.results.items() if key[1] in ("batch", "batch, Segment /v1/batch")}
+    bench.rss_runs = {}
+    args = argparse.Namespace(warmup=1, rounds=3, seconds=3, wrk_threads=2, connections=16)
+    text = report.render(args, bench, ["--segment-only"], 60)
+    assert "| Segment /v1/batch, 100 messages a request, events/s | deployed | 45,000 |" in text
+    assert not INTERNAL.findall(text)
 
 
 @pytest.mark.parametrize("name", ["RESULTS.md", "RESULTS-memory.md"])
