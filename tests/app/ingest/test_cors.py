@@ -139,6 +139,23 @@ def test_429_and_its_replay_are_readable_with_retry_after_exposed(make_app):
     assert replayed.headers["Retry-After"]
 
 
+def test_a_segment_browser_call_replayed_429_is_readable(make_app):
+    # @segment/analytics-next posts text/plain to /v1/t: its replayed 429 must be readable to back off.
+    app = make_app(cors_origins=SHOP, rate_limit="1 per hour")
+    client = app.test_client()
+    track = orjson.dumps({"type": "track", "event": "Order Completed", "anonymousId": "a1"})
+    assert post(client).status_code == 201
+    assert post(client).status_code == 429
+    counters = limiter_counters(app)
+    replayed = client.post(
+        "/v1/t", data=track, content_type="text/plain", headers={"Origin": SHOP},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert replayed.status_code == 429
+    assert limiter_counters(app) == counters, "answered by the replay, before the limiter"
+    assert_readable_by(replayed, SHOP)
+
+
 def test_503_is_readable_by_an_allowed_origin(make_app):
     # memcached refused (nothing listens there) and COLLECTOR_RATE_LIMIT_ON_ERROR=closed.
     client = make_app(
