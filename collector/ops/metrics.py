@@ -65,7 +65,7 @@ REQUEST_DURATION = Histogram(
 )
 EVENTS_ACCEPTED = Counter(
     "collector_events_accepted",
-    "Events stored and acknowledged with 201, by eventType (at most 100 types per worker process, "
+    "Events stored and acknowledged (201; 200 on the Segment routes), by eventType (at most 100 types per worker process, "
     "or the types of COLLECTOR_EVENT_TYPES; any other type is counted as `other`)",
     ["event_type"],
 )
