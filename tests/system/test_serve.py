@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.processes import ROOT
 from tests.system.test_reloads import Load, assert_each_acknowledged_and_stored_once, hup_and_wait
 
 pytestmark = pytest.mark.system
@@ -86,3 +88,23 @@ def test_collector_serve_refuses_a_bad_setting_in_one_line(start_service, elsewh
     result = subprocess.run([COLLECTOR, "serve"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("collector: COLLECTOR_THREADS")
+
+
+def readme_blocks(section: str) -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    body = text[text.index(section) :]
+    body = body[: body.index("\n## ", 3)]
+    return re.findall(r"```sh\n(.*?)\n```", body, re.S)
+
+
+def test_the_quick_start_starts_the_service_with_collector_serve():
+    assert readme_blocks("## Quick start")[0].endswith("pip install -r requirements.txt -e . && collector serve")
+
+
+def test_the_readme_upgrade_checks_the_units_settings_file_then_restarts():
+    unit = (ROOT / "deploy" / "collector.service").read_text()
+    env_file = re.search(r"^EnvironmentFile=(.*)$", unit, re.M).group(1)
+    [steps] = [block for block in readme_blocks("### Upgrading")]
+    lines = [line for line in steps.splitlines() if not line.startswith("#")]
+    assert lines[1] == f"/opt/collector/.venv/bin/collector settings --env-file {env_file}"
+    assert lines[2] == "systemctl restart collector"
