@@ -1,13 +1,15 @@
 """`collector serve`: the service under gunicorn with the packaged configuration, from any directory.
 
-The command becomes gunicorn (`python -m gunicorn -c <packaged config>
-collector.wsgi:app`, by exec, in the same process) rather than running
-gunicorn's `BaseApplication` inside this one, as `collector console` does:
+The command becomes gunicorn (`gunicorn -c <packaged config> collector.wsgi:app`,
+by exec, in the same process; see collector/ops/server.py's `command`) rather
+than running gunicorn's `BaseApplication` inside this one, as `collector
+console` does:
 - the pid stays the one systemd started, so LISTEN_PID (socket activation)
   and Type=notify's main pid still match it;
-- a SIGHUP re-reads the configuration file and a USR2 re-executes
-  `python -m gunicorn ...`, exactly as the checkout's command does, with no
-  loader of our own to keep in step with gunicorn's;
+- a SIGHUP re-reads the configuration file and a USR2 re-executes gunicorn's
+  own command line, as with the checkout's gunicorn.conf.py, with no loader
+  of our own to keep in step with gunicorn's (a BaseApplication's reload
+  calls its `load_config`, which would have to re-run the file's checks);
 - the interpreter is fresh: PROMETHEUS_MULTIPROC_DIR is set before
   prometheus_client is first imported, which this process already did.
 """

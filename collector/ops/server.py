@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -55,9 +56,20 @@ GRACEFUL_TIMEOUT = 30
 _STARTED = "_COLLECTOR_GUNICORN_MASTER"
 
 
-def command(python: str = sys.executable) -> list[str]:
-    """The command `collector serve` becomes: gunicorn's own, with the packaged configuration."""
-    return [python, "-m", "gunicorn", "-c", str(CONFIG_FILE), APP]
+def command(scripts: str | None = None) -> list[str]:
+    """The command `collector serve` becomes: gunicorn's own, with the packaged configuration.
+
+    gunicorn's console script, installed beside `collector`, rather than
+    `python -m gunicorn`: a USR2 upgrade re-executes this Python with
+    `sys.argv`, and `python .../gunicorn/__main__.py` puts gunicorn's package
+    directory first on sys.path, where its `http` package hides the standard
+    library's (werkzeug's import fails and the new master never starts).
+    Where that script is missing, `python -m gunicorn` still serves.
+    """
+    scripts = sysconfig.get_path("scripts") if scripts is None else scripts
+    script = os.path.join(scripts, "gunicorn")
+    gunicorn = [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "gunicorn"]
+    return [*gunicorn, "-c", str(CONFIG_FILE), APP]
 
 
 def configure(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.environ) -> dict[str, Any]:

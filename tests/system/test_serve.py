@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.processes import ROOT
+from tests.processes import ROOT, wait_until
 from tests.system.test_reloads import Load, assert_each_acknowledged_and_stored_once, hup_and_wait
 
 pytestmark = pytest.mark.system
@@ -108,3 +108,34 @@ def test_the_readme_upgrade_checks_the_units_settings_file_then_restarts():
     lines = [line for line in steps.splitlines() if not line.startswith("#")]
     assert lines[1] == f"/opt/collector/.venv/bin/collector settings --env-file {env_file}"
     assert lines[2] == "systemctl restart collector"
+
+
+def children(pid: int) -> set[int]:
+    try:
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except FileNotFoundError:
+        return set()
+
+
+def gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def test_collector_serve_upgrades_in_place_on_usr2(start_service, elsewhere):
+    # gunicorn's USR2: a new master is executed beside the old one, on the same socket; the old one is then stopped.
+    service = start_service(command=[COLLECTOR, "serve"], cwd=elsewhere, **SETTINGS)
+    old_workers = set(service.worker_pids())
+    os.kill(service.process.pid, signal.SIGUSR2)
+    new_master = wait_until(lambda: next(iter(set(service.worker_pids()) - old_workers), None), 60, "the new master")
+    try:
+        wait_until(lambda: len(children(new_master)) == 2, 60, "the new master's two workers")
+        assert service.stop() == 0  # the old master and its workers
+        assert service.post({"messageBody": [{"eventType": "after-upgrade"}]}).status_code == 201
+        assert [event["eventType"] for event in service.events()] == ["after-upgrade"]
+    finally:
+        if not gone(new_master):
+            os.kill(new_master, signal.SIGTERM)
+        wait_until(lambda: gone(new_master), 60, "the new master to stop")

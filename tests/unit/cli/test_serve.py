@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from collector import cli
 from collector.ops import server
 
@@ -12,7 +10,8 @@ def test_serve_execs_gunicorn_with_the_packaged_configuration(monkeypatch):
     execs = []
     monkeypatch.setattr(cli.serve.os, "execv", lambda path, argv: execs.append((path, argv)))
     cli.main(["serve"])
-    assert execs == [(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(server.CONFIG_FILE), "collector.wsgi:app"])]
+    argv = server.command()
+    assert execs == [(argv[0], argv)] and argv[-3:] == ["-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
 
 
 def test_serve_is_listed_in_the_help(capsys):

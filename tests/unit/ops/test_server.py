@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
@@ -80,7 +81,17 @@ def test_the_first_start_marks_the_master(tmp_path):
     assert environ["_COLLECTOR_GUNICORN_MASTER"] == str(os.getpid())
 
 
-def test_serve_runs_gunicorn_with_the_packaged_configuration_file():
-    argv = server.command()
-    assert argv == [sys.executable, "-m", "gunicorn", "-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
+def test_serve_runs_gunicorns_script_with_the_packaged_configuration_file(tmp_path):
+    (tmp_path / "gunicorn").write_text("#!/bin/sh\n")
+    (tmp_path / "gunicorn").chmod(0o755)
+    argv = server.command(str(tmp_path))
+    assert argv == [str(tmp_path / "gunicorn"), "-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
     assert server.CONFIG_FILE.is_file() and server.CONFIG_FILE.parent.parent.name == "collector"
+
+
+def test_without_gunicorns_script_serve_runs_it_as_a_module(tmp_path):
+    assert server.command(str(tmp_path))[:3] == [sys.executable, "-m", "gunicorn"]
+
+
+def test_the_script_is_the_one_beside_this_python():
+    assert server.command()[0] == str(Path(sys.executable).with_name("gunicorn"))
