@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from tests.processes import ROOT, wait_until
+from tests.servers import service_env
 from tests.system.test_reloads import Load, assert_each_acknowledged_and_stored_once, hup_and_wait
 
 pytestmark = pytest.mark.system
@@ -79,11 +81,7 @@ def test_collector_serve_on_systemds_socket_restarts_and_reloads_dropping_nothin
         assert_each_acknowledged_and_stored_once(service, outcomes, 120)
 
 
-def test_collector_serve_refuses_a_bad_setting_in_one_line(start_service, elsewhere, tmp_path):
-    import subprocess
-
-    from tests.servers import service_env
-
+def test_collector_serve_refuses_a_bad_setting_in_one_line(elsewhere, tmp_path):
     env = service_env(tmp_path / "data", threads="lots")
     result = subprocess.run([COLLECTOR, "serve"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
