@@ -14,7 +14,6 @@ from typing import Any
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, idempotency, ingest, ops, ratelimit, service, store
 from .settings import load_settings, risks
 
 logger = logging.getLogger(__name__)
@@ -25,6 +24,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
 
     :raises SettingsError: naming the first variable with a bad value.
     """
+    # Imported here, not above: importing any module of the package runs this
+    # file, and collector/metricsdir.py must be importable before prometheus_client
+    # is (gunicorn's configuration sets PROMETHEUS_MULTIPROC_DIR first).
+    from . import errors, idempotency, ingest, ops, ratelimit, service, store
+
     settings = load_settings(overrides=overrides)
     ops.logs.configure(settings.log_level, settings.log_format)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector import create_app, ratelimit, service
-from tests.servers import Memcached, Nginx, Service, require_binary, service_env
+from tests.servers import ROOT, Memcached, Nginx, Service, require_binary, service_env
 
 
 @pytest.fixture
@@ -40,13 +40,14 @@ def start_service(tmp_path):
     """Start the collector under gunicorn: start_service(rate_limit="5/minute", ...).
 
     listen_socket=: a listening socket the test holds, passed to gunicorn as systemd passes its socket unit's.
+    command=, cwd=: another way to start it (`collector serve`), from another directory.
     """
     services = []
 
-    def start(data_dir=None, extra_env=None, listen_socket=None, **settings) -> Service:
+    def start(data_dir=None, extra_env=None, listen_socket=None, command=None, cwd=ROOT, **settings) -> Service:
         data_dir = data_dir or tmp_path / f"data{len(services)}"
         env = {**service_env(data_dir, **settings), **(extra_env or {})}
-        service = Service(data_dir, env, tmp_path / f"gunicorn{len(services)}.log")
+        service = Service(data_dir, env, tmp_path / f"gunicorn{len(services)}.log", command=command, cwd=cwd)
         service.listen_socket = listen_socket  # passed as systemd's socket activation does
         services.append(service)
         return service.start()

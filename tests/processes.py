@@ -43,13 +43,26 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`python -m gunicorn -c gunicorn.conf.py <app>` from the repo root, in its own process group."""
+    """`python -m gunicorn -c gunicorn.conf.py <app>` from the repo root, in its own process group.
 
-    def __init__(self, app: str, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
+    `command` (e.g. `collector serve`) and `cwd` start it another way, from elsewhere.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        env: dict[str, str],
+        log_path: Path,
+        args: tuple[str, ...] = (),
+        command: list[str] | None = None,
+        cwd: Path = ROOT,
+    ) -> None:
         self.app = app
         self.env = env
         self.log_path = log_path
         self.args = args  # gunicorn command-line options, over gunicorn.conf.py's
+        self.command = command
+        self.cwd = cwd
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         # A listening socket held by the caller and passed as systemd does (socket activation).
@@ -62,14 +75,14 @@ class Gunicorn:
     def start(self, timeout: float = 30) -> "Gunicorn":
         """Start (or start again: the log is appended to) and wait until it answers."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app]
+        argv = self.command or [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app]
         pass_fds: tuple[int, ...] = ()
         if self.listen_socket is not None:
             argv, pass_fds = socket_activated(argv, self.listen_socket.fileno())
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 argv,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -42,8 +42,8 @@ def require_binary(name: str, *extra_dirs: str) -> str:
 class Service(Gunicorn):
     """The collector under gunicorn in a subprocess, with its data directory."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str], log_path: Path) -> None:
-        super().__init__("app:app", env, log_path)
+    def __init__(self, data_dir: Path, env: dict[str, str], log_path: Path, **how) -> None:
+        super().__init__("app:app", env, log_path, **how)
         self.data_dir = data_dir
 
     def start(self, timeout: float = 30) -> "Service":

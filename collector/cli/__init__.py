@@ -1,4 +1,4 @@
-"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`, `console`.
+"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import deadletter
+from . import deadletter, serve
 from ..settings import SettingsError, data_dir_to_read, envfile, load_settings, markdown_table, risks, text_table
 from ..store import datafiles, deadletters, reading
 
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the collector's /metrics, for rejections (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
     )
     console.set_defaults(run=run_console)
+    serve.add_commands(commands)
     return parser
 
 

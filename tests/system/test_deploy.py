@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from collector.errors import CODES
+from collector.ops import server
 from tests.servers import ROOT, Nginx, readme_section, recipe_site, require_binary, stock_nginx_file, wait_until
 
 pytestmark = pytest.mark.system
@@ -288,8 +289,9 @@ def test_the_systemd_unit_runs_the_service_and_outwaits_a_graceful_stop():
     unit.optionxform = str
     unit.read(ROOT / "deploy" / "collector.service")
     service = unit["Service"]
-    assert service["ExecStart"].endswith("-m gunicorn -c gunicorn.conf.py app:app")
+    assert service["ExecStart"] == "/opt/collector/.venv/bin/collector serve"
+    assert service["ExecReload"] == "/bin/kill -s HUP $MAINPID"  # gunicorn's graceful reload
     assert service["Type"] == "notify" and service["KillMode"] == "mixed"
-    graceful = int(re.search(r"^graceful_timeout = (\d+)$", (ROOT / "gunicorn.conf.py").read_text(), re.M).group(1))
+    graceful = server.GRACEFUL_TIMEOUT
     assert int(service["TimeoutStopSec"]) > graceful, "systemd must not kill workers still finishing requests"
     assert service["ReadWritePaths"] == "/var/lib/collector"

@@ -68,8 +68,8 @@ def test_the_readme_steps_make_what_the_unit_needs():
     assert f"install -d -o {user} -g {user} -m 0750 {data_dir}" in steps
     assert f"COLLECTOR_DATA_DIR={data_dir}" in steps
     working_dir = unit_value("WorkingDirectory")
-    python = unit_value("ExecStart").split()[0]
-    assert f"python3 -m venv {working_dir}/.venv" in steps and python == f"{working_dir}/.venv/bin/python"
+    command = unit_value("ExecStart")
+    assert f"python3 -m venv {working_dir}/.venv" in steps and command == f"{working_dir}/.venv/bin/collector serve"
     for unit in ("collector.socket", "collector.service"):
         assert f"cp /opt/collector/deploy/{unit} /etc/systemd/system/{unit}" in steps
     assert "systemctl enable --now collector.socket collector.service" in steps

@@ -1,0 +1,97 @@
+"""collector/ops/server.py: gunicorn's variables and the start-up checks, without starting gunicorn."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config
+
+from collector.ops import server
+
+
+def environ_for(tmp_path, **settings: str) -> dict[str, str]:
+    environ = {"COLLECTOR_DATA_DIR": str(tmp_path / "data"), "COLLECTOR_BIND": "127.0.0.1:0"}
+    environ.update({f"COLLECTOR_{key.upper()}": value for key, value in settings.items()})
+    return environ
+
+
+def test_gunicorn_accepts_every_variable_and_hook(tmp_path):
+    config = server.configure(None, environ_for(tmp_path))
+    cfg = Config()
+    for name, value in config.items():
+        cfg.set(name, value)  # gunicorn's own validation: types, and each hook's arity
+    assert set(config) <= set(cfg.settings)
+    assert cfg.worker_class_str == "gthread" and cfg.graceful_timeout == server.GRACEFUL_TIMEOUT
+    assert callable(cfg.on_exit) and callable(cfg.post_request)
+
+
+def test_the_variables_follow_the_settings(tmp_path):
+    variables = server.variables(
+        server.start(None, environ_for(tmp_path, workers="3", threads="5", access_log="off", log_format="json"))
+    )
+    assert (variables["workers"], variables["threads"], variables["accesslog"]) == (3, 5, None)
+    assert variables["logger_class"] == "collector.ops.access_log.JSONLogger"
+    assert variables["bind"] == "127.0.0.1:0" and variables["reuse_port"] is False
+
+
+def test_a_bad_setting_stops_start_up_in_one_line_and_removes_our_metrics_directory(tmp_path):
+    own = tmp_path / "metrics"
+    own.mkdir()
+    with pytest.raises(SystemExit) as stopped:
+        server.configure(str(own), environ_for(tmp_path, threads="lots"))
+    assert str(stopped.value).startswith("collector: COLLECTOR_THREADS") and "\n" not in str(stopped.value)
+    assert not own.exists()
+
+
+def test_the_data_directory_is_made_at_start(tmp_path):
+    server.start(None, environ_for(tmp_path))
+    assert (tmp_path / "data").is_dir()
+
+
+@pytest.fixture
+def listener():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_an_address_in_use_is_refused_at_the_first_start(tmp_path, listener):
+    with pytest.raises(SystemExit, match="^collector: COLLECTOR_BIND: "):
+        server.configure(None, environ_for(tmp_path, bind=listener))
+
+
+def test_a_sighup_rereading_in_the_same_master_does_not_check_the_address(tmp_path, listener):
+    environ = environ_for(tmp_path, bind=listener)
+    environ["_COLLECTOR_GUNICORN_MASTER"] = str(os.getpid())
+    assert server.configure(None, environ)["bind"] == listener
+
+
+def test_a_usr2_reexec_does_not_check_the_address(tmp_path, listener):
+    assert server.configure(None, {**environ_for(tmp_path, bind=listener), "GUNICORN_PID": "1"})["bind"] == listener
+
+
+def test_the_first_start_marks_the_master(tmp_path):
+    environ = environ_for(tmp_path)
+    server.start(None, environ)
+    assert environ["_COLLECTOR_GUNICORN_MASTER"] == str(os.getpid())
+
+
+def test_serve_runs_gunicorns_script_with_the_packaged_configuration_file(tmp_path):
+    (tmp_path / "gunicorn").write_text("#!/bin/sh\n")
+    (tmp_path / "gunicorn").chmod(0o755)
+    argv = server.command(str(tmp_path))
+    assert argv == [str(tmp_path / "gunicorn"), "-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
+    assert server.CONFIG_FILE.is_file() and server.CONFIG_FILE.parent.parent.name == "collector"
+
+
+def test_without_gunicorns_script_serve_runs_it_as_a_module(tmp_path):
+    assert server.command(str(tmp_path))[:3] == [sys.executable, "-m", "gunicorn"]
+
+
+def test_the_script_is_the_one_beside_this_python():
+    assert server.command()[0] == str(Path(sys.executable).with_name("gunicorn"))
