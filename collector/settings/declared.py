@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

@@ -326,8 +326,6 @@ def test_cat_help_says_it_takes_several_data_directories(capsys):
 
 
 def test_a_second_deadletter_replay_is_refused_naming_the_lock(capsys, environ, tmp_path):
-    from collector.store import deadletters
-
     data = tmp_path / "data"
     (data / "deadletters").mkdir(parents=True)
     (data / "deadletters" / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(

@@ -14,7 +14,6 @@ import orjson
 import pytest
 
 from tests.processes import ROOT
-from tests.system.ingest.test_service import ping_id_of
 
 pytestmark = pytest.mark.system
 

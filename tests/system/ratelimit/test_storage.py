@@ -7,7 +7,6 @@ import time
 import pytest
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
-from pymemcache.exceptions import MemcacheError
 
 from collector.ratelimit.storage import SCHEME, CollectorMemcachedStorage
 
