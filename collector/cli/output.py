@@ -1,0 +1,48 @@
+"""Text in and out shared by the `collector` commands: tables, counts, times on the command line, skipped lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from ..store import reading
+
+
+def time_argument(text: str) -> float:
+    """An argparse `type=` for `--since`/`--until`: a time, or one line saying what is expected."""
+    try:
+        return reading.parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)") from None
+
+
+class Skipped:
+    """Lines and files a reading command could not read: each said on stderr, and the exit status.
+
+    Like `cat` and `zcat`, a damaged file is reported and the others are read
+    on, and the command then exits 1, so a script never mistakes a partial
+    read for the whole store.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def warn(self, problem: reading.Problem) -> None:
+        self.count += 1
+        print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+
+    def exit_status(self) -> int:
+        return 1 if self.count else 0
+
+
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    for row in (headers, *rows):
+        cells = [cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join(cells).rstrip(), file=out)
