@@ -7,12 +7,10 @@ import re
 import pytest
 import schemathesis
 
-from collector.cli import main
 from collector.ingest.openapi import document, render
 from collector.ingest.openapi_parts import EVENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 from collector.ingest.schemas import timestamp_problem
 from collector.settings import is_valid_event_type, load_settings
-from tests.processes import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +64,6 @@ def test_the_event_type_pattern_is_the_event_type_rule_on_mixed_strings(value):
 def test_the_timestamp_pattern_is_the_shape_the_service_accepts(value):
     # The calendar (2026-02-30) is the `date-time` format's part, not the pattern's.
     assert bool(re.search(TIMESTAMP_PATTERN, value)) == (timestamp_problem(value) is None)
-
-
-def test_collector_openapi_prints_the_committed_document_whatever_the_environment(monkeypatch, capsys):
-    monkeypatch.setenv("COLLECTOR_MAX_EVENTS", "3")
-    assert main(["openapi"]) == 0
-    assert capsys.readouterr().out.encode() == (ROOT / "docs" / "openapi.json").read_bytes()
 
 
 def test_the_rendering_is_stable(default_document):

@@ -1,4 +1,4 @@
-"""`collector events cat|stats|verify` over a FIFO, a symlink loop and gzip bombs: reported, never waited on, bounded."""
+"""collector/cli/events.py: `collector events cat|stats|verify` over a FIFO, a symlink loop and gzip bombs: reported, never waited on, bounded."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from collector.store import datafiles
 from tests import damaged
 from tests.servers import ROOT
+from tests.unit.cli.helpers import line
 
 # The command in a child process that reports its own peak memory (KiB) last on
 # stderr: VmHWM is this program's, where ru_maxrss would count the parent it forked from.
@@ -20,10 +21,6 @@ MEASURED = (
     "status = open('/proc/self/status').read(); "
     "print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1), file=sys.stderr); sys.exit(code)"
 )
-
-
-def line(event_type, received_at):
-    return orjson.dumps({"eventType": event_type, "receivedAt": received_at}) + b"\n"
 
 
 @pytest.mark.parametrize("kind", damaged.KINDS)

@@ -1,0 +1,16 @@
+"""collector/cli/console.py: `collector console` refuses a bind it must not serve on."""
+
+from __future__ import annotations
+
+from tests.unit.cli.helpers import run
+
+
+def test_console_refuses_a_bind_off_loopback_without_a_key(capsys, environ, tmp_path):
+    environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path))
+    code, _, err = run(capsys, "console", "--bind", "0.0.0.0:8700")
+    assert (code, err) == (
+        2,
+        "collector: --bind 0.0.0.0:8700 is reachable from other machines: set COLLECTOR_CONSOLE_KEY "
+        "(at least 16 characters), or bind to loopback and use an SSH tunnel\n",
+    )
+    assert run(capsys, "console", "--bind", "nonsense")[2].startswith("collector: --bind 'nonsense' is not valid")
