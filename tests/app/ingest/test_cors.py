@@ -5,11 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from collector import service
+from tests.app import helpers
+from tests.app.helpers import stored
 from tests.app.ops.test_metrics import rejected
 from tests.app.ratelimit.test_refusals import limiter_counters
 from tests.processes import free_port
-from tests.servers import read_events
 
 SHOP = "https://shop.example.com"
 OTHER = "https://evil.example.net"
@@ -26,22 +26,11 @@ def preflight(client, origin=SHOP, method="POST", request_headers="content-type"
 
 def post(client, body=ONE_EVENT, origin=SHOP, content_type="application/json"):
     headers = {"Origin": origin} if origin else {}
-    return client.post(
-        "/collect/event",
-        data=body,
-        content_type=content_type,
-        headers=headers,
-        environ_base={"REMOTE_ADDR": "203.0.113.7"},
-    )
+    return helpers.post(client, body, content_type=content_type, headers=headers, remote_addr="203.0.113.7")
 
 
 def cors_headers(response) -> dict[str, str]:
     return {name: value for name, value in response.headers.items() if name.lower().startswith("access-control-")}
-
-
-def stored(app):
-    service.of(app).writer.close()
-    return read_events(service.of(app).settings.data_dir)
 
 
 def assert_readable_by(response, origin):

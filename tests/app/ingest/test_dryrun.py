@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
-from collector import service
-from tests.servers import read_events
+from tests.app.helpers import post, stored
 
 EVENT = {"eventType": "click"}
-
-
-def post(client, body, query="", content_type="application/json", **kwargs):
-    data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
-    return client.post("/collect/event" + query, data=data, content_type=content_type, **kwargs)
-
-
-def stored(app):
-    service.of(app).writer.close()
-    return read_events(service.of(app).settings.data_dir)
 
 
 def test_a_dry_run_stores_nothing_and_answers_200_with_the_number_of_events(app, client):

@@ -7,7 +7,8 @@ import gzip
 import orjson
 import pytest
 
-from tests.app.ingest.test_views import assert_error, stored
+from tests.app.helpers import stored
+from tests.app.ingest.test_views import assert_error
 from tests.bombs import gzip_of_zeros
 
 BATCH = {

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import time
 
-import orjson
 
-from collector import service
 from collector.ingest.eventtime import format_time, parse_time
-from tests.servers import read_events
-
-
-def post(client, body):
-    return client.post("/collect/event", data=orjson.dumps(body), content_type="application/json")
-
-
-def stored(app):
-    service.of(app).writer.close()
-    return read_events(service.of(app).settings.data_dir)
+from tests.app.helpers import post, stored
 
 
 def test_a_clock_two_hours_ahead_is_corrected_and_the_original_kept(app, client):

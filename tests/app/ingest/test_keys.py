@@ -7,7 +7,9 @@ import pytest
 
 from collector import service
 from collector.ingest.keys import key_id
-from tests.app.ingest.test_views import assert_error, stored
+from tests.app import helpers
+from tests.app.helpers import stored
+from tests.app.ingest.test_views import assert_error
 from tests.app.ratelimit.test_refusals import limiter_counters
 
 KEY = "k3y-0123456789abcdef"
@@ -17,13 +19,7 @@ ADDRESS = "203.0.113.7"
 
 
 def post(client, headers=None, query="", remote_addr=ADDRESS):
-    return client.post(
-        "/collect/event" + query,
-        data=BODY,
-        content_type="application/json",
-        headers=headers or {},
-        environ_base={"REMOTE_ADDR": remote_addr},
-    )
+    return helpers.post(client, BODY, query, headers=headers, remote_addr=remote_addr)
 
 
 @pytest.fixture

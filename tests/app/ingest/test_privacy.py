@@ -9,20 +9,15 @@ import orjson
 import pytest
 
 from collector.ingest.privacy import address_shown
-from tests.app.ingest.test_views import stored
+from tests.app import helpers
+from tests.app.helpers import stored
 
 BODY = orjson.dumps({"messageBody": [{"eventType": "signup"}]})
 ADDRESSES = ["198.51.100.77", "2001:db8:1234:5678::1"]
 
 
 def post(client, address, headers=None):
-    return client.post(
-        "/collect/event",
-        data=BODY,
-        content_type="application/json",
-        headers=headers or {},
-        environ_base={"REMOTE_ADDR": address},
-    )
+    return helpers.post(client, BODY, headers=headers, remote_addr=address)
 
 
 @pytest.mark.parametrize(

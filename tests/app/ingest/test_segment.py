@@ -8,20 +8,15 @@ import pytest
 
 from collector import service
 from collector.store import deadletters
-from tests.servers import read_events
+from tests.app import helpers
+from tests.app.helpers import stored
 
 KEY = "segment-write-key-0123456789"
 SENT_AT = "2026-01-31T12:00:00.000Z"
 
 
-def post(client, path, body, headers=None, **kwargs):
-    data = body if isinstance(body, bytes) else orjson.dumps(body)
-    return client.post(path, data=data, content_type="application/json", headers=headers or {}, **kwargs)
-
-
-def stored(app):
-    service.of(app).writer.close()
-    return read_events(service.of(app).settings.data_dir)
+def post(client, path, body, **kwargs):
+    return helpers.post(client, body, path=path, **kwargs)
 
 
 def basic(key):

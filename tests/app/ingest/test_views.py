@@ -8,21 +8,11 @@ import pytest
 
 from collector import service
 from collector.errors import CODES
-from tests.servers import read_events
+from tests.app.helpers import post, stored
 
 NOT_JSON = "request body is not valid JSON: "
 
 EVENT = {"eventType": "click"}
-
-
-def post(client, body, content_type="application/json", **kwargs):
-    data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
-    return client.post("/collect/event", data=data, content_type=content_type, **kwargs)
-
-
-def stored(app):
-    service.of(app).writer.close()
-    return read_events(service.of(app).settings.data_dir)
 
 
 def assert_error(response, status, error, code, message):

@@ -6,7 +6,6 @@ each test compares values before and after what it sends.
 
 from __future__ import annotations
 
-import orjson
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
@@ -15,15 +14,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collector.ops import metrics
 from collector.store import datafiles
+from tests.app.helpers import post
 
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def post(client, body, content_type="application/json", **kwargs):
-    data = body if isinstance(body, (bytes, str)) else orjson.dumps(body)
-    return client.post("/collect/event", data=data, content_type=content_type, **kwargs)
 
 
 def batch(*event_types: str) -> dict:

@@ -8,26 +8,15 @@ import time
 import orjson
 import pytest
 
-from collector import service
+from tests.app import helpers
+from tests.app.helpers import stored
 
 EVENT = {"eventType": "click"}
 
 
 def post(client, body=None, *, events=1, remote_addr="203.0.113.7", headers=None, content_type="application/json"):
-    data = body if body is not None else orjson.dumps({"messageBody": [EVENT] * events})
-    return client.post(
-        "/collect/event",
-        data=data,
-        content_type=content_type,
-        headers=headers or {},
-        environ_base={"REMOTE_ADDR": remote_addr},
-    )
-
-
-def stored(app):
-    from tests.servers import read_events
-
-    return read_events(service.of(app).settings.data_dir)
+    data = body if body is not None else {"messageBody": [EVENT] * events}
+    return helpers.post(client, data, content_type=content_type, headers=headers, remote_addr=remote_addr)
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(make_app):
