@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument(
         "--markdown",
         action="store_true",
-        help="print the README's configuration table instead (defaults and meanings; reads no environment)",
+        help="print docs/configuration.md's table instead (defaults and meanings; reads no environment)",
     )
     settings.add_argument(
         "--env-file",

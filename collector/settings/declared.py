@@ -77,7 +77,7 @@ class Settings:
         "fixed-window",
         values.choice(*STRATEGIES),
         "`fixed-window`, `sliding-window-counter` (not with `sqlite://`), or `moving-window` (`memory://` only); "
-        "see [Rate limits](#rate-limits)",
+        "see [Rate limits](rate-limits.md)",
     )
     rate_limit_cost: str = declare(
         "request",
@@ -193,7 +193,7 @@ class Settings:
     fsync: str = declare(
         "interval",
         values.choice("always", "interval", "never"),
-        "when events reach the disk: `always`, `interval` or `never`; see [Durability](#durability)",
+        "when events reach the disk: `always`, `interval` or `never`; see [Durability](stored-lines-and-files.md#durability)",
     )
     fsync_seconds: float = declare(
         # An idle worker wakes up this often: 100 times a second at most.

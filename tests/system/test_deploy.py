@@ -21,7 +21,7 @@ import requests
 
 from collector.errors import CODES
 from collector.ops import server
-from tests.servers import ROOT, Nginx, readme_section, recipe_site, require_binary, stock_nginx_file, wait_until
+from tests.servers import ROOT, Nginx, doc_section, recipe_site, require_binary, stock_nginx_file, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -132,7 +132,7 @@ def test_a_key_in_a_header_stays_out_of_nginxs_logs_as_the_readme_says(behind_ng
     logs = nginx.error_log() + (nginx.prefix / "access.log").read_text()
     assert header_key not in logs
     # nginx cannot be told to leave the query out of its error log: the README says so, and to use a header.
-    section = readme_section("Behind nginx")
+    section = doc_section("deploying.md", "Behind nginx")
     assert "error log" in section and "X-Collector-Key" in section and "cannot" in section
 
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
-from tests.servers import ROOT, readme_section, recipe_site
+from tests.servers import ROOT, doc_section, recipe_site
 
 pytestmark = pytest.mark.system
 
@@ -26,7 +26,7 @@ CLIENT = "127.0.0.2"
 
 
 def readme_upstream_block() -> str:
-    section = readme_section("Scaling out")
+    section = doc_section("scaling-out.md", "Scaling out")
     block = re.search(r"^upstream collector \{\n.*?^\}\n", section, re.M | re.S)
     assert block, 'the README\'s "Scaling out" should show an `upstream collector { ... }` block'
     return block.group(0)

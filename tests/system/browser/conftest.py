@@ -113,8 +113,8 @@ def open_page(browser):
 
 
 def readme_web_block(language: str) -> str:
-    """The one `language` code block of the README's "From a web page" section."""
-    text = (ROOT / "README.md").read_text()
+    """The one `language` code block of the "From a web page" section (docs/sending-events.md)."""
+    text = (ROOT / "docs" / "sending-events.md").read_text()
     section = text[text.index("### From a web page\n") :]
     section = section[: section.index("\n### ", 1)]
     [block] = re.findall(rf"```{language}\n(.*?)\n```", section, re.S)
