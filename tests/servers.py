@@ -263,7 +263,7 @@ def doc_section(page: str, title: str) -> str:
 def recipe_site(workdir: Path, ports: Sequence[int], upstream_block: str | None = None) -> tuple[str, str]:
     """deploy/nginx-collector.conf set up as "Behind nginx" says, sending to the services at `ports`.
 
-    The README's own `sed -i ... /etc/nginx/sites-available/collector` sets the
+    docs/deploying.md's own `sed -i ... /etc/nginx/sites-available/collector` sets the
     server name, run on a copy in `workdir`. Returns the site and that name.
     """
     commands = [line for line in doc_section("deploying.md", "Behind nginx").splitlines() if line.startswith("sed -i ")]

@@ -3,7 +3,7 @@
 Each field says its default (as an operator would write it), its parser and a
 one-line doc; the variable is COLLECTOR_ and the field's name in capitals.
 `load_settings`, `Settings.describe()` (the start-up log line), `collector
-settings` and the README's table all read these declarations, so a setting
+settings` and docs/configuration.md's table all read these declarations, so a setting
 cannot be added in one of them and missed in another.
 
 Settings are read once, at start-up, into one frozen `Settings` (see
