@@ -110,7 +110,7 @@ def _row(what: str, shape: str, measured: str, compared_with: str, ratio: str) -
 
 
 def main_figures(bench) -> str:
-    """The figures the README quotes, each beside what it is compared with in the same run."""
+    """The figures docs/benchmark.md quotes, each beside what it is compared with in the same run."""
     rows = ["| what | shape | measured | compared with | ratio |", "|---|---|---|---|---|"]
     for shape in ("deployed", "default"):
         base = _get(bench, shape, "baseline single")

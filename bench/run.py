@@ -1,4 +1,4 @@
-"""The collector's benchmark: `python3 bench/run.py` (see `--help` and the README).
+"""The collector's benchmark: `python3 bench/run.py` (see `--help` and docs/benchmark.md).
 
 Starts memcached and, for each shape (deployed: 2 workers + memcached limits;
 default: the Quick start's, sqlite:// limits and a worker per core), the collector, the naive service and a bare-WSGI
@@ -184,7 +184,7 @@ class Bench:
         baseline = self.start(shape, BASELINE_APP)
         naive = self.start(shape, NAIVE_APP, NAIVE_ARGS, COLLECTOR_ACCESS_LOG="off")
         collector = self.start(shape, SERVICE_APP)
-        # Behind nginx, which logs every request, the README turns gunicorn's access log off.
+        # Behind nginx, which logs every request, docs/deploying.md turns gunicorn's access log off.
         quiet = self.start(shape, SERVICE_APP, COLLECTOR_ACCESS_LOG="off")
         targets = {"baseline": baseline, "naive": naive, "collector": collector, "quiet": quiet}
         if shape == "default":

@@ -4,7 +4,7 @@ The Events API's shape is `{"error": <reason phrase>, "message": <text>,
 "statusCode": <status>}`, kept word for word; the collector adds a stable
 machine-readable `code` (clients switch on it, metrics count by it) and, for a
 validation error, `details`. Every code is declared once below, with its
-status; the README's error table is checked against `CODES` by a test. Views
+status; docs/api.md's error table is checked against `CODES` by a test. Views
 and helpers raise `CollectorError(CODE, message)`; only this module builds
 error bodies.
 """

@@ -9,7 +9,7 @@ rules, and a value holding one is written by it. Which of the two runs must
 never change the outcome (tests/unit/test_jsontext.py proves it over numbers
 at and past every limit): the same value, the same bytes, or the same refusal.
 
-What is kept (the README's "Stored lines" says the same to users):
+What is kept (docs/stored-lines-and-files.md's "Stored lines" says the same to users):
 - integers exactly, up to MAX_INTEGER_DIGITS digits; longer ones are refused;
 - other numbers as the nearest 64-bit float, written in the shortest form
   that reads back the same (`1E5` -> `100000.0`, `1e-999` -> `0.0`); a number

@@ -235,7 +235,7 @@ def has_ipv6_loopback() -> bool:
 def upstream_on(site: str, ports: Sequence[int], upstream_block: str | None = None) -> str:
     """A site config whose `upstream collector` block sends to the services at `ports`.
 
-    With `upstream_block` (the README's, for several VMs), that block replaces
+    With `upstream_block` (docs/scaling-out.md's, for several VMs), that block replaces
     the site's own. Its `server` addresses are replaced by the services', in
     order, the rest of each line kept.
     """
@@ -249,12 +249,12 @@ def upstream_on(site: str, ports: Sequence[int], upstream_block: str | None = No
     return site[: block.start()] + new_block + site[block.end() :]
 
 
-README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 
 
-def readme_section(title: str) -> str:
-    """The text of the README's `## title` section, up to the next `## `."""
-    text = README.read_text()
+def doc_section(page: str, title: str) -> str:
+    """The text of the `## title` section of docs/<page> (the manual), up to the next `## `."""
+    text = (DOCS / page).read_text()
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else None]
@@ -263,10 +263,10 @@ def readme_section(title: str) -> str:
 def recipe_site(workdir: Path, ports: Sequence[int], upstream_block: str | None = None) -> tuple[str, str]:
     """deploy/nginx-collector.conf set up as "Behind nginx" says, sending to the services at `ports`.
 
-    The README's own `sed -i ... /etc/nginx/sites-available/collector` sets the
+    docs/deploying.md's own `sed -i ... /etc/nginx/sites-available/collector` sets the
     server name, run on a copy in `workdir`. Returns the site and that name.
     """
-    commands = [line for line in readme_section("Behind nginx").splitlines() if line.startswith("sed -i ")]
+    commands = [line for line in doc_section("deploying.md", "Behind nginx").splitlines() if line.startswith("sed -i ")]
     assert len(commands) == 1, f'"Behind nginx" should show one `sed -i` setting the server name, not {commands}'
     argv = shlex.split(commands[0])
     assert argv[:2] == ["sed", "-i"] and argv[-1] == "/etc/nginx/sites-available/collector", commands[0]

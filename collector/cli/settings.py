@@ -1,4 +1,4 @@
-"""`collector settings`: every COLLECTOR_* setting as the service would read it, or the README's table."""
+"""`collector settings`: every COLLECTOR_* setting as the service would read it, or docs/configuration.md's table."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def add_commands(commands: Any) -> None:
     settings.add_argument(
         "--markdown",
         action="store_true",
-        help="print the README's configuration table instead (defaults and meanings; reads no environment)",
+        help="print docs/configuration.md's table instead (defaults and meanings; reads no environment)",
     )
     settings.add_argument(
         "--env-file",

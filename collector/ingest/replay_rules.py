@@ -6,8 +6,8 @@ the request was refused for good, for a reason a change of settings can lift
 (the allow-list, the size limits); then no resend is coming, and the replay
 is the only copy. A letter whose answer told the client to resend (a 409, a
 503), or that is not a request to store at all (a dry run's bad `?validate=`,
-a body that was never read whole), is never replayed. The README's dead-letter
-section holds the same table; a test checks that every code has a rule.
+a body that was never read whole), is never replayed. The dead-letter page
+(docs/retries-and-dead-letters.md) holds the same table; a test checks that every code has a rule.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ registry is the whole service.
 Where each metric is counted: `instrument.py` (every response, by path,
 status and error code, the request duration, accepted events by type), the
 store (bytes, files, fsync failures, compression, retention) and the rate
-limiter (storage errors, unchecked requests). The README's "Metrics" table
+limiter (storage errors, unchecked requests). docs/operating.md's "Metrics" table
 lists them for operators; a test keeps it equal to this module.
 """
 
@@ -44,7 +44,7 @@ REQUESTS = Counter(
 REJECTED = Counter(
     "collector_rejected_requests",
     "Requests answered with an error, by its stable code (the `code` of the JSON body, "
-    "the README's error table), whatever the path: /readyz's 503 is storage_unavailable",
+    "the error table of docs/api.md), whatever the path: /readyz's 503 is storage_unavailable",
     ["code"],
 )
 RATE_LIMITED = Counter(

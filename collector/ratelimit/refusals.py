@@ -13,7 +13,7 @@ only where the replay cannot differ from it (fixed-window, cost per request).
 The verdict lives in the storage, so a replay first reads the window's count
 there (one `get`, no body, no Flask): a storage that forgot the window (a
 memcached flushed or restarted, the SQLite file deleted) starts it afresh, as
-the README says, and the request goes on to the limiter. So does a request
+docs/rate-limits.md says, and the request goes on to the limiter. So does a request
 whose read fails: the limiter then applies the outage policy to it like to
 any other (COLLECTOR_RATE_LIMIT_ON_ERROR), never a 429 the storage no longer backs.
 """

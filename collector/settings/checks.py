@@ -73,7 +73,7 @@ def risks(settings: Settings) -> list[str]:
         found.append(
             f"COLLECTOR_BIND={settings.bind} is not a loopback address or unix socket: clients reach gunicorn "
             f"directly, and a few slow clients (headers a byte a second) hold all {settings.threads} threads "
-            "of a worker; put nginx in front (see the README's 'Behind nginx')"
+            "of a worker; put nginx in front (see docs/deploying.md, 'Behind nginx')"
         )
     if exposed and settings.trusted_proxies:
         found.append(

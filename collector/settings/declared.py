@@ -3,7 +3,7 @@
 Each field says its default (as an operator would write it), its parser and a
 one-line doc; the variable is COLLECTOR_ and the field's name in capitals.
 `load_settings`, `Settings.describe()` (the start-up log line), `collector
-settings` and the README's table all read these declarations, so a setting
+settings` and docs/configuration.md's table all read these declarations, so a setting
 cannot be added in one of them and missed in another.
 
 Settings are read once, at start-up, into one frozen `Settings` (see
@@ -77,7 +77,7 @@ class Settings:
         "fixed-window",
         values.choice(*STRATEGIES),
         "`fixed-window`, `sliding-window-counter` (not with `sqlite://`), or `moving-window` (`memory://` only); "
-        "see [Rate limits](#rate-limits)",
+        "see [Rate limits](rate-limits.md)",
     )
     rate_limit_cost: str = declare(
         "request",
@@ -193,7 +193,7 @@ class Settings:
     fsync: str = declare(
         "interval",
         values.choice("always", "interval", "never"),
-        "when events reach the disk: `always`, `interval` or `never`; see [Durability](#durability)",
+        "when events reach the disk: `always`, `interval` or `never`; see [Durability](stored-lines-and-files.md#durability)",
     )
     fsync_seconds: float = declare(
         # An idle worker wakes up this often: 100 times a second at most.

@@ -117,7 +117,7 @@ def activated_socket_mismatch(address: str, fd: int = SD_LISTEN_FDS_START) -> st
     """Why the socket systemd passed is not at `address` (COLLECTOR_BIND); None if it is.
 
     gunicorn listens on the passed socket whatever COLLECTOR_BIND says, while
-    the console, the README's checks and the operator read COLLECTOR_BIND:
+    the console, docs/deploying.md's checks and the operator read COLLECTOR_BIND:
     the two must not silently differ.
     """
     with socket.socket(fileno=os.dup(fd)) as passed:

@@ -1,6 +1,6 @@
-"""The declared settings as tables: for `collector settings`, and for the README.
+"""The declared settings as tables: for `collector settings`, and for docs/configuration.md.
 
-The README's configuration table is `markdown_table()`'s output, pasted in
+docs/configuration.md's table is `markdown_table()`'s output, pasted in
 (`python -m collector settings --markdown`); a test fails when they differ.
 """
 
@@ -12,7 +12,7 @@ from . import values
 from .declared import Setting, Settings, declarations
 
 _CODE = re.compile("`([^`]*)`")
-_LINK = re.compile(r"\[([^\]]+)\]\(#[^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)#]*)(?:#[^)]*)?\)")
 
 
 def text_table(settings: Settings) -> str:
@@ -26,7 +26,7 @@ def text_table(settings: Settings) -> str:
 
 
 def markdown_table() -> str:
-    """The README's configuration table: variable, default, meaning."""
+    """The configuration table of docs/configuration.md: variable, default, meaning."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for s in declarations():
         default = f"`{s.default}`" if s.default else "empty"
@@ -45,5 +45,5 @@ def _range(setting: Setting) -> str:
 
 
 def plain(doc: str) -> str:
-    """A declared doc for a terminal: no backticks, and a README link as its title."""
-    return _LINK.sub(r"\1 (README)", _CODE.sub(r"\1", doc))
+    """A declared doc for a terminal: no backticks, and a link to a docs/ page as its title and page."""
+    return _LINK.sub(r"\1 (docs/\2)", _CODE.sub(r"\1", doc))

@@ -86,7 +86,7 @@ def number(low: float, high: float, unit: str) -> Callable[[str], float]:
 
 
 def bounds(parse: Callable[[str], Any]) -> tuple[float, float | None] | None:
-    """The lowest and highest value a numeric parser accepts, for the README's table; None for others."""
+    """The lowest and highest value a numeric parser accepts, for docs/configuration.md's table; None for others."""
     return getattr(parse, "bounds", None)
 
 

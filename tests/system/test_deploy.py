@@ -2,7 +2,7 @@
 
 The nginx tests reproduce a fresh Debian/Ubuntu VM: the package's own
 nginx.conf and default site (tests/servers.py moves only pid, logs, temp files,
-the site directories and the ports), the recipe installed as the README's
+the site directories and the ports), the recipe installed as docs/deploying.md's
 "Behind nginx" says, and requests with the Host header clients send.
 """
 
@@ -21,7 +21,7 @@ import requests
 
 from collector.errors import CODES
 from collector.ops import server
-from tests.servers import ROOT, Nginx, readme_section, recipe_site, require_binary, stock_nginx_file, wait_until
+from tests.servers import ROOT, Nginx, doc_section, recipe_site, require_binary, stock_nginx_file, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -80,7 +80,7 @@ def test_with_the_default_site_removed_the_recipe_answers_every_name(behind_ngin
 
 
 def test_claiming_default_server_beside_the_stock_default_site_stops_nginx(tmp_path):
-    # Why the recipe does not claim default_server (README, "Behind nginx").
+    # Why the recipe does not claim default_server (docs/deploying.md, "Behind nginx").
     site, _ = recipe_site(tmp_path, [8000])
     claiming = re.sub(r"^(\s*listen\s+\S+)\s*;", r"\1 default_server;", site, flags=re.M)
     nginx = Nginx.stock(
@@ -131,8 +131,8 @@ def test_a_key_in_a_header_stays_out_of_nginxs_logs_as_the_readme_says(behind_ng
     wait_until(lambda: query_key in nginx.error_log(), 10, "nginx's error line for the last request")
     logs = nginx.error_log() + (nginx.prefix / "access.log").read_text()
     assert header_key not in logs
-    # nginx cannot be told to leave the query out of its error log: the README says so, and to use a header.
-    section = readme_section("Behind nginx")
+    # nginx cannot be told to leave the query out of its error log: docs/deploying.md says so, and to use a header.
+    section = doc_section("deploying.md", "Behind nginx")
     assert "error log" in section and "X-Collector-Key" in section and "cannot" in section
 
 

@@ -1,7 +1,7 @@
-"""Several collectors behind one nginx, sharing one memcached: the README's "Scaling out", for real.
+"""Several collectors behind one nginx, sharing one memcached: docs/scaling-out.md, for real.
 
 Two gunicorn masters with their own data directories stand for two VMs; the
-load balancer is the shipped nginx site with the README's own upstream block
+load balancer is the shipped nginx site with docs/scaling-out.md's own upstream block
 (its addresses replaced by the instances'); the client sends from 127.0.0.2,
 so the address the instances count is the one nginx put in X-Forwarded-For,
 not the one they see nginx connect from (127.0.0.1).
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
-from tests.servers import ROOT, readme_section, recipe_site
+from tests.servers import ROOT, doc_section, recipe_site
 
 pytestmark = pytest.mark.system
 
@@ -26,9 +26,9 @@ CLIENT = "127.0.0.2"
 
 
 def readme_upstream_block() -> str:
-    section = readme_section("Scaling out")
+    section = doc_section("scaling-out.md", "Scaling out")
     block = re.search(r"^upstream collector \{\n.*?^\}\n", section, re.M | re.S)
-    assert block, 'the README\'s "Scaling out" should show an `upstream collector { ... }` block'
+    assert block, 'docs/scaling-out.md should show an `upstream collector { ... }` block'
     return block.group(0)
 
 
@@ -39,7 +39,7 @@ def upstream_settings(block: str) -> set[str]:
 
 
 def test_the_readmes_upstream_block_keeps_what_the_shipped_site_requires():
-    # Only the addresses differ: an operator who pastes the README's block
+    # Only the addresses differ: an operator who pastes the page's block
     # over the shipped one keeps its keepalive_timeout, below gunicorn's own
     # keep-alive, without which a request sent on a connection gunicorn is
     # just closing gets a spurious 503.

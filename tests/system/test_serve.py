@@ -1,6 +1,6 @@
 """`collector serve`: the service from the installed package, run from any directory, reloaded and restarted.
 
-README, "Quick start" and "Upgrading"; deploy/collector.service runs it.
+README.md's "Quick start" and docs/deploying.md's "Upgrading"; deploy/collector.service runs it.
 """
 
 from __future__ import annotations
@@ -88,10 +88,10 @@ def test_collector_serve_refuses_a_bad_setting_in_one_line(elsewhere, tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith("collector: COLLECTOR_THREADS")
 
 
-def readme_blocks(section: str) -> list[str]:
-    text = (ROOT / "README.md").read_text()
+def readme_blocks(section: str, page: str = "README.md") -> list[str]:
+    text = (ROOT / page).read_text()
     body = text[text.index(section) :]
-    body = body[: body.index("\n## ", 3)]
+    body = body[:3] + body[3:].split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.*?)\n```", body, re.S)
 
 
@@ -102,7 +102,7 @@ def test_the_quick_start_starts_the_service_with_collector_serve():
 def test_the_readme_upgrade_checks_the_units_settings_file_then_restarts():
     unit = (ROOT / "deploy" / "collector.service").read_text()
     env_file = re.search(r"^EnvironmentFile=(.*)$", unit, re.M).group(1)
-    [steps] = [block for block in readme_blocks("### Upgrading")]
+    [steps] = [block for block in readme_blocks("### Upgrading", "docs/deploying.md")]
     lines = [line for line in steps.splitlines() if not line.startswith("#")]
     assert lines[1] == f"/opt/collector/.venv/bin/collector settings --env-file {env_file}"
     assert lines[2] == "systemctl restart collector"

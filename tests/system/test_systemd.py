@@ -1,4 +1,4 @@
-"""The shipped systemd unit and the README's steps to install it, checked as far as a test can."""
+"""The shipped systemd unit and the steps to install it (docs/deploying.md), checked as far as a test can."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ SOCKET = ROOT / "deploy" / "collector.socket"
 
 
 def readme_systemd_steps() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "deploying.md").read_text()
     section = text[text.index("## Running it with systemd") :]
-    section = section[: section.index("\n## ", 3)]
+    section = section.split("\n## ", 1)[0]
     return re.search(r"```sh\n(.*?)\n```", section, re.S).group(1)
 
 
@@ -107,6 +107,7 @@ def test_the_readme_checks_the_environment_file_as_systemd_reads_it(tmp_path):
 def test_no_readme_command_sources_the_settings_file_in_a_shell():
     # A shell's `set -a; . collector.env` runs `per` of `COLLECTOR_RATE_LIMIT=1000 per minute`
     # as a command; the console's hand start did that too. systemd's parser is the one that counts.
-    blocks = re.findall(r"```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [block for page in pages for block in re.findall(r"```sh\n(.*?)\n```", page.read_text(), re.S)]
     sourced = [line for block in blocks for line in block.splitlines() if re.search(r"(^|[;(\s])\. \S*collector\.env", line)]
     assert sourced == []

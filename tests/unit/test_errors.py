@@ -11,7 +11,7 @@ from tests.processes import ROOT
 
 
 def readme_error_table() -> dict[str, tuple[int, str]]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "api.md").read_text()
     section = text[text.index("### Errors\n") :]
     section = section[: section.index("\n### ", 1)]
     rows = re.findall(r"^\| `([a-z0-9_]+)` \| (\d{3}) \| (.+) \|$", section, re.MULTILINE)

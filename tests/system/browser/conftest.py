@@ -113,15 +113,15 @@ def open_page(browser):
 
 
 def readme_web_block(language: str) -> str:
-    """The one `language` code block of the README's "From a web page" section."""
-    text = (ROOT / "README.md").read_text()
+    """The one `language` code block of the "From a web page" section (docs/sending-events.md)."""
+    text = (ROOT / "docs" / "sending-events.md").read_text()
     section = text[text.index("### From a web page\n") :]
     section = section[: section.index("\n### ", 1)]
     [block] = re.findall(rf"```{language}\n(.*?)\n```", section, re.S)
     return block
 
 
-# A shop's web server: its pages under www/, and the README's `location` for
+# A shop's web server: its pages under www/, and docs/sending-events.md's `location` for
 # the script-tag build, with the checkout at /opt/collector taken to be ROOT.
 SHOP_NGINX_CONF = """
 user root;
@@ -148,7 +148,7 @@ http {{
 
 @pytest.fixture
 def shop_nginx(tmp_path):
-    """shop_nginx({name: html}): a real nginx serving those pages and, as the README says, /js/collector.js."""
+    """shop_nginx({name: html}): a real nginx serving those pages and, as docs/sending-events.md says, /js/collector.js."""
     servers = []
 
     def start(pages: dict[str, str]) -> Nginx:

@@ -35,7 +35,7 @@ FEATURE_PAGE = b"""<!doctype html>
 </html>
 """
 
-# The script's calls made before it arrives, as the README's async example does.
+# The script's calls made before it arrives, as the async example of docs/sending-events.md does.
 ASYNC_PAGE = b"""<!doctype html>
 <html>
 <head>
@@ -52,7 +52,7 @@ ASYNC_PAGE = b"""<!doctype html>
 </html>
 """
 
-# A shop's page with the README's example in <head>, where it runs before the body exists.
+# A shop's page with docs/sending-events.md's example in <head>, where it runs before the body exists.
 HEAD_PAGE = """<!doctype html>
 <html>
 <head>

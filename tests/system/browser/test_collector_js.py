@@ -1,7 +1,7 @@
 """What clients/js adds to each event, in a real headless Chromium, against the real service.
 
 Each test opens pages of an origin of its own (so with its own localStorage)
-and asserts on the lines stored on disk: the README's example placed in
+and asserts on the lines stored on disk: docs/sending-events.md's example placed in
 <head>, page context, anonymous and session ids, single-page-app page views, a
 batch whose answer was lost stored once, calls queued before the script loads.
 """

@@ -30,6 +30,6 @@ def test_a_refused_client_is_let_through_once_memcached_forgot_its_window(start_
     else:
         memcached.stop()
         memcached.start()
-    # As the README says, a memcached that forgot the window starts it afresh.
+    # As docs/rate-limits.md says, a memcached that forgot the window starts it afresh.
     assert service.post(ONE_EVENT).status_code == 201
     assert len(service.events()) == 3

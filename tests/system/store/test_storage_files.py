@@ -137,7 +137,7 @@ def test_retention_deletes_only_the_oldest_finished_files_never_an_open_one(star
 
 
 def test_files_finished_as_the_service_stops_are_compressed_before_it_exits(start_service):
-    # The README's shipping recipe takes `*.jsonl.gz` only: a stopped instance's last files must be there.
+    # docs/scaling-out.md's shipping recipe takes `*.jsonl.gz` only: a stopped instance's last files must be there.
     service = start_service(compress="gzip", workers="2", rate_limit="1000000/hour")
     with Load(service.url, clients=4, pad=100) as load:
         load.wait_for(100)

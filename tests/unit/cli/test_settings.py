@@ -40,7 +40,7 @@ def test_settings_shows_values_as_written_in_aligned_columns(capsys, environ):
     assert table["COLLECTOR_EVENT_TYPES"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_RETENTION_DAYS"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_HOST_NAME"][1:3] == ["web-1", "(empty)"]
-    assert table["COLLECTOR_FSYNC"][3].endswith("always, interval or never; see Durability (README)")
+    assert table["COLLECTOR_FSYNC"][3].endswith("always, interval or never; see Durability (docs/stored-lines-and-files.md)")
 
 
 def test_settings_markdown_is_the_readme_table_and_needs_no_valid_environment(capsys, environ):
@@ -101,7 +101,7 @@ def test_settings_refuses_an_event_age_past_a_century(capsys, monkeypatch):
 def test_settings_reads_an_environment_file_as_systemd_does(capsys, monkeypatch, tmp_path):
     # `(set -a; . collector.env; collector settings)` ran `per` as a command and showed the default.
     env = tmp_path / "collector.env"
-    env.write_text(f"# as in the README\nCOLLECTOR_DATA_DIR={tmp_path}\nCOLLECTOR_RATE_LIMIT=10 per minute\n")
+    env.write_text(f"# as in docs/deploying.md\nCOLLECTOR_DATA_DIR={tmp_path}\nCOLLECTOR_RATE_LIMIT=10 per minute\n")
     monkeypatch.setenv("COLLECTOR_THREADS", "7")  # the caller's shell: the service does not see it
     assert cli.main(["settings", "--env-file", str(env)]) == 0
     rows = {row[0]: row[1] for row in (re.split(" {2,}", line) for line in capsys.readouterr().out.splitlines())}

@@ -16,7 +16,7 @@ from collector.ingest.keys import key_id
 from collector.ingest.replay import replay
 from collector.settings import load_settings
 from collector.store import build_writer, deadletters
-from tests.servers import read_events, readme_section
+from tests.servers import doc_section, read_events
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_every_error_code_has_a_replay_rule():
 def test_the_readme_table_says_what_the_code_does_for_every_code():
     from collector.ingest import replay_rules
 
-    rows = [row for row in readme_section("Retries, duplicates and dead letters").splitlines() if row.startswith("| `")]
+    rows = [row for row in doc_section("retries-and-dead-letters.md", "Retries, duplicates and dead letters").splitlines() if row.startswith("| `")]
     said = {code: row.rsplit("|", 2)[1] for row in rows for code in re.findall(r"`([a-z_0-9]+)`", row.split("|")[1])}
     for code in replay_rules.THROUGH_CHECKS:
         assert "through today's checks" in said.get(code, ""), code

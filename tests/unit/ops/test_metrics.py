@@ -1,4 +1,4 @@
-"""The metrics declared in collector/ops/metrics.py are the ones the README documents."""
+"""The metrics declared in collector/ops/metrics.py are the ones docs/operating.md documents."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from tests.processes import ROOT
 
 
 def readme_metrics_table() -> dict[str, tuple[str, tuple[str, ...]]]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "operating.md").read_text()
     section = text[text.index("### Metrics\n") :]
-    section = section[: section.index("\n## ")]
+    section = section.split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(collector_[a-z_]+)` \| ([a-z]+) \|([^|]*)\|", section, re.MULTILINE)
     return {name: (kind, tuple(re.findall(r"`([a-z_]+)`", labels))) for name, kind, labels in rows}
 

@@ -147,13 +147,13 @@ def test_values_are_shown_as_an_operator_writes_them():
 
 
 def _readme_configuration_table() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     return re.search(r"^\| variable \|.*?(?=\n\n|\Z)", section, re.M | re.S).group(0).splitlines()
 
 
 def test_the_readme_configuration_table_is_the_declaration():
-    # On failure: python -m collector settings --markdown, and paste it into the README.
+    # On failure: python -m collector settings --markdown, and paste it into docs/configuration.md.
     assert _readme_configuration_table() == markdown_table().splitlines()
 
 
