@@ -20,7 +20,7 @@ import requests
 
 from tests.processes import ROOT, wait_until
 from tests.servers import service_env
-from tests.system.test_reloads import Load, assert_each_acknowledged_and_stored_once, hup_and_wait
+from tests.system.reloading import Load, assert_each_acknowledged_and_stored_once, hup_and_wait
 
 pytestmark = pytest.mark.system
 

@@ -1,0 +1,54 @@
+"""Load through restarts, and the check that it lost nothing: shared by the reload and `collector serve` tests."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import threading
+
+from tests.churn import post_on_new_connections
+from tests.processes import wait_until
+
+
+def assert_each_acknowledged_and_stored_once(service, outcomes, at_least):
+    assert len(outcomes) >= at_least
+    failed = collections.Counter(str(outcome) for _, outcome in outcomes if outcome != 201)
+    assert not failed, f"{sum(failed.values())} of {len(outcomes)} requests failed: {failed.most_common(3)}"
+    sent = collections.Counter(event_id for event_id, _ in outcomes)
+
+    def stored():
+        return collections.Counter(event["eventId"] for event in service.events())
+
+    wait_until(lambda: stored() == sent, 30, "every acknowledged event on disk")
+
+
+class Load:
+    """post_on_new_connections in the background, until stopped."""
+
+    def __init__(self, port: int, limit: int = 5000) -> None:
+        self.outcomes: list = []
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(
+            target=post_on_new_connections,
+            kwargs=dict(port=port, count=limit, stop=self.stop_event, seconds=240, outcomes=self.outcomes),
+        )
+        self.thread.start()
+
+    def wait_for_more(self, more: int = 40) -> None:
+        target = len(self.outcomes) + more
+        wait_until(lambda: len(self.outcomes) >= target, 120, f"{more} more answers")
+
+    def stop(self) -> list:
+        self.stop_event.set()
+        self.thread.join(300)
+        return self.outcomes
+
+
+def hup_and_wait(service) -> None:
+    """SIGHUP the master and wait until every worker is a new one."""
+    before = set(service.worker_pids())
+    os.kill(service.process.pid, signal.SIGHUP)
+    wait_until(
+        lambda: len(service.worker_pids()) == 2 and not before & set(service.worker_pids()), 60, "new workers"
+    )
