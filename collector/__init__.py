@@ -27,7 +27,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     # Imported here, not above: importing any module of the package runs this
     # file, and collector/metricsdir.py must be importable before prometheus_client
     # is (gunicorn's configuration sets PROMETHEUS_MULTIPROC_DIR first).
-    from . import errors, idempotency, ingest, ops, ratelimit, service, store
+    from . import deadletters, errors, idempotency, ingest, openapi, ops, ratelimit, service, store
 
     settings = load_settings(overrides=overrides)
     ops.logs.configure(settings.log_level, settings.log_format)
@@ -45,7 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
             validator=ingest.build_validator(settings),
             writer=writer,
             idempotency=retries,
-            dead_letters=store.build_dead_letters(settings),
+            dead_letters=deadletters.build(settings),
         ),
     )
     idempotency.init_app(app, retries)
@@ -61,6 +61,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         # Around the limiter's layers, so each of them (the refusal replay too) sees the client's address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     ingest.init_app(app, settings)
+    app.after_request(deadletters.keep_refused)
+    openapi.init_app(app, settings)  # GET /openapi.json: a blueprint of its own, never rate-limited
     ops.init_app(app, settings, ingest.ROUTES)  # its metrics layer wraps every other one
     errors.init_app(app)
 

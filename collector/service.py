@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from .idempotency import Idempotency
     from .ingest import RequestValidator
     from .settings import Settings
-    from .store import DeadLetters, EventWriter
+    from .deadletters import DeadLetters
+    from .store import EventWriter
 
 _EXTENSION = "collector"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import jsontext
-from ..ingest.replay import replay
+from ..deadletters.replay import replay
 from ..settings import load_settings
-from ..store import deadletters
+from ..deadletters import letters as deadletters
 from ..store.reading import parse_time
 
 

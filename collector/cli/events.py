@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..store import datafiles, deadletters, reading
+from ..deadletters import letters as deadletters
+from ..store import datafiles, reading
 from .output import Skipped, count, table, time_argument
 
 BAR_WIDTH = 40

@@ -24,7 +24,7 @@ def add_commands(commands: Any) -> None:
 
 
 def run_openapi(args: argparse.Namespace, out: TextIO) -> int:
-    from ..ingest import openapi  # here: flask and apispec are not needed by the other commands
+    from .. import openapi  # here: flask and apispec are not needed by the other commands
 
     out.write(openapi.render(openapi.document(load_settings(environ={}))).decode())
     out.flush()

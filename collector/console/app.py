@@ -18,7 +18,8 @@ import orjson
 from .. import errors
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from ..store import datafiles, deadletters
+from ..deadletters import letters as deadletters
+from ..store import datafiles
 from . import auth
 from .index import StoreIndex
 from .rejections import Rejections

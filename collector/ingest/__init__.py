@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import flask
 
-from . import cors, openapi, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
+from . import cors, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
 from .keys import WriteKeys, require_write_keys
 from .parsing import event_count
 from .routes import ROUTES
@@ -27,7 +27,6 @@ __all__ = [
     "build_validator",
     "event_count",
     "init_app",
-    "openapi",
     "require_write_keys",
 ]
 
@@ -40,5 +39,4 @@ def init_app(app: flask.Flask, settings: Settings) -> None:
     """Call after the rate limit's layers are wrapped: the CORS layer must wrap them (see cors.py)."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.register_blueprint(bp)
-    openapi.init_app(app, settings)  # GET /openapi.json: a blueprint of its own, never rate-limited
     cors.init_app(app, settings.cors_origins)

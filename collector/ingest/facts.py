@@ -6,7 +6,7 @@ the text that was sent, invalid UTF-8 replaced with U+FFFD, never guessed. The
 client address comes from the socket or, behind trusted proxies, from
 X-Forwarded-For (ProxyFix): whatever that header holds, only an IP address is
 stored, and a header that holds none is counted. What is kept of the address
-is COLLECTOR_CLIENT_IP's choice (see privacy.py).
+is COLLECTOR_CLIENT_IP's choice (see collector/request/privacy.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import uuid
 import flask
 
 from ..ops.metrics import INVALID_CLIENT_ADDRESSES
+from ..request.privacy import address_shown
+from ..request.text import header_text
 from .enrich import RequestFacts, format_received_at
 from .keys import ENVIRON_KEY_ID
-from .privacy import address_shown
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +41,6 @@ def request_facts(request: flask.Request, client_ip: str = "full") -> RequestFac
         user_agent=header_text(request.headers.get("User-Agent")),
         key_id=request.environ.get(ENVIRON_KEY_ID),
     )
-
-
-def header_text(value: str | None) -> str | None:
-    """A header's value as the client wrote it: its bytes read as UTF-8."""
-    if value is None or value.isascii():
-        return value
-    return value.encode("latin-1", "replace").decode("utf-8", "replace")
 
 
 def client_address(address: str | None) -> str | None:

@@ -42,13 +42,14 @@ from urllib.parse import unquote
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ..request.text import WRITE_KEY_PARAMETER
 from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from .parsing import request_payload
 
 logger = logging.getLogger(__name__)
 
 KEY_ID_HEX_DIGITS = 8
-QUERY_PARAMETER = "writeKey"  # also Segment's name for the key in a body
+QUERY_PARAMETER = WRITE_KEY_PARAMETER
 SEGMENT_PREFIX = "/v1/"
 HEADER = "X-Collector-Key"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes

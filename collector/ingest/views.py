@@ -21,10 +21,8 @@ from .enrich import stored_lines
 from .facts import new_ping_id, request_facts
 from .keys import current_key_id
 from .parsing import request_payload
-from .refused import keep_dead_letter
 
 bp = flask.Blueprint("collect", __name__)
-bp.after_request(keep_dead_letter)
 
 
 def assign_ping_id() -> None:

@@ -38,9 +38,8 @@ from urllib.parse import unquote
 
 from gunicorn.glogging import Logger
 
-from ..ingest.facts import header_text
-from ..ingest.keys import QUERY_PARAMETER
-from ..ingest.privacy import Shown, address_shown
+from ..request.privacy import Shown, address_shown
+from ..request.text import WRITE_KEY_PARAMETER, header_text
 from ..settings import load_settings
 from .logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID, JSONFormatter, json_line, utc_time
 
@@ -59,7 +58,7 @@ REDACTED = "[redacted]"
 # service takes only the literal name (collector.ingest.keys), but a client that
 # misspells it has still sent its key.
 _QUERY_PARAMETER = re.compile(r"((?:^|[?&])([^=&\s]*)=)[^&\s]*")
-_KEY_NAME = QUERY_PARAMETER.lower()
+_KEY_NAME = WRITE_KEY_PARAMETER.lower()
 _KEY_HEADER_ATOMS = ("{authorization}i", "{x-collector-key}i")
 _FORWARDING_HEADER_ATOMS = ("{x-forwarded-for}i", "{forwarded}i", "{x-real-ip}i")
 # gunicorn's warning about a request it could not parse, with the socket's address.

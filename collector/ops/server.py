@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import datadir, metricsdir
-from ..ingest import privacy
+from ..request import privacy
 from ..settings import Settings, SettingsError, load_settings, places
 from .hooks import Hooks
 
@@ -95,7 +95,7 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
         refuse(f"COLLECTOR_DATA_DIR: {error}", own_metrics_dir)
     # COLLECTOR_CLIENT_IP=hash: the secret of the daily salts, made in the master
     # and inherited by every worker it forks, so that all of them hash a client
-    # alike; in memory only (see collector/ingest/privacy.py).
+    # alike; in memory only (see collector/request/privacy.py).
     privacy.make_process_secret()
     problem = bind_problem(settings.bind, environ)
     if problem:

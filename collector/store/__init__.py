@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import datafiles, deadletters, reading
-from .deadletters import DeadLetters
+from . import datafiles, reading
 from .maintenance import Maintenance
 from .writer import EventWriter
 
@@ -17,13 +16,10 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = [
-    "DeadLetters",
     "EventWriter",
     "Maintenance",
-    "build_dead_letters",
     "build_writer",
     "datafiles",
-    "deadletters",
     "reading",
 ]
 
@@ -47,11 +43,3 @@ def build_writer(settings: Settings) -> EventWriter:
         on_stop=maintenance.run_before_exit,
     )
 
-
-def build_dead_letters(settings: Settings) -> DeadLetters | None:
-    """The dead-letter store when COLLECTOR_DEAD_LETTER is on, else None."""
-    if settings.dead_letter != "on":
-        return None
-    return DeadLetters(
-        settings.data_dir, settings.host_name, settings.dead_letter_max_body_bytes, settings.dead_letter_max_bytes
-    )

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from collector import service
-from collector.store import deadletters
+from collector.deadletters import letters as deadletters
 from tests.app import helpers
 from tests.app.helpers import stored
 

@@ -11,7 +11,7 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http.errors import InvalidHeader, InvalidHeaderName, InvalidRequestLine, ObsoleteFolding
 
-from collector.ingest.privacy import address_shown
+from collector.request.privacy import address_shown
 from collector.ops.access_log import AccessLogger, JSONLogger, printable, without_write_keys
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from collector.errors import CODES
-from collector.ingest.openapi import NOT_OF_COLLECT
+from collector.openapi.document import NOT_OF_COLLECT
 from tests.processes import ROOT
 
 COMMITTED = ROOT / "docs" / "openapi.json"

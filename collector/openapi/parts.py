@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import dryrun, keys
+from ..ingest import dryrun, keys
 
 # `is_valid_event_type` as a pattern (ECMA-262 and Python alike): no control
 # character (Cc) anywhere, and at least one character that str.isspace() does
-# not call blank. tests/unit/ingest/test_openapi.py checks it on every code point.
+# not call blank. tests/unit/openapi/test_document.py checks it on every code point.
 _CONTROL = r"\u0000-\u001f\u007f-\u009f"
 _BLANK = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 EVENT_TYPE_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_BLANK}][^{_CONTROL}]*$"

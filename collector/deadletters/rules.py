@@ -33,7 +33,7 @@ THROUGH_CHECKS = frozenset(
         "invalid_idempotency_key",  # refused again by the same check, unless the letter has no key
         # A bug of the collector's: most likely before the write (nothing
         # stored), and no client resends a 500 it cannot fix. A copy stored
-        # all the same is caught by its key or its eventIds (see ingest.replay).
+        # all the same is caught by its key or its eventIds (see deadletters.replay).
         "internal_error",
     }
 )

@@ -8,7 +8,7 @@ import socket
 import orjson
 import pytest
 
-from collector.ingest.privacy import address_shown
+from collector.request.privacy import address_shown
 from tests.app import helpers
 from tests.app.helpers import stored
 

@@ -16,17 +16,18 @@ import orjson
 
 from .. import service
 from ..idempotency import HEADER as IDEMPOTENCY_KEY
-from .facts import request_facts
+from ..ingest.facts import request_facts
 
 NOT_KEPT = frozenset({401, 429})
 COLLECT_PATH = "/collect/event"
+COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
 
 
-def keep_dead_letter(response: flask.Response) -> flask.Response:
-    """after_request of the collect blueprint."""
+def keep_refused(response: flask.Response) -> flask.Response:
+    """after_request: keep a refused request to one of the data path's routes (the collect blueprint)."""
     letters = service.current().dead_letters
     status = response.status_code
-    if letters is None or status < 400 or status in NOT_KEPT:
+    if letters is None or status < 400 or status in NOT_KEPT or flask.request.blueprint != COLLECT_BLUEPRINT:
         return response
     try:
         message = orjson.loads(response.get_data()).get("message", "")

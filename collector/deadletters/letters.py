@@ -18,7 +18,7 @@ share of the letters. A letter larger than the whole cap is not kept (logged).
 through validation again and stores those that now pass: each replayed id is
 recorded in `deadletters/replayed.log` (after its events are written, so a
 crash in between errs towards replaying it again, never towards losing it;
-see ingest.replay for why that second replay stores nothing twice). Each
+see deadletters.replay for why that second replay stores nothing twice). Each
 replay prunes that record to the letters still kept: it holds a 37-byte line
 per replayed letter still in the directory, a small share of their size.
 """
@@ -40,7 +40,7 @@ from typing import Any
 
 from .. import datadir, jsontext
 from ..ops.metrics import DEAD_LETTERS
-from . import datafiles
+from ..store import datafiles
 
 logger = logging.getLogger(__name__)
 

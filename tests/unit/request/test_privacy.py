@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from collector.ingest.privacy import DailyHash, address_shown, make_process_secret, truncated
+from collector.request.privacy import DailyHash, address_shown, make_process_secret, truncated
 
 NOON = calendar.timegm((2026, 11, 26, 12, 0, 0))
 JUST_BEFORE_MIDNIGHT = calendar.timegm((2026, 11, 26, 23, 59, 59))

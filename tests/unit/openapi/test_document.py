@@ -7,8 +7,8 @@ import re
 import pytest
 import schemathesis
 
-from collector.ingest.openapi import document, render
-from collector.ingest.openapi_parts import EVENT_TYPE_PATTERN, TIMESTAMP_PATTERN
+from collector.openapi.document import document, render
+from collector.openapi.parts import EVENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 from collector.ingest.schemas import timestamp_problem
 from collector.settings import is_valid_event_type, load_settings
 

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from collector.store import deadletters
-from collector.store.deadletters import DeadLetters
+from collector.deadletters import letters as deadletters
+from collector.deadletters.letters import DeadLetters
 
 
 def record(letters: DeadLetters, body: bytes | None, code: str = "invalid_event_type") -> None:
@@ -73,7 +73,7 @@ def test_a_letter_larger_than_the_whole_cap_is_dropped_and_the_cap_held(tmp_path
 def test_write_failures_are_logged_once_per_outage_and_the_recovery_once(tmp_path, caplog):
     letters = DeadLetters(tmp_path, "host", max_body_bytes=100, max_bytes=10_000)
     (tmp_path / "deadletters").write_text("a file where the directory should be")
-    with caplog.at_level(logging.INFO, logger="collector.store.deadletters"):
+    with caplog.at_level(logging.INFO, logger="collector.deadletters.letters"):
         for _ in range(5):
             record(letters, b"lost")
         failures = [r for r in caplog.records if "could not keep" in r.getMessage()]

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from collector.store import deadletters
+from collector.deadletters import letters as deadletters
 
 pytestmark = pytest.mark.system
 

@@ -2,7 +2,7 @@
 
 apispec's marshmallow plugin turns the schemas of `schemas.py` into the
 request body's components. What it cannot read is added here (the parts
-themselves are in `openapi_parts`): the rules written as `Rule` callables
+themselves are in `parts`): the rules written as `Rule` callables
 (eventType, timestamp, header values), the contract's odd 201 body, the dry
 run's 200, and one error response per status listing the codes of
 `collector.errors.CODES` that POST /collect/event can return, so that a code
@@ -36,9 +36,9 @@ from ..errors import (
     RANGE_NOT_SATISFIABLE,
     ErrorCode,
 )
-from . import openapi_parts as parts
-from . import openapi_segment as segment_parts
-from .schemas import MAX_HEADER_KEYS, build_request_schema
+from ..ingest.schemas import MAX_HEADER_KEYS, build_request_schema
+from . import parts
+from . import segment as segment_parts
 
 if TYPE_CHECKING:
     from ..settings import Settings

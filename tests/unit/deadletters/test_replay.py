@@ -13,9 +13,10 @@ from collector import jsontext, service
 from collector.errors import CODES
 from collector.ingest.eventtime import format_time
 from collector.ingest.keys import key_id
-from collector.ingest.replay import replay
+from collector.deadletters.replay import replay
 from collector.settings import load_settings
-from collector.store import build_writer, deadletters
+from collector.store import build_writer
+from collector.deadletters import letters as deadletters
 from tests.servers import doc_section, read_events
 
 
@@ -31,7 +32,7 @@ def settings_for(data_dir, **overrides):
 
 
 def letter(data_dir, body, *, code="invalid_event_type", status=400, received_at=None, **fields) -> str:
-    """A dead letter as the service writes it (collector.ingest.refused), appended to a letters file."""
+    """A dead letter as the service writes it (collector.deadletters.keep), appended to a letters file."""
     text = body if isinstance(body, str) else orjson.dumps(body).decode()
     entry = {
         "id": str(uuid.uuid4()),
@@ -66,21 +67,21 @@ def store(settings, *lines: dict) -> None:
 
 
 def test_every_error_code_has_a_replay_rule():
-    from collector.ingest import replay_rules
+    from collector.deadletters import rules
 
-    ruled = replay_rules.THROUGH_CHECKS | set(replay_rules.NEVER)
+    ruled = rules.THROUGH_CHECKS | set(rules.NEVER)
     assert set(CODES) <= ruled, f"decide what replay does with {sorted(set(CODES) - ruled)}"
-    assert not replay_rules.THROUGH_CHECKS & set(replay_rules.NEVER)
+    assert not rules.THROUGH_CHECKS & set(rules.NEVER)
 
 
 def test_the_readme_table_says_what_the_code_does_for_every_code():
-    from collector.ingest import replay_rules
+    from collector.deadletters import rules
 
     rows = [row for row in doc_section("retries-and-dead-letters.md", "Retries, duplicates and dead letters").splitlines() if row.startswith("| `")]
     said = {code: row.rsplit("|", 2)[1] for row in rows for code in re.findall(r"`([a-z_0-9]+)`", row.split("|")[1])}
-    for code in replay_rules.THROUGH_CHECKS:
+    for code in rules.THROUGH_CHECKS:
         assert "through today's checks" in said.get(code, ""), code
-    for code in replay_rules.NEVER:
+    for code in rules.NEVER:
         assert said.get(code, "").strip().startswith("never"), code
 
 

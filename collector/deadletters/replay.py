@@ -3,10 +3,10 @@
 After a fix (an event type added to the allow-list, a limit raised), the
 refused requests kept as dead letters are parsed, validated and enriched with
 today's settings, exactly as a new request would be, and those that now pass
-are stored. One replay runs at a time (a flock, see store.deadletters): two
+are stored. One replay runs at a time (a flock, see deadletters.letters): two
 would each store every letter.
 
-What a replay may store is decided by the letter's code (replay_rules): only
+What a replay may store is decided by the letter's code (rules): only
 requests whose client was told they were refused for good. And it never
 stores what is already there:
 - a letter with an `Idempotency-Key` goes through the idempotency guard as
@@ -41,15 +41,16 @@ import flask
 
 from .. import idempotency
 from ..errors import CollectorError
-from ..store import build_writer, deadletters, reading
-from .enrich import RequestFacts, format_received_at, stored_lines
-from .eventtime import parse_time, rules_for
-from .keys import ENVIRON_KEY_ID
-from .parsing import parse_json
-from .refused import COLLECT_PATH
-from .replay_rules import never_replayed
-from .schemas import RequestValidator
-from .views import created_response
+from ..ingest.enrich import RequestFacts, format_received_at, stored_lines
+from ..ingest.eventtime import parse_time, rules_for
+from ..ingest.keys import ENVIRON_KEY_ID
+from ..ingest.parsing import parse_json
+from ..ingest.schemas import RequestValidator
+from ..ingest.views import created_response
+from ..store import build_writer, reading
+from . import letters as deadletters
+from .keep import COLLECT_PATH
+from .rules import never_replayed
 
 # The namespace of the eventIds made for a letter's events that had none.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d0c3e-8a51-4bb4-9a3c-5d0c2f1e7a90")
