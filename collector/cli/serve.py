@@ -1,7 +1,7 @@
 """`collector serve`: the service under gunicorn with the packaged configuration, from any directory.
 
 The command becomes gunicorn (`gunicorn -c <packaged config> collector.wsgi:app`,
-by exec, in the same process; see collector/ops/server.py's `command`) rather
+by exec, in the same process; see collector/server/startup.py's `command`) rather
 than running gunicorn's `BaseApplication` inside this one, as `collector
 console` does:
 - the pid stays the one systemd started, so LISTEN_PID (socket activation)
@@ -34,9 +34,9 @@ def add_commands(commands: Any) -> None:
 
 
 def run_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from ..ops import server
+    from ..server import startup
 
-    argv = server.command()
+    argv = startup.command()
     out.flush()
     os.execv(argv[0], argv)
     return 0  # not reached: execv replaces this process

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from collector.errors import CODES
-from collector.ops import server
+from collector.server import startup
 from tests.servers import ROOT, Nginx, doc_section, recipe_site, require_binary, stock_nginx_file, wait_until
 
 pytestmark = pytest.mark.system
@@ -292,6 +292,6 @@ def test_the_systemd_unit_runs_the_service_and_outwaits_a_graceful_stop():
     assert service["ExecStart"] == "/opt/collector/.venv/bin/collector serve"
     assert service["ExecReload"] == "/bin/kill -s HUP $MAINPID"  # gunicorn's graceful reload
     assert service["Type"] == "notify" and service["KillMode"] == "mixed"
-    graceful = server.GRACEFUL_TIMEOUT
+    graceful = startup.GRACEFUL_TIMEOUT
     assert int(service["TimeoutStopSec"]) > graceful, "systemd must not kill workers still finishing requests"
     assert service["ReadWritePaths"] == "/var/lib/collector"

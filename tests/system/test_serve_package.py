@@ -32,7 +32,7 @@ def test_a_wheel_in_a_fresh_venv_serves_from_any_directory(start_service, tmp_pa
     assert build.returncode == 0, build.stderr
     [wheel] = (tmp_path / "dist").glob("collector-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "collector/ops/gunicorn_config.py" in names and "collector/wsgi.py" in names
+    assert "collector/server/gunicorn_config.py" in names and "collector/wsgi.py" in names
     assert "collector/console/static/index.html" in names  # collector console, from the same install
 
     venv = tmp_path / "venv"

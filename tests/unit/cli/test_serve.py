@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collector import cli
-from collector.ops import server
+from collector.server import startup
 
 
 def test_serve_execs_gunicorn_with_the_packaged_configuration(monkeypatch):
     execs = []
     monkeypatch.setattr(cli.serve.os, "execv", lambda path, argv: execs.append((path, argv)))
     cli.main(["serve"])
-    argv = server.command()
-    assert execs == [(argv[0], argv)] and argv[-3:] == ["-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
+    argv = startup.command()
+    assert execs == [(argv[0], argv)] and argv[-3:] == ["-c", str(startup.CONFIG_FILE), "collector.wsgi:app"]
 
 
 def test_serve_is_listed_in_the_help(capsys):

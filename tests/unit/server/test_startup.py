@@ -1,4 +1,4 @@
-"""collector/ops/server.py: gunicorn's variables and the start-up checks, without starting gunicorn."""
+"""collector/server/startup.py: gunicorn's variables and the start-up checks, without starting gunicorn."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from gunicorn.config import Config
 
-from collector.ops import server
+from collector.server import startup
 
 
 def environ_for(tmp_path, **settings: str) -> dict[str, str]:
@@ -20,18 +20,18 @@ def environ_for(tmp_path, **settings: str) -> dict[str, str]:
 
 
 def test_gunicorn_accepts_every_variable_and_hook(tmp_path):
-    config = server.configure(None, environ_for(tmp_path))
+    config = startup.configure(None, environ_for(tmp_path))
     cfg = Config()
     for name, value in config.items():
         cfg.set(name, value)  # gunicorn's own validation: types, and each hook's arity
     assert set(config) <= set(cfg.settings)
-    assert cfg.worker_class_str == "gthread" and cfg.graceful_timeout == server.GRACEFUL_TIMEOUT
+    assert cfg.worker_class_str == "gthread" and cfg.graceful_timeout == startup.GRACEFUL_TIMEOUT
     assert callable(cfg.on_exit) and callable(cfg.post_request)
 
 
 def test_the_variables_follow_the_settings(tmp_path):
-    variables = server.variables(
-        server.start(None, environ_for(tmp_path, workers="3", threads="5", access_log="off", log_format="json"))
+    variables = startup.variables(
+        startup.start(None, environ_for(tmp_path, workers="3", threads="5", access_log="off", log_format="json"))
     )
     assert (variables["workers"], variables["threads"], variables["accesslog"]) == (3, 5, None)
     assert variables["logger_class"] == "collector.ops.access_log.JSONLogger"
@@ -42,13 +42,13 @@ def test_a_bad_setting_stops_start_up_in_one_line_and_removes_our_metrics_direct
     own = tmp_path / "metrics"
     own.mkdir()
     with pytest.raises(SystemExit) as stopped:
-        server.configure(str(own), environ_for(tmp_path, threads="lots"))
+        startup.configure(str(own), environ_for(tmp_path, threads="lots"))
     assert str(stopped.value).startswith("collector: COLLECTOR_THREADS") and "\n" not in str(stopped.value)
     assert not own.exists()
 
 
 def test_the_data_directory_is_made_at_start(tmp_path):
-    server.start(None, environ_for(tmp_path))
+    startup.start(None, environ_for(tmp_path))
     assert (tmp_path / "data").is_dir()
 
 
@@ -62,36 +62,36 @@ def listener():
 
 def test_an_address_in_use_is_refused_at_the_first_start(tmp_path, listener):
     with pytest.raises(SystemExit, match="^collector: COLLECTOR_BIND: "):
-        server.configure(None, environ_for(tmp_path, bind=listener))
+        startup.configure(None, environ_for(tmp_path, bind=listener))
 
 
 def test_a_sighup_rereading_in_the_same_master_does_not_check_the_address(tmp_path, listener):
     environ = environ_for(tmp_path, bind=listener)
     environ["_COLLECTOR_GUNICORN_MASTER"] = str(os.getpid())
-    assert server.configure(None, environ)["bind"] == listener
+    assert startup.configure(None, environ)["bind"] == listener
 
 
 def test_a_usr2_reexec_does_not_check_the_address(tmp_path, listener):
-    assert server.configure(None, {**environ_for(tmp_path, bind=listener), "GUNICORN_PID": "1"})["bind"] == listener
+    assert startup.configure(None, {**environ_for(tmp_path, bind=listener), "GUNICORN_PID": "1"})["bind"] == listener
 
 
 def test_the_first_start_marks_the_master(tmp_path):
     environ = environ_for(tmp_path)
-    server.start(None, environ)
+    startup.start(None, environ)
     assert environ["_COLLECTOR_GUNICORN_MASTER"] == str(os.getpid())
 
 
 def test_serve_runs_gunicorns_script_with_the_packaged_configuration_file(tmp_path):
     (tmp_path / "gunicorn").write_text("#!/bin/sh\n")
     (tmp_path / "gunicorn").chmod(0o755)
-    argv = server.command(str(tmp_path))
-    assert argv == [str(tmp_path / "gunicorn"), "-c", str(server.CONFIG_FILE), "collector.wsgi:app"]
-    assert server.CONFIG_FILE.is_file() and server.CONFIG_FILE.parent.parent.name == "collector"
+    argv = startup.command(str(tmp_path))
+    assert argv == [str(tmp_path / "gunicorn"), "-c", str(startup.CONFIG_FILE), "collector.wsgi:app"]
+    assert startup.CONFIG_FILE.is_file() and startup.CONFIG_FILE.parent.parent.name == "collector"
 
 
 def test_without_gunicorns_script_serve_runs_it_as_a_module(tmp_path):
-    assert server.command(str(tmp_path))[:3] == [sys.executable, "-m", "gunicorn"]
+    assert startup.command(str(tmp_path))[:3] == [sys.executable, "-m", "gunicorn"]
 
 
 def test_the_script_is_the_one_beside_this_python():
-    assert server.command()[0] == str(Path(sys.executable).with_name("gunicorn"))
+    assert startup.command()[0] == str(Path(sys.executable).with_name("gunicorn"))

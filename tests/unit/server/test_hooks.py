@@ -1,4 +1,4 @@
-"""collector/ops/hooks.py: gunicorn's server hooks, called as gunicorn calls them, without gunicorn."""
+"""collector/server/hooks.py: gunicorn's server hooks, called as gunicorn calls them, without gunicorn."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from collector import create_app, service
-from collector.ops.hooks import Hooks
+from collector.server.hooks import Hooks
 
 
 class Log:

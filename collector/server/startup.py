@@ -1,7 +1,7 @@
 """gunicorn's configuration for the collector, as functions: its variables, the start-up checks, the server hooks.
 
 gunicorn reads a configuration *file*; the collector's are two thin ones that
-call `configure()`: collector/ops/gunicorn_config.py in the package (what
+call `configure()`: collector/server/gunicorn_config.py in the package (what
 `collector serve` runs) and gunicorn.conf.py at the top of a checkout.
 
 Worker model, and why:
