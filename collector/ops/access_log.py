@@ -40,7 +40,7 @@ from gunicorn.glogging import Logger
 
 from ..request.privacy import Shown, address_shown
 from ..request.text import WRITE_KEY_PARAMETER, header_text
-from ..settings import load_settings
+from ..settings import Settings
 from .logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID, JSONFormatter, json_line, utc_time
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -138,10 +138,18 @@ class _Redact(logging.Filter):
 class KeepsSecrets(Logger):
     """What both loggers leave out: write keys always, and the address as COLLECTOR_CLIENT_IP says."""
 
+    # COLLECTOR_CLIENT_IP, as gunicorn's configuration read it: set on the class
+    # `logger_class(settings)` makes, which is how it reaches gunicorn's logger.
+    client_ip: str | None = None
+
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        # gunicorn.conf.py has refused bad settings before any logger is made.
-        mode = load_settings().client_ip
+        # The mode of the class that `cfg` names, not of type(self): a SIGHUP
+        # re-reads the configuration and sets up this same logger with the new cfg
+        # (gunicorn's Arbiter.setup), whose class carries the settings read then.
+        mode = getattr(cfg.logger_class, "client_ip", None)
+        if mode is None:  # no mode to fall back on that would not log addresses wrongly, or read settings again
+            raise TypeError("the collector's gunicorn logger is made by access_log.logger_class(settings)")
         # None: addresses are logged as they are.
         self.shown_address: Shown | None = None if mode == "full" else address_shown(mode)
         for old in [f for f in self.error_log.filters if isinstance(f, _Redact)]:
@@ -209,3 +217,15 @@ class JSONLogger(KeepsSecrets):
 
 def _text(value: str | None) -> str | None:
     return header_text(value) if value is not None else None
+
+
+def logger_class(settings: Settings) -> type[KeepsSecrets]:
+    """gunicorn's `logger_class` for `settings`: the logger of COLLECTOR_LOG_FORMAT, holding COLLECTOR_CLIENT_IP.
+
+    gunicorn makes its logger from the class its configuration names
+    (`cfg.logger_class(cfg)`) and hands it nothing else, so the class carries
+    what the configuration read, once (collector/server/startup.py): the
+    logger does not read the environment again.
+    """
+    base = JSONLogger if settings.log_format == "json" else AccessLogger
+    return type(base.__name__, (base,), {"client_ip": settings.client_ip, "__module__": __name__})

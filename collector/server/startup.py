@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import datadir, metricsdir
+from ..ops import access_log
 from ..request import privacy
 from ..settings import Settings, SettingsError, load_settings, places
 from .hooks import Hooks
@@ -141,8 +142,8 @@ def variables(settings: Settings) -> dict[str, Any]:
         # A line per request (COLLECTOR_ACCESS_LOG=off behind nginx, which logs them
         # already), as JSON or text (COLLECTOR_LOG_FORMAT).
         "accesslog": "-" if settings.access_log == "on" else None,
-        "logger_class": "collector.ops.access_log."
-        + ("JSONLogger" if settings.log_format == "json" else "AccessLogger"),
+        # ... with the settings read here, not read again by the logger.
+        "logger_class": access_log.logger_class(settings),
         "errorlog": "-",
         # gunicorn's control socket (one fixed path per user) would be shared by
         # every instance on the host; the collector does not use it.

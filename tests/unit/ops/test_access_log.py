@@ -11,8 +11,9 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http.errors import InvalidHeader, InvalidHeaderName, InvalidRequestLine, ObsoleteFolding
 
+from collector.ops.access_log import AccessLogger, JSONLogger, logger_class, printable, without_write_keys
 from collector.request.privacy import address_shown
-from collector.ops.access_log import AccessLogger, JSONLogger, printable, without_write_keys
+from collector.settings import load_settings
 
 
 @pytest.mark.parametrize(
@@ -59,13 +60,19 @@ def request_environ(query: str = f"writeKey={KEY}", authorization: str = f"Beare
     }
 
 
-def logged(capsys, monkeypatch, logger_class, client_ip="full", access_log_format=None, **environ) -> str:
-    monkeypatch.setenv("COLLECTOR_CLIENT_IP", client_ip)
+def made(log_format: str = "text", client_ip: str = "full", cfg: Config | None = None):
+    """gunicorn's logger for these settings, made as gunicorn makes it: from the class its configuration names."""
+    cfg = Config() if cfg is None else cfg
+    cfg.set("logger_class", logger_class(load_settings({}, {"log_format": log_format, "client_ip": client_ip})))
+    return cfg.logger_class(cfg)
+
+
+def logged(capsys, log_format, client_ip="full", access_log_format=None, **environ) -> str:
     cfg = Config()
     cfg.set("accesslog", "-")
     if access_log_format:
         cfg.set("access_log_format", access_log_format)
-    logger = logger_class(cfg)
+    logger = made(log_format, client_ip, cfg)
     logger.access(Response(), Request(), request_environ(**environ), datetime.timedelta(milliseconds=3))
     # gunicorn's own line about a request it could not parse.
     logger.error_log.warning("Invalid request from ip=%s: Invalid HTTP Version 'GET /?writeKey=%s'", ADDRESS, KEY)
@@ -76,9 +83,9 @@ def logged(capsys, monkeypatch, logger_class, client_ip="full", access_log_forma
 EVERYTHING = "%(h)s %(r)s %(q)s %({authorization}i)s %({x-collector-key}i)s %({x-forwarded-for}i)s %({raw_uri}e)s"
 
 
-@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
-def test_write_keys_are_never_logged(capsys, monkeypatch, logger_class):
-    text = logged(capsys, monkeypatch, logger_class, access_log_format=EVERYTHING)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_write_keys_are_never_logged(capsys, log_format):
+    text = logged(capsys, log_format, access_log_format=EVERYTHING)
     assert KEY not in text
     assert "writeKey=[redacted]" in text
 
@@ -87,12 +94,12 @@ def test_a_key_sent_as_http_basic_is_not_logged_as_the_user(capsys, monkeypatch)
     # Segment-style clients send the write key as the Basic user name.
     basic = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
     monkeypatch.setattr(Request, "headers", [("AUTHORIZATION", basic)])
-    text = logged(capsys, monkeypatch, AccessLogger, authorization=basic)  # gunicorn's default format has %(u)s
+    text = logged(capsys, "text", authorization=basic)  # gunicorn's default format has %(u)s
     assert KEY not in text
     assert f"{ADDRESS} - - [" in text
 
 
-@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
+@pytest.mark.parametrize("log_format", ["text", "json"])
 @pytest.mark.parametrize(
     "line, shown",
     [
@@ -102,9 +109,8 @@ def test_a_key_sent_as_http_basic_is_not_logged_as_the_user(capsys, monkeypatch)
         ("CONTENT-LENGTH", "CONTENT-LENGTH"),
     ],
 )
-def test_gunicorn_never_quotes_a_malformed_header_value(capsys, monkeypatch, logger_class, line, shown):
-    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
-    logger = logger_class(Config())
+def test_gunicorn_never_quotes_a_malformed_header_value(capsys, log_format, line, shown):
+    logger = made(log_format)
     # As gunicorn's Worker.handle_error words it, for each parse error that quotes a header.
     errors = (InvalidHeader(line), InvalidHeaderName(line), ObsoleteFolding(line), InvalidRequestLine(line))
     for error in errors:
@@ -122,32 +128,65 @@ def test_gunicorn_never_quotes_a_malformed_header_value(capsys, monkeypatch, log
         ("\x16\x03\x01", "[redacted]"),
     ],
 )
-def test_gunicorn_quotes_a_malformed_request_line_without_its_key(capsys, monkeypatch, line, shown):
-    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
-    AccessLogger(Config()).warning(f"Invalid request from ip={ADDRESS}: {InvalidRequestLine(line)}")
+def test_gunicorn_quotes_a_malformed_request_line_without_its_key(capsys, line, shown):
+    made().warning(f"Invalid request from ip={ADDRESS}: {InvalidRequestLine(line)}")
     text = capsys.readouterr().err
     assert KEY not in text
     assert f"Invalid HTTP request line: {shown!r}" in text
 
 
-def test_the_text_log_redacts_the_key_and_keeps_the_rest_of_the_request_line(capsys, monkeypatch):
-    text = logged(capsys, monkeypatch, AccessLogger, query=f"a=1&writeKey={KEY}&b=2")
+def test_the_text_log_redacts_the_key_and_keeps_the_rest_of_the_request_line(capsys):
+    text = logged(capsys, "text", query=f"a=1&writeKey={KEY}&b=2")
     assert '"POST /collect/event?a=1&writeKey=[redacted]&b=2 HTTP/1.1" 201 79' in text
     assert text.startswith(ADDRESS + " ")
 
 
-@pytest.mark.parametrize("logger_class", [AccessLogger, JSONLogger])
+@pytest.mark.parametrize("log_format", ["text", "json"])
 @pytest.mark.parametrize("client_ip, shown", [("truncate", "198.51.100.0"), ("drop", None), ("hash", "hash")])
-def test_the_address_is_logged_as_it_is_stored(capsys, monkeypatch, logger_class, client_ip, shown):
-    text = logged(capsys, monkeypatch, logger_class, client_ip, access_log_format=EVERYTHING)
+def test_the_address_is_logged_as_it_is_stored(capsys, log_format, client_ip, shown):
+    text = logged(capsys, log_format, client_ip, access_log_format=EVERYTHING)
     assert ADDRESS not in text
     expected = address_shown(client_ip)(ADDRESS) if shown == "hash" else shown
-    if logger_class is JSONLogger:
+    if log_format == "json":
         access = json.loads(text.splitlines()[0])
         assert access.get("client") == expected
     else:
         assert text.startswith(f"{expected or '-'} ")
     assert f"Invalid request from ip={expected or '-'}: " in text
+
+
+
+# The settings reach the logger through its class: gunicorn.conf.py read them once.
+
+
+def test_the_logger_is_the_formats_and_carries_the_address_mode():
+    assert isinstance(made("json", "drop"), JSONLogger) and type(made("json", "drop")).client_ip == "drop"
+    assert isinstance(made("text", "hash"), AccessLogger) and type(made("text", "hash")).client_ip == "hash"
+
+
+def test_the_logger_does_not_read_the_environment(capsys, monkeypatch):
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
+    monkeypatch.setenv("COLLECTOR_THREADS", "lots")  # a second reading of the settings would stop here
+    text = logged(capsys, "json", "drop")
+    assert ADDRESS not in text and "client" not in json.loads(text.splitlines()[0])
+
+
+def test_a_sighup_sets_the_logger_up_again_with_the_mode_the_configuration_read_then(capsys):
+    # gunicorn keeps its logger across a reload and calls setup() with the new cfg.
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = made("text", "full", cfg)
+    reloaded = Config()
+    reloaded.set("accesslog", "-")
+    reloaded.set("logger_class", logger_class(load_settings({}, {"client_ip": "drop"})))
+    logger.setup(reloaded)
+    logger.access(Response(), Request(), request_environ(), datetime.timedelta(milliseconds=3))
+    assert capsys.readouterr().out.startswith("- - - [")
+
+
+def test_a_logger_made_without_the_settings_is_refused():
+    with pytest.raises(TypeError, match="logger_class"):
+        JSONLogger(Config())
 
 
 @pytest.mark.parametrize(

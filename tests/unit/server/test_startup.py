@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import socket
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from gunicorn.config import Config
 
+from collector.ops.access_log import JSONLogger
 from collector.server import startup
 
 
@@ -34,8 +37,29 @@ def test_the_variables_follow_the_settings(tmp_path):
         startup.start(None, environ_for(tmp_path, workers="3", threads="5", access_log="off", log_format="json"))
     )
     assert (variables["workers"], variables["threads"], variables["accesslog"]) == (3, 5, None)
-    assert variables["logger_class"] == "collector.ops.access_log.JSONLogger"
+    assert issubclass(variables["logger_class"], JSONLogger) and variables["logger_class"].client_ip == "full"
     assert variables["bind"] == "127.0.0.1:0" and variables["reuse_port"] is False
+
+
+class Response:
+    status = "201 CREATED"
+    sent = 79
+    headers: list = []
+
+
+def test_gunicorns_logger_takes_the_settings_read_here_not_the_environment(tmp_path, monkeypatch, capsys):
+    # The configuration reads the settings once (issue 21): the logger gunicorn
+    # makes from `logger_class` gets the address mode from there.
+    monkeypatch.setenv("COLLECTOR_CLIENT_IP", "full")
+    monkeypatch.setenv("COLLECTOR_THREADS", "lots")  # a second reading would stop here
+    cfg = Config()
+    for name, value in startup.configure(None, environ_for(tmp_path, client_ip="drop", log_format="json")).items():
+        cfg.set(name, value)
+    logger = cfg.logger_class(cfg)  # as gunicorn's arbiter makes it
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/collect/event", "REMOTE_ADDR": "198.51.100.77"}
+    logger.access(Response(), None, environ, datetime.timedelta(milliseconds=3))
+    line = json.loads(capsys.readouterr().out)
+    assert line["path"] == "/collect/event" and "client" not in line
 
 
 def test_a_bad_setting_stops_start_up_in_one_line_and_removes_our_metrics_directory(tmp_path):
