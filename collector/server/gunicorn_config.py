@@ -12,4 +12,6 @@ _own_metrics_dir = metricsdir.prepare()
 
 from collector.server import startup  # noqa: E402  (after the metrics directory is set)
 
+# The settings read once and checked, then gunicorn's variables (bind, workers, ...,
+# logger_class) and the server hooks: collector/server/startup.py's `configure`.
 globals().update(startup.configure(_own_metrics_dir))
