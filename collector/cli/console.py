@@ -32,7 +32,7 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
     # (the systemd unit makes the whole file system read-only).
     settings = load_settings(overrides={"data_dir": data_dir_to_read()})
     bind = args.bind or server.DEFAULT_BIND
-    problem = server.refusal(bind, settings.console_key)
+    problem = server.bind_problem(bind, settings.console_key)
     if problem:
         print(f"collector: {problem}", file=sys.stderr)
         return 2
