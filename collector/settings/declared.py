@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import clients, places, values
+from . import access, places, values
 from .checks import STRATEGIES
 
 PREFIX = "COLLECTOR_"
@@ -111,21 +111,21 @@ class Settings:
     )
     cors_origins: frozenset[str] = declare(
         "",
-        clients.cors_origins,
+        access.cors_origins,
         "web page origins allowed to send (CORS), comma-separated, or `*`; empty: none",
     )
     api_keys: frozenset[str] = declare(
         "",
-        clients.api_keys,
+        access.api_keys,
         "write keys, comma-separated; with keys (here or in the file) a request without one gets 401",
-        show=clients.show_keys,
+        show=access.show_keys,
         secret=True,
     )
     api_keys_file: frozenset[str] = declare(
         "",
-        clients.api_keys_file,
+        access.api_keys_file,
         "a file of write keys, one per line, read at start-up",
-        show=clients.show_keys,
+        show=access.show_keys,
     )
     client_ip: str = declare(
         "full",
@@ -248,10 +248,10 @@ class Settings:
     )
     console_key: str = declare(
         "",
-        clients.console_key,
+        access.console_key,
         "the key of `collector console` (HTTP Basic password or Bearer token); needed to bind it to "
         "anything but loopback; empty: loopback only, no key",
-        show=clients.show_secret,
+        show=access.show_secret,
         secret=True,
     )
 

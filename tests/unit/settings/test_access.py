@@ -1,11 +1,11 @@
-"""Settings about clients: CORS origins, write keys (never shown), client addresses."""
+"""collector/settings/access.py: who may send and read: CORS origins, write keys (never shown), the console's key."""
 
 from __future__ import annotations
 
 import pytest
 
 from collector import cli
-from collector.settings import SettingsError, load_settings
+from collector.settings import SettingsError, access, load_settings
 from tests.unit.settings.invalid_values import STORAGE
 
 KEY = "k" * 16
@@ -45,6 +45,13 @@ def test_bad_keys_are_not_valid(raw):
 def test_a_missing_key_file_is_not_valid(tmp_path):
     with pytest.raises(SettingsError, match="COLLECTOR_API_KEYS_FILE=.*No such file or directory"):
         load_settings(environ={"COLLECTOR_API_KEYS_FILE": str(tmp_path / "missing")})
+
+
+def test_keys_are_shown_only_by_how_many_and_a_secret_only_by_whether_it_is_set():
+    assert access.show_keys(frozenset()) == "(empty)"
+    assert access.show_keys(frozenset({KEY})) == "(1 key, not shown)"
+    assert access.show_keys(frozenset({KEY, "w" * 20})) == "(2 keys, not shown)"
+    assert (access.show_secret(""), access.show_secret(KEY)) == ("(empty)", "(set, not shown)")
 
 
 def test_keys_are_never_shown(capsys, monkeypatch, make_app):
