@@ -71,7 +71,9 @@ class Settings:
         "sqlite://",
         places.storage_uri,
         "`sqlite://` (a file in the data directory, shared by the workers of this VM), "
-        "`memcached://host:port[,host:port]` (shared by workers and VMs), or `memory://` (one worker)",
+        "`memcached://host:port[,host:port]` (shared by workers and VMs), or `memory://` (one worker); "
+        "the idempotency state has no setting of its own and follows this one: in the same memcached with "
+        "`memcached://`, else in a SQLite file in the data directory (see [Retries](retries-and-dead-letters.md))",
     )
     rate_limit_strategy: str = declare(
         "fixed-window",
@@ -256,8 +258,20 @@ class Settings:
     )
 
     def describe(self) -> dict[str, str]:
-        """Every setting as its variable and its value as shown, for the start-up log line."""
-        return {setting.env: setting.show(getattr(self, setting.name)) for setting in declarations()}
+        """Every setting as its variable and its value as shown, for the start-up log line and `collector settings`."""
+        shown = {setting.env: setting.show(getattr(self, setting.name)) for setting in declarations()}
+        # The idempotency state has no setting of its own: the value it follows says so
+        # (briefly: it widens the value column of `collector settings`).
+        if self.idempotency_in_memcached or self.rate_limit_storage == places.SQLITE:
+            shown[PREFIX + "RATE_LIMIT_STORAGE"] += " (idempotency state too)"
+        else:
+            shown[PREFIX + "RATE_LIMIT_STORAGE"] += " (idempotency state: SQLite in the data dir)"
+        return shown
+
+    @property
+    def idempotency_in_memcached(self) -> bool:
+        """Whether the idempotency state is in the rate limits' memcached; if not, in a SQLite file in the data dir."""
+        return self.rate_limit_storage.startswith(places.MEMCACHED)
 
     @property
     def shares_limits(self) -> bool:

@@ -225,3 +225,24 @@ def test_the_control_character_rule_is_unicode_category_cc():
             assert not is_valid_event_type(f"a{char}b"), hex(code)
         elif unicodedata.category(char) != "Cs" and code % 97 == 0:
             assert is_valid_event_type(f"a{char}b") or char.isspace(), hex(code)
+
+
+# The idempotency state has no setting of its own: it follows COLLECTOR_RATE_LIMIT_STORAGE.
+FOLLOWS = [
+    ("sqlite://", "sqlite:// (idempotency state too)"),  # each in a SQLite file of its own in the data directory
+    ("memory://", "memory:// (idempotency state: SQLite in the data dir)"),
+    ("memcached://127.0.0.1:11211", "memcached://127.0.0.1:11211 (idempotency state too)"),
+]
+
+
+def test_the_rate_limit_storage_declaration_says_the_idempotency_state_follows_it():
+    (storage,) = [setting for setting in declarations() if setting.env == "COLLECTOR_RATE_LIMIT_STORAGE"]
+    assert "the idempotency state has no setting of its own and follows this one" in storage.doc
+    assert "in the same memcached with `memcached://`, else in a SQLite file in the data directory" in storage.doc
+
+
+@pytest.mark.parametrize("storage, shown", FOLLOWS)
+def test_the_start_up_description_says_where_the_idempotency_state_is(storage, shown):
+    settings = load_settings(environ={"COLLECTOR_RATE_LIMIT_STORAGE": storage})
+    assert settings.describe()["COLLECTOR_RATE_LIMIT_STORAGE"] == shown
+    assert settings.idempotency_in_memcached == storage.startswith("memcached://")
