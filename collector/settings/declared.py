@@ -166,7 +166,7 @@ class Settings:
     dead_letter: str = declare(
         "off",
         values.choice("on", "off"),
-        "`on` keeps every refused request (body, status, code, message, client, time) under `deadletters/`",
+        "`on` keeps every rejected request (body, status, code, message, client, time) under `deadletters/`",
     )
     dead_letter_max_body_bytes: int = declare(
         "65536", values.body_bytes, "a dead letter keeps at most this much of the request body"
