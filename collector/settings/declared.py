@@ -9,7 +9,7 @@ cannot be added in one of them and missed in another.
 Settings are read once, at start-up, into one frozen `Settings` (see
 loading.py, the only place that reads the environment). A bad value raises
 `SettingsError` with one line naming the variable and what it accepts, so the
-service refuses to start instead of running half-configured.
+service does not start instead of running half-configured.
 """
 
 from __future__ import annotations
