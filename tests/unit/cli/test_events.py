@@ -165,7 +165,7 @@ def test_cat_reads_a_data_directory_named_twice_once(capsys, data_dir, monkeypat
     assert code == 0 and out.count("\n") == 5
 
 
-def test_cat_refuses_when_one_of_several_data_directories_is_missing(capsys, data_dir, tmp_path):
+def test_cat_stops_when_one_of_several_data_directories_is_missing(capsys, data_dir, tmp_path):
     code, out, err = run(capsys, "events", "cat", "--data-dir", str(data_dir), str(tmp_path / "nowhere"))
     assert code == 2 and out == ""
     assert f"no data directory at {tmp_path / 'nowhere'}" in err
