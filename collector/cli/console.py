@@ -13,14 +13,14 @@ def add_commands(commands: Any) -> None:
     """Add `console` to the subcommands `commands` of the `collector` parser."""
     console = commands.add_parser(
         "console",
-        help="serve the console: events as they land, traffic and rejections (read-only)",
+        help="serve the console: events as they land, traffic and rejected requests (read-only)",
         description="Serve the console over COLLECTOR_DATA_DIR under gunicorn: a page of the events as they "
-        "land and charts of the traffic, and its JSON API. Binds to loopback unless COLLECTOR_CONSOLE_KEY is set.",
+        "land and charts of the traffic and rejected requests, and its JSON API. Binds to loopback unless COLLECTOR_CONSOLE_KEY is set.",
     )
     console.add_argument("--bind", default=None, metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8700)")
     console.add_argument(
         "--metrics-url",
-        help="the collector's /metrics, for rejections (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
+        help="the collector's /metrics, for the rejected requests (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
     )
     console.set_defaults(run=run_console)
 
@@ -32,7 +32,7 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
     # (the systemd unit makes the whole file system read-only).
     settings = load_settings(overrides={"data_dir": data_dir_to_read()})
     bind = args.bind or server.DEFAULT_BIND
-    problem = server.refusal(bind, settings.console_key)
+    problem = server.bind_problem(bind, settings.console_key)
     if problem:
         print(f"collector: {problem}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""`collector deadletter list|replay`: the refused requests kept with COLLECTOR_DEAD_LETTER=on."""
+"""`collector deadletter list|replay`: the rejected requests kept with COLLECTOR_DEAD_LETTER=on."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ..store.reading import parse_time
 def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
     """Add `deadletter list|replay` to the subcommands `commands` of the `collector` parser."""
     group = commands.add_parser(
-        "deadletter", help="list and replay refused requests", description="Refused requests kept as dead letters."
+        "deadletter", help="list and replay rejected requests", description="Rejected requests kept as dead letters."
     )
     group.set_defaults(run=lambda args, out: group.print_help(out) or 2)
     actions = group.add_subparsers(title="commands")
@@ -84,12 +84,12 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
         print(f"stored {letter_id}: {events} event{'s' if events != 1 else ''}, pingId {ping_id}", file=out)
     for letter_id, why in report.not_replayable:
         print(f"collector: cannot replay {letter_id}: {why}", file=sys.stderr)
-    refused = _counts(report.refused)
+    rejected = _counts(report.refused)
     if report.duplicates:
         print(f"{report.duplicates} events of these letters were stored already: not stored again", file=out)
     print(
         f"{len(report.stored)} stored, {report.already} already replayed, {report.already_stored} already stored, "
-        f"still refused: {refused}, never replayed: {_counts(report.never)}, "
+        f"still rejected: {rejected}, never replayed: {_counts(report.never)}, "
         f"{len(report.not_replayable)} not replayable",
         file=out,
     )

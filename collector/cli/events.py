@@ -30,9 +30,9 @@ def add_commands(commands: Any) -> None:
     verify.set_defaults(run=run_verify)
     stats = actions.add_parser(
         "stats",
-        help="events per type and per hour, as tables and a chart; rejections by code",
+        help="events per type and per hour, as tables and a chart; rejected requests by code",
         description="Count stored events per type and per hour (UTC): the tables, then the hours as a bar chart, "
-        "then refused requests by code from the dead letters (COLLECTOR_DEAD_LETTER=on).",
+        "then rejected requests by code from the dead letters (COLLECTOR_DEAD_LETTER=on).",
     )
     stats.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     stats.set_defaults(run=run_stats)
@@ -131,7 +131,7 @@ def _print_stats(out: TextIO, per_type: Counter[str], per_hour: Counter[str], re
             bar = "\u2588" * max(1, round(n / most * BAR_WIDTH))
             print(f"{hour}h  {bar} {n}", file=out)
     if rejections:
-        print("\nrefused requests by code (dead letters)", file=out)
+        print("\nrejected requests by code (dead letters)", file=out)
         table(out, ("code", "requests"), [(code, str(n)) for code, n in rejections.most_common()])
     print(f"\n{count(sum(per_type.values()), 'event')}", file=out)
     out.flush()

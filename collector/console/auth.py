@@ -70,7 +70,7 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def require_loopback_host() -> None:
-    """Refuse a request to a keyless console that does not name it as loopback (DNS rebinding)."""
+    """Reject a request to a keyless console that does not name it as loopback (DNS rebinding)."""
     host = flask.request.headers.get("Host")
     if not is_loopback_host(host):
         raise CollectorError(

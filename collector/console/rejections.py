@@ -2,7 +2,8 @@
 
 The console is a process of its own: it asks the collector for its metrics
 (`collector_rejected_requests_total{code}`, added up over every worker by
-prometheus_client's multiprocess mode) every SAMPLE_SECONDS and keeps an
+prometheus_client's multiprocess mode: every error answer, the rate limit's
+429 refusals among them) every SAMPLE_SECONDS and keeps an
 hour of samples. The count of a code over the last hour is its latest value
 less its oldest within the hour; a counter that went down (the collector
 restarted) counts from zero again.
@@ -90,7 +91,7 @@ def rejected_by_code(text: str) -> dict[str, float]:
 
 
 class Rejections:
-    """An hour of samples of the collector's rejection counters."""
+    """An hour of samples of the collector's rejected-request counters, by code."""
 
     def __init__(self, url: str, clock=time.time) -> None:
         self.url = url
@@ -122,7 +123,7 @@ class Rejections:
         self.problem = None
 
     def last_hour(self) -> dict[str, int]:
-        """Rejections per code since the oldest sample of the hour (so far, if the console is younger)."""
+        """Rejected requests per code since the oldest sample of the hour (so far, if the console is younger)."""
         with self._lock:
             samples = list(self._samples)
         totals: dict[str, float] = {}

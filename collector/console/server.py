@@ -21,7 +21,7 @@ DEFAULT_BIND = "127.0.0.1:8700"
 THREADS = 4
 
 
-def refusal(bind: str, key: str) -> str | None:
+def bind_problem(bind: str, key: str) -> str | None:
     """Why the console may not start on `bind`: a bad address, or one off loopback without a key."""
     try:
         host, _ = places.host_port(bind, lowest_port=1)

@@ -25,7 +25,7 @@ __all__ = ["HEADER", "Idempotency", "build", "init_app"]
 
 def build(settings: Settings) -> Idempotency:
     window = settings.idempotency_seconds
-    if settings.rate_limit_storage.startswith(MEMCACHED):
+    if settings.idempotency_in_memcached:  # as `collector settings` and the start-up log line say
         hosts = [host_port(location.strip(), 1) for location in settings.rate_limit_storage[len(MEMCACHED) :].split(",")]
         # no_delay: a request's get and set are small writes that Nagle's
         # algorithm would otherwise hold back ~40 ms each (measured).

@@ -1,7 +1,7 @@
 """Checks across settings: values each fine alone that cannot run together.
 
 They run in `load_settings`, so `collector settings`, gunicorn.conf.py and
-`create_app` refuse the same combinations with the same line.
+`create_app` stop at the same combinations with the same line.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ cannot be added in one of them and missed in another.
 Settings are read once, at start-up, into one frozen `Settings` (see
 loading.py, the only place that reads the environment). A bad value raises
 `SettingsError` with one line naming the variable and what it accepts, so the
-service refuses to start instead of running half-configured.
+service does not start instead of running half-configured.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import clients, places, values
+from . import access, places, values
 from .checks import STRATEGIES
 
 PREFIX = "COLLECTOR_"
@@ -71,7 +71,9 @@ class Settings:
         "sqlite://",
         places.storage_uri,
         "`sqlite://` (a file in the data directory, shared by the workers of this VM), "
-        "`memcached://host:port[,host:port]` (shared by workers and VMs), or `memory://` (one worker)",
+        "`memcached://host:port[,host:port]` (shared by workers and VMs), or `memory://` (one worker); "
+        "the idempotency state has no setting of its own and follows this one: in the same memcached with "
+        "`memcached://`, else in a SQLite file in the data directory (see [Retries](retries-and-dead-letters.md))",
     )
     rate_limit_strategy: str = declare(
         "fixed-window",
@@ -111,21 +113,21 @@ class Settings:
     )
     cors_origins: frozenset[str] = declare(
         "",
-        clients.cors_origins,
+        access.cors_origins,
         "web page origins allowed to send (CORS), comma-separated, or `*`; empty: none",
     )
     api_keys: frozenset[str] = declare(
         "",
-        clients.api_keys,
+        access.api_keys,
         "write keys, comma-separated; with keys (here or in the file) a request without one gets 401",
-        show=clients.show_keys,
+        show=access.show_keys,
         secret=True,
     )
     api_keys_file: frozenset[str] = declare(
         "",
-        clients.api_keys_file,
+        access.api_keys_file,
         "a file of write keys, one per line, read at start-up",
-        show=clients.show_keys,
+        show=access.show_keys,
     )
     client_ip: str = declare(
         "full",
@@ -164,7 +166,7 @@ class Settings:
     dead_letter: str = declare(
         "off",
         values.choice("on", "off"),
-        "`on` keeps every refused request (body, status, code, message, client, time) under `deadletters/`",
+        "`on` keeps every rejected request (body, status, code, message, client, time) under `deadletters/`",
     )
     dead_letter_max_body_bytes: int = declare(
         "65536", values.body_bytes, "a dead letter keeps at most this much of the request body"
@@ -248,16 +250,28 @@ class Settings:
     )
     console_key: str = declare(
         "",
-        clients.console_key,
+        access.console_key,
         "the key of `collector console` (HTTP Basic password or Bearer token); needed to bind it to "
         "anything but loopback; empty: loopback only, no key",
-        show=clients.show_secret,
+        show=access.show_secret,
         secret=True,
     )
 
     def describe(self) -> dict[str, str]:
-        """Every setting as its variable and its value as shown, for the start-up log line."""
-        return {setting.env: setting.show(getattr(self, setting.name)) for setting in declarations()}
+        """Every setting as its variable and its value as shown, for the start-up log line and `collector settings`."""
+        shown = {setting.env: setting.show(getattr(self, setting.name)) for setting in declarations()}
+        # The idempotency state has no setting of its own: the value it follows says so
+        # (briefly: it widens the value column of `collector settings`).
+        if self.idempotency_in_memcached or self.rate_limit_storage == places.SQLITE:
+            shown[PREFIX + "RATE_LIMIT_STORAGE"] += " (idempotency state too)"
+        else:
+            shown[PREFIX + "RATE_LIMIT_STORAGE"] += " (idempotency state: SQLite in the data dir)"
+        return shown
+
+    @property
+    def idempotency_in_memcached(self) -> bool:
+        """Whether the idempotency state is in the rate limits' memcached; if not, in a SQLite file in the data dir."""
+        return self.rate_limit_storage.startswith(places.MEMCACHED)
 
     @property
     def shares_limits(self) -> bool:

@@ -10,8 +10,8 @@ the value is dropped, inside an unquoted value kept; `'...'` is literal;
 outside quotes `\\` takes the next character as it is; a backslash before a
 newline joins two lines; quotes may span lines; the last assignment wins.
 Names that are not valid variable names are left out, as systemd leaves them
-out of the service's environment; a file that is not UTF-8 is refused, as
-systemd refuses to start the service with it.
+out of the service's environment; a file that is not UTF-8 is an error, as
+systemd will not start the service with it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def read(path: Path) -> dict[str, str]:
     except OSError as error:
         raise SettingsError(f"--env-file {str(path)!r}: {error.strerror}") from None
     except UnicodeDecodeError:
-        raise SettingsError(f"--env-file {str(path)!r}: not UTF-8 (systemd refuses such a file)") from None
+        raise SettingsError(f"--env-file {str(path)!r}: not UTF-8 (systemd will not start with such a file)") from None
     return {key: value for key, value in parse(text) if _NAME.fullmatch(key)}
 
 

@@ -18,7 +18,7 @@ from . import places
 from .checks import SettingsError, check_combinations
 from .declared import Setting, Settings, declarations
 
-# The `user:password@` of a URI, never echoed in a refusal (no setting takes one).
+# The `user:password@` of a URI, never echoed in a message (no setting takes one).
 _USER_INFO = re.compile(r"//[^/@\s]*@")
 
 

@@ -51,7 +51,7 @@ ipv6_prefix = whole_number(1, 128, "a prefix length from 1 to 128")
 # The smallest event the service stores is 192 bytes: a one-character
 # eventType plus the eventId, pingId, receivedAt and client it adds (see
 # stored_lines in collector/ingest/enrich.py; a test keeps the two in step).
-# A limit under it would refuse every event; the floor leaves room for a
+# A limit under it would reject every event; the floor leaves room for a
 # client's IPv6 address and a short user agent on top.
 MIN_EVENT_BYTES = 256
 # A request body, an event and a kept dead-letter body are all held in a
@@ -150,7 +150,7 @@ def event_types(raw: str) -> frozenset[str]:
     if not raw.strip():
         return frozenset()
     names = [name.strip() for name in raw.split(",") if name.strip()]
-    # Only commas (",,,") would read as "no list", that is any type: refused,
+    # Only commas (",,,") would read as "no list", that is any type: not valid,
     # since whoever wrote it meant to restrict something.
     if not names or not all(is_valid_event_type(name) for name in names):
         raise ValueError("empty (any type) or a comma-separated list of event types of 1-128 printable characters")

@@ -81,7 +81,7 @@ def test_collector_serve_on_systemds_socket_restarts_and_reloads_dropping_nothin
         assert_each_acknowledged_and_stored_once(service, outcomes, 120)
 
 
-def test_collector_serve_refuses_a_bad_setting_in_one_line(elsewhere, tmp_path):
+def test_collector_serve_stops_at_a_bad_setting_in_one_line(elsewhere, tmp_path):
     env = service_env(tmp_path / "data", threads="lots")
     result = subprocess.run([COLLECTOR, "serve"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

@@ -90,10 +90,10 @@ def test_with_a_key_every_request_needs_it(tmp_path):
     settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "data")})
     client = create_app(settings, key=KEY).test_client()
     for path in ("/", "/api/events", "/static/console.js"):
-        refused = client.get(path)
-        assert refused.status_code == 401
-        assert refused.headers["WWW-Authenticate"].startswith('Basic realm="collector console"')
-        assert refused.get_json()["code"] == "console_key_required"
+        rejected = client.get(path)
+        assert rejected.status_code == 401
+        assert rejected.headers["WWW-Authenticate"].startswith('Basic realm="collector console"')
+        assert rejected.get_json()["code"] == "console_key_required"
     basic = base64.b64encode(f"anyone:{KEY}".encode()).decode()
     assert client.get("/api/events", headers={"Authorization": f"Basic {basic}"}).status_code == 200
     with client.get("/", headers={"Authorization": f"Bearer {KEY}"}) as page:

@@ -32,7 +32,7 @@ def test_without_a_key_loopback_names_are_answered(make_console, host):
     ["attacker.example", "attacker.example:8700", "127.0.0.1.nip.io:8700", "localhost.attacker.example",
      "127.0.0.2:8700", "[::2]:8700", "10.0.0.5:8700", "localhost:8700@attacker.example", "localhost:notaport"],
 )
-def test_without_a_key_another_host_name_is_refused_as_dns_rebinding(make_console, host):
+def test_without_a_key_another_host_name_is_rejected_as_dns_rebinding(make_console, host):
     client = make_console()
     for path in ("/", "/api/events", "/api/overview", "/static/console.js"):
         answer = client.get(path, headers={"Host": host})

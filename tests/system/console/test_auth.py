@@ -27,15 +27,15 @@ def get(url: str, path: str, host: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def test_a_rebound_name_gets_a_json_refusal_and_loopback_names_the_events(start_service, start_console):
+def test_a_rebound_name_gets_a_json_error_and_loopback_names_the_events(start_service, start_console):
     service = start_service()
     assert service.post({"messageBody": [{"eventType": "secret_stuff"}]}).status_code == 201
     console = start_console(service.data_dir, service.url + "/metrics")
     port = urlsplit(console).port
     for host in ("attacker.example", f"attacker.example:{port}", f"rebind.attacker.example:{port}"):
         status, body = get(console, "/api/events", host)
-        refusal = orjson.loads(body)
-        assert (status, refusal["code"]) == (403, "host_not_allowed") and refusal["code"] in CODES
+        error = orjson.loads(body)
+        assert (status, error["code"]) == (403, "host_not_allowed") and error["code"] in CODES
         assert b"secret_stuff" not in body
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
         status, body = get(console, "/api/events", host)

@@ -95,13 +95,13 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
 
 def test_a_key_is_needed_off_loopback_and_asked_for_with_it(start_service, start_console, tmp_path):
     service = start_service()
-    refused = subprocess.run(
+    not_started = subprocess.run(
         [sys.executable, "-m", "collector", "console", "--bind", "0.0.0.0:8700"],
         cwd=ROOT, env={**os.environ, "COLLECTOR_DATA_DIR": str(service.data_dir)}, capture_output=True, text=True,
         timeout=60,
     )
-    assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines() == [
+    assert not_started.returncode == 2
+    assert not_started.stderr.strip().splitlines() == [
         "collector: --bind 0.0.0.0:8700 is reachable from other machines: set COLLECTOR_CONSOLE_KEY "
         "(at least 16 characters), or bind to loopback and use an SSH tunnel"
     ]
@@ -112,15 +112,15 @@ def test_a_key_is_needed_off_loopback_and_asked_for_with_it(start_service, start
     assert requests.get(console + "/", headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code == 200
 
 
-def test_rejections_come_from_the_collectors_metrics(start_service, start_console):
+def test_rejected_requests_come_from_the_collectors_metrics(start_service, start_console):
     service = start_service(event_types="allowed")
     console = start_console(service.data_dir, service.url + "/metrics")
     for _ in range(3):
-        assert service.post({"messageBody": [{"eventType": "refused"}]}).status_code == 400
+        assert service.post({"messageBody": [{"eventType": "not_allowed"}]}).status_code == 400
     # The console samples the metrics every 15 s, and when asked, at most every 5 s; two samples make a count.
     wait_until(
         lambda: requests.get(console + "/api/overview", timeout=10).json()["rejections"]["lastHour"].get(
             "invalid_event_type") == 3,
         20,
-        "the console to count the three rejections",
+        "the console to count the three rejected requests",
     )

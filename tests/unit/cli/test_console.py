@@ -1,11 +1,11 @@
-"""collector/cli/console.py: `collector console` refuses a bind it must not serve on."""
+"""collector/cli/console.py: `collector console` will not start on a bind it must not serve on, and says why."""
 
 from __future__ import annotations
 
 from tests.unit.cli.helpers import run
 
 
-def test_console_refuses_a_bind_off_loopback_without_a_key(capsys, environ, tmp_path):
+def test_console_will_not_start_off_loopback_without_a_key(capsys, environ, tmp_path):
     environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path))
     code, _, err = run(capsys, "console", "--bind", "0.0.0.0:8700")
     assert (code, err) == (

@@ -72,6 +72,7 @@ def test_stats_draws_the_hours_as_bars_and_counts_dead_letters_by_code(capsys, d
     assert bars == ["2026-11-26T05h  " + "\u2588" * 40 + " 3", "2026-11-26T06h  " + "\u2588" * 27 + " 2"]
     rows = [row.split() for row in out.splitlines()]
     assert ["a_code", "2"] in rows and ["b_code", "1"] in rows
+    assert "rejected requests by code (dead letters)" in out.splitlines()
     assert run(capsys, "events", "stats", "--json", "--data-dir", str(data_dir))[1:] == (
         '{"events": 5, "perType": {"a": 3, "b": 2}, "perHour": {"2026-11-26T05:00Z": 3, "2026-11-26T06:00Z": 2}, '
         '"rejectionsByCode": {"a_code": 2, "b_code": 1}}\n',
@@ -164,7 +165,7 @@ def test_cat_reads_a_data_directory_named_twice_once(capsys, data_dir, monkeypat
     assert code == 0 and out.count("\n") == 5
 
 
-def test_cat_refuses_when_one_of_several_data_directories_is_missing(capsys, data_dir, tmp_path):
+def test_cat_stops_when_one_of_several_data_directories_is_missing(capsys, data_dir, tmp_path):
     code, out, err = run(capsys, "events", "cat", "--data-dir", str(data_dir), str(tmp_path / "nowhere"))
     assert code == 2 and out == ""
     assert f"no data directory at {tmp_path / 'nowhere'}" in err

@@ -1,4 +1,4 @@
-"""collector/cli/settings.py: `collector settings` shows what the service would read, and refuses what it would refuse."""
+"""collector/cli/settings.py: `collector settings` shows what the service would read, and stops where the service would not start."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collector import cli
 from collector.settings import declarations, markdown_table
 from tests.servers import ROOT
 from tests.unit.cli.helpers import run
-from tests.unit.settings.refusals import BIND, REFUSED, WORKERS_NEED_SHARED_STORAGE, refusal
+from tests.unit.settings.invalid_values import BIND, INVALID_VALUES, WORKERS_NEED_SHARED_STORAGE, not_valid
 
 
 def test_settings_prints_every_variable_with_its_value_and_default(capsys, environ):
@@ -56,21 +56,21 @@ def test_settings_names_an_invalid_variable(capsys, environ):
     assert err.strip() == "collector: COLLECTOR_FSYNC='sometimes' is not valid: expected one of always, interval, never"
 
 
-@pytest.mark.parametrize("variable, value, expected", REFUSED)
-def test_settings_refuses_what_the_service_would_refuse_in_one_line(capsys, environ, variable, value, expected):
+@pytest.mark.parametrize("variable, value, expected", INVALID_VALUES)
+def test_settings_stops_where_the_service_would_not_start_in_one_line(capsys, environ, variable, value, expected):
     environ.setenv(variable, value)
     code, out, err = run(capsys, "settings")
-    assert (code, out, err) == (2, "", f"collector: {refusal(variable, value, expected)}\n")
+    assert (code, out, err) == (2, "", f"collector: {not_valid(variable, value, expected)}\n")
 
 
-def test_settings_refuses_several_workers_with_memory_storage(capsys, environ):
+def test_settings_stops_at_several_workers_with_memory_storage(capsys, environ):
     environ.setenv("COLLECTOR_WORKERS", "3")
     environ.setenv("COLLECTOR_RATE_LIMIT_STORAGE", "memory://")
     code, _, err = run(capsys, "settings")
     assert (code, err) == (2, f"collector: {WORKERS_NEED_SHARED_STORAGE}\n")
 
 
-def test_settings_refuses_a_data_directory_under_a_file_and_creates_nothing(capsys, environ, tmp_path):
+def test_settings_stops_at_a_data_directory_under_a_file_and_creates_nothing(capsys, environ, tmp_path):
     (tmp_path / "file").write_text("a file")
     environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path / "file" / "data"))
     code, _, err = run(capsys, "settings")
@@ -80,16 +80,16 @@ def test_settings_refuses_a_data_directory_under_a_file_and_creates_nothing(caps
     assert not (tmp_path / "new").exists()
 
 
-def test_settings_command_refuses_without_a_traceback():
+def test_settings_command_stops_without_a_traceback():
     env = {"PATH": "/usr/bin:/bin", "COLLECTOR_BIND": "127.0.0.1:99999"}
     result = subprocess.run(
         [sys.executable, "-m", "collector", "settings"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == f"collector: {refusal('COLLECTOR_BIND', '127.0.0.1:99999', BIND)}\n"
+    assert result.stderr == f"collector: {not_valid('COLLECTOR_BIND', '127.0.0.1:99999', BIND)}\n"
 
 
-def test_settings_refuses_an_event_age_past_a_century(capsys, monkeypatch):
+def test_settings_stops_at_an_event_age_past_a_century(capsys, monkeypatch):
     # It once passed here, then every event with a timestamp got 500.
     monkeypatch.setenv("COLLECTOR_MAX_EVENT_AGE_DAYS", "1000000")
     assert cli.main(["settings"]) == 2
@@ -109,6 +109,6 @@ def test_settings_reads_an_environment_file_as_systemd_does(capsys, monkeypatch,
     assert rows["COLLECTOR_THREADS"] == "4"
 
 
-def test_settings_refuses_a_missing_environment_file_in_one_line(capsys, tmp_path):
+def test_settings_stops_at_a_missing_environment_file_in_one_line(capsys, tmp_path):
     assert cli.main(["settings", "--env-file", str(tmp_path / "nope.env")]) == 2
     assert capsys.readouterr().err.strip() == f"collector: --env-file '{tmp_path}/nope.env': No such file or directory"

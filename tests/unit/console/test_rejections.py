@@ -1,4 +1,4 @@
-"""Rejections per code over the last hour, from samples of the collector's counters."""
+"""Rejected requests per code over the last hour, from samples of the collector's counters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
+from collector import cli
 from collector.console.rejections import Rejections, metrics_url, rejected_by_code
+from tests.processes import ROOT
 
 METRICS = """# HELP collector_rejected_requests_total x
 # TYPE collector_rejected_requests_total counter
@@ -80,3 +82,16 @@ def test_the_metrics_address_follows_the_collectors_bind():
 
 def test_only_the_rejection_counter_is_read():
     assert rejected_by_code(METRICS % (4, 2)) == {"invalid_json": 4.0, "rate_limited": 2.0}
+
+
+def test_the_console_calls_them_rejected_requests_on_its_page_in_its_help_and_in_its_docs(capsys):
+    # One word for what collector_rejected_requests_total counts: never "refused" (a 429's word).
+    page = (ROOT / "collector" / "console" / "static" / "index.html").read_text()
+    assert "<h2>Rejected requests by code, last hour</h2>" in page
+    docs = (ROOT / "docs" / "console.md").read_text()
+    assert "- **Rejected requests** by code over the last hour" in docs
+    for argv in (["--help"], ["console", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert "traffic and rejected requests" in help_text and "rejection" not in help_text

@@ -1,4 +1,4 @@
-"""Every numeric setting has a lowest and a highest value the code can honour, refused past them in one line."""
+"""Every numeric setting has a lowest and a highest value the code can honour, said not valid past them in one line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from collector.settings import Settings, SettingsError, load_settings
 
-# (variable, lowest, highest, just below, just above, what the refusal says it expects)
+# (variable, lowest, highest, just below, just above, what the message says it expects)
 BOUNDS = [
     ("COLLECTOR_RATE_LIMIT_IPV6_PREFIX", "1", "128", "0", "129", "a prefix length from 1 to 128"),
     ("COLLECTOR_RATE_LIMIT_TIMEOUT", "0.001", "2", "0.0009", "2.001", "a number of seconds from 0.001 to 2"),
@@ -64,14 +64,14 @@ def test_the_lowest_and_highest_values_are_accepted(variable, lowest, highest, b
 
 
 @pytest.mark.parametrize("variable, lowest, highest, below, above, expected", BOUNDS)
-def test_values_past_the_bounds_are_refused_in_one_line(variable, lowest, highest, below, above, expected):
+def test_values_past_the_bounds_are_said_not_valid_in_one_line(variable, lowest, highest, below, above, expected):
     for value in filter(None, (below, above)):
         with pytest.raises(SettingsError) as caught:
             load_settings(environ={variable: value})
         assert str(caught.value) == f"{variable}={value!r} is not valid: expected {expected}"
 
 
-def test_a_number_too_long_for_a_float_is_refused_not_read_as_infinity():
+def test_a_number_too_long_for_a_float_is_not_valid_not_read_as_infinity():
     with pytest.raises(SettingsError, match="COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_TIMEOUT": "9" * 400})
 
@@ -89,7 +89,7 @@ def test_rate_limits_within_the_bounds_are_accepted(raw):
 
 
 @pytest.mark.parametrize("raw", ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"])
-def test_rate_limits_past_the_bounds_are_refused(raw):
+def test_rate_limits_past_the_bounds_are_not_valid(raw):
     # A window of 10^11 years gave X-RateLimit-Reset 3110400001765424128: no client can read it as a time.
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_RATE_LIMIT": raw})

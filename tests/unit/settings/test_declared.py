@@ -1,4 +1,4 @@
-"""Settings declared once: read from the environment, refused in one line, shown as written, documented."""
+"""Settings declared once: read from the environment, a value not valid said in one line, shown as written, documented."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from collector.settings import Settings, SettingsError, declarations, load_settings, markdown_table
 from tests.processes import ROOT
-from tests.unit.settings import refusals
-from tests.unit.settings.refusals import REFUSED, WORKERS_NEED_SHARED_STORAGE, refusal
+from tests.unit.settings import invalid_values
+from tests.unit.settings.invalid_values import INVALID_VALUES, WORKERS_NEED_SHARED_STORAGE, not_valid
 
 
 def test_defaults_give_a_working_service():
@@ -87,14 +87,14 @@ def test_a_bad_value_names_the_variable_and_what_it_accepts(variable, value, exp
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("variable, value, expected", REFUSED)
-def test_values_the_service_could_not_run_with_are_refused_in_one_line(variable, value, expected):
+@pytest.mark.parametrize("variable, value, expected", INVALID_VALUES)
+def test_values_the_service_could_not_run_with_are_said_not_valid_in_one_line(variable, value, expected):
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={variable: value})
-    assert str(caught.value) == refusal(variable, value, expected)
+    assert str(caught.value) == not_valid(variable, value, expected)
 
 
-def test_several_workers_counting_limits_in_memory_are_refused_by_load_settings():
+def test_several_workers_counting_limits_in_memory_stop_load_settings():
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_WORKERS": "3", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://"})
     assert str(caught.value) == WORKERS_NEED_SHARED_STORAGE
@@ -168,7 +168,7 @@ def _gunicorn(env, *args):
     )
 
 
-def test_gunicorn_refuses_to_start_with_a_bad_value_in_one_line(tmp_path):
+def test_gunicorn_will_not_start_with_a_bad_value_and_says_why_in_one_line(tmp_path):
     result = _gunicorn({"COLLECTOR_MAX_EVENTS": "lots", "COLLECTOR_DATA_DIR": str(tmp_path)}, "--check-config")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -177,26 +177,26 @@ def test_gunicorn_refuses_to_start_with_a_bad_value_in_one_line(tmp_path):
     )
 
 
-# A few of REFUSED, through gunicorn itself: each would otherwise fail later, in
+# A few of INVALID_VALUES, through gunicorn itself: each would otherwise fail later, in
 # gunicorn's bind (a traceback) or in the workers (a restart loop).
-REAL_START_REFUSALS = [
-    ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://127.0.0.1:99999", refusals.STORAGE),
-    ("COLLECTOR_BIND", "nonsense", refusals.BIND),
-    ("COLLECTOR_BIND", "127.0.0.1:99999", refusals.BIND),
-    ("COLLECTOR_RATE_LIMIT", "5 per 0 minute", refusals.RATE_LIMIT),
-    ("COLLECTOR_EVENT_TYPES", ",,,", refusals.EVENT_TYPES),
-    ("COLLECTOR_MAX_EVENT_BYTES", "100", refusals.MAX_EVENT_BYTES),
+REAL_START_STOPS = [
+    ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://127.0.0.1:99999", invalid_values.STORAGE),
+    ("COLLECTOR_BIND", "nonsense", invalid_values.BIND),
+    ("COLLECTOR_BIND", "127.0.0.1:99999", invalid_values.BIND),
+    ("COLLECTOR_RATE_LIMIT", "5 per 0 minute", invalid_values.RATE_LIMIT),
+    ("COLLECTOR_EVENT_TYPES", ",,,", invalid_values.EVENT_TYPES),
+    ("COLLECTOR_MAX_EVENT_BYTES", "100", invalid_values.MAX_EVENT_BYTES),
 ]
 
 
-@pytest.mark.parametrize("variable, value, expected", REAL_START_REFUSALS)
+@pytest.mark.parametrize("variable, value, expected", REAL_START_STOPS)
 def test_a_real_start_stops_before_binding_with_one_line(tmp_path, variable, value, expected):
     result = _gunicorn({"COLLECTOR_DATA_DIR": str(tmp_path), variable: value})
     assert result.returncode != 0
-    assert result.stderr.strip() == "collector: " + refusal(variable, value, expected)
+    assert result.stderr.strip() == "collector: " + not_valid(variable, value, expected)
 
 
-def test_a_real_start_refuses_a_data_directory_under_a_file(tmp_path):
+def test_a_real_start_stops_at_a_data_directory_under_a_file(tmp_path):
     (tmp_path / "file").write_text("not a directory")
     result = _gunicorn({"COLLECTOR_DATA_DIR": str(tmp_path / "file" / "data")})
     assert result.returncode != 0
@@ -206,7 +206,7 @@ def test_a_real_start_refuses_a_data_directory_under_a_file(tmp_path):
     )
 
 
-def test_a_real_start_refuses_several_workers_with_per_process_limit_counters(tmp_path):
+def test_a_real_start_stops_at_several_workers_with_per_process_limit_counters(tmp_path):
     result = _gunicorn(
         {"COLLECTOR_WORKERS": "3", "COLLECTOR_RATE_LIMIT_STORAGE": "memory://", "COLLECTOR_DATA_DIR": str(tmp_path)}
     )
@@ -225,3 +225,24 @@ def test_the_control_character_rule_is_unicode_category_cc():
             assert not is_valid_event_type(f"a{char}b"), hex(code)
         elif unicodedata.category(char) != "Cs" and code % 97 == 0:
             assert is_valid_event_type(f"a{char}b") or char.isspace(), hex(code)
+
+
+# The idempotency state has no setting of its own: it follows COLLECTOR_RATE_LIMIT_STORAGE.
+FOLLOWS = [
+    ("sqlite://", "sqlite:// (idempotency state too)"),  # each in a SQLite file of its own in the data directory
+    ("memory://", "memory:// (idempotency state: SQLite in the data dir)"),
+    ("memcached://127.0.0.1:11211", "memcached://127.0.0.1:11211 (idempotency state too)"),
+]
+
+
+def test_the_rate_limit_storage_declaration_says_the_idempotency_state_follows_it():
+    (storage,) = [setting for setting in declarations() if setting.env == "COLLECTOR_RATE_LIMIT_STORAGE"]
+    assert "the idempotency state has no setting of its own and follows this one" in storage.doc
+    assert "in the same memcached with `memcached://`, else in a SQLite file in the data directory" in storage.doc
+
+
+@pytest.mark.parametrize("storage, shown", FOLLOWS)
+def test_the_start_up_description_says_where_the_idempotency_state_is(storage, shown):
+    settings = load_settings(environ={"COLLECTOR_RATE_LIMIT_STORAGE": storage})
+    assert settings.describe()["COLLECTOR_RATE_LIMIT_STORAGE"] == shown
+    assert settings.idempotency_in_memcached == storage.startswith("memcached://")

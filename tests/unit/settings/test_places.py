@@ -11,7 +11,7 @@ from limits.storage import MemcachedStorage, storage_from_string
 
 from collector.settings import SettingsError, load_settings, places
 from collector.settings.places import host_port, storage_uri
-from tests.unit.settings.refusals import REFUSED
+from tests.unit.settings.invalid_values import INVALID_VALUES
 
 ACCEPTED_STORAGES = [
     "memory://",
@@ -32,7 +32,7 @@ def test_accepted_storage_uris_are_kept_as_written(uri):
 # urllib reads loosely: none accepted here may be one limits cannot build.
 CANDIDATES = [
     *ACCEPTED_STORAGES,
-    *[value for variable, value, _ in REFUSED if variable == "COLLECTOR_RATE_LIMIT_STORAGE"],
+    *[value for variable, value, _ in INVALID_VALUES if variable == "COLLECTOR_RATE_LIMIT_STORAGE"],
     "memcached://a:11211?x=1",
     "memcached://a:11211/path",
     "memcached:///tmp/memcached.sock",
@@ -49,14 +49,14 @@ def test_every_memcached_uri_accepted_is_one_limits_builds_with_the_same_hosts(u
     try:
         storage_uri(uri)
     except ValueError:
-        return  # refused: nothing to agree on
+        return  # not valid: nothing to agree on
     storage = storage_from_string(uri)
     assert isinstance(storage, MemcachedStorage)
     locations = [host_port(location.strip(), lowest_port=1) for location in uri[len("memcached://") :].split(",")]
     assert storage.hosts == [(host.lower(), port) for host, port in locations]
 
 
-def test_limits_itself_would_take_a_port_the_setting_refuses():
+def test_limits_itself_would_take_a_port_the_setting_says_is_not_valid():
     # Why the setting checks ports itself: limits builds this storage, and
     # only the first request would fail.
     assert storage_from_string("memcached://a:0").hosts == [("a", 0)]
@@ -79,30 +79,30 @@ def test_a_data_directory_that_exists_or_can_be_created_is_accepted_and_not_crea
     assert not (tmp_path / "new").exists(), "reading settings must not create the directory"
 
 
-def _refusal(raw: str, problem: str) -> str:
+def _not_valid(raw: str, problem: str) -> str:
     return (
         f"COLLECTOR_DATA_DIR={raw!r} is not valid: "
         f"expected a directory that can be written, or created: {problem}"
     )
 
 
-def test_a_data_directory_that_is_a_file_is_refused(tmp_path):
+def test_a_data_directory_that_is_a_file_is_not_valid(tmp_path):
     file = tmp_path / "events"
     file.write_text("a file")
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_DATA_DIR": str(file)})
-    assert str(caught.value) == _refusal(str(file), f"{file} is not a directory")
+    assert str(caught.value) == _not_valid(str(file), f"{file} is not a directory")
 
 
-def test_a_data_directory_under_a_file_is_refused(tmp_path):
+def test_a_data_directory_under_a_file_is_not_valid(tmp_path):
     file = tmp_path / "events"
     file.write_text("a file")
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_DATA_DIR": str(file / "a" / "b")})
-    assert str(caught.value) == _refusal(str(file / "a" / "b"), f"{file} is not a directory")
+    assert str(caught.value) == _not_valid(str(file / "a" / "b"), f"{file} is not a directory")
 
 
-def test_a_data_directory_behind_a_dangling_link_is_refused(tmp_path):
+def test_a_data_directory_behind_a_dangling_link_is_not_valid(tmp_path):
     link = tmp_path / "data"
     link.symlink_to(tmp_path / "gone")
     with pytest.raises(SettingsError, match="data is not a directory$"):
@@ -114,7 +114,7 @@ def test_a_relative_data_directory_is_checked_from_the_working_directory(tmp_pat
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={})
-    assert str(caught.value) == _refusal("./data", f"{tmp_path / 'data'} is not a directory")
+    assert str(caught.value) == _not_valid("./data", f"{tmp_path / 'data'} is not a directory")
 
 
 def test_a_port_another_process_listens_on_is_named_as_in_use():
@@ -169,7 +169,7 @@ HOST_NAME = "1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a let
 
 
 @pytest.mark.parametrize("raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"])
-def test_a_host_name_that_cannot_be_part_of_a_file_name_is_refused(raw):
+def test_a_host_name_that_cannot_be_part_of_a_file_name_is_not_valid(raw):
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_HOST_NAME": raw})
     assert str(caught.value) == f"COLLECTOR_HOST_NAME={raw!r} is not valid: expected {HOST_NAME}"

@@ -18,7 +18,7 @@ def _smallest_stored_event(client_ip=None, user_agent=None) -> int:
 
 
 def test_the_event_size_floor_is_above_the_smallest_event_the_service_stores():
-    assert _smallest_stored_event() == 192  # as the refusal message says
+    assert _smallest_stored_event() == 192  # as the message for a smaller COLLECTOR_MAX_EVENT_BYTES says
     assert _smallest_stored_event("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "curl/8.5.0") <= MIN_EVENT_BYTES
     assert load_settings(environ={"COLLECTOR_MAX_EVENT_BYTES": str(MIN_EVENT_BYTES)}).max_event_bytes == MIN_EVENT_BYTES
 

@@ -1,4 +1,4 @@
-"""Values the service refuses, and the line that says so: shared by load_settings's, the CLI's and gunicorn's tests."""
+"""Setting values that are not valid, and the one line that says so: shared by load_settings's, the CLI's and gunicorn's tests."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ WORKERS_NEED_SHARED_STORAGE = (
 )
 
 # (variable, value, what the message says it expects)
-REFUSED = [
+INVALID_VALUES = [
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://nohost", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://:11211", STORAGE),
     ("COLLECTOR_RATE_LIMIT_STORAGE", "memcached://host:notaport", STORAGE),
@@ -65,6 +65,6 @@ REFUSED = [
 ]
 
 
-def refusal(variable: str, value: str, expected: str) -> str:
-    """The one line load_settings's error says for a bad value."""
+def not_valid(variable: str, value: str, expected: str) -> str:
+    """The one line load_settings's error says for a value that is not valid."""
     return f"{variable}={value!r} is not valid: expected {expected}"

@@ -1,4 +1,4 @@
-"""The settings about who may send and what is kept of them: CORS origins, write keys, client addresses.
+"""The settings about who may send and who may read: CORS origins, write keys, the console's key.
 
 Write keys are secrets: they are never shown (`collector settings` and the
 start-up log say how many there are), and the file that holds them is read
