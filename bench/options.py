@@ -35,9 +35,16 @@ def parse_args(argv: list[str], description: str = "") -> argparse.Namespace:
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                         help="py-spy profile of the workers (default: on unless --quick)")
     parser.add_argument("--profile-seconds", type=float, default=20)
+    parser.add_argument("--before", metavar="REF",
+                        help="also measure the collector of commit REF (a git worktree of it, removed at the end) "
+                             "beside this tree's in (a) and (b): same load, same rounds, its own rows and ratios")
     parser.add_argument("--results", type=Path,
                         help="write the Markdown report here (default bench/RESULTS.md unless --quick)")
     args = parser.parse_args(argv)
+    if args.before is not None and (args.segment_only or args.rss_only):
+        parser.error("--before compares (a) and (b), which --segment-only and --rss-only skip")
+    if args.before is not None and not args.before.strip():
+        parser.error("--before needs a commit: a hash, a tag or a branch")
     quick = args.quick
     args.warmup = args.warmup if args.warmup is not None else (1 if quick else 5)
     # Five rounds: the issue asks for the spread of the connections over the

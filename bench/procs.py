@@ -47,8 +47,11 @@ def start_memcached() -> processes.Memcached:
 class Gunicorn(processes.Gunicorn):
     """gunicorn with all its workers up and answering, and their memory use."""
 
-    def __init__(self, app: str, env: dict[str, str], log_path: Path, workers: int, args: tuple[str, ...] = ()) -> None:
-        super().__init__(app, env, log_path, args)
+    def __init__(
+        self, app: str, env: dict[str, str], log_path: Path, workers: int, args: tuple[str, ...] = (), **started_as
+    ) -> None:
+        """`started_as`: `command` and `cwd`, to start it from another tree (see beforetree.py)."""
+        super().__init__(app, env, log_path, args, **started_as)
         self.workers = workers
 
     def start(self, timeout: float = 30) -> "Gunicorn":

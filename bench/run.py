@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import beforetree
 import options
 import procs
 import report
@@ -36,6 +37,8 @@ def main(argv: list[str]) -> int:
         tmp = Path(tempfile.mkdtemp(prefix="collector-bench-"))
         stack.callback(shutil.rmtree, tmp, True)
         bench = runner.Bench(args, tmp, stack)
+        if args.before:
+            bench.before = beforetree.checkout(args.before, tmp, stack)  # removed before tmp: callbacks run last-in first
         for shape in args.shapes if not (args.rss_only or args.segment_only) else ():
             scenarios.run_shape(bench, shape)
         for shape in args.shapes if args.segment_only else ():

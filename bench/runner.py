@@ -18,6 +18,7 @@ from pathlib import Path
 
 import procs
 import wrkload
+from beforetree import BeforeTree
 
 HIGH_LIMIT = "100000000 per hour"  # never reached: no 429 pollutes (a), (b), (d)
 SERVICE_APP = "app:app"
@@ -39,6 +40,7 @@ class Bench:
         self.results: dict[tuple[str, str], wrkload.Measurement] = {}
         self.rss_runs: dict[str, list[tuple[int, list[float]]]] = {}
         self.profiles: dict[str, object] = {}
+        self.before: BeforeTree | None = None  # --before REF: its collector runs beside this tree's
 
     def shape_settings(self, shape: str) -> dict[str, str]:
         if shape == "deployed":
@@ -50,13 +52,16 @@ class Bench:
             return {}  # the Quick start's: sqlite:// limits, a worker per core
         raise SystemExit(f"unknown shape {shape!r}: deployed or default")
 
-    def start(self, shape: str, app: str, args: tuple[str, ...] = (), **settings: str) -> procs.Gunicorn:
+    def start(
+        self, shape: str, app: str, args: tuple[str, ...] = (), tree: BeforeTree | None = None, **settings: str
+    ) -> procs.Gunicorn:
         """A gunicorn with a fresh data dir; stopped (and its data removed) at the end.
 
         On a fixed port, as deployed behind nginx: with several workers each
-        then listens on a socket of its own (see gunicorn.conf.py).
+        then listens on a socket of its own (see gunicorn.conf.py). With
+        `tree`, that tree's gunicorn.conf.py and `app`, under the same settings.
         """
-        kind = {BASELINE_APP: "baseline", NAIVE_APP: "naive"}.get(app, "collector")
+        kind = "before" if tree else {BASELINE_APP: "baseline", NAIVE_APP: "naive"}.get(app, "collector")
         name = f"{next(self._names):02d}-{shape}-{kind}"
         data_dir = self.tmp / f"data-{name}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
@@ -72,7 +77,9 @@ class Bench:
             workers = int(args[args.index("--workers") + 1])
         else:
             workers = int(env.get("COLLECTOR_WORKERS", os.cpu_count() or 1))
-        server = procs.Gunicorn(app, env, self.tmp / f"{name}.log", workers, args)
+        started_as = {} if tree is None else {"command": tree.gunicorn_command(app, args), "cwd": tree.path}
+        env = env if tree is None else tree.environ(env)
+        server = procs.Gunicorn(app, env, self.tmp / f"{name}.log", workers, args, **started_as)
         self.stack.callback(shutil.rmtree, data_dir, True)
         self.stack.callback(server.stop)
         return server.start()

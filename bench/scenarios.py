@@ -53,7 +53,10 @@ WORKER_MODELS = {
 
 
 def run_shape(bench: Bench, shape: str) -> None:
-    """(a) single events and (b) 100-event batches against the baseline and the naive service, then (c) 429."""
+    """(a) single events and (b) 100-event batches against the baseline and the naive service, then (c) 429.
+
+    With --before, the earlier commit's collector is one more server in (a) and (b)'s rounds.
+    """
     baseline = bench.start(shape, BASELINE_APP)
     naive = bench.start(shape, NAIVE_APP, NAIVE_ARGS, COLLECTOR_ACCESS_LOG="off")
     collector = bench.start(shape, SERVICE_APP)
@@ -63,6 +66,8 @@ def run_shape(bench: Bench, shape: str) -> None:
     if shape == "default":
         # What the default was before sqlite://: limits in one process, so one worker.
         targets["memory"] = bench.start(shape, SERVICE_APP, COLLECTOR_WORKERS="1", COLLECTOR_RATE_LIMIT_STORAGE="memory://")
+    if bench.before:
+        targets["before"] = bench.start(shape, SERVICE_APP, tree=bench.before)
     for events, kind in ((1, "single"), (100, "batch")):
         measured = dict(targets)
         if kind == "batch":
@@ -77,9 +82,12 @@ def run_shape(bench: Bench, shape: str) -> None:
         bench.results[(shape, f"naive service {kind}")] = found["naive"]
         bench.results[(shape, kind)] = found["collector"]
         bench.results[(shape, f"{kind}, access log off")] = found["quiet"]
+        if "before" in found:
+            bench.results[(shape, f"{kind}, {bench.before.label}")] = found["before"]
     for server in targets.values():
         server.stop()
     bench.results[(shape, "429")] = measure_429(bench, shape)
+
 
 def run_segment(bench: Bench, shape: str) -> None:
     """/v1/batch beside /collect/event, 100 events a request, on one collector, interleaved (--segment-only)."""
@@ -90,6 +98,7 @@ def run_segment(bench: Bench, shape: str) -> None:
     bench.results[(shape, "batch")] = found["collector"]
     bench.results[(shape, SEGMENT_RESULT)] = found[SEGMENT]
     collector.stop()
+
 
 def measure_429(bench: Bench, shape: str) -> wrkload.Measurement:
     log(f"[{shape}] 429: a client over its limit ({TINY_LIMIT})")
@@ -103,6 +112,7 @@ def measure_429(bench: Bench, shape: str) -> wrkload.Measurement:
     server.stop()
     return found
 
+
 def run_fsync(bench: Bench) -> None:
     """(d) each COLLECTOR_FSYNC mode in the deployed shape, interleaved."""
     servers = {mode: bench.start("deployed", SERVICE_APP, COLLECTOR_FSYNC=mode) for mode in FSYNC_MODES}
@@ -112,6 +122,7 @@ def run_fsync(bench: Bench) -> None:
             bench.results[("deployed", f"fsync={mode} {kind}")] = measurement
     for server in servers.values():
         server.stop()
+
 
 def run_features(bench: Bench, shape: str) -> None:
     """(f) single events with each optional feature on, interleaved with all of them off."""
@@ -126,6 +137,7 @@ def run_features(bench: Bench, shape: str) -> None:
     for server, _ in servers.values():
         server.stop()
 
+
 def run_worker_models(bench: Bench) -> None:
     """(g) the worker model: threads per worker, workers per core, sync workers, one shared socket."""
     servers = {label: bench.start("deployed", SERVICE_APP, args, **settings)
@@ -135,6 +147,7 @@ def run_worker_models(bench: Bench) -> None:
         bench.results[("deployed", f"single, {label}")] = measurement
     for server in servers.values():
         server.stop()
+
 
 def run_rss(bench: Bench, shape: str) -> None:
     """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches (at least `rss_events`).
@@ -161,6 +174,7 @@ def run_rss(bench: Bench, shape: str) -> None:
     bench.rss_seconds_run = time.monotonic() - started
     bench.rss_runs[shape] = trajectory
     server.stop()
+
 
 def run_profiles(bench: Bench) -> None:
     import profiling

@@ -43,3 +43,16 @@ def test_the_run_and_its_scenarios_import_without_starting_anything(monkeypatch)
     scenarios = importlib.import_module("scenarios")
     assert callable(run.main) and callable(scenarios.run_shape)
     assert set(scenarios.FSYNC_MODES) == {"always", "interval", "never"}
+
+
+def test_before_names_the_commit_to_measure_beside_this_tree(options):
+    assert options.parse_args(["--quick", "--before", "d24da50"]).before == "d24da50"
+    assert options.parse_args([]).before is None
+
+
+@pytest.mark.parametrize("argv", [["--before", "d24da50", "--segment-only"], ["--before", "main", "--rss-only"], ["--before", " "]])
+def test_before_is_refused_where_it_would_measure_nothing(options, argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        options.parse_args(argv)
+    assert caught.value.code == 2
+    assert "--before" in capsys.readouterr().err
