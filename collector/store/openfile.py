@@ -74,7 +74,7 @@ class OpenFile:
         try:
             datafiles.write_all(self.fd, data)
             self.size = start + len(data)
-            if os.fstat(self.fd).st_nlink == 0:
+            if self.is_deleted():
                 self.salvage_deleted()
             if sync:
                 self._policy.fsync(self.fd, self.path)
@@ -108,7 +108,7 @@ class OpenFile:
             same = False
         if same:
             return
-        if os.fstat(self.fd).st_nlink == 0:
+        if self.is_deleted():
             self.salvage_deleted()
         else:
             logger.warning("%s was moved away while open; starting a new file", self.path)
@@ -139,6 +139,7 @@ class OpenFile:
         )
 
     def is_deleted(self) -> bool:
+        """Unlinked from outside while open: its content lives only in this descriptor now."""
         return os.fstat(self.fd).st_nlink == 0
 
     def finish(self, reason: str) -> None:

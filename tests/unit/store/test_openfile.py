@@ -64,9 +64,14 @@ def test_a_file_deleted_while_open_is_copied_so_nothing_is_lost(make_writer, tmp
 
 
 @pytest.fixture
-def open_file(tmp_path):
+def finished_files():
+    return []
+
+
+@pytest.fixture
+def open_file(tmp_path, finished_files):
     (tmp_path / "data").mkdir()
-    file = OpenFile(tmp_path / "data", "testhost", FsyncPolicy("never"), Clock(), on_finish=lambda: None)
+    file = OpenFile(tmp_path / "data", "testhost", FsyncPolicy("never"), Clock(), lambda: finished_files.append(True))
     file.forget(os.getpid())
     yield file
     file.close()
@@ -88,9 +93,7 @@ def test_a_write_failing_part_way_is_cut_back_to_the_last_whole_line(open_file, 
     assert open_file.size == len(line(1))
 
 
-def test_files_are_named_by_host_process_and_sequence_and_finished_by_rename(open_file):
-    finished_files = []
-    open_file._on_finish = lambda: finished_files.append(True)
+def test_files_are_named_by_host_process_and_sequence_and_finished_by_rename(open_file, finished_files):
     open_file.open()
     first = open_file.path
     open_file.append(line(1), sync=False)
