@@ -74,7 +74,10 @@ def remove(path: Path, root: Path = ROOT) -> None:
 
 
 def _check_it_imports_its_own_package(tree: BeforeTree) -> None:
-    """Its servers must run its code, not this tree's: say so now rather than publish a comparison of one tree with itself."""
+    """Its servers must run its code, not this tree's.
+
+    Said now, rather than publishing a comparison of one tree with itself.
+    """
     found = subprocess.run(
         [sys.executable, "-c", "import collector; print(collector.__file__)"],
         cwd=tree.path, env=tree.environ(dict(os.environ)), capture_output=True, text=True,

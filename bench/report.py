@@ -186,14 +186,16 @@ def _before_rows(bench, shape: str, base: Measurement) -> list[str]:
                          f"bare WSGI: {base.rps.median:,.0f}", f"{then_single.rps.ratio(base.rps):.2f}x"))
         if single:
             rows.append(_row("single events, req/s, this commit", shape, f"{single.rps.median:,.0f}",
-                             f"{before.label}: {then_single.rps.median:,.0f}", f"{single.rps.ratio(then_single.rps):.2f}x"))
+                             f"{before.label}: {then_single.rps.median:,.0f}",
+                             f"{single.rps.ratio(then_single.rps):.2f}x"))
     if then_batch:
         rows.append(_row(f"100-event batches, events/s, {before.label}", shape, f"{then_batch.eps.median:,.0f}",
                          f"bare WSGI single-event req/s x 100: {base.rps.median * 100:,.0f}",
                          f"{then_batch.eps.median / (base.rps.median * 100):.3f}x"))
         if batch:
             rows.append(_row("100-event batches, events/s, this commit", shape, f"{batch.eps.median:,.0f}",
-                             f"{before.label}: {then_batch.eps.median:,.0f}", f"{batch.eps.ratio(then_batch.eps):.2f}x"))
+                             f"{before.label}: {then_batch.eps.median:,.0f}",
+                             f"{batch.eps.ratio(then_batch.eps):.2f}x"))
     return rows
 
 

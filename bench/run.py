@@ -38,7 +38,8 @@ def main(argv: list[str]) -> int:
         stack.callback(shutil.rmtree, tmp, True)
         bench = runner.Bench(args, tmp, stack)
         if args.before:
-            bench.before = beforetree.checkout(args.before, tmp, stack)  # removed before tmp: callbacks run last-in first
+            # Removed before tmp is: the stack's callbacks run last-in, first-out.
+            bench.before = beforetree.checkout(args.before, tmp, stack)
         for shape in args.shapes if not (args.rss_only or args.segment_only) else ():
             scenarios.run_shape(bench, shape)
         for shape in args.shapes if args.segment_only else ():

@@ -150,7 +150,9 @@ def run_worker_models(bench: Bench) -> None:
 
 
 def run_rss(bench: Bench, shape: str) -> None:
-    """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches (at least `rss_events`).
+    """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches.
+
+    At least `rss_events` events in all.
 
     With COLLECTOR_RETENTION_BYTES, as a long-running VM would have it, so
     that the run's disk use stays bounded and deletion runs too.
@@ -192,8 +194,9 @@ def run_profiles(bench: Bench) -> None:
         wrkload.run_wrk(server.url, 3, events, bench.args.connections, bench.args.wrk_threads, bench.nonce())
         bench.profiles[title] = profiling.record(
             server, bench.tmp / f"profile-{shape}-{kind}-{gil}.txt", bench.args.profile_seconds,
-            lambda s: wrkload.run_wrk(server.url, s, events, bench.args.connections,
-                                      bench.args.wrk_threads, bench.nonce()),
+            lambda s, server=server, events=events: wrkload.run_wrk(
+                server.url, s, events, bench.args.connections, bench.args.wrk_threads, bench.nonce()
+            ),
             gil=gil,
         )
         server.stop()

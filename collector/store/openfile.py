@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from . import datafiles
 from .. import datadir
 from ..ops.metrics import FILES_FINISHED
+from . import datafiles
 from .fsyncpolicy import FsyncPolicy
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class OpenFile:
         self.size = 0
         self.opened_at = 0.0
         self._sequence = 0
-        self._pid: int | None = None  # names the files; set by `forget`
+        self._pid = 0  # names the files; set by `forget` before any is opened
 
     def forget(self, pid: int) -> None:
         """Drop the file without touching it: a forked child (gunicorn --preload) must not reuse its parent's."""
@@ -55,15 +55,24 @@ class OpenFile:
         self._sequence = 0
         self._pid = pid
 
-    def open(self) -> None:
+    def _current(self) -> tuple[int, Path]:
+        """The open file's descriptor and path: what needs them is called only while one is open."""
+        if self.fd is None or self.path is None:
+            raise RuntimeError("no data file is open")
+        return self.fd, self.path
+
+    def open(self) -> int:
+        """Start a new file; its descriptor."""
         datadir.check(self.data_dir)
         self._sequence += 1
         now = self._clock()
         name = datafiles.open_name(
-            datetime.fromtimestamp(now, timezone.utc), self.host_name, self._pid, self._sequence
+            datetime.fromtimestamp(now, UTC), self.host_name, self._pid, self._sequence
         )
         path = self.data_dir / name
-        self.fd, self.path, self.size, self.opened_at = datafiles.create_locked(path), path, 0, now
+        fd = datafiles.create_locked(path)
+        self.fd, self.path, self.size, self.opened_at = fd, path, 0, now
+        return fd
 
     def append(self, data: bytes, sync: bool) -> None:
         """Write `data` at the end in one go (and fsync it if `sync`), or cut it back and raise.
@@ -72,12 +81,12 @@ class OpenFile:
         """
         start = self.size
         try:
-            datafiles.write_all(self.fd, data)
+            datafiles.write_all(self._current()[0], data)
             self.size = start + len(data)
             if self.is_deleted():
                 self.salvage_deleted()
             if sync:
-                self._policy.fsync(self.fd, self.path)
+                self._policy.fsync(*self._current())
         except OSError:
             # All or nothing: the client gets 503 and resends, so none of
             # this request may stay behind.
@@ -95,15 +104,16 @@ class OpenFile:
     def _cut_back(self, size: int) -> None:
         """Remove a partial write so the file ends with a whole line again."""
         try:
-            os.ftruncate(self.fd, size)
+            os.ftruncate(self._current()[0], size)
         except OSError as error:
             # The next start-up's recovery cuts the torn line and quarantines it.
             logger.error("could not cut back a partial write in %s: %s", self.path, error)
 
     def check_still_ours(self) -> None:
         """Follow a file moved away (start a new one next) or deleted (copy it) from outside."""
+        fd, path = self._current()
         try:
-            same = os.stat(self.path).st_ino == os.fstat(self.fd).st_ino
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:
             same = False
         if same:
@@ -120,15 +130,16 @@ class OpenFile:
         If the copy cannot be made yet (the directory is gone too), the deleted
         file stays open as the current one and the next request tries again.
         """
-        old_fd, old_path, size = self.fd, self.path, self.size
+        (old_fd, old_path), size = self._current(), self.size
         content = os.pread(old_fd, size, 0)
         self.fd = None
+        new_fd: int | None = None
         try:
-            self.open()
-            datafiles.write_all(self.fd, content)
+            new_fd = self.open()
+            datafiles.write_all(new_fd, content)
         except OSError:
-            if self.fd is not None:
-                os.ftruncate(self.fd, 0)
+            if new_fd is not None:
+                os.ftruncate(new_fd, 0)
                 self.finish("failed")  # empty: removed
             self.fd, self.path, self.size = old_fd, old_path, size
             raise
@@ -140,20 +151,20 @@ class OpenFile:
 
     def is_deleted(self) -> bool:
         """Unlinked from outside while open: its content lives only in this descriptor now."""
-        return os.fstat(self.fd).st_nlink == 0
+        return os.fstat(self._current()[0]).st_nlink == 0
 
     def finish(self, reason: str) -> None:
         """Rename the open file to its finished name; empty files are removed instead.
 
         `reason` labels collector_files_finished_total: rotated, stopped or failed.
         """
-        path, sync = self.path, self._policy.syncs_files
+        (fd, path), sync = self._current(), self._policy.syncs_files
         try:
             if self.size == 0:
                 os.unlink(path)
             else:
                 if sync:
-                    self._policy.fsync(self.fd, path)
+                    self._policy.fsync(fd, path)
                 # Renamed while still locked, so no recovery can race for it.
                 os.rename(path, datafiles.finished_path(path))
                 FILES_FINISHED.labels(reason=reason).inc()

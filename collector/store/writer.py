@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import datafiles
 from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
 from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED
+from . import datafiles
 from .fsyncpolicy import FSYNC_MODES, FsyncPolicy, cause
 from .openfile import OpenFile
 
@@ -127,9 +127,9 @@ class EventWriter:
     def rotate_if_due(self) -> None:
         """Finish the current file if it is too old, even with no request coming."""
         with self._lock:
-            if self._file.fd is not None and self._pid == os.getpid() and self._file.age() >= self.rotate_seconds:
-                if datadir.is_there(self.data_dir):  # else finished once the directory is back
-                    self._file.finish("rotated")
+            due = self._file.fd is not None and self._pid == os.getpid() and self._file.age() >= self.rotate_seconds
+            if due and datadir.is_there(self.data_dir):  # else finished once the directory is back
+                self._file.finish("rotated")
 
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
@@ -137,7 +137,8 @@ class EventWriter:
             if not self._dirty or self._file.fd is None or self._pid != os.getpid():
                 return
             self._dirty = False
-            fd, path = os.dup(self._file.fd), self._file.path  # fsync outside the lock: writers must not wait for the disk
+            # fsync outside the lock: writers must not wait for the disk.
+            fd, path = os.dup(self._file.fd), self._file.path
         try:
             self._policy.fsync(fd, path)
         finally:

@@ -29,7 +29,8 @@ def test_a_quick_run_is_short_and_replaces_no_published_results(options):
 
 
 def test_explicit_figures_win_over_the_quick_defaults(options, tmp_path):
-    args = options.parse_args(["--quick", "--rounds", "2", "--seconds", "1", "--rss-events", "10", "--results", str(tmp_path / "r.md")])
+    argv = ["--quick", "--rounds", "2", "--seconds", "1", "--rss-events", "10", "--results", str(tmp_path / "r.md")]
+    args = options.parse_args(argv)
     assert (args.rounds, args.seconds, args.rss_events, args.results) == (2, 1, 10, tmp_path / "r.md")
 
 
@@ -50,7 +51,9 @@ def test_before_names_the_commit_to_measure_beside_this_tree(options):
     assert options.parse_args([]).before is None
 
 
-@pytest.mark.parametrize("argv", [["--before", "d24da50", "--segment-only"], ["--before", "main", "--rss-only"], ["--before", " "]])
+@pytest.mark.parametrize(
+    "argv", [["--before", "d24da50", "--segment-only"], ["--before", "main", "--rss-only"], ["--before", " "]]
+)
 def test_before_is_refused_where_it_would_measure_nothing(options, argv, capsys):
     with pytest.raises(SystemExit) as caught:
         options.parse_args(argv)

@@ -81,7 +81,10 @@ def test_a_before_run_has_the_earlier_commit_beside_bare_wsgi_and_this_commit_be
     assert "the collector of `d24da50` (commit d24da50; rows `before d24da50`)" in text
     assert "| single events, req/s, before d24da50 | deployed | 1,250 | bare WSGI: 4,000 | 0.31x |" in text
     assert "| single events, req/s, this commit | deployed | 1,400 | before d24da50: 1,250 | 1.12x |" in text
-    assert "| 100-event batches, events/s, before d24da50 | default | 40,000 | bare WSGI single-event req/s x 100: 400,000 | 0.100x |" in text
+    assert (
+        "| 100-event batches, events/s, before d24da50 | default | 40,000 "
+        "| bare WSGI single-event req/s x 100: 400,000 | 0.100x |"
+    ) in text
     assert "| 100-event batches, events/s, this commit | default | 50,000 | before d24da50: 40,000 | 1.25x |" in text
     assert "| deployed | single, before d24da50 | 1,250 (1,250-1,250) | 0.31x |" in text
     assert not INTERNAL.findall(text)

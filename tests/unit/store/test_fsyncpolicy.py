@@ -69,7 +69,8 @@ def test_a_failed_fsync_is_never_retried_and_the_writer_refuses_from_then_on(tmp
     assert writer.broken and len(calls) == 1
     with pytest.raises(CollectorError) as caught:
         writer.append([line(2)])
-    assert (caught.value.status, caught.value.message) == (503, "this worker cannot store events any more; please retry")
+    refused = (caught.value.status, caught.value.message)
+    assert refused == (503, "this worker cannot store events any more; please retry")
     assert len(calls) == 1  # not even tried again: the kernel may have dropped the pages it failed to write
     monkeypatch.undo()
     writer.close()
