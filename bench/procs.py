@@ -47,11 +47,14 @@ def start_memcached() -> processes.Memcached:
 class Gunicorn(processes.Gunicorn):
     """gunicorn with all its workers up and answering, and their memory use."""
 
-    def __init__(self, app: str, env: dict[str, str], log_path: Path, workers: int, args: tuple[str, ...] = ()) -> None:
-        super().__init__(app, env, log_path, args)
+    def __init__(
+        self, app: str, env: dict[str, str], log_path: Path, workers: int, args: tuple[str, ...] = (), **started_as
+    ) -> None:
+        """`started_as`: `command` and `cwd`, to start it from another tree (see beforetree.py)."""
+        super().__init__(app, env, log_path, args, **started_as)
         self.workers = workers
 
-    def start(self, timeout: float = 30) -> "Gunicorn":
+    def start(self, timeout: float = 30) -> Gunicorn:
         super().start(timeout)
         self.wait_for_workers(self.workers, timeout)
         # Every worker must have loaded the app: a few requests per worker.

@@ -29,6 +29,7 @@ def render(args, bench, argv: list[str], elapsed: float) -> str:
         "figure is also given as a ratio to what it is compared with. Written by `python3 bench/run.py`; "
         "the figures are those of the commit named under Machine, not of any later one.\n",
         machine(),
+        *([before_note(bench.before)] if getattr(bench, "before", None) else []),
         command(args, argv, elapsed),
         "## The main figures\n",
         main_figures(bench),
@@ -82,6 +83,14 @@ def fsync_setting_exists() -> bool:
     finally:
         sys.path.pop(0)
     return any(setting.env == "COLLECTOR_FSYNC" for setting in declarations())
+
+
+def before_note(before) -> str:
+    return (
+        f"Beside this commit's collector, the collector of `{before.ref}` (commit {before.commit}; "
+        f"rows `{before.label}`), from a git worktree of it with its own gunicorn.conf.py, under the same "
+        "settings, load and interleaved rounds: their ratio is what the commits between them changed.\n"
+    )
 
 
 def command(args, argv: list[str], elapsed: float) -> str:
@@ -157,9 +166,36 @@ def _shape_rows(bench, shape: str, base: Measurement) -> list[str]:
             rows.append(_row("100-event batches, events/s", shape, f"{batch.eps.median:,.0f}",
                              f"naive Flask service: {naive_batch.eps.median:,.0f}",
                              f"{batch.eps.ratio(naive_batch.eps):.2f}x"))
+    rows += _before_rows(bench, shape, base)
     if refused:
         rows.append(_row("a client over its limit (429), req/s", shape, f"{refused.rps.median:,.0f}",
                          f"bare WSGI single events: {base.rps.median:,.0f}", f"{refused.rps.ratio(base.rps):.2f}x"))
+    return rows
+
+
+def _before_rows(bench, shape: str, base: Measurement) -> list[str]:
+    """--before: the earlier commit's collector against the bare WSGI app, and this commit's against it."""
+    before = getattr(bench, "before", None)
+    if before is None:
+        return []
+    rows = []
+    single, batch = _get(bench, shape, "single"), _get(bench, shape, "batch")
+    then_single, then_batch = (_get(bench, shape, f"{kind}, {before.label}") for kind in ("single", "batch"))
+    if then_single:
+        rows.append(_row(f"single events, req/s, {before.label}", shape, f"{then_single.rps.median:,.0f}",
+                         f"bare WSGI: {base.rps.median:,.0f}", f"{then_single.rps.ratio(base.rps):.2f}x"))
+        if single:
+            rows.append(_row("single events, req/s, this commit", shape, f"{single.rps.median:,.0f}",
+                             f"{before.label}: {then_single.rps.median:,.0f}",
+                             f"{single.rps.ratio(then_single.rps):.2f}x"))
+    if then_batch:
+        rows.append(_row(f"100-event batches, events/s, {before.label}", shape, f"{then_batch.eps.median:,.0f}",
+                         f"bare WSGI single-event req/s x 100: {base.rps.median * 100:,.0f}",
+                         f"{then_batch.eps.median / (base.rps.median * 100):.3f}x"))
+        if batch:
+            rows.append(_row("100-event batches, events/s, this commit", shape, f"{batch.eps.median:,.0f}",
+                             f"{before.label}: {then_batch.eps.median:,.0f}",
+                             f"{batch.eps.ratio(then_batch.eps):.2f}x"))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""The JSON-lines store: appends a request's lines, rotates, and never half-writes.
+"""The JSON-lines store's writer: appends a request's lines, rotates, and never half-writes.
 
 Each process writes its own file (see `datafiles` for names), so workers never
 share a descriptor and never interleave: no cross-process lock is needed, and
@@ -7,15 +7,10 @@ file under one lock, held for a request's single `write()` and for rotation.
 
 A request's lines go out in one `write()`. If the disk fills up part-way, the
 file is cut back to where the request started, so no partial line remains and
-the client gets 503 and resends. If the file is deleted from outside while open
-(an operator, a careless logrotate), its content is copied to a new file, so
-acknowledged events are not lost with it; if it is moved away, the moved file
-is complete and the writer starts a new one.
-
-A failed fsync is never retried: after one, the kernel may have dropped the
-dirty pages and a second fsync can succeed without them. The writer then calls
-itself `broken`, refuses every later request with 503, and the gunicorn config
-restarts the worker (see `post_request` in gunicorn.conf.py).
+the client gets 503 and resends. The file itself (its name, rotation, and
+files moved or deleted from outside) is `openfile`'s job; when data reaches
+the disk, and what a failed fsync means (`broken`: 503 until the worker is
+restarted), is `fsyncpolicy`'s.
 """
 
 from __future__ import annotations
@@ -25,17 +20,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
-from . import datafiles
 from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
-from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED, FSYNC_FAILURES
+from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED
+from . import datafiles
+from .fsyncpolicy import FSYNC_MODES, FsyncPolicy, cause
+from .openfile import OpenFile
+
+__all__ = ["FSYNC_MODES", "EventWriter"]
 
 logger = logging.getLogger(__name__)
-
-FSYNC_MODES = ("always", "interval", "never")
 
 
 class EventWriter:
@@ -53,27 +49,36 @@ class EventWriter:
         on_finish: Callable[[], None] = lambda: None,
         on_stop: Callable[[], None] = lambda: None,
     ) -> None:
-        if fsync not in FSYNC_MODES:
-            raise ValueError(f"fsync must be one of {FSYNC_MODES}")
+        self._policy = FsyncPolicy(fsync, fsync_seconds)
         self.data_dir = Path(data_dir)
         self.rotate_bytes = rotate_bytes
         self.rotate_seconds = rotate_seconds
         self.host_name = host_name
-        self.fsync = fsync
-        self.fsync_seconds = fsync_seconds
-        self._clock = clock
         self._on_finish = on_finish  # e.g. wake the compressor: a file is ready for it
         self._on_stop = on_stop  # e.g. compress the files finished at stop before the process exits
         self._lock = threading.Lock()
-        self._fd: int | None = None
-        self._path: Path | None = None
-        self._size = 0
-        self._opened_at = 0.0
-        self._sequence = 0
-        self._pid: int | None = None  # process that owns the state above
+        self._file = OpenFile(self.data_dir, host_name, self._policy, clock, on_finish)
+        self._pid: int | None = None  # process that owns the file and the state below
         self._failing = False
         self._dirty = False
-        self.broken = False  # a failed fsync: nothing more is written by this process
+
+    @property
+    def fsync(self) -> str:
+        """COLLECTOR_FSYNC: always, interval or never."""
+        return self._policy.mode
+
+    @property
+    def fsync_seconds(self) -> float:
+        return self._policy.seconds
+
+    @property
+    def broken(self) -> bool:
+        """A failed fsync: nothing more is written by this process (gunicorn's post_request restarts it)."""
+        return self._policy.broken
+
+    @broken.setter
+    def broken(self, value: bool) -> None:
+        self._policy.broken = value
 
     # -- public -----------------------------------------------------------
 
@@ -100,7 +105,7 @@ class EventWriter:
                 ) from error
             if self._failing:
                 self._failing = False
-                logger.info("storage recovered: writing to %s", self._path)
+                logger.info("storage recovered: writing to %s", self._file.path)
         BYTES_WRITTEN.inc(len(data))
 
     def start(self) -> None:
@@ -122,29 +127,30 @@ class EventWriter:
     def rotate_if_due(self) -> None:
         """Finish the current file if it is too old, even with no request coming."""
         with self._lock:
-            if self._fd is not None and self._pid == os.getpid() and self._age() >= self.rotate_seconds:
-                if datadir.is_there(self.data_dir):  # else finished once the directory is back
-                    self._finish_file("rotated")
+            due = self._file.fd is not None and self._pid == os.getpid() and self._file.age() >= self.rotate_seconds
+            if due and datadir.is_there(self.data_dir):  # else finished once the directory is back
+                self._file.finish("rotated")
 
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
         with self._lock:
-            if not self._dirty or self._fd is None or self._pid != os.getpid():
+            if not self._dirty or self._file.fd is None or self._pid != os.getpid():
                 return
             self._dirty = False
-            fd = os.dup(self._fd)  # fsync outside the lock: writers must not wait for the disk
+            # fsync outside the lock: writers must not wait for the disk.
+            fd, path = os.dup(self._file.fd), self._file.path
         try:
-            self._fsync(fd)
+            self._policy.fsync(fd, path)
         finally:
             os.close(fd)
 
     def _background(self) -> None:
         """Runs in each process that writes: timed fsync and rotation of idle files."""
-        period = min(self.fsync_seconds, 1.0)
+        period = min(self._policy.seconds, 1.0)
         while self._pid == os.getpid():
             time.sleep(period)
             try:
-                if self.fsync == "interval":
+                if self._policy.timed:
                     self.sync_if_due()
                 self.rotate_if_due()
             except OSError as error:
@@ -158,25 +164,25 @@ class EventWriter:
 
     def _close_file(self) -> None:
         with self._lock:
-            if self._fd is None or self._pid != os.getpid():
+            if self._file.fd is None or self._pid != os.getpid():
                 return
             if self.broken:
                 # Not finished as if it were safe: left `.open` for the next
                 # worker's recovery, which checks it and fsyncs it again.
-                self._close_fd()
+                self._file.close()
                 return
-            path = self._path
+            path = self._file.path
             try:
-                self._check_file_still_ours()  # a file deleted after the last request is salvaged
-                if self._fd is not None:
-                    self._finish_file("stopped")
+                self._file.check_still_ours()  # a file deleted after the last request is salvaged
+                if self._file.fd is not None:
+                    self._file.finish("stopped")
             except OSError as error:
                 # The store failed under a worker that had not written since
                 # (a disk failing, the directory gone: another worker met it
                 # first): whatever is there stays `.open`, and the next start's
                 # recovery checks it and fsyncs it again.
-                logger.error("could not finish %s at stop (%s); it is left for recovery", path, _cause(error))
-                self._close_fd()
+                logger.error("could not finish %s at stop (%s); it is left for recovery", path, cause(error))
+                self._file.close()
 
     # -- the write path ----------------------------------------------------
 
@@ -184,51 +190,20 @@ class EventWriter:
         if self._pid != os.getpid():
             self._start_in_this_process()
         datadir.check(self.data_dir)  # before the file: a file of a directory renamed away stays ours
-        if self._fd is not None:
-            self._check_file_still_ours()
-        if self._fd is not None and self._rotation_due(len(data)):
-            self._finish_file("rotated")
-        if self._fd is None:
-            self._open_file()
-        start = self._size
-        try:
-            datafiles.write_all(self._fd, data)
-            self._size = start + len(data)
-            if os.fstat(self._fd).st_nlink == 0:
-                self._salvage_deleted_file()
-            if self.fsync == "always":
-                self._fsync(self._fd)
-        except OSError:
-            # All or nothing: the client gets 503 and resends, so none of
-            # this request may stay behind.
-            self._cut_back(start)
-            self._size = start
-            raise
+        file = self._file
+        if file.fd is not None:
+            file.check_still_ours()
+        if file.fd is not None and file.rotation_due(len(data), self.rotate_bytes, self.rotate_seconds):
+            file.finish("rotated")
+        if file.fd is None:
+            file.open()
+        file.append(data, sync=self._policy.every_write)
         self._dirty = True
 
-    def _rotation_due(self, incoming: int) -> bool:
-        too_big = self._size > 0 and self._size + incoming > self.rotate_bytes
-        return too_big or self._age() >= self.rotate_seconds
-
-    def _age(self) -> float:
-        return self._clock() - self._opened_at
-
-    def _cut_back(self, size: int) -> None:
-        """Remove a partial write so the file ends with a whole line again."""
-        try:
-            os.ftruncate(self._fd, size)
-        except OSError as error:
-            # The next start-up's recovery cuts the torn line and quarantines it.
-            logger.error("could not cut back a partial write in %s: %s", self._path, error)
-
-    # -- files -------------------------------------------------------------
-
     def _start_in_this_process(self) -> None:
-        # A forked child (gunicorn --preload) must not reuse its parent's file.
-        self._fd, self._path, self._size = None, None, 0
-        self._sequence = 0
+        self._file.forget(os.getpid())
         datadir.check(self.data_dir)
-        recovered = datafiles.recover_abandoned(self.data_dir, sync=self.fsync != "never")
+        recovered = datafiles.recover_abandoned(self.data_dir, sync=self._policy.syncs_files)
         FILES_FINISHED.labels(reason="recovered").inc(len(recovered))
         self._pid = os.getpid()
         self._dirty = False
@@ -236,106 +211,19 @@ class EventWriter:
         # Files finished by an earlier run or just recovered may await compression or retention.
         self._on_finish()
 
-    def _open_file(self) -> None:
-        datadir.check(self.data_dir)
-        self._sequence += 1
-        now = self._clock()
-        name = datafiles.open_name(
-            datetime.fromtimestamp(now, timezone.utc), self.host_name, self._pid, self._sequence
-        )
-        path = self.data_dir / name
-        self._fd, self._path, self._size, self._opened_at = datafiles.create_locked(path), path, 0, now
-
-    def _check_file_still_ours(self) -> None:
-        try:
-            same = os.stat(self._path).st_ino == os.fstat(self._fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return
-        if os.fstat(self._fd).st_nlink == 0:
-            self._salvage_deleted_file()
-        else:
-            logger.warning("%s was moved away while open; starting a new file", self._path)
-            self._close_fd()
-
-    def _salvage_deleted_file(self) -> None:
-        """Copy a file deleted from outside into a new file, so no stored event is lost.
-
-        If the copy cannot be made yet (the directory is gone too), the deleted
-        file stays open as the current one and the next request tries again.
-        """
-        old_fd, old_path, size = self._fd, self._path, self._size
-        content = os.pread(old_fd, size, 0)
-        self._fd = None
-        try:
-            self._open_file()
-            datafiles.write_all(self._fd, content)
-        except OSError:
-            if self._fd is not None:
-                os.ftruncate(self._fd, 0)
-                self._finish_file("failed")  # empty: removed
-            self._fd, self._path, self._size = old_fd, old_path, size
-            raise
-        self._size = len(content)
-        os.close(old_fd)
-        logger.warning(
-            "%s was deleted while open; copied its %d bytes to %s", old_path, size, self._path
-        )
-
-    def _finish_file(self, reason: str) -> None:
-        """Rename the open file to its finished name; empty files are removed instead.
-
-        `reason` labels collector_files_finished_total: rotated, stopped or failed.
-        """
-        path, sync = self._path, self.fsync != "never"
-        try:
-            if self._size == 0:
-                os.unlink(path)
-            else:
-                if sync:
-                    self._fsync(self._fd)
-                # Renamed while still locked, so no recovery can race for it.
-                os.rename(path, datafiles.finished_path(path))
-                FILES_FINISHED.labels(reason=reason).inc()
-                if sync:
-                    datafiles.fsync_directory(self.data_dir)
-                self._on_finish()
-        finally:
-            self._close_fd()
-
     def _abandon_file(self) -> None:
         """After a failure, finish what is there if possible and start afresh next time."""
-        if self._fd is None:
+        if self._file.fd is None:
             return
         if self.broken:
-            self._close_fd()  # left `.open` for the recovery of the worker that replaces this one
+            self._file.close()  # left `.open` for the recovery of the worker that replaces this one
             return
-        if os.fstat(self._fd).st_nlink == 0:
-            return  # deleted from outside: kept open for `_salvage_deleted_file`
+        if self._file.is_deleted():
+            return  # deleted from outside: kept open for `OpenFile.salvage_deleted`
         try:
-            self._finish_file("failed")
+            self._file.finish("failed")
         except OSError as error:
-            logger.error("could not finish %s after a failure: %s", self._path, error)
-
-    def _close_fd(self) -> None:
-        fd, self._fd, self._path, self._size = self._fd, None, None, 0
-        if fd is not None:
-            os.close(fd)
-
-    def _fsync(self, fd: int) -> None:
-        try:
-            os.fsync(fd)
-        except OSError as error:
-            FSYNC_FAILURES.inc()
-            if not self.broken:
-                self.broken = True
-                logger.error(
-                    "fsync of %s failed: %s; this worker refuses events from now on and restarts",
-                    self._path,
-                    _cause(error),
-                )
-            raise
+            logger.error("could not finish %s after a failure: %s", self._file.path, error)
 
     def _report_failure(self, error: OSError) -> None:
         # Once per outage: a full disk must not flood the log with one line per request.
@@ -344,10 +232,5 @@ class EventWriter:
             logger.error(
                 "cannot store events in %s: %s; answering 503 until it works again",
                 self.data_dir,
-                _cause(error),
+                cause(error),
             )
-
-
-def _cause(error: OSError) -> str:
-    """What went wrong, as the OS says it (ENOSPC: 'No space left on device'), or as `datadir` does."""
-    return error.strerror or (os.strerror(error.errno) if error.errno else str(error))

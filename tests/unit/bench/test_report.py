@@ -69,6 +69,33 @@ def test_a_segment_only_run_has_its_rows_without_a_baseline(report):
     assert not INTERNAL.findall(text)
 
 
+def test_a_before_run_has_the_earlier_commit_beside_bare_wsgi_and_this_commit_beside_it(report):
+    bench = bench_of(report)
+    wrkload = importlib.import_module("wrkload")
+    bench.before = argparse.Namespace(ref="d24da50", commit="d24da50", label="before d24da50")
+    for shape in ("deployed", "default"):
+        bench.results[(shape, "single, before d24da50")] = measurement(wrkload, 1250, 26.0)
+        bench.results[(shape, "batch, before d24da50")] = measurement(wrkload, 400, 90.0, 100)
+    args = argparse.Namespace(warmup=1, rounds=1, seconds=3, wrk_threads=2, connections=16)
+    text = report.render(args, bench, ["--quick", "--before", "d24da50"], 60)
+    assert "the collector of `d24da50` (commit d24da50; rows `before d24da50`)" in text
+    assert "| single events, req/s, before d24da50 | deployed | 1,250 | bare WSGI: 4,000 | 0.31x |" in text
+    assert "| single events, req/s, this commit | deployed | 1,400 | before d24da50: 1,250 | 1.12x |" in text
+    assert (
+        "| 100-event batches, events/s, before d24da50 | default | 40,000 "
+        "| bare WSGI single-event req/s x 100: 400,000 | 0.100x |"
+    ) in text
+    assert "| 100-event batches, events/s, this commit | default | 50,000 | before d24da50: 40,000 | 1.25x |" in text
+    assert "| deployed | single, before d24da50 | 1,250 (1,250-1,250) | 0.31x |" in text
+    assert not INTERNAL.findall(text)
+
+
+def test_a_run_without_before_has_no_before_rows(report):
+    args = argparse.Namespace(warmup=5, rounds=3, seconds=6, wrk_threads=2, connections=16)
+    assert "before" not in report.main_figures(bench_of(report))
+    assert "git worktree" not in report.render(args, bench_of(report), [], 600)
+
+
 @pytest.mark.parametrize("name", ["RESULTS.md", "RESULTS-memory.md"])
 def test_the_published_results_read_as_the_report_writes_them(name):
     text = (ROOT / "bench" / name).read_text()

@@ -1,49 +1,15 @@
-"""The writer on real files in tmp_path: rotation, recovery, files changed from outside."""
+"""The writer's public face on real files in tmp_path: storing, recovery at start, 503s, metrics."""
 
-import errno
 import fcntl
 import os
 import shutil
 
-import orjson
 import pytest
-from prometheus_client import REGISTRY
 
 from collector.errors import CollectorError
 from collector.store import datafiles
 from collector.store.writer import EventWriter
-
-
-class Clock:
-    def __init__(self, now=1_795_669_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-def line(n: int) -> bytes:
-    return orjson.dumps({"eventType": "t", "n": n}) + b"\n"
-
-
-def stored(data_dir) -> list[int]:
-    return [orjson.loads(raw)["n"] for path in datafiles.data_files(data_dir) for raw in datafiles.iter_lines(path)]
-
-
-@pytest.fixture
-def make_writer(tmp_path):
-    writers = []
-
-    def make(**options):
-        options.setdefault("rotate_bytes", 1 << 20)
-        options.setdefault("rotate_seconds", 3600)
-        writer = EventWriter(tmp_path / "data", host_name="testhost", fsync="never", **options)
-        writers.append(writer)
-        return writer
-
-    yield make
-    for writer in writers:
-        writer.close()
+from tests.unit.store.writing import finished, line, sample, stored
 
 
 def test_lines_go_to_an_open_file_that_close_finishes(make_writer, tmp_path):
@@ -57,58 +23,6 @@ def test_lines_go_to_an_open_file_that_close_finishes(make_writer, tmp_path):
     [finished] = datafiles.data_files(tmp_path / "data")
     assert finished == datafiles.finished_path(open_file)
     assert finished.read_bytes() == line(1) + line(2) + line(3)
-
-
-def test_a_file_is_finished_before_it_would_pass_the_size_limit(make_writer, tmp_path):
-    writer = make_writer(rotate_bytes=len(line(1)) * 3)
-    for n in range(10):
-        writer.append([line(n)])
-    writer.close()
-    files = datafiles.data_files(tmp_path / "data")
-    assert [path.stat().st_size for path in files] == [len(line(1)) * 3] * 3 + [len(line(1))]
-    assert stored(tmp_path / "data") == list(range(10))
-
-
-def test_a_request_larger_than_the_size_limit_stays_whole(make_writer, tmp_path):
-    writer = make_writer(rotate_bytes=10)
-    writer.append([line(1), line(2), line(3)])
-    writer.append([line(4)])
-    writer.close()
-    assert [len(list(datafiles.iter_lines(p))) for p in datafiles.data_files(tmp_path / "data")] == [3, 1]
-
-
-def test_a_file_is_finished_after_its_age_even_without_requests(make_writer, tmp_path):
-    clock = Clock()
-    writer = make_writer(rotate_seconds=60, clock=clock)
-    writer.append([line(1)])
-    clock.now += 59
-    writer.rotate_if_due()
-    assert datafiles.data_files(tmp_path / "data")[0].name.endswith(".open")
-    clock.now += 1
-    writer.rotate_if_due()
-    [finished] = datafiles.data_files(tmp_path / "data")
-    assert finished.name.endswith(".jsonl")
-    writer.append([line(2)])
-    assert [p.suffix for p in datafiles.data_files(tmp_path / "data")] == [".jsonl", ".open"]
-
-
-def test_a_file_moved_away_keeps_its_lines_and_a_new_file_starts(make_writer, tmp_path):
-    writer = make_writer()
-    writer.append([line(1)])
-    [first] = datafiles.data_files(tmp_path / "data")
-    moved = tmp_path / "moved.jsonl"
-    first.rename(moved)
-    writer.append([line(2)])
-    assert moved.read_bytes() == line(1)
-    assert stored(tmp_path / "data") == [2]
-
-
-def test_a_file_deleted_while_open_is_copied_so_nothing_is_lost(make_writer, tmp_path):
-    writer = make_writer()
-    writer.append([line(1), line(2)])
-    datafiles.data_files(tmp_path / "data")[0].unlink()
-    writer.append([line(3)])
-    assert stored(tmp_path / "data") == [1, 2, 3]
 
 
 def test_storage_failure_is_503_and_recovers_by_itself(make_writer, tmp_path):
@@ -158,17 +72,6 @@ def test_an_empty_abandoned_file_is_removed(make_writer, tmp_path):
     assert len(datafiles.data_files(data_dir)) == 1
 
 
-# -- metrics (prometheus_client's registry is per process: compare before and after) --
-
-
-def sample(name, **labels):
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def finished(reason):
-    return sample("collector_files_finished_total", reason=reason)
-
-
 def test_bytes_written_and_files_finished_are_counted(make_writer, tmp_path):
     before = sample("collector_bytes_written_total"), finished("rotated"), finished("stopped")
     writer = make_writer(rotate_bytes=len(line(1)) * 2)
@@ -195,36 +98,6 @@ def test_recovered_files_are_counted_as_finished(make_writer, tmp_path):
     before = finished("recovered")
     make_writer().append([line(2)])
     assert finished("recovered") - before == 1
-
-
-def test_a_failed_fsync_is_counted(make_writer, tmp_path, monkeypatch):
-    writer = EventWriter(tmp_path / "data", rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="always")
-    before = sample("collector_fsync_failures_total")
-
-    def failing_fsync(fd):
-        raise OSError(errno.EIO, "Input/output error")
-
-    monkeypatch.setattr(os, "fsync", failing_fsync)
-    with pytest.raises(CollectorError):
-        writer.append([line(1)])
-    assert sample("collector_fsync_failures_total") - before == 1
-    monkeypatch.undo()
-    writer.close()
-
-
-def test_a_failed_fsync_at_a_clean_stop_leaves_the_file_for_recovery_without_raising(tmp_path, monkeypatch):
-    # Another worker's disk failure found only at shutdown (two workers, one
-    # failing disk): the stop must not end in a traceback, and the file stays
-    # `.open` for the next start's recovery, which checks it.
-    writer = EventWriter(tmp_path / "data", rotate_bytes=1 << 20, rotate_seconds=3600, host_name="h", fsync="interval")
-    writer.append([line(1)])
-
-    def failing_fsync(fd):
-        raise OSError(errno.EROFS, "Read-only file system")
-
-    monkeypatch.setattr(os, "fsync", failing_fsync)
-    writer.close()
-    assert [path.name.endswith(".jsonl.open") for path in (tmp_path / "data").iterdir() if path.is_file()] == [True]
 
 
 def test_a_data_directory_gone_at_a_clean_stop_is_said_not_raised(tmp_path):
