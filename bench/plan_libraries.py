@@ -14,6 +14,8 @@ at a time and in 100-event batches, valid events and invalid ones (two
 faults each). A check is what the collector needs: the type's validator
 found by name, then every violation with its instance path (`iter_errors`);
 valid events take the `is_valid` fast path first where the library has one.
+The last row is the chosen library inside `collector.plan` (its messages and
+JSON pointers included): what an event costs the service.
 fastjsonschema raises at the first fault, so it reports one violation per event.
 
 Then what each library can do, printed as a table: draft 2020-12 keywords
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import platform
 import statistics
 import time
@@ -124,6 +127,19 @@ def jsonschema_rs_checker(schemas: dict[str, dict]) -> Callable[[str, dict], lis
     return check
 
 
+def collector_plan_checker(schemas: dict[str, dict]) -> Callable[[str, dict], list]:
+    """The chosen library as the collector uses it: `TrackingPlan.check`, messages and pointers included."""
+    from collector.plan import plan_from_text
+
+    document = {"eventTypes": {name: {"properties": schema} for name, schema in schemas.items()}, "otherEventTypes": "refuse"}
+    tracking_plan = plan_from_text(json.dumps(document))
+
+    def check(event_type: str, properties: dict) -> list:
+        return tracking_plan.check({"eventType": event_type, "properties": properties})
+
+    return check
+
+
 def no_plan_checker(schemas: dict[str, dict]) -> Callable[[str, dict], list]:
     """The floor: the type's look-up and the call, no validation (what `plan off` leaves)."""
     known = dict.fromkeys(schemas, True)
@@ -140,6 +156,7 @@ LIBRARIES = {
     "jsonschema": jsonschema_checker,
     "fastjsonschema": fastjsonschema_checker,
     "jsonschema-rs": jsonschema_rs_checker,
+    "collector.plan (jsonschema-rs)": collector_plan_checker,
 }
 
 
