@@ -1,8 +1,9 @@
 """A schema library's error as the collector says it: a JSON pointer within the event and a short message.
 
-Messages name what was expected, never repeat the value sent (it may be long,
-or personal data, and it goes to logs and metrics' examples): the sender has
-its event, the pointer says where to look.
+Messages name what was expected, and do not repeat the value sent (it may be
+long, or personal data, and it goes to logs and reports): the sender has its
+event, the pointer says where to look. Only a keyword this module does not
+know keeps the library's own message (which may quote the value), cut short.
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ def message(keyword: str, facts: dict[str, Any], error: Any) -> str:
         "multipleOf": f"not a multiple of {facts.get('multiple_of')}",
         "uniqueItems": "items not unique",
         "falseSchema": "not allowed",
+        "anyOf": "matches none of the schemas of anyOf",
+        "oneOf": "does not match exactly one of the schemas of oneOf",
+        "not": "matches the schema of not",
+        "contains": "not as many items as contains asks match it",
+        "propertyNames": "a property name does not fit propertyNames",
+        "unevaluatedItems": "more items than the plan describes",
     }
     if keyword in texts:
         return texts[keyword]
