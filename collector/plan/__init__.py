@@ -8,6 +8,6 @@ short message. See docs/tracking-plan.md.
 
 from .compiled import MAX_VIOLATIONS, TrackingPlan
 from .loading import PlanError, load_plan, plan_from_text
-from .messages import Violation
+from .messages import Violation, by_path
 
-__all__ = ["MAX_VIOLATIONS", "PlanError", "TrackingPlan", "Violation", "load_plan", "plan_from_text"]
+__all__ = ["MAX_VIOLATIONS", "PlanError", "TrackingPlan", "Violation", "by_path", "load_plan", "plan_from_text"]

@@ -7,13 +7,17 @@ import dataclasses
 import itertools
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
+
+import jsonschema_rs
 
 from .messages import Violation, violations
 
 # Violations reported per event, at most: enough to fix an event in one go,
 # while an event far off the plan (hundreds of unexpected keys) costs a
 # bounded time to check and a bounded size to store (`planViolations`) or to
-# answer (refuse mode's `details`). The first ones in pointer order are kept.
+# answer (refuse mode's `details`). Those kept are the first in pointer order
+# of the first few errors the library reports (it reports in schema order).
 MAX_VIOLATIONS = 10
 
 OTHER_EVENT_TYPES = ("allow", "refuse")
@@ -57,7 +61,9 @@ class TrackingPlan:
         (or `context`, when the plan has a schema for it) is checked as `{}`, so
         that its required properties are reported missing.
         """
-        known = self._types.get(event.get("eventType"))  # type: ignore[arg-type]
+        event_type = event.get("eventType")
+        # Not a string only if the envelope's check was skipped: then it is no type of the plan (and no TypeError).
+        known = self._types.get(event_type) if isinstance(event_type, str) else None
         if known is None:
             if self.other_event_types == "refuse":
                 return [Violation("/eventType", "not an event type of the tracking plan")]
@@ -65,19 +71,43 @@ class TrackingPlan:
         found = _violations(known.properties_validator, event.get("properties"), "/properties")
         if known.context_validator is not None:
             found += _violations(known.context_validator, event.get("context"), "/context")
+        if not found:
+            return found
         found.sort()
         return found[:MAX_VIOLATIONS]
 
     def schemas_for_openapi(self) -> dict[str, Any]:
-        """Each event type's `properties` schema as written in the plan (copies), by type name, in the plan's order.
+        """Each event type's `properties` schema, by type name in the plan's order, made to stand alone in a document.
 
-        Draft 2020-12 schemas are OpenAPI 3.1 schema objects as they are.
+        Draft 2020-12 schemas are OpenAPI 3.1 schema objects, except that a
+        `$ref` such as `#/$defs/money` would be read against the OpenAPI
+        document's root once embedded there: references are inlined, and a
+        schema whose references are circular (they cannot be inlined) gets an
+        `$id`, against which 3.1 resolves them. The plan is left as it is.
         """
-        return {name: copy.deepcopy(known.properties_schema) for name, known in self._types.items()}
+        return {name: _standalone(name, known.properties_schema) for name, known in self._types.items()}
 
     def description(self, event_type: str) -> str:
         """The plan's description of a type it names ('' when it gives none)."""
         return self._types[event_type].description
+
+
+def _standalone(name: str, schema: Any) -> Any:
+    if not _refers(schema):
+        return copy.deepcopy(schema)
+    inlined = jsonschema_rs.dereference(schema, draft=jsonschema_rs.Draft202012, offline=True)
+    if _refers(inlined) and "$id" not in inlined:
+        inlined["$id"] = f"urn:collector:tracking-plan:{quote(name, safe='')}"
+    return inlined
+
+
+def _refers(schema: Any) -> bool:
+    """Whether a `$ref` keyword is anywhere in the schema."""
+    if isinstance(schema, dict):
+        return "$ref" in schema or any(_refers(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_refers(value) for value in schema)
+    return False
 
 
 def _violations(validator: Any, instance: Any, prefix: str) -> list[Violation]:

@@ -9,7 +9,7 @@ know keeps the library's own message (which may quote the value), cut short.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 # Of an enum's allowed values, the message lists this many and counts the rest.
@@ -27,6 +27,18 @@ class Violation(NamedTuple):
     def as_dict(self) -> dict[str, str]:
         """As stored on a flagged line: `{"path": ..., "message": ...}`."""
         return {"path": self.path, "message": self.message}
+
+
+def by_path(violations: Iterable[Violation]) -> dict[str, list[str]]:
+    """The messages of violations by their path, in their order: refuse mode's `details` for one event.
+
+    `{"/properties/price": ["expected number, got string"]}`, as the API gives
+    a field's messages today, with the JSON pointer in place of the field name.
+    """
+    found: dict[str, list[str]] = {}
+    for path, text in violations:
+        found.setdefault(path, []).append(text)
+    return found
 
 
 def pointer(parts: Sequence[str | int]) -> str:

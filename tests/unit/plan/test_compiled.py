@@ -95,6 +95,11 @@ def test_an_unnamed_type_is_flagged_at_event_type_when_other_types_are_refused()
     assert check("newsletter_opened", {"x": 1}) == [("/eventType", "not an event type of the tracking plan")]
 
 
+@pytest.mark.parametrize("event_type", [None, 7, ["purchase"], {"a": 1}])
+def test_an_event_type_that_is_not_a_string_is_no_type_of_the_plan(event_type):
+    assert SHOP.check({"eventType": event_type}) == [Violation("/eventType", "not an event type of the tracking plan")]
+
+
 def test_an_unnamed_type_passes_when_other_types_are_allowed():
     allowing = plan_from_text(json.dumps({"eventTypes": {"a": {"properties": False}}, "otherEventTypes": "allow"}))
     assert allowing.check({"eventType": "b", "properties": {"x": 1}}) == []

@@ -35,10 +35,25 @@ def test_a_plan_of_six_types_loads_in_the_files_order():
 def test_schemas_for_openapi_are_each_types_properties_schema_and_copies():
     plan = load_plan(DATA / "shop.json")
     schemas = plan.schemas_for_openapi()
-    written = json.loads((DATA / "shop.json").read_text())["eventTypes"]
-    assert schemas == {name: entry["properties"] for name, entry in written.items()}
-    schemas["purchase"]["required"].append("x")
-    assert "x" not in plan.schemas_for_openapi()["purchase"]["required"]
+    written = {name: entry["properties"] for name, entry in json.loads((DATA / "shop.json").read_text())["eventTypes"].items()}
+    assert list(schemas) == list(written)
+    assert {name: schema for name, schema in schemas.items() if name != "purchase"} == {
+        name: schema for name, schema in written.items() if name != "purchase"
+    }
+    schemas["page_view"]["required"].append("x")
+    assert "x" not in plan.schemas_for_openapi()["page_view"]["required"]
+
+
+def test_schemas_for_openapi_inline_references_that_would_point_at_the_documents_root():
+    purchase = load_plan(DATA / "shop.json").schemas_for_openapi()["purchase"]
+    assert purchase["properties"]["total"] == {"type": "number", "exclusiveMinimum": 0}
+    assert "$ref" not in json.dumps(purchase)
+
+
+def test_schemas_for_openapi_give_circular_references_an_id_to_resolve_against():
+    node = {"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node"}
+    schema = plan_from_text(plan_text({"linked list": {"properties": node}})).schemas_for_openapi()["linked list"]
+    assert schema["$id"] == "urn:collector:tracking-plan:linked%20list"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 import jsonschema_rs
 
-from collector.plan.messages import ENUM_VALUES_SHOWN, MESSAGE_MAX_CHARS, Violation, json_type, message, pointer, violations
+from collector.plan.messages import ENUM_VALUES_SHOWN, MESSAGE_MAX_CHARS, Violation, by_path, json_type, message, pointer, violations
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,9 @@ def test_combining_and_other_keywords_have_messages_that_do_not_quote_the_value(
     validator = jsonschema_rs.Draft202012Validator(schema)
     found = [violation for error in validator.iter_errors(instance) for violation in violations(error, "/properties")]
     assert found == [Violation("/properties", expected)]
+
+
+def test_by_path_gives_refuse_modes_details_of_one_event():
+    found = [Violation("/properties/a", "x"), Violation("/properties/a", "y"), Violation("/properties/b", "z")]
+    assert by_path(found) == {"/properties/a": ["x", "y"], "/properties/b": ["z"]}
+    assert by_path([]) == {}
