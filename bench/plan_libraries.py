@@ -22,9 +22,9 @@ Then what each library can do, printed as a table: draft 2020-12 keywords
 (`prefixItems`, `dependentRequired`, `unevaluatedProperties`, `$defs`), every
 violation reported, and which formats it really checks as installed.
 
-Prints the figures; nothing fails on a timing. Needs the three libraries in
-the virtual environment (`pip install jsonschema fastjsonschema
-jsonschema-rs`); only the chosen one is a dependency of the collector.
+Prints the figures; nothing fails on a timing. Needs the two libraries not
+chosen, beside the collector's own requirements: `pip install -r
+bench/requirements.txt` (only jsonschema-rs is a dependency of the collector).
 """
 
 from __future__ import annotations
@@ -34,14 +34,21 @@ import importlib.metadata
 import json
 import platform
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import fastjsonschema
-import jsonschema
-import jsonschema_rs
+try:
+    import fastjsonschema
+    import jsonschema
+    import jsonschema_rs
+except ModuleNotFoundError as missing:
+    sys.exit(
+        f"bench/plan_libraries.py compares libraries the collector does not depend on ({missing.name} is missing): "
+        "pip install -r bench/requirements.txt"
+    )
 
 TYPES = 10
 
