@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from ..plan import PlanError, load_plan
 from ..plan.inference import Inference
-from ..plan.review import review
+from ..plan.review import Review, review
 from ..store import reading
 from .output import Skipped, table, time_argument
 
@@ -42,6 +42,7 @@ def add_commands(commands: Any) -> None:
     )
     # --plan is required until the service's COLLECTOR_TRACKING_PLAN setting exists to fall back on.
     check.add_argument("--plan", type=Path, required=True, metavar="FILE", help="the plan file")
+    check.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     check.set_defaults(run=run_check)
     for command in (infer, check):
         command.add_argument("--since", type=time_argument, help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)")
@@ -88,6 +89,15 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     skipped = Skipped()
     found = review(plan, _events(args, skipped))
+    if args.json:
+        print(json.dumps(_summary(found)), file=out)
+    else:
+        _print_review(found, out)
+    out.flush()
+    return 1 if found.breaking else skipped.exit_status()
+
+
+def _print_review(found: Review, out: TextIO) -> None:
     rows = [(f.event_type, f.path, str(f.events), f"{f.message} (eventId {f.event_id})") for f in found.in_order()]
     if rows:
         table(out, ("type", "path", "events", "example"), rows)
@@ -98,5 +108,11 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
             f"request{'' if len(found.requests) == 1 else 's'} (each with all its events)"
         )
     print(summary, file=out)
-    out.flush()
-    return 1 if found.breaking else skipped.exit_status()
+
+
+def _summary(found: Review) -> dict[str, Any]:
+    findings = [
+        {"eventType": f.event_type, "path": f.path, "events": f.events, "example": {"message": f.message, "eventId": f.event_id}}
+        for f in found.in_order()
+    ]
+    return {"events": found.events, "breaking": found.breaking, "requests": len(found.requests), "findings": findings}

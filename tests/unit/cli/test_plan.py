@@ -152,3 +152,18 @@ def test_check_with_a_bad_plan_is_one_line_and_status_2(capsys, store, tmp_path)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
     assert err.startswith(f"collector: tracking plan {tmp_path / 'plan.json'} at /eventTypes/a/properties/type: not a valid JSON Schema")
+
+
+def test_check_json_prints_one_object_for_scripts(capsys, store, tmp_path):
+    plan = {"eventTypes": {"purchase": {"properties": {"required": ["coupon"]}}}, "otherEventTypes": "allow"}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    code, out, _ = run(capsys, "plan", "check", "--json", "--plan", str(tmp_path / "plan.json"), "--data-dir", str(store))
+    assert code == 1
+    assert json.loads(out) == {
+        "events": 110,
+        "breaking": 8,
+        "requests": 8,
+        "findings": [
+            {"eventType": "purchase", "path": "/properties/coupon", "events": 8, "example": {"message": "required property missing", "eventId": "p0"}}
+        ],
+    }
