@@ -59,9 +59,12 @@ def parse(text: str) -> Any:
         raise DocumentError(f"not JSON: {error.msg}", line=error.lineno, column=error.colno) from None
     except (ValueError, RecursionError) as error:
         raise DocumentError(f"not JSON: {error}" if isinstance(error, ValueError) else "not JSON: nested too deeply") from None
-    for at, key in _repeated(document, []):
-        raise DocumentError(f"{key!r} is named twice in one object (a JSON parser would keep only the last)", at=at)
-    return _plain(document)
+    try:
+        for at, key in _repeated(document, []):
+            raise DocumentError(f"{key!r} is named twice in one object (a JSON parser would keep only the last)", at=at)
+        return _plain(document)
+    except RecursionError:  # parsed, but deeper than walking it here allows
+        raise DocumentError("not JSON: nested too deeply") from None
 
 
 def _repeated(value: Any, path: list[str | int]) -> Iterator[tuple[str, str]]:

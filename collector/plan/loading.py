@@ -67,6 +67,8 @@ def plan_from_text(text: str, source: str = "<plan>") -> TrackingPlan:
         return _compiled(document, source)
     except DocumentError as error:
         raise PlanError(source, error.reason, error.at) from None
+    except RecursionError:  # a schema nested deeper than the checks of it can follow
+        raise PlanError(source, "nested too deeply") from None
 
 
 def _compiled(document: Any, source: str) -> TrackingPlan:
@@ -142,7 +144,8 @@ def _reference(schema: Any, at: list[str | int], reason: str) -> list[str | int]
     """Where the `$ref` a reference error names is: the first whose target the reason quotes, else the first."""
     references = list(_references(schema, at))
     for where, target in references:
-        if target and (target in reason or target.partition("#")[2] in reason):
+        fragment = target.partition("#")[2]
+        if target in reason or (fragment and fragment in reason):
             return where
     return references[0][0] if references else at
 

@@ -151,3 +151,13 @@ def test_every_error_is_one_line_with_its_parts_apart(tmp_path):
     assert "\n" not in str(error)
     assert (error.source, error.at, error.line) == (str(path), "/eventTypes/a/properties/type", 0)
     assert error.reason.startswith("not a valid JSON Schema")
+
+
+@pytest.mark.parametrize("depth", [300, 600, 900, 5000])
+def test_a_plan_nested_too_deeply_is_one_line_not_a_traceback(depth):
+    nested = "[" * depth + "]" * depth
+    text = '{"eventTypes": {"a": {"properties": {"enum": [%s]}}}, "otherEventTypes": "allow"}' % nested
+    with pytest.raises(PlanError) as raised:
+        plan_from_text(text, "plan.json")
+    assert "\n" not in str(raised.value)
+    assert "nested too deeply" in str(raised.value) or "Recursion limit reached" in str(raised.value)
