@@ -133,11 +133,23 @@ def _validator(schema: Any, at: list[str | int]) -> Any:
         where = [*at, *error.instance_path]
         if error.kind.name == "$ref":  # the library says which reference, not where it is
             where = _reference(schema, at, error.message)
-        # The library's advice to ignore unknown formats is not the plan writer's to take.
-        reason = error.message.split(". Adjust configuration")[0]
-        raise DocumentError(f"not a valid JSON Schema: {reason}", pointer(where)) from None
+        raise DocumentError(f"not a valid JSON Schema: {_schema_fault(error, where)}", pointer(where)) from None
     except (jsonschema_rs.ReferencingError, ValueError) as error:
         raise DocumentError(f"not a valid JSON Schema: {error}", pointer(_reference(schema, at, str(error)))) from None
+
+
+JSON_TYPES = "null, boolean, object, array, number, string, integer"
+# A library message quoting a long value (a whole enum) is cut: the pointer says where to look.
+REASON_MAX_CHARS = 200
+
+
+def _schema_fault(error: Any, where: list[str | int]) -> str:
+    """What is wrong with a schema, from the meta-schema's error: said for the plan's writer."""
+    if where and where[-1] == "type" and error.kind.name == "anyOf":
+        return f"type is one of {JSON_TYPES}, or a list of them"
+    # The library's advice to ignore unknown formats is not the plan writer's to take.
+    reason = error.message.split(". Adjust configuration")[0]
+    return reason if len(reason) <= REASON_MAX_CHARS else reason[: REASON_MAX_CHARS - 3] + "..."
 
 
 def _reference(schema: Any, at: list[str | int], reason: str) -> list[str | int]:

@@ -111,7 +111,10 @@ def test_a_plan_not_in_the_format_names_the_pointer(document, expected):
 @pytest.mark.parametrize(
     "schema, at, reason",
     [
-        ({"type": "numbr"}, "/type", "is not valid under any of the schemas"),
+        ({"type": "numbr"}, "/type", "type is one of null, boolean, object, array, number, string, integer, or a list of them"),
+        ({"type": ["string", "numbr"]}, "/type", "type is one of null, boolean, object, array, number, string, integer, or a list of them"),
+        ({"required": [1]}, "/required/0", 'is not of type "string"'),
+        ({"properties": {"a": 5}}, "/properties/a", 'is not of types "boolean", "object"'),
         ({"properties": {"price": {"minimum": "0"}}}, "/properties/price/minimum", 'is not of type "number"'),
         ({"properties": {"sku": {"pattern": "(["}}}, "/properties/sku/pattern", "is not a \"regex\""),
         ({"required": "sku"}, "/required", 'is not of type "array"'),
@@ -126,6 +129,12 @@ def test_a_schema_that_is_not_draft_2020_12_names_the_bad_keyword(schema, at, re
     assert message.startswith(f"tracking plan plan.json at /eventTypes/purchase/context{at}: ")
     assert reason in message
     assert "Adjust configuration" not in message
+
+
+def test_a_long_library_reason_is_cut_short():
+    message = fault(plan_text({"a": {"properties": {"minimum": "x" * 1000}}}))
+    assert len(message) < 300
+    assert message.endswith("...")
 
 
 def test_the_draft_2020_12_schema_uri_may_be_declared():
