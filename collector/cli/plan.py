@@ -32,7 +32,12 @@ def add_commands(commands: Any) -> None:
         "the types seen, each property's type and format, required properties, enums of few values. Edit it, "
         "then `collector plan check`.",
     )
-    infer.add_argument("--min-share", type=share, default=0.95, help="required: present in at least this share of the type's events (default 0.95)")
+    infer.add_argument(
+        "--min-share",
+        type=share,
+        default=0.95,
+        help="required: present in at least this share of the type's events (default 0.95)",
+    )
     infer.set_defaults(run=run_infer)
     check = actions.add_parser(
         "check",
@@ -45,7 +50,11 @@ def add_commands(commands: Any) -> None:
     check.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     check.set_defaults(run=run_check)
     for command in (infer, check):
-        command.add_argument("--since", type=time_argument, help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)")
+        command.add_argument(
+            "--since",
+            type=time_argument,
+            help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)",
+        )
         command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
 
 

@@ -122,4 +122,3 @@ def infer(events: Iterable[Mapping[str, Any]], min_share: float = 0.95) -> dict[
     for event in events:
         inference.add(event)
     return inference.draft()
-

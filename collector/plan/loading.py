@@ -88,7 +88,9 @@ def _compiled(document: Any, source: str) -> TrackingPlan:
 def _event_type(name: str, entry: Any) -> EventType:
     at = ["eventTypes", name]
     if not is_valid_event_type(name):
-        raise DocumentError("not an eventType the collector accepts (1-128 characters, not blank, no control characters)", pointer(at))
+        raise DocumentError(
+            "not an eventType the collector accepts (1-128 characters, not blank, no control characters)", pointer(at)
+        )
     if not isinstance(entry, dict):
         raise DocumentError("an event type is an object with properties (and description, context)", pointer(at))
     _only_keys(entry, TYPE_KEYS, at, required=("properties",))

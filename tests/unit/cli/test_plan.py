@@ -141,7 +141,9 @@ def test_a_stricter_plan_reports_counts_per_type_and_path_with_an_example(capsys
 
 def test_check_since_reads_only_later_events(capsys, store, tmp_path):
     (tmp_path / "plan.json").write_text(json.dumps({"eventTypes": {"signup": {"properties": True}}, "otherEventTypes": "refuse"}))
-    code, out, _ = run(capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"), "--since", "2026-11-26T06:00Z", "--data-dir", str(store))
+    code, out, _ = run(
+        capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"), "--since", "2026-11-26T06:00Z", "--data-dir", str(store)
+    )
     assert code == 0
     assert out.splitlines()[-1] == "0 of 30 events break the plan"
 
@@ -151,7 +153,9 @@ def test_check_with_a_bad_plan_is_one_line_and_status_2(capsys, store, tmp_path)
     code, out, err = run(capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"), "--data-dir", str(store))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
-    assert err.startswith(f"collector: tracking plan {tmp_path / 'plan.json'} at /eventTypes/a/properties/type: not a valid JSON Schema")
+    assert err.startswith(
+        f"collector: tracking plan {tmp_path / 'plan.json'} at /eventTypes/a/properties/type: not a valid JSON Schema"
+    )
 
 
 def test_check_json_prints_one_object_for_scripts(capsys, store, tmp_path):
@@ -164,6 +168,11 @@ def test_check_json_prints_one_object_for_scripts(capsys, store, tmp_path):
         "breaking": 8,
         "requests": 8,
         "findings": [
-            {"eventType": "purchase", "path": "/properties/coupon", "events": 8, "example": {"message": "required property missing", "eventId": "p0"}}
+            {
+                "eventType": "purchase",
+                "path": "/properties/coupon",
+                "events": 8,
+                "example": {"message": "required property missing", "eventId": "p0"},
+            }
         ],
     }

@@ -18,7 +18,12 @@ GOOD = {
     "page_view": {"path": "/pricing", "referrer": None, "title": "Pricing"},
     "product_viewed": {"sku": "A-1", "price": 19.99, "currency": "EUR"},
     "add_to_cart": {"sku": "A-1", "quantity": 2},
-    "purchase": {"orderId": "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11", "total": 42, "currency": "USD", "paidAt": "2026-12-06T06:30:00Z"},
+    "purchase": {
+        "orderId": "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11",
+        "total": 42,
+        "currency": "USD",
+        "paidAt": "2026-12-06T06:30:00Z",
+    },
     "signup": {"email": "ada@example.com", "plan": "free"},
     "app_opened": {"anything": [1, {"goes": True}]},
 }
@@ -129,7 +134,9 @@ def test_an_event_far_off_the_plan_gets_a_bounded_number_of_violations():
 
 
 def test_keys_with_slash_and_tilde_are_escaped_in_pointers():
-    assert check("product_viewed", {**GOOD["product_viewed"], "a/b~c": 1}) == [("/properties/a~1b~0c", "not a property of the plan")]
+    assert check("product_viewed", {**GOOD["product_viewed"], "a/b~c": 1}) == [
+        ("/properties/a~1b~0c", "not a property of the plan")
+    ]
 
 
 def test_a_violation_is_stored_as_path_and_message():
@@ -150,15 +157,28 @@ shop_events = st.one_of(
         optional={"referrer": st.none() | st.just("https://example.com/a?b=c")},
     ).map(lambda p: ("page_view", p)),
     st.fixed_dictionaries(
-        {"sku": texts, "price": st.floats(min_value=0, max_value=1e9) | st.integers(0, 10**30), "currency": st.sampled_from(["EUR", "USD", "GBP"])}
+        {
+            "sku": texts,
+            "price": st.floats(min_value=0, max_value=1e9) | st.integers(0, 10**30),
+            "currency": st.sampled_from(["EUR", "USD", "GBP"]),
+        }
     ).map(lambda p: ("product_viewed", p)),
-    st.fixed_dictionaries({"sku": texts, "quantity": st.integers(1, 99)}, optional={"note": st.text()}).map(lambda p: ("add_to_cart", p)),
+    st.fixed_dictionaries({"sku": texts, "quantity": st.integers(1, 99)}, optional={"note": st.text()}).map(
+        lambda p: ("add_to_cart", p)
+    ),
     st.fixed_dictionaries(
-        {"orderId": st.uuids().map(str), "total": st.floats(min_value=0.01, max_value=1e6), "currency": st.sampled_from(["EUR", "USD"])},
+        {
+            "orderId": st.uuids().map(str),
+            "total": st.floats(min_value=0.01, max_value=1e6),
+            "currency": st.sampled_from(["EUR", "USD"]),
+        },
         optional={"items": st.lists(st.text(), min_size=1, max_size=5)},
     ).map(lambda p: ("purchase", p)),
     # Not st.emails(): some of its IDN top-level domains are not valid email under the format's rules.
-    st.fixed_dictionaries({"email": st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z0-9_+-]{1,5})?@[a-z0-9]{1,10}\.(com|org|de)\Z")}, optional={"plan": st.just("free")}).map(lambda p: ("signup", p)),
+    st.fixed_dictionaries(
+        {"email": st.from_regex(r"\A[a-z0-9]{1,10}(\.[a-z0-9_+-]{1,5})?@[a-z0-9]{1,10}\.(com|org|de)\Z")},
+        optional={"plan": st.just("free")},
+    ).map(lambda p: ("signup", p)),
     st.dictionaries(st.text(max_size=10), st.integers() | st.text() | st.none()).map(lambda p: ("app_opened", p)),
 )
 
@@ -169,7 +189,13 @@ def test_events_that_keep_the_plan_are_never_flagged(typed):
     assert SHOP.check(event(event_type, properties)) == []
 
 
-@given(st.dictionaries(st.text(max_size=12), st.integers() | st.text(max_size=5) | st.floats(allow_nan=False) | st.booleans() | st.none(), max_size=20))
+@given(
+    st.dictionaries(
+        st.text(max_size=12),
+        st.integers() | st.text(max_size=5) | st.floats(allow_nan=False) | st.booleans() | st.none(),
+        max_size=20,
+    )
+)
 def test_any_properties_give_at_most_the_bound_in_order_and_the_same_each_time(properties):
     found = SHOP.check(event("product_viewed", properties))
     assert len(found) <= MAX_VIOLATIONS

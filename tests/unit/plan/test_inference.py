@@ -70,8 +70,14 @@ def test_min_share_is_a_share():
         Inference(0)
 
 
-values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8),
-                   st.sampled_from(["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]))
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.sampled_from(["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]),
+)
 stored = st.lists(
     st.fixed_dictionaries(
         {"eventType": st.sampled_from(["a", "b", "c"])},

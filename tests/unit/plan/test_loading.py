@@ -60,8 +60,14 @@ def test_schemas_for_openapi_give_circular_references_an_id_to_resolve_against()
     "text, expected",
     [
         ('{"eventTypes": {', "tracking plan plan.json:1:17: not JSON: Expecting property name enclosed in double quotes"),
-        ('{\n  "eventTypes": {}\n  "otherEventTypes": "allow"}', "tracking plan plan.json:3:3: not JSON: Expecting ',' delimiter"),
-        ('{"eventTypes": {"a": {"properties": NaN}}, "otherEventTypes": "allow"}', "tracking plan plan.json at the top level: not JSON: NaN is not JSON"),
+        (
+            '{\n  "eventTypes": {}\n  "otherEventTypes": "allow"}',
+            "tracking plan plan.json:3:3: not JSON: Expecting ',' delimiter",
+        ),
+        (
+            '{"eventTypes": {"a": {"properties": NaN}}, "otherEventTypes": "allow"}',
+            "tracking plan plan.json at the top level: not JSON: NaN is not JSON",
+        ),
         ("[]", "tracking plan plan.json at the top level: a plan is a JSON object with eventTypes and otherEventTypes"),
     ],
 )
@@ -70,7 +76,10 @@ def test_text_that_is_not_a_json_plan_says_where(text, expected):
 
 
 def test_a_type_named_twice_is_refused_at_its_pointer():
-    text = '{"eventTypes": {"a": {"properties": {}}, "b": {"properties": {}}, "a": {"properties": true}}, "otherEventTypes": "allow"}'
+    text = (
+        '{"eventTypes": {"a": {"properties": {}}, "b": {"properties": {}}, "a": {"properties": true}}, '
+        '"otherEventTypes": "allow"}'
+    )
     assert fault(text) == (
         "tracking plan plan.json at /eventTypes/a: 'a' is named twice in one object (a JSON parser would keep only the last)"
     )
@@ -90,18 +99,36 @@ def test_a_key_repeated_inside_a_schema_is_refused_too():
             {"eventTypes": {"a": {"properties": {}}}, "otherEventTypes": "allow", "version": 2},
             "at /version: unknown key 'version' (expected eventTypes, otherEventTypes)",
         ),
-        ({"eventTypes": {"a": {"properties": {}}}, "otherEventTypes": "flag"}, "at /otherEventTypes: otherEventTypes is 'allow' or 'refuse'"),
-        ({"eventTypes": {}, "otherEventTypes": "allow"}, "at /eventTypes: eventTypes is an object naming at least one event type"),
-        ({"eventTypes": ["a"], "otherEventTypes": "allow"}, "at /eventTypes: eventTypes is an object naming at least one event type"),
+        (
+            {"eventTypes": {"a": {"properties": {}}}, "otherEventTypes": "flag"},
+            "at /otherEventTypes: otherEventTypes is 'allow' or 'refuse'",
+        ),
+        (
+            {"eventTypes": {}, "otherEventTypes": "allow"},
+            "at /eventTypes: eventTypes is an object naming at least one event type",
+        ),
+        (
+            {"eventTypes": ["a"], "otherEventTypes": "allow"},
+            "at /eventTypes: eventTypes is an object naming at least one event type",
+        ),
         ({"eventTypes": {"a": {}}, "otherEventTypes": "allow"}, "at /eventTypes/a: properties is missing"),
         ({"eventTypes": {"a": "x"}, "otherEventTypes": "allow"}, "at /eventTypes/a: an event type is an object with properties"),
         (
             {"eventTypes": {"a": {"propertys": {}}}, "otherEventTypes": "allow"},
             "at /eventTypes/a/propertys: unknown key 'propertys' (expected description, properties, context)",
         ),
-        ({"eventTypes": {"a": {"properties": {}, "description": 1}}, "otherEventTypes": "allow"}, "at /eventTypes/a/description: description is a string"),
-        ({"eventTypes": {" ": {"properties": {}}}, "otherEventTypes": "allow"}, "at /eventTypes/ : not an eventType the collector accepts"),
-        ({"eventTypes": {"a": {"properties": []}}, "otherEventTypes": "allow"}, "at /eventTypes/a/properties: a JSON Schema is an object or a boolean"),
+        (
+            {"eventTypes": {"a": {"properties": {}, "description": 1}}, "otherEventTypes": "allow"},
+            "at /eventTypes/a/description: description is a string",
+        ),
+        (
+            {"eventTypes": {" ": {"properties": {}}}, "otherEventTypes": "allow"},
+            "at /eventTypes/ : not an eventType the collector accepts",
+        ),
+        (
+            {"eventTypes": {"a": {"properties": []}}, "otherEventTypes": "allow"},
+            "at /eventTypes/a/properties: a JSON Schema is an object or a boolean",
+        ),
     ],
 )
 def test_a_plan_not_in_the_format_names_the_pointer(document, expected):
@@ -112,11 +139,15 @@ def test_a_plan_not_in_the_format_names_the_pointer(document, expected):
     "schema, at, reason",
     [
         ({"type": "numbr"}, "/type", "type is one of null, boolean, object, array, number, string, integer, or a list of them"),
-        ({"type": ["string", "numbr"]}, "/type", "type is one of null, boolean, object, array, number, string, integer, or a list of them"),
+        (
+            {"type": ["string", "numbr"]},
+            "/type",
+            "type is one of null, boolean, object, array, number, string, integer, or a list of them",
+        ),
         ({"required": [1]}, "/required/0", 'is not of type "string"'),
         ({"properties": {"a": 5}}, "/properties/a", 'is not of types "boolean", "object"'),
         ({"properties": {"price": {"minimum": "0"}}}, "/properties/price/minimum", 'is not of type "number"'),
-        ({"properties": {"sku": {"pattern": "(["}}}, "/properties/sku/pattern", "is not a \"regex\""),
+        ({"properties": {"sku": {"pattern": "(["}}}, "/properties/sku/pattern", 'is not a "regex"'),
         ({"required": "sku"}, "/required", 'is not of type "array"'),
         ({"properties": {"e": {"format": "emial"}}}, "/properties/e/format", "Unknown format: 'emial'"),
         ({"properties": {"a": {}, "b": {"$ref": "#/$defs/nope"}}}, "/properties/b/$ref", "'/$defs/nope' does not exist"),

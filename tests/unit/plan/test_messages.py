@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import jsonschema_rs
 import pytest
 
-import jsonschema_rs
-
-from collector.plan.messages import ENUM_VALUES_SHOWN, MESSAGE_MAX_CHARS, Violation, by_path, json_type, message, pointer, violations
+from collector.plan.messages import (
+    ENUM_VALUES_SHOWN,
+    MESSAGE_MAX_CHARS,
+    Violation,
+    by_path,
+    json_type,
+    message,
+    pointer,
+    violations,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +29,16 @@ def test_pointer_follows_rfc_6901(parts, expected):
 
 @pytest.mark.parametrize(
     "value, name",
-    [(None, "null"), (True, "boolean"), (1, "integer"), (10**30, "integer"), (1.5, "number"), ("", "string"), ([], "array"), ({}, "object")],
+    [
+        (None, "null"),
+        (True, "boolean"),
+        (1, "integer"),
+        (10**30, "integer"),
+        (1.5, "number"),
+        ("", "string"),
+        ([], "array"),
+        ({}, "object"),
+    ],
 )
 def test_json_type_names_a_bool_apart_from_integers(value, name):
     assert json_type(value) == name

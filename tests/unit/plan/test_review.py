@@ -10,7 +10,9 @@ from collector.plan.review import Finding, review
 PLAN = plan_from_text(
     json.dumps(
         {
-            "eventTypes": {"buy": {"properties": {"properties": {"n": {"type": "integer"}, "m": {"type": "integer"}}, "required": ["n"]}}},
+            "eventTypes": {
+                "buy": {"properties": {"properties": {"n": {"type": "integer"}, "m": {"type": "integer"}}, "required": ["n"]}}
+            },
             "otherEventTypes": "refuse",
         }
     )
@@ -35,6 +37,13 @@ def test_counts_per_type_and_pointer_with_the_first_example_and_requests():
 
 
 def test_an_event_breaking_the_plan_twice_at_one_pointer_counts_once_there():
-    plan = plan_from_text(json.dumps({"eventTypes": {"t": {"properties": {"properties": {"s": {"type": "string", "minLength": 3, "pattern": "^a"}}}}}, "otherEventTypes": "allow"}))
+    plan = plan_from_text(
+        json.dumps(
+            {
+                "eventTypes": {"t": {"properties": {"properties": {"s": {"type": "string", "minLength": 3, "pattern": "^a"}}}}},
+                "otherEventTypes": "allow",
+            }
+        )
+    )
     found = review(plan, [{"eventType": "t", "properties": {"s": "b"}, "eventId": "e", "pingId": "r"}])
     assert [(f.path, f.events) for f in found.in_order()] == [("/properties/s", 1)]
