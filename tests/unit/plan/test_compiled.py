@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 
@@ -202,3 +203,12 @@ def test_any_properties_give_at_most_the_bound_in_order_and_the_same_each_time(p
     assert found == sorted(found)
     assert found == SHOP.check(event("product_viewed", properties))
     assert all(violation.path.startswith("/properties") for violation in found)
+
+
+def test_one_plan_checks_events_from_several_threads_at_once():
+    # gunicorn's gthread workers share the plan between a worker's threads.
+    bad = event("product_viewed", {"price": "x", "currency": "YEN"})
+    expected = SHOP.check(bad)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda n: SHOP.check(bad if n % 2 else event("signup", GOOD["signup"])), range(2000)))
+    assert results == [expected if n % 2 else [] for n in range(2000)]
