@@ -1,4 +1,4 @@
-"""The `collector` command for operators: `collector events cat|verify|stats`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
+"""The `collector` command for operators: `collector events cat|verify|stats`, `plan infer|check`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import console, deadletter, events, openapi, serve, settings
+from . import console, deadletter, events, openapi, plan, serve, settings
 from ..settings import SettingsError, data_dir_to_read
 from .output import time_argument
 
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collector", description="Tools for the collector's event store.")
     commands = parser.add_subparsers(title="commands")
     events.add_commands(commands)
+    plan.add_commands(commands)
     settings.add_commands(commands)
     openapi.add_commands(commands)
     deadletter.add_commands(commands, time_argument)
