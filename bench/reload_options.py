@@ -43,9 +43,14 @@ MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 SHARED = "bench.reload_options"
 # label -> (gunicorn options over gunicorn.conf.py's, tcp_migrate_req)
 OPTIONS = {
-    "a socket per worker (SO_REUSEPORT), tcp_migrate_req=0 (before)": (["--reuse-port", "--worker-connections", "1000"], 0),
+    "a socket per worker (SO_REUSEPORT), tcp_migrate_req=0 (before)": (
+        ["--reuse-port", "--worker-connections", "1000"],
+        0,
+    ),
     "a socket per worker, its queue drained before it closes": (
-        ["--reuse-port", "--worker-connections", "1000", "--worker-class", f"{SHARED}.DrainingWorker"], 0),
+        ["--reuse-port", "--worker-connections", "1000", "--worker-class", f"{SHARED}.DrainingWorker"],
+        0,
+    ),
     "a socket per worker, tcp_migrate_req=1": (["--reuse-port", "--worker-connections", "1000"], 1),
     "one shared socket, worker_connections 1000 (gunicorn's default)": (["--worker-connections", "1000"], 0),
     "shipped: one shared socket, worker_connections 8 (2 x threads)": ([], 0),
@@ -171,7 +176,9 @@ def spread(workdir: Path, args: list[str]) -> str:
                     connection.getresponse().read()
             for connection in connections:
                 connection.close()
-            counts = wait_until(lambda: sum(served_by(server, offset).values()) == 48 and served_by(server, offset), 30, "48 lines")
+            counts = wait_until(
+                lambda: sum(served_by(server, offset).values()) == 48 and served_by(server, offset), 30, "48 lines"
+            )
             idle += len(counts) < 2
             shares.append(max(counts.values()) / 48)
     finally:

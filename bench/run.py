@@ -264,7 +264,9 @@ class Bench:
             server.stop()
 
     def run_rss(self, shape: str) -> None:
-        """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches (at least `rss_events`).
+        """(e) worker RSS after warm-up, then every minute of `rss_seconds` of 100-event batches.
+
+        At least `rss_events` events in all.
 
         With COLLECTOR_RETENTION_BYTES, as a long-running VM would have it, so
         that the run's disk use stays bounded and deletion runs too.

@@ -15,7 +15,9 @@ def time_argument(text: str) -> float:
     try:
         return reading.parse_time(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)") from None
+        raise argparse.ArgumentTypeError(
+            f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)"
+        ) from None
 
 
 class Skipped:
@@ -31,7 +33,10 @@ class Skipped:
 
     def warn(self, problem: reading.Problem) -> None:
         self.count += 1
-        print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+        print(
+            f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)",
+            file=sys.stderr,
+        )
 
     def exit_status(self) -> int:
         return 1 if self.count else 0

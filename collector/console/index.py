@@ -236,7 +236,10 @@ class StoreIndex:
                 for event_type, count in counts.items():
                     totals.setdefault(event_type, Counter())[bucket] += count
         totals = top(totals, MAX_EVENT_TYPES)
-        return {event_type: [[start, counts.get(start, 0)] for start in buckets] for event_type, counts in sorted(totals.items())}
+        return {
+            event_type: [[start, counts.get(start, 0)] for start in buckets]
+            for event_type, counts in sorted(totals.items())
+        }
 
     def top_types(self, minutes: int, limit: int = 10) -> list[tuple[str, int]]:
         """The event types with the most events over the last `minutes` (at most a day)."""

@@ -244,7 +244,9 @@ def replay_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ReplayRunning(f"another `collector deadletter replay` is running: it holds the lock on {path}") from None
+            raise ReplayRunning(
+                f"another `collector deadletter replay` is running: it holds the lock on {path}"
+            ) from None
         yield
     finally:
         os.close(fd)

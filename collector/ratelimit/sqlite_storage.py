@@ -133,7 +133,9 @@ class CollectorSQLiteStorage(Storage):
 
     def decr(self, key: str, amount: int = 1) -> int:
         """Take `amount` back from a window's count (a refused request, see limiter.py); the count after it."""
-        row = self._run("UPDATE windows SET count = max(count - ?, 0) WHERE key = ? RETURNING count, expires", (amount, key))
+        row = self._run(
+            "UPDATE windows SET count = max(count - ?, 0) WHERE key = ? RETURNING count, expires", (amount, key)
+        )
         if row is None:
             return 0
         self._local.last[key] = [row[0], row[1]]

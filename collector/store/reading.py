@@ -129,7 +129,9 @@ def events_in_time_order(
     return _in_order(_merged(deque(sorted(files, key=lambda path: path.name)), on_problem))
 
 
-def _merged(waiting: deque[Path], on_problem: Callable[[Problem], None]) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
+def _merged(
+    waiting: deque[Path], on_problem: Callable[[Problem], None]
+) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
     """(receivedAt, line, event) of the files in `waiting`, merged by receivedAt, each file read in its own order."""
     heap: list[tuple[float, int, bytes, dict[str, Any], Iterator]] = []
     order = 0

@@ -142,7 +142,9 @@ def test_a_file_that_is_not_a_data_file_is_skipped_and_named_never_a_500(tmp_pat
     console = create_app(settings, key=None).test_client()
     answers = []
     # A FIFO used to block the console's reader for ever: ask from a thread, with a generous deadline.
-    asking = threading.Thread(target=lambda: answers.extend(console.get(path) for path in ("/api/overview", "/api/events")), daemon=True)
+    asking = threading.Thread(
+        target=lambda: answers.extend(console.get(path) for path in ("/api/overview", "/api/events")), daemon=True
+    )
     asking.start()
     asking.join(120)
     assert not asking.is_alive(), "the console did not answer"

@@ -148,7 +148,10 @@ http {{
 
 @pytest.fixture
 def shop_nginx(tmp_path):
-    """shop_nginx({name: html}): a real nginx serving those pages and, as docs/sending-events.md says, /js/collector.js."""
+    """shop_nginx({name: html}): a real nginx serving those pages.
+
+    And, as docs/sending-events.md says, /js/collector.js.
+    """
     servers = []
 
     def start(pages: dict[str, str]) -> Nginx:

@@ -55,12 +55,21 @@ class LosingProxy:
         if first and not self.store_first:
             origin = handler.headers.get("Origin", "")
             cors = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
-            self.answer(handler, 503, b"{}", {**cors, "Access-Control-Expose-Headers": "Retry-After", "Retry-After": self.retry_after})
+            self.answer(
+                handler,
+                503,
+                b"{}",
+                {**cors, "Access-Control-Expose-Headers": "Retry-After", "Retry-After": self.retry_after},
+            )
             return
         headers = {name: value for name, value in handler.headers.items() if name.lower() not in ("host", "connection")}
         answer = requests.request(handler.command, upstream + handler.path, data=body, headers=headers, timeout=30)
         status, content = answer.status_code, answer.content
-        kept = {name: value for name, value in answer.headers.items() if name.lower().startswith(("access-control-", "vary", "content-type"))}
+        kept = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower().startswith(("access-control-", "vary", "content-type"))
+        }
         if handler.command == "POST":
             self.forwarded.append((handler.headers.get("Idempotency-Key"), status))
             if first:

@@ -23,7 +23,17 @@ def start_console(tmp_path):
         port = free_port()
         log = open(tmp_path / f"console{len(started)}.log", "wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "collector", "console", "--bind", f"127.0.0.1:{port}", "--metrics-url", metrics_url, *args],
+            [
+                sys.executable,
+                "-m",
+                "collector",
+                "console",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--metrics-url",
+                metrics_url,
+                *args,
+            ],
             cwd=ROOT,
             env={**os.environ, "COLLECTOR_DATA_DIR": str(data_dir), **(env or {})},
             stdout=log,

@@ -105,7 +105,12 @@ def known_traffic(traffic: Traffic) -> None:
     sends += [(({"messageBody": [{"eventType": t} for t in mixed]}, 201), {"events": mixed})]
     sends += [((b"{not json", 400, "invalid_json"), {})] * 3
     sends += [((one_event(""), 400, "invalid_event_type"), {})] * 2
-    sends += [((b'{"messageBody": []}', 415, "unsupported_media_type"), {"headers": {**fresh_client(), "Content-Type": "application/xml"}})]
+    sends += [
+        (
+            (b'{"messageBody": []}', 415, "unsupported_media_type"),
+            {"headers": {**fresh_client(), "Content-Type": "application/xml"}},
+        )
+    ]
     too_big = {"messageBody": [{"eventType": "sys_big", "properties": {"pad": "x" * MAX_BODY_BYTES}}]}
     sends += [((too_big, 413, "body_too_large"), {})]
     traffic.send_all(sends)

@@ -63,7 +63,11 @@ class Load:
         with requests.Session() as session:
             while not self._stop.is_set() and not deadline.is_set():
                 ids = [f"c{number}-{uuid.uuid4()}" for _ in range(self.events)]
-                body = {"messageBody": [{"eventType": "load", "eventId": i, "properties": {"pad": "x" * self.pad}} for i in ids]}
+                body = {
+                    "messageBody": [
+                        {"eventType": "load", "eventId": i, "properties": {"pad": "x" * self.pad}} for i in ids
+                    ]
+                }
                 try:
                     response = session.post(self.url + "/collect/event", json=body, timeout=10)
                 except requests.RequestException:

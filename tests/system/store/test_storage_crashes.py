@@ -33,7 +33,9 @@ def restart_and_verify(service, acknowledged):
 
 
 def test_worker_killed_with_kill_9_under_load_loses_no_acknowledged_event(start_service, memcached):
-    service = start_service(rate_limit_storage=memcached.uri, rate_limit="1000000/hour", workers="2", rotate_bytes="50000")
+    service = start_service(
+        rate_limit_storage=memcached.uri, rate_limit="1000000/hour", workers="2", rotate_bytes="50000"
+    )
     with Load(service.url, clients=6, pad=300) as load:
         load.wait_for(100)
         victim = service.worker_pids()[0]

@@ -1,4 +1,7 @@
-"""collector/cli/settings.py: `collector settings` shows what the service would read, and refuses what it would refuse."""
+"""collector/cli/settings.py: `collector settings` shows what the service would read.
+
+And refuses what it would refuse.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,9 @@ def test_settings_shows_values_as_written_in_aligned_columns(capsys, environ):
     assert table["COLLECTOR_EVENT_TYPES"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_RETENTION_DAYS"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_HOST_NAME"][1:3] == ["web-1", "(empty)"]
-    assert table["COLLECTOR_FSYNC"][3].endswith("always, interval or never; see Durability (docs/stored-lines-and-files.md)")
+    assert table["COLLECTOR_FSYNC"][3].endswith(
+        "always, interval or never; see Durability (docs/stored-lines-and-files.md)"
+    )
 
 
 def test_settings_markdown_is_the_readme_table_and_needs_no_valid_environment(capsys, environ):

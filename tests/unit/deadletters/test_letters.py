@@ -144,10 +144,14 @@ def test_a_fifo_or_a_symlink_loop_among_the_dead_letters_is_skipped_never_waited
     directory.mkdir()
     (directory / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(b'{"id":"1","code":"a"}\n')
     os.mkfifo(directory / "deadletters-20261203T000001.000000Z-h-2.jsonl")
-    os.symlink("deadletters-20261203T000002.000000Z-h-3.jsonl", directory / "deadletters-20261203T000002.000000Z-h-3.jsonl")
+    os.symlink(
+        "deadletters-20261203T000002.000000Z-h-3.jsonl", directory / "deadletters-20261203T000002.000000Z-h-3.jsonl"
+    )
     found: list[str] = []
     # A FIFO used to block the reader for ever: read from a thread, with a generous deadline.
-    reader = threading.Thread(target=lambda: found.extend(letter["id"] for letter in deadletters.read(tmp_path)), daemon=True)
+    reader = threading.Thread(
+        target=lambda: found.extend(letter["id"] for letter in deadletters.read(tmp_path)), daemon=True
+    )
     reader.start()
     reader.join(60)
     assert not reader.is_alive() and found == ["1"]

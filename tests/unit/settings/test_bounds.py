@@ -16,27 +16,50 @@ BOUNDS = [
     ("COLLECTOR_MAX_BODY_BYTES", "1", "67108864", "0", "67108865", "a whole number from 1 to 67108864"),
     ("COLLECTOR_MAX_EVENTS", "1", "100000", "0", "100001", "a whole number from 1 to 100000"),
     (
-        "COLLECTOR_MAX_EVENT_BYTES", "256", "67108864", "255", "67108865",
+        "COLLECTOR_MAX_EVENT_BYTES",
+        "256",
+        "67108864",
+        "255",
+        "67108865",
         "a whole number from 256 to 67108864 (the smallest event is 192 bytes as stored)",
     ),
     ("COLLECTOR_IDEMPOTENCY_SECONDS", "1", "31536000", "0.999", "31536000.1", "a number of seconds from 1 to 31536000"),
     ("COLLECTOR_IDEMPOTENCY_TIMEOUT", "0.01", "1", "0.009", "1.001", "a number of seconds from 0.01 to 1"),
     ("COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES", "1", "67108864", "0", "67108865", "a whole number from 1 to 67108864"),
     (
-        "COLLECTOR_DEAD_LETTER_MAX_BYTES", "1", "1099511627776", "0", "1099511627777",
+        "COLLECTOR_DEAD_LETTER_MAX_BYTES",
+        "1",
+        "1099511627776",
+        "0",
+        "1099511627777",
         "a whole number from 1 to 1099511627776",
     ),
-    ("COLLECTOR_CLOCK_SKEW_SECONDS", "0.001", "31536000", "0", "31536001", "a number of seconds from 0.001 to 31536000"),
+    (
+        "COLLECTOR_CLOCK_SKEW_SECONDS",
+        "0.001",
+        "31536000",
+        "0",
+        "31536001",
+        "a number of seconds from 0.001 to 31536000",
+    ),
     ("COLLECTOR_MAX_EVENT_AGE_DAYS", "0.001", "36500", "0", "1000000", "a number of days from 0.001 to 36500"),
     ("COLLECTOR_ROTATE_BYTES", "1", "1099511627776", "0", "1099511627777", "a whole number from 1 to 1099511627776"),
     ("COLLECTOR_ROTATE_SECONDS", "1", "31536000", "0.999", "31536001", "a number of seconds from 1 to 31536000"),
     ("COLLECTOR_FSYNC_SECONDS", "0.01", "60", "0.000001", "61", "a number of seconds from 0.01 to 60"),
     (
-        "COLLECTOR_RETENTION_DAYS", "0.001", "36500", "0", "36501",
+        "COLLECTOR_RETENTION_DAYS",
+        "0.001",
+        "36500",
+        "0",
+        "36501",
         "empty (off) or a number of days from 0.001 to 36500",
     ),
     (
-        "COLLECTOR_RETENTION_BYTES", "1", "1099511627776", "0", "1099511627777",
+        "COLLECTOR_RETENTION_BYTES",
+        "1",
+        "1099511627776",
+        "0",
+        "1099511627777",
         "empty (off) or a whole number from 1 to 1099511627776",
     ),
     ("COLLECTOR_WORKERS", "1", "256", "0", "257", "'auto' or a whole number from 1 to 256"),
@@ -83,12 +106,17 @@ RATE_LIMIT = (
 )
 
 
-@pytest.mark.parametrize("raw", ["1 per second", "1000000000 per minute", "5 per year", "5 per 366 days", "1/second;5 per 12 months"])
+@pytest.mark.parametrize(
+    "raw", ["1 per second", "1000000000 per minute", "5 per year", "5 per 366 days", "1/second;5 per 12 months"]
+)
 def test_rate_limits_within_the_bounds_are_accepted(raw):
     assert load_settings(environ={"COLLECTOR_RATE_LIMIT": raw}).rate_limit == raw
 
 
-@pytest.mark.parametrize("raw", ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"])
+@pytest.mark.parametrize(
+    "raw",
+    ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"],
+)
 def test_rate_limits_past_the_bounds_are_refused(raw):
     # A window of 10^11 years gave X-RateLimit-Reset 3110400001765424128: no client can read it as a time.
     with pytest.raises(SettingsError) as caught:

@@ -18,7 +18,9 @@ DAY = 86400.0
 
 
 def facts(sizes_and_ages, now=1_000_000_000.0):
-    return [FileFacts(Path(f"events-{n:03d}.jsonl"), size, now - age * DAY) for n, (size, age) in enumerate(sizes_and_ages)]
+    return [
+        FileFacts(Path(f"events-{n:03d}.jsonl"), size, now - age * DAY) for n, (size, age) in enumerate(sizes_and_ages)
+    ]
 
 
 def test_retention_by_age_deletes_only_files_last_written_before_the_limit():
