@@ -51,7 +51,7 @@ class Gunicorn(processes.Gunicorn):
         super().__init__(app, env, log_path, args)
         self.workers = workers
 
-    def start(self, timeout: float = 30) -> "Gunicorn":
+    def start(self, timeout: float = 30) -> Gunicorn:
         super().start(timeout)
         self.wait_for_workers(self.workers, timeout)
         # Every worker must have loaded the app: a few requests per worker.

@@ -54,10 +54,10 @@ class Spread:
     high: float
 
     @classmethod
-    def of(cls, values: list[float]) -> "Spread":
+    def of(cls, values: list[float]) -> Spread:
         return cls(statistics.median(values), min(values), max(values))
 
-    def ratio(self, other: "Spread") -> float:
+    def ratio(self, other: Spread) -> float:
         return self.median / other.median if other.median else float("nan")
 
 

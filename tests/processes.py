@@ -72,7 +72,7 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "Gunicorn":
+    def start(self, timeout: float = 30) -> Gunicorn:
         """Start (or start again: the log is appended to) and wait until it answers."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         argv = self.command or [
@@ -175,7 +175,7 @@ class Memcached:
     def uri(self) -> str:
         return f"memcached://127.0.0.1:{self.port}"
 
-    def start(self) -> "Memcached":
+    def start(self) -> Memcached:
         args = [self.binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"]
         if os.geteuid() == 0:
             args += ["-u", "root"]  # memcached refuses to run as root without it

@@ -46,7 +46,7 @@ class Service(Gunicorn):
         super().__init__("app:app", env, log_path, **how)
         self.data_dir = data_dir
 
-    def start(self, timeout: float = 30) -> "Service":
+    def start(self, timeout: float = 30) -> Service:
         """Start (or start again) and wait until every worker its settings ask for has loaded the app.
 
         gunicorn spawns workers one by one, with random pauses, and each then
@@ -338,7 +338,7 @@ class Nginx:
         prefix.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def minimal(cls, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> "Nginx":
+    def minimal(cls, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> Nginx:
         """The tests' own one-server config, X-Forwarded-For set to `forwarded_for`."""
         nginx = cls(binary, prefix)
         nginx.conf.write_text(
@@ -350,7 +350,7 @@ class Nginx:
         return nginx
 
     @classmethod
-    def stock(cls, binary: str, prefix: Path, sites: dict[str, str]) -> "Nginx":
+    def stock(cls, binary: str, prefix: Path, sites: dict[str, str]) -> Nginx:
         """The package's nginx.conf with `sites` (name: config) in sites-available and enabled.
 
         Each site's `listen 80` is moved to this nginx's port on loopback, its logs under `prefix`.
@@ -379,7 +379,7 @@ class Nginx:
         """`nginx -t`: whether nginx would start with this config, and why not."""
         return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
 
-    def start(self) -> "Nginx":
+    def start(self) -> Nginx:
         self.process = subprocess.Popen(
             self.command("-g", "daemon off;"),
             stdout=subprocess.DEVNULL,

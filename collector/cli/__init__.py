@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import console, deadletter, events, openapi, serve, settings
 from ..settings import SettingsError, data_dir_to_read
+from . import console, deadletter, events, openapi, serve, settings
 from .output import time_argument
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import jsontext
+from ..deadletters import letters as deadletters
 from ..deadletters.replay import replay
 from ..settings import load_settings
-from ..deadletters import letters as deadletters
 from ..store.reading import parse_time
 
 

@@ -16,9 +16,9 @@ import flask
 import orjson
 
 from .. import errors
+from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from ..deadletters import letters as deadletters
 from ..store import datafiles
 from . import auth
 from .index import StoreIndex

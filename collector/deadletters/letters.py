@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ class DeadLetters:
             # A new file when this process has none, when the cap deleted its
             # file (a newest letter in an oldest-named file would go first), or past file_bytes.
             if size < 0 or (size > 0 and size + len(line) > self.file_bytes):
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
                 self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
                 self._pid = os.getpid()
             fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)

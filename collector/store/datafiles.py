@@ -28,7 +28,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, ContextManager
 
@@ -57,7 +57,7 @@ class NotADataFile(OSError):
 
 
 def open_name(started: datetime, host: str, pid: int, sequence: int) -> str:
-    stamp = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     host = _UNSAFE_NAME_CHARS.sub("_", host) or "host"
     return f"events-{stamp}-{host}-{pid}-{sequence:06d}{OPEN_SUFFIX}"
 

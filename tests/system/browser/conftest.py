@@ -32,7 +32,7 @@ class PageHandler(http.server.BaseHTTPRequestHandler):
 
     pages: dict[str, bytes] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path in SCRIPTS:
             self._send(SCRIPTS[path].read_bytes(), "text/javascript; charset=utf-8")
@@ -69,7 +69,7 @@ class StaticSite:
     def url(self, path: str, collector_url: str, **params: str) -> str:
         return f"{self.origin}{path}?" + urllib.parse.urlencode({"collector": collector_url, **params})
 
-    def __enter__(self) -> "StaticSite":
+    def __enter__(self) -> StaticSite:
         self.thread.start()
         return self
 

@@ -31,10 +31,10 @@ class LosingProxy:
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_OPTIONS(self) -> None:  # noqa: N802 (http.server's name)
+            def do_OPTIONS(self) -> None:
                 proxy.forward(self, upstream)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 proxy.forward(self, upstream)
 
             def log_message(self, format, *args) -> None:  # noqa: A002
@@ -86,7 +86,7 @@ class LosingProxy:
         handler.end_headers()
         handler.wfile.write(content)
 
-    def __enter__(self) -> "LosingProxy":
+    def __enter__(self) -> LosingProxy:
         self.thread.start()
         return self
 

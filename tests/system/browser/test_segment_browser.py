@@ -82,7 +82,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.umd = umd
         super().__init__(*args, directory=str(umd), **kwargs)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path.startswith("/page.html"):
             body = PAGE.encode()
             self.send_response(200)

@@ -42,7 +42,7 @@ class LossyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> "LossyProxy":
+    def __enter__(self) -> LossyProxy:
         self.thread.start()
         return self
 

@@ -36,7 +36,7 @@ class Load:
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)]
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         for thread in self._threads:
             thread.start()
         return self

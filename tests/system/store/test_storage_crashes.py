@@ -94,7 +94,7 @@ def test_clean_stop_or_restart_finishes_the_open_file(start_service, how):
     for n in range(10):  # /healthz polls count towards max_requests too: post until the restart
         assert service.post({"messageBody": [{"eventType": "stop", "eventId": f"e{n}"}]}).status_code == 201
         posted.append(f"e{n}")
-        if how != "max_requests" and n == 2 or how == "max_requests" and worker not in service.worker_pids():
+        if (how != "max_requests" and n == 2) or (how == "max_requests" and worker not in service.worker_pids()):
             break
     if how != "max_requests":
         assert service.stop(getattr(signal, how)) == 0

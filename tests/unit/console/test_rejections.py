@@ -30,7 +30,7 @@ def metrics_server():
     values = {"text": METRICS % (0, 0)}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             body = values["text"].encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

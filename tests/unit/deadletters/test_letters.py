@@ -89,10 +89,12 @@ def test_write_failures_are_logged_once_per_outage_and_the_recovery_once(tmp_pat
 
 def test_a_second_replay_is_refused_while_one_holds_the_lock(tmp_path):
     (tmp_path / "deadletters").mkdir()
-    with deadletters.replay_lock(tmp_path):
-        with pytest.raises(deadletters.ReplayRunning) as running:
-            with deadletters.replay_lock(tmp_path):
-                pass
+    with (
+        deadletters.replay_lock(tmp_path),
+        pytest.raises(deadletters.ReplayRunning) as running,
+        deadletters.replay_lock(tmp_path),
+    ):
+        pass
     assert str(tmp_path / "deadletters" / "replay.lock") in str(running.value)
     with deadletters.replay_lock(tmp_path):  # released: the next replay runs
         pass
