@@ -142,10 +142,14 @@ def reloads(workdir: Path, args: list[str]) -> str:
     try:
         for _ in range(3):
             target = len(outcomes) + 40
-            wait_until(lambda: len(outcomes) >= target, 60, "load")
+            wait_until(lambda target=target: len(outcomes) >= target, 60, "load")
             before = set(server.worker_pids())
             os.kill(server.process.pid, signal.SIGHUP)
-            wait_until(lambda: len(server.worker_pids()) == 2 and not before & set(server.worker_pids()), 60, "reload")
+            wait_until(
+                lambda before=before: len(server.worker_pids()) == 2 and not before & set(server.worker_pids()),
+                60,
+                "reload",
+            )
         target = len(outcomes) + 40
         wait_until(lambda: len(outcomes) >= target, 60, "load")
     finally:
@@ -177,7 +181,9 @@ def spread(workdir: Path, args: list[str]) -> str:
             for connection in connections:
                 connection.close()
             counts = wait_until(
-                lambda: sum(served_by(server, offset).values()) == 48 and served_by(server, offset), 30, "48 lines"
+                lambda offset=offset: sum(served_by(server, offset).values()) == 48 and served_by(server, offset),
+                30,
+                "48 lines",
             )
             idle += len(counts) < 2
             shares.append(max(counts.values()) / 48)

@@ -54,7 +54,7 @@ def _run(args: list[str]) -> str:
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
     versions = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
     commit = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     return (

@@ -307,8 +307,9 @@ class Bench:
             wrkload.run_wrk(server.url, 3, events, self.args.connections, self.args.wrk_threads, self.nonce())
             self.profiles[title] = profiling.record(
                 server, self.tmp / f"profile-{shape}-{kind}-{gil}.txt", self.args.profile_seconds,
-                lambda s: wrkload.run_wrk(server.url, s, events, self.args.connections,
-                                          self.args.wrk_threads, self.nonce()),
+                lambda s, server=server, events=events: wrkload.run_wrk(
+                    server.url, s, events, self.args.connections, self.args.wrk_threads, self.nonce()
+                ),
                 gil=gil,
             )
             server.stop()

@@ -259,7 +259,7 @@ def upstream_on(site: str, ports: Sequence[int], upstream_block: str | None = No
     new_block = upstream_block if upstream_block is not None else block.group(0)
     addresses = re.findall(r"^\s*server\s+(\S+?)[\s;]", new_block, re.M)
     assert len(addresses) == len(ports), f"the upstream block names {addresses}, the test runs {len(ports)} services"
-    for address, port in zip(addresses, ports):
+    for address, port in zip(addresses, ports, strict=True):
         new_block = re.sub(
             rf"(^\s*server\s+){re.escape(address)}(?=[\s;])", rf"\g<1>127.0.0.1:{port}", new_block, count=1, flags=re.M
         )

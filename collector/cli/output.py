@@ -47,7 +47,9 @@ def count(number: int, noun: str) -> str:
 
 
 def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     for row in (headers, *rows):
-        cells = [cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths)]
+        cells = [
+            cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+        ]
         print("  ".join(cells).rstrip(), file=out)

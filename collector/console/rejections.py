@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -126,7 +127,7 @@ class Rejections:
         with self._lock:
             samples = list(self._samples)
         totals: dict[str, float] = {}
-        for (_, before), (_, after) in zip(samples, samples[1:]):
+        for (_, before), (_, after) in pairwise(samples):
             for code, value in after.items():
                 previous = before.get(code, 0.0)
                 totals[code] = totals.get(code, 0.0) + (value - previous if value >= previous else value)

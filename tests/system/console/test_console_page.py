@@ -50,7 +50,7 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
             posted.append((post(service, {"eventType": event_type, "eventId": event_id}), event_id, event_type))
     # Both workers stored some (separate connections land on either one).
     for ping_id, event_id, _ in posted:
-        wait_until(lambda: [ping_id, event_id] in browser.execute_script(ROWS), 30,
+        wait_until(lambda row=[ping_id, event_id]: row in browser.execute_script(ROWS), 30,
                    f"{event_id} to appear on the page without a reload")
 
     # The type filter shows only that type.

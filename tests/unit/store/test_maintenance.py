@@ -128,7 +128,7 @@ def test_compressions_and_retention_deletions_are_counted(tmp_path):
     sizes = sum(path.stat().st_size for path in tmp_path.glob("events-*.jsonl.gz"))
     Maintenance(tmp_path, retention_days=1).run_once()
     assert list(tmp_path.glob("events-*")) == []
-    assert [a - b for a, b in zip(counted(), before)] == [2, 2, sizes]
+    assert [a - b for a, b in zip(counted(), before, strict=True)] == [2, 2, sizes]
 
 
 def test_the_last_pass_at_stop_compresses_what_is_finished_once(tmp_path):
