@@ -23,6 +23,7 @@ memcached's (outage.py).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -56,7 +57,7 @@ RETURNING count, expires
 
 
 class CollectorSQLiteStorage(Storage):
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 - a list because limits declares it so; never mutated
 
     def __init__(
         self, uri: str, path: str = "", outage: StorageOutage | None = None, timeout: float = 5.0, **_: Any
@@ -194,8 +195,6 @@ class CollectorSQLiteStorage(Storage):
             return
         self._hits = 0
         self._local.last = {}
-        try:
+        with contextlib.suppress(sqlite3.Error):  # the next prune will do; the hit itself was counted
             self._run("DELETE FROM windows WHERE expires <= ?", (now,))
-        except sqlite3.Error:
-            pass  # the next prune will do; the hit itself was counted
 

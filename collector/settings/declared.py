@@ -62,7 +62,10 @@ def declare(
 class Settings:
     """The service's configuration, typed. Build it with `load_settings`."""
 
-    data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
+    # declare() returns a dataclasses.field (ruff cannot see it), not a shared default.
+    data_dir: Path = declare(  # noqa: RUF009
+        "./data", places.data_dir, "where the JSON-lines files go (created if missing)"
+    )
     rate_limit: str = declare(
         "1000 per minute",
         values.rate_limit,

@@ -30,7 +30,7 @@ import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, ContextManager
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def started_at(path: Path) -> str:
     return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:19]}Z"
 
 
-def open_data_file(path: Path) -> ContextManager[BinaryIO]:
+def open_data_file(path: Path) -> contextlib.AbstractContextManager[BinaryIO]:
     """Open a data file to read, following it if it was finished or compressed since listed.
 
     :raises FileNotFoundError: gone under every name (e.g. deleted by retention).
@@ -143,7 +143,7 @@ def open_data_file(path: Path) -> ContextManager[BinaryIO]:
     raise FileNotFoundError(errno.ENOENT, "data file is gone", str(path))
 
 
-def open_regular(path: Path) -> ContextManager[BinaryIO]:
+def open_regular(path: Path) -> contextlib.AbstractContextManager[BinaryIO]:
     """Open one data file under this name to read, gunzipped if it ends in `.gz`: a regular file only.
 
     Anything else named like a data file is damage, never waited on or

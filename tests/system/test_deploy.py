@@ -106,7 +106,7 @@ def test_behind_the_recipe_the_client_is_who_nginx_saw(behind_nginx):
 
 
 def test_nginx_logs_each_request_without_its_query_string(behind_nginx):
-    service, nginx, name = behind_nginx()
+    _, nginx, name = behind_nginx()
     answer = requests.post(
         nginx.url + "/collect/event?writeKey=s3cret-key-123", json=EVENT, headers={"Host": name}, timeout=30
     )
@@ -251,7 +251,7 @@ def test_malformed_requests_get_nginx_answers_in_the_contracts_json(behind_nginx
 
 
 def test_bodies_over_either_limit_get_json_413s(behind_nginx):
-    service, nginx, _ = behind_nginx()
+    _, nginx, _ = behind_nginx()
     padding = {"pad": "x" * (1536 * 1024)}  # between the collector's 1 MiB and nginx's 2 MiB
     too_big_for_collector = post(nginx.url, {"messageBody": [{"eventType": "a", "properties": padding}]})
     body = assert_contract_error(too_big_for_collector, 413)

@@ -14,6 +14,7 @@ import re
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -30,7 +31,7 @@ SCRIPTS = {
 class PageHandler(http.server.BaseHTTPRequestHandler):
     """The package's files and the site's pages, nothing else."""
 
-    pages: dict[str, bytes] = {}
+    pages: ClassVar[dict[str, bytes]] = {}  # each site's subclass sets its own
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]

@@ -21,7 +21,8 @@ def start_console(tmp_path):
 
     def start(data_dir, metrics_url, *args, env=None):
         port = free_port()
-        log = open(tmp_path / f"console{len(started)}.log", "wb")
+        # The console writes to it until the fixture stops the console, then closes it.
+        log = open(tmp_path / f"console{len(started)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [
                 sys.executable,
