@@ -63,6 +63,8 @@ def fetch(url: str, timeout: float = 5.0) -> str:
         connection: http.client.HTTPConnection = _UnixConnection(path, timeout)
     else:
         parts = urlsplit(url)
+        if parts.hostname is None:  # e.g. --metrics-url without its http://: said, as a collector not answering is
+            raise OSError("it names no host: http://host:port/path")
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         target = parts.path or "/"
     try:
