@@ -268,7 +268,13 @@ def refuse_leading_slashes() -> None:
 def _untyped_options(response: flask.Response) -> flask.Response:
     """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
     rule = flask.request.url_rule
-    if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+    # Flask sets provide_automatic_options on every rule it adds (add_url_rule, with this same ignore):
+    # werkzeug's Rule does not declare it.
+    if (
+        flask.request.method == "OPTIONS"
+        and rule is not None
+        and rule.provide_automatic_options  # type: ignore[attr-defined]
+    ):
         response.headers.pop("Content-Type", None)
     return response
 

@@ -29,6 +29,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,11 @@ class StoreIndex:
     """Per-minute and per-hour counts by event type, and the newest events, of one data directory."""
 
     def __init__(
-        self, data_dir: Path, recent: int = RECENT_EVENTS, clock=time.time, event_types: frozenset[str] = frozenset()
+        self,
+        data_dir: Path,
+        recent: int = RECENT_EVENTS,
+        clock: Callable[[], float] = time.time,
+        event_types: frozenset[str] = frozenset(),
     ) -> None:
         self.data_dir = Path(data_dir)
         self._clock = clock

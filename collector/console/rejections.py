@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -95,7 +96,7 @@ def rejected_by_code(text: str) -> dict[str, float]:
 class Rejections:
     """An hour of samples of the collector's rejection counters."""
 
-    def __init__(self, url: str, clock=time.time) -> None:
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self._clock = clock
         self._samples: deque[tuple[float, dict[str, float]]] = deque()

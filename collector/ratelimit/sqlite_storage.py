@@ -160,7 +160,7 @@ class CollectorSQLiteStorage(Storage):
         now = time.time()
         last = getattr(self._local, "last", None)
         remembered = None if last is None else last.get(key)
-        if remembered is not None and remembered[part] is not None:
+        if last is not None and remembered is not None and remembered[part] is not None:
             found = tuple(remembered)
             remembered[part] = None
             if remembered == [None, None]:
