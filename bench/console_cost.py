@@ -47,7 +47,7 @@ import wrkload
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collector.ingest.eventtime import format_time  # noqa: E402
+from collector.ingest.eventtime import format_time  # noqa: E402  (after sys.path has the checkout)
 
 
 def build_store(data_dir: Path, events: int, now: float) -> None:

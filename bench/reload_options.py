@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# After sys.path has the checkout (E402), for tests.* and the app gunicorn loads.
 from gunicorn.workers.gthread import TConn, ThreadWorker  # noqa: E402
 
 from tests.churn import post_on_new_connections  # noqa: E402

@@ -61,7 +61,9 @@ class Service(Gunicorn):
         count = settings.worker_processes()
         super().wait_for_workers(count, timeout)
         if settings.log_level in ("debug", "info"):  # the line is logged at info
-            configured = lambda: self.log_path.read_bytes()[offset:].count(b"collector configured") >= count  # noqa: E731
+            def configured() -> bool:
+                return self.log_path.read_bytes()[offset:].count(b"collector configured") >= count
+
             wait_until(configured, timeout, f"{count} workers to load the app")
         return self
 

@@ -37,7 +37,7 @@ class LosingProxy:
             def do_POST(self) -> None:
                 proxy.forward(self, upstream)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002
+            def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

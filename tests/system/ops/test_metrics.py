@@ -172,7 +172,10 @@ def test_every_family_adds_up_over_two_workers_and_survives_their_deaths(start_s
     replaced(service, stopped, started=3)
     os.kill(killed, signal.SIGKILL)
     replaced(service, killed, started=4)
-    recovered = lambda samples: value(samples, "collector_files_finished_total", reason="recovered")  # noqa: E731
+
+    def recovered(samples):
+        return value(samples, "collector_files_finished_total", reason="recovered")
+
     # Whichever new worker starts after the kill finishes the killed one's file.
     wait_until(lambda: recovered(scrape(service)) == 1, 30, "the killed worker's file to be recovered")
     for _ in range(6):
