@@ -47,7 +47,7 @@ import wrkload
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collector.ingest.eventtime import format_time  # noqa: E402
+from collector.ingest.eventtime import format_time  # noqa: E402  (after sys.path has the checkout)
 
 
 def build_store(data_dir: Path, events: int, now: float) -> None:
@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
             nonce = iter(range(1, 10**6))
             closed, opened, polled = [], [], 0
             wrkload.run_wrk(server.url, 3, 1, 16, 2, next(nonce) << 20)
-            for n in range(args.rounds):
+            for _ in range(args.rounds):
                 # Closed: no console process at all. Open: running, with a page polling it.
                 closed.append(wrkload.run_wrk(server.url, args.seconds, 1, 16, 2, next(nonce) << 20).rps)
                 with console(tmp / "live", server.url + "/metrics", tmp / "console-live.log") as url:

@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests.processes, ahead of any other `tests` package
 
-from tests import processes  # noqa: E402
-from tests.processes import free_port, wait_until  # noqa: E402,F401  (used by the other bench modules)
+from tests import processes  # noqa: E402  (after sys.path has the checkout)
+from tests.processes import free_port, wait_until  # noqa: E402,F401  (the same; used by the other bench modules)
 
 
 def ensure_apt_packages(*names: str) -> None:

@@ -32,7 +32,11 @@ BUCKETS: list[tuple[str, str, str]] = [
     ("rate limiter (flask-limiter + limits + storage)", "flask_limiter/_extension.py", ""),
     ("JSON parse (parse_json: orjson.loads + long-int regex)", "collector/ingest/parsing.py", "parse_json"),
     ("content-type check", "collector/ingest/parsing.py", "check_content_type"),
-    ("validation (RequestValidator.validate: fast path, marshmallow otherwise)", "collector/ingest/schemas.py", "RequestValidator.validate"),
+    (
+        "validation (RequestValidator.validate: fast path, marshmallow otherwise)",
+        "collector/ingest/schemas.py",
+        "RequestValidator.validate",
+    ),
     ("stored lines (stored_lines: orjson.dumps + uuid4 per event)", "collector/ingest/enrich.py", "stored_lines"),
     ("request facts (uuid4 pingId, datetime, headers)", "collector/ingest/facts.py", "request_facts"),
     ("file write (EventWriter.append)", "collector/store/writer.py", "EventWriter.append"),

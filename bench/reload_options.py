@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# After sys.path has the checkout (E402), for tests.* and the app gunicorn loads.
 from gunicorn.workers.gthread import TConn, ThreadWorker  # noqa: E402
 
 from tests.churn import post_on_new_connections  # noqa: E402
@@ -43,9 +44,14 @@ MIGRATE = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 SHARED = "bench.reload_options"
 # label -> (gunicorn options over gunicorn.conf.py's, tcp_migrate_req)
 OPTIONS = {
-    "a socket per worker (SO_REUSEPORT), tcp_migrate_req=0 (before)": (["--reuse-port", "--worker-connections", "1000"], 0),
+    "a socket per worker (SO_REUSEPORT), tcp_migrate_req=0 (before)": (
+        ["--reuse-port", "--worker-connections", "1000"],
+        0,
+    ),
     "a socket per worker, its queue drained before it closes": (
-        ["--reuse-port", "--worker-connections", "1000", "--worker-class", f"{SHARED}.DrainingWorker"], 0),
+        ["--reuse-port", "--worker-connections", "1000", "--worker-class", f"{SHARED}.DrainingWorker"],
+        0,
+    ),
     "a socket per worker, tcp_migrate_req=1": (["--reuse-port", "--worker-connections", "1000"], 1),
     "one shared socket, worker_connections 1000 (gunicorn's default)": (["--worker-connections", "1000"], 0),
     "shipped: one shared socket, worker_connections 8 (2 x threads)": ([], 0),
@@ -137,10 +143,14 @@ def reloads(workdir: Path, args: list[str]) -> str:
     try:
         for _ in range(3):
             target = len(outcomes) + 40
-            wait_until(lambda: len(outcomes) >= target, 60, "load")
+            wait_until(lambda target=target: len(outcomes) >= target, 60, "load")
             before = set(server.worker_pids())
             os.kill(server.process.pid, signal.SIGHUP)
-            wait_until(lambda: len(server.worker_pids()) == 2 and not before & set(server.worker_pids()), 60, "reload")
+            wait_until(
+                lambda before=before: len(server.worker_pids()) == 2 and not before & set(server.worker_pids()),
+                60,
+                "reload",
+            )
         target = len(outcomes) + 40
         wait_until(lambda: len(outcomes) >= target, 60, "load")
     finally:
@@ -171,7 +181,11 @@ def spread(workdir: Path, args: list[str]) -> str:
                     connection.getresponse().read()
             for connection in connections:
                 connection.close()
-            counts = wait_until(lambda: sum(served_by(server, offset).values()) == 48 and served_by(server, offset), 30, "48 lines")
+            counts = wait_until(
+                lambda offset=offset: sum(served_by(server, offset).values()) == 48 and served_by(server, offset),
+                30,
+                "48 lines",
+            )
             idle += len(counts) < 2
             shares.append(max(counts.values()) / 48)
     finally:

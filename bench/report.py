@@ -55,7 +55,7 @@ def _run(args: list[str]) -> str:
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
     versions = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
     commit = _run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     return (
@@ -101,8 +101,11 @@ def command(args, argv: list[str], elapsed: float) -> str:
         f"wrk -t{args.wrk_threads} -c{args.connections}, keep-alive. Figures: median of the "
         f"rounds, (min-max) in brackets. Events of ~430 bytes (properties, context, unique "
         f"eventId); batches of 100. Shapes: **deployed** = COLLECTOR_WORKERS=2, rate limits in "
-        f"memcached; **default** = the Quick start's: nothing set, so rate limits in sqlite:// (a file in the data directory) and a worker per core (2); its `memory:// (1 worker)` rows are the default before sqlite://. All gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
-        f"(as gunicorn.conf.py ships), on a fixed port, one listening socket shared by the workers (worker_connections 2 x threads). "
+        f"memcached; **default** = the Quick start's: nothing set, so rate limits in sqlite:// (a file in the data "
+        f"directory) and a worker per core (2); its `memory:// (1 worker)` rows are the default before sqlite://. "
+        f"All gthread, COLLECTOR_THREADS as gunicorn.conf.py ships (4), access log on "
+        f"(as gunicorn.conf.py ships), on a fixed port, one listening socket shared by the workers "
+        f"(worker_connections 2 x threads). "
         f"**naive service** = bench/naive_app.py (Flask, marshmallow, flask-limiter memory://, a plain file append) "
         f"under 2 sync gunicorn workers in both shapes, access log off. "
         f"Rate limit 100000000/hour except the 429 rows (1/hour). "
@@ -140,8 +143,15 @@ def main_figures(bench) -> str:
     for kind in ("single", "batch"):
         interval, never = (_get(bench, "deployed", f"fsync={m} {kind}") for m in ("interval", "never"))
         if interval and never:
-            rows.append(_row(f"req/s, {kind}, COLLECTOR_FSYNC=interval", "deployed", f"{interval.rps.median:,.0f}",
-                             f"COLLECTOR_FSYNC=never: {never.rps.median:,.0f}", f"{interval.rps.ratio(never.rps):.2f}x"))
+            rows.append(
+                _row(
+                    f"req/s, {kind}, COLLECTOR_FSYNC=interval",
+                    "deployed",
+                    f"{interval.rps.median:,.0f}",
+                    f"COLLECTOR_FSYNC=never: {never.rps.median:,.0f}",
+                    f"{interval.rps.ratio(never.rps):.2f}x",
+                )
+            )
     return "\n".join(rows) + "\n"
 
 
@@ -214,7 +224,8 @@ def _spread(s: Spread, fmt: str) -> str:
 
 def results_table(bench) -> str:
     rows = [
-        "| shape | scenario | req/s | x base | events/s | p50 ms | p99 ms | p99 x base | worker cores | worker RSS MB | notes |",
+        "| shape | scenario | req/s | x base | events/s | p50 ms | p99 ms | p99 x base "
+        "| worker cores | worker RSS MB | notes |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (shape, name), m in bench.results.items():

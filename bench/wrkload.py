@@ -54,10 +54,10 @@ class Spread:
     high: float
 
     @classmethod
-    def of(cls, values: list[float]) -> "Spread":
+    def of(cls, values: list[float]) -> Spread:
         return cls(statistics.median(values), min(values), max(values))
 
-    def ratio(self, other: "Spread") -> float:
+    def ratio(self, other: Spread) -> float:
         return self.median / other.median if other.median else float("nan")
 
 
@@ -136,8 +136,8 @@ def run_wrk(
         args, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True
     ).stdout
     elapsed = time.monotonic() - started
-    cores = sorted(((cpu_seconds(pid) - b) / elapsed for pid, b in zip(pids, before)), reverse=True)
-    line = next((l for l in out.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    cores = sorted(((cpu_seconds(pid) - b) / elapsed for pid, b in zip(pids, before, strict=True)), reverse=True)
+    line = next((text for text in out.splitlines() if text.startswith("BENCH_RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
     data = json.loads(line.split(" ", 1)[1])

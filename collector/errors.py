@@ -52,14 +52,17 @@ UNSUPPORTED_TRANSFER_CODING = ErrorCode(
     "unsupported_transfer_coding", 400, "a `Transfer-Encoding` other than `chunked` (e.g. `gzip, chunked`)"
 )
 NOT_AN_OBJECT = ErrorCode("not_an_object", 400, "the body is JSON, but not an object")
-INVALID_EVENT_TYPE = ErrorCode("invalid_event_type", 400, "an `eventType` is missing, malformed or not in the allow-list")
+INVALID_EVENT_TYPE = ErrorCode(
+    "invalid_event_type", 400, "an `eventType` is missing, malformed or not in the allow-list"
+)
 UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not know, at the top level or in an event")
 INVALID_FIELD = ErrorCode("invalid_field", 400, "a field is missing or breaks its rule; `details` names each one")
 TOO_MANY_EVENTS = ErrorCode("too_many_events", 400, "`messageBody` holds more than `COLLECTOR_MAX_EVENTS` events")
 INVALID_QUERY = ErrorCode(
     "invalid_query",
     400,
-    "a query parameter with a value it cannot take: `validate` other than `0` or `1`, or a bad parameter of the console's API",
+    "a query parameter with a value it cannot take: `validate` other than `0` or `1`, "
+    "or a bad parameter of the console's API",
 )
 INVALID_GZIP = ErrorCode(
     "invalid_gzip",
@@ -265,7 +268,13 @@ def refuse_leading_slashes() -> None:
 def _untyped_options(response: flask.Response) -> flask.Response:
     """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
     rule = flask.request.url_rule
-    if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+    # Flask sets provide_automatic_options on every rule it adds (add_url_rule, with this same ignore):
+    # werkzeug's Rule does not declare it.
+    if (
+        flask.request.method == "OPTIONS"
+        and rule is not None
+        and rule.provide_automatic_options  # type: ignore[attr-defined]
+    ):
         response.headers.pop("Content-Type", None)
     return response
 

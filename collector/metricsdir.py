@@ -29,8 +29,13 @@ VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 PREFIX = "collector-metrics-"
 
 
-def prepare(environ: MutableMapping[str, str] = os.environ, pid: int | None = None, tmp: str | None = None) -> str | None:
-    """Set PROMETHEUS_MULTIPROC_DIR, made if unset; the directory if it is ours to remove, else None (the operator's)."""
+def prepare(
+    environ: MutableMapping[str, str] = os.environ, pid: int | None = None, tmp: str | None = None
+) -> str | None:
+    """Set PROMETHEUS_MULTIPROC_DIR, made if unset.
+
+    :returns: the directory if it is ours to remove, else None (the operator's).
+    """
     pid = os.getpid() if pid is None else pid
     tmp = tempfile.gettempdir() if tmp is None else tmp
     given = environ.get(VARIABLE)

@@ -72,10 +72,18 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "Gunicorn":
+    def start(self, timeout: float = 30) -> Gunicorn:
         """Start (or start again: the log is appended to) and wait until it answers."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        argv = self.command or [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), *self.args, self.app]
+        argv = self.command or [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            *self.args,
+            self.app,
+        ]
         pass_fds: tuple[int, ...] = ()
         if self.listen_socket is not None:
             argv, pass_fds = socket_activated(argv, self.listen_socket.fileno())
@@ -148,7 +156,10 @@ _ACTIVATE = (
 
 
 def socket_activated(argv: list[str], fd: int) -> tuple[list[str], tuple[int, ...]]:
-    """`argv` started as systemd starts a socket-activated service: the socket as fd 3, LISTEN_FDS=1, LISTEN_PID its pid."""
+    """`argv` started as systemd starts a socket-activated service.
+
+    The socket as fd 3, LISTEN_FDS=1, LISTEN_PID its pid.
+    """
     return [sys.executable, "-c", _ACTIVATE, str(fd), *argv], (fd,)
 
 
@@ -164,7 +175,7 @@ class Memcached:
     def uri(self) -> str:
         return f"memcached://127.0.0.1:{self.port}"
 
-    def start(self) -> "Memcached":
+    def start(self) -> Memcached:
         args = [self.binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"]
         if os.geteuid() == 0:
             args += ["-u", "root"]  # memcached refuses to run as root without it

@@ -46,7 +46,7 @@ class Service(Gunicorn):
         super().__init__("app:app", env, log_path, **how)
         self.data_dir = data_dir
 
-    def start(self, timeout: float = 30) -> "Service":
+    def start(self, timeout: float = 30) -> Service:
         """Start (or start again) and wait until every worker its settings ask for has loaded the app.
 
         gunicorn spawns workers one by one, with random pauses, and each then
@@ -61,7 +61,9 @@ class Service(Gunicorn):
         count = settings.worker_processes()
         super().wait_for_workers(count, timeout)
         if settings.log_level in ("debug", "info"):  # the line is logged at info
-            configured = lambda: self.log_path.read_bytes()[offset:].count(b"collector configured") >= count  # noqa: E731
+            def configured() -> bool:
+                return self.log_path.read_bytes()[offset:].count(b"collector configured") >= count
+
             wait_until(configured, timeout, f"{count} workers to load the app")
         return self
 
@@ -152,7 +154,9 @@ def stock_nginx_file(relative: str) -> str:
     content = path.read_bytes()
     shipped_md5 = _dpkg_conffile_md5(str(path))
     if shipped_md5 is not None and hashlib.md5(content).hexdigest() != shipped_md5:
-        _unavailable(f"{path} differs from the one nginx's package installed (dpkg-query -W -f='${{Conffiles}}' nginx-common)")
+        _unavailable(
+            f"{path} differs from the one nginx's package installed (dpkg-query -W -f='${{Conffiles}}' nginx-common)"
+        )
     return content.decode()
 
 
@@ -189,18 +193,31 @@ def stock_nginx_conf(prefix: Path) -> str:
     user = "user root;" if os.geteuid() == 0 else "# test: runs as the test's user"
     text = _replace_once(text, r"^user\s+\S+;", user, "user")
     text = _replace_once(text, r"^pid\s+\S+;", f"pid {prefix}/nginx.pid;", "pid")
-    text = _replace_once(text, r"^(\s*)include\s+/etc/nginx/conf\.d/\*\.conf;", rf"\1include {prefix}/conf.d/*.conf;", "conf.d include")
     text = _replace_once(
-        text, r"^(\s*)include\s+/etc/nginx/sites-enabled/\*;", rf"\1include {prefix}/sites-enabled/*;", "sites-enabled include"
+        text, r"^(\s*)include\s+/etc/nginx/conf\.d/\*\.conf;", rf"\1include {prefix}/conf.d/*.conf;", "conf.d include"
+    )
+    text = _replace_once(
+        text,
+        r"^(\s*)include\s+/etc/nginx/sites-enabled/\*;",
+        rf"\1include {prefix}/sites-enabled/*;",
+        "sites-enabled include",
     )
     text = re.sub(r"^(\s*)error_log\s+\S+;", f"\\1error_log {prefix}/error.log;", text, flags=re.M)
     text = re.sub(r"^(\s*)access_log\s+\S+;", f"\\1access_log {prefix}/access.log;", text, flags=re.M)
     temp = "".join(f"\t{kind}_temp_path {prefix}/{name};\n" for kind, name in _TEMP_PATHS)
-    text = _replace_once(text, r"^http\s*\{\n", "http {\n\t# test: temp files under the test's directory\n" + temp, "http block")
+    text = _replace_once(
+        text, r"^http\s*\{\n", "http {\n\t# test: temp files under the test's directory\n" + temp, "http block"
+    )
     return text
 
 
-_TEMP_PATHS = (("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"), ("scgi", "scgi"))
+_TEMP_PATHS = (
+    ("client_body", "body"),
+    ("proxy", "proxy"),
+    ("fastcgi", "fastcgi"),
+    ("uwsgi", "uwsgi"),
+    ("scgi", "scgi"),
+)
 _LISTEN_80 = re.compile(r"^(\s*listen\s+)(\[::\]:)?80(?=[\s;])", re.M)
 
 
@@ -244,8 +261,10 @@ def upstream_on(site: str, ports: Sequence[int], upstream_block: str | None = No
     new_block = upstream_block if upstream_block is not None else block.group(0)
     addresses = re.findall(r"^\s*server\s+(\S+?)[\s;]", new_block, re.M)
     assert len(addresses) == len(ports), f"the upstream block names {addresses}, the test runs {len(ports)} services"
-    for address, port in zip(addresses, ports):
-        new_block = re.sub(rf"(^\s*server\s+){re.escape(address)}(?=[\s;])", rf"\g<1>127.0.0.1:{port}", new_block, count=1, flags=re.M)
+    for address, port in zip(addresses, ports, strict=True):
+        new_block = re.sub(
+            rf"(^\s*server\s+){re.escape(address)}(?=[\s;])", rf"\g<1>127.0.0.1:{port}", new_block, count=1, flags=re.M
+        )
     return site[: block.start()] + new_block + site[block.end() :]
 
 
@@ -321,17 +340,19 @@ class Nginx:
         prefix.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def minimal(cls, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> "Nginx":
+    def minimal(cls, binary: str, prefix: Path, upstream_port: int, forwarded_for: str) -> Nginx:
         """The tests' own one-server config, X-Forwarded-For set to `forwarded_for`."""
         nginx = cls(binary, prefix)
         nginx.conf.write_text(
-            MINIMAL_NGINX_CONF.format(prefix=prefix, upstream=upstream_port, port=nginx.port, forwarded_for=forwarded_for)
+            MINIMAL_NGINX_CONF.format(
+                prefix=prefix, upstream=upstream_port, port=nginx.port, forwarded_for=forwarded_for
+            )
         )
         nginx._path_prefix = ["-p", str(prefix)]
         return nginx
 
     @classmethod
-    def stock(cls, binary: str, prefix: Path, sites: dict[str, str]) -> "Nginx":
+    def stock(cls, binary: str, prefix: Path, sites: dict[str, str]) -> Nginx:
         """The package's nginx.conf with `sites` (name: config) in sites-available and enabled.
 
         Each site's `listen 80` is moved to this nginx's port on loopback, its logs under `prefix`.
@@ -360,7 +381,7 @@ class Nginx:
         """`nginx -t`: whether nginx would start with this config, and why not."""
         return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
 
-    def start(self) -> "Nginx":
+    def start(self) -> Nginx:
         self.process = subprocess.Popen(
             self.command("-g", "daemon off;"),
             stdout=subprocess.DEVNULL,

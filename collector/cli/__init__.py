@@ -1,4 +1,6 @@
-"""The `collector` command for operators: `collector events cat|verify|stats`, `plan infer|check`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
+"""The `collector` command for operators.
+
+`collector events cat|verify|stats`, `plan infer|check`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -13,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import console, deadletter, events, openapi, plan, serve, settings
 from ..settings import SettingsError, data_dir_to_read
+from . import console, deadletter, events, openapi, plan, serve, settings
 from .output import time_argument
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import jsontext
+from ..deadletters import letters as deadletters
 from ..deadletters.replay import replay
 from ..settings import load_settings
-from ..deadletters import letters as deadletters
 from ..store.reading import parse_time
 
 
@@ -40,7 +40,9 @@ def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
     replaying.add_argument("--since", type=time_type, help="only those received at or after this time")
     replaying.set_defaults(run=run_replay)
     for command in (listing, replaying):
-        command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+        command.add_argument(
+            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
+        )
 
 
 def run_list(args: argparse.Namespace, out: TextIO) -> int:

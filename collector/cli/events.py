@@ -18,14 +18,17 @@ BAR_WIDTH = 40
 
 def add_commands(commands: Any) -> None:
     """Add `events cat|verify|stats` to the subcommands `commands` of the `collector` parser."""
-    group = commands.add_parser("events", help="read and check stored events", description="Read and check stored events.")
+    group = commands.add_parser(
+        "events", help="read and check stored events", description="Read and check stored events."
+    )
     actions = group.add_subparsers(title="commands")
     group.set_defaults(run=lambda args, out: group.print_help(out) or 2)
     _add_cat(actions)
     verify = actions.add_parser(
         "verify",
         help="check every file; exit 1 if anything is wrong",
-        description="Check every data file line by line; print counts per file and every bad line. Exits 1 if anything is wrong.",
+        description="Check every data file line by line; print counts per file and every bad line. "
+        "Exits 1 if anything is wrong.",
     )
     verify.set_defaults(run=run_verify)
     stats = actions.add_parser(
@@ -37,7 +40,9 @@ def add_commands(commands: Any) -> None:
     stats.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     stats.set_defaults(run=run_stats)
     for command in (verify, stats):
-        command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+        command.add_argument(
+            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
+        )
 
 
 def _add_cat(actions: Any) -> None:
@@ -46,7 +51,11 @@ def _add_cat(actions: Any) -> None:
         help="print stored events as JSON lines, oldest first",
         description="Print every stored event (open, finished and compressed files) as JSON lines, oldest first.",
     )
-    cat.add_argument("--since", type=time_argument, help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)")
+    cat.add_argument(
+        "--since",
+        type=time_argument,
+        help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)",
+    )
     cat.add_argument("--until", type=time_argument, help="only events received before this time")
     cat.add_argument("--type", dest="event_type", help="only events of this eventType")
     cat.add_argument(

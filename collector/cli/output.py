@@ -15,7 +15,9 @@ def time_argument(text: str) -> float:
     try:
         return reading.parse_time(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)") from None
+        raise argparse.ArgumentTypeError(
+            f"not a date or time: {text!r} (e.g. 2026-11-26 or 2026-11-26T05:00:00Z)"
+        ) from None
 
 
 class Skipped:
@@ -31,7 +33,10 @@ class Skipped:
 
     def warn(self, problem: reading.Problem) -> None:
         self.count += 1
-        print(f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)", file=sys.stderr)
+        print(
+            f"collector: skipped {problem.path}:{problem.line}: {problem.reason} (see `collector events verify`)",
+            file=sys.stderr,
+        )
 
     def exit_status(self) -> int:
         return 1 if self.count else 0
@@ -42,7 +47,9 @@ def count(number: int, noun: str) -> str:
 
 
 def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     for row in (headers, *rows):
-        cells = [cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths)]
+        cells = [
+            cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+        ]
         print("  ".join(cells).rstrip(), file=out)

@@ -38,5 +38,4 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     argv = startup.command()
     out.flush()
-    os.execv(argv[0], argv)
-    return 0  # not reached: execv replaces this process
+    os.execv(argv[0], argv)  # replaces this process: never returns

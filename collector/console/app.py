@@ -16,9 +16,9 @@ import flask
 import orjson
 
 from .. import errors
+from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from ..deadletters import letters as deadletters
 from ..store import datafiles
 from . import auth
 from .index import StoreIndex
@@ -163,7 +163,9 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit() and lowest <= int(raw) <= highest):
-        raise CollectorError(INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}")
+        raise CollectorError(
+            INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
+        )
     return int(raw)
 
 

@@ -72,7 +72,7 @@ def is_loopback_host(host: str | None) -> bool:
 def require_loopback_host() -> None:
     """Reject a request to a keyless console that does not name it as loopback (DNS rebinding)."""
     host = flask.request.headers.get("Host")
-    if not is_loopback_host(host):
+    if host is not None and not is_loopback_host(host):
         raise CollectorError(
             HOST_NOT_ALLOWED,
             f"this console has no key and answers only as localhost, 127.0.0.1 or [::1], not {host[:100]!r}; "

@@ -29,6 +29,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,11 @@ class StoreIndex:
     """Per-minute and per-hour counts by event type, and the newest events, of one data directory."""
 
     def __init__(
-        self, data_dir: Path, recent: int = RECENT_EVENTS, clock=time.time, event_types: frozenset[str] = frozenset()
+        self,
+        data_dir: Path,
+        recent: int = RECENT_EVENTS,
+        clock: Callable[[], float] = time.time,
+        event_types: frozenset[str] = frozenset(),
     ) -> None:
         self.data_dir = Path(data_dir)
         self._clock = clock
@@ -236,7 +241,10 @@ class StoreIndex:
                 for event_type, count in counts.items():
                     totals.setdefault(event_type, Counter())[bucket] += count
         totals = top(totals, MAX_EVENT_TYPES)
-        return {event_type: [[start, counts.get(start, 0)] for start in buckets] for event_type, counts in sorted(totals.items())}
+        return {
+            event_type: [[start, counts.get(start, 0)] for start in buckets]
+            for event_type, counts in sorted(totals.items())
+        }
 
     def top_types(self, minutes: int, limit: int = 10) -> list[tuple[str, int]]:
         """The event types with the most events over the last `minutes` (at most a day)."""

@@ -17,6 +17,8 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,6 +65,8 @@ def fetch(url: str, timeout: float = 5.0) -> str:
         connection: http.client.HTTPConnection = _UnixConnection(path, timeout)
     else:
         parts = urlsplit(url)
+        if parts.hostname is None:  # e.g. --metrics-url without its http://: said, as a collector not answering is
+            raise OSError("it names no host: http://host:port/path")
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         target = parts.path or "/"
     try:
@@ -93,7 +97,7 @@ def rejected_by_code(text: str) -> dict[str, float]:
 class Rejections:
     """An hour of samples of the collector's rejected-request counters, by code."""
 
-    def __init__(self, url: str, clock=time.time) -> None:
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self._clock = clock
         self._samples: deque[tuple[float, dict[str, float]]] = deque()
@@ -127,7 +131,7 @@ class Rejections:
         with self._lock:
             samples = list(self._samples)
         totals: dict[str, float] = {}
-        for (_, before), (_, after) in zip(samples, samples[1:]):
+        for (_, before), (_, after) in pairwise(samples):
             for code, value in after.items():
                 previous = before.get(code, 0.0)
                 totals[code] = totals.get(code, 0.0) + (value - previous if value >= previous else value)

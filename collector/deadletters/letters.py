@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +115,15 @@ class DeadLetters:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._make_room(len(line))
-            size = -1 if self._path is None or self._pid != os.getpid() else _size(self._path, missing=-1)
+            path = self._path
+            size = -1 if path is None or self._pid != os.getpid() else _size(path, missing=-1)
             # A new file when this process has none, when the cap deleted its
             # file (a newest letter in an oldest-named file would go first), or past file_bytes.
-            if size < 0 or (size > 0 and size + len(line) > self.file_bytes):
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-                self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
+            if path is None or size < 0 or (size > 0 and size + len(line) > self.file_bytes):
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+                path = self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
                 self._pid = os.getpid()
-            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
             try:
                 datafiles.write_all(fd, line)
             finally:
@@ -244,7 +245,9 @@ def replay_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ReplayRunning(f"another `collector deadletter replay` is running: it holds the lock on {path}") from None
+            raise ReplayRunning(
+                f"another `collector deadletter replay` is running: it holds the lock on {path}"
+            ) from None
         yield
     finally:
         os.close(fd)

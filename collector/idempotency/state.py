@@ -23,8 +23,9 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pymemcache.exceptions import MemcacheError
 
@@ -89,7 +90,12 @@ class SQLiteState:
     """
 
     def __init__(
-        self, data_dir: Path, window_seconds: float, clock=time.time, *, timeout: float = sqlitefiles.TIMEOUT_SECONDS
+        self,
+        data_dir: Path,
+        window_seconds: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        timeout: float = sqlitefiles.TIMEOUT_SECONDS,
     ) -> None:
         self.path = Path(data_dir) / FILE_NAME
         self.window = window_seconds
@@ -224,8 +230,8 @@ class SQLiteState:
 class MemcachedState:
     """The state in memcached, shared by every VM that counts limits there."""
 
-    def __init__(self, client, window_seconds: float, clock=time.time) -> None:
-        self.client = client  # a pymemcache client (PooledClient or HashClient)
+    def __init__(self, client: Any, window_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        self.client = client  # a pymemcache client (PooledClient or HashClient): untyped
         self.window = int(window_seconds)
         self._clock = clock
 

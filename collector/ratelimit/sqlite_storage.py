@@ -23,6 +23,7 @@ memcached's (outage.py).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -56,7 +57,7 @@ RETURNING count, expires
 
 
 class CollectorSQLiteStorage(Storage):
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 - a list because limits declares it so; never mutated
 
     def __init__(
         self, uri: str, path: str = "", outage: StorageOutage | None = None, timeout: float = 5.0, **_: Any
@@ -133,7 +134,9 @@ class CollectorSQLiteStorage(Storage):
 
     def decr(self, key: str, amount: int = 1) -> int:
         """Take `amount` back from a window's count (a refused request, see limiter.py); the count after it."""
-        row = self._run("UPDATE windows SET count = max(count - ?, 0) WHERE key = ? RETURNING count, expires", (amount, key))
+        row = self._run(
+            "UPDATE windows SET count = max(count - ?, 0) WHERE key = ? RETURNING count, expires", (amount, key)
+        )
         if row is None:
             return 0
         self._local.last[key] = [row[0], row[1]]
@@ -157,7 +160,7 @@ class CollectorSQLiteStorage(Storage):
         now = time.time()
         last = getattr(self._local, "last", None)
         remembered = None if last is None else last.get(key)
-        if remembered is not None and remembered[part] is not None:
+        if last is not None and remembered is not None and remembered[part] is not None:
             found = tuple(remembered)
             remembered[part] = None
             if remembered == [None, None]:
@@ -192,8 +195,6 @@ class CollectorSQLiteStorage(Storage):
             return
         self._hits = 0
         self._local.last = {}
-        try:
+        with contextlib.suppress(sqlite3.Error):  # the next prune will do; the hit itself was counted
             self._run("DELETE FROM windows WHERE expires <= ?", (now,))
-        except sqlite3.Error:
-            pass  # the next prune will do; the hit itself was counted
 

@@ -53,7 +53,7 @@ def storage_uri(uri: str) -> str:
 
 
 class CollectorMemcachedStorage(MemcachedStorage):
-    STORAGE_SCHEME = [SCHEME]
+    STORAGE_SCHEME = [SCHEME]  # noqa: RUF012 - a list because limits declares it so; never mutated
 
     def __init__(self, uri: str, outage: StorageOutage | None = None, **options: Any) -> None:
         super().__init__(uri.replace(SCHEME, "memcached", 1), **options)

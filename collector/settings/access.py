@@ -54,11 +54,15 @@ def api_keys_file(raw: str) -> frozenset[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as error:
-        raise ValueError(f"a readable UTF-8 file of keys, one per line ({path}: {getattr(error, 'strerror', None) or error})") from None
+        raise ValueError(
+            f"a readable UTF-8 file of keys, one per line ({path}: {getattr(error, 'strerror', None) or error})"
+        ) from None
     keys = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     bad = [number for number, key in enumerate(keys, start=1) if not _KEY.fullmatch(key)]
     if bad:
-        raise ValueError(f"a file of keys of {MIN_KEY_LENGTH}-256 visible ASCII characters, one per line (key {bad[0]} is not)")
+        raise ValueError(
+            f"a file of keys of {MIN_KEY_LENGTH}-256 visible ASCII characters, one per line (key {bad[0]} is not)"
+        )
     return frozenset(keys)
 
 

@@ -62,10 +62,15 @@ def declare(
 class Settings:
     """The service's configuration, typed. Build it with `load_settings`."""
 
-    data_dir: Path = declare("./data", places.data_dir, "where the JSON-lines files go (created if missing)")
+    # declare() returns a dataclasses.field (ruff cannot see it), not a shared default.
+    data_dir: Path = declare(  # noqa: RUF009
+        "./data", places.data_dir, "where the JSON-lines files go (created if missing)"
+    )
     rate_limit: str = declare(
-        "1000 per minute", values.rate_limit, "limit per client, in flask-limiter's notation (amounts up to 1000000000, periods up to "
-        "366 days); several separated by `;`"
+        "1000 per minute",
+        values.rate_limit,
+        "limit per client, in flask-limiter's notation (amounts up to 1000000000, periods up to "
+        "366 days); several separated by `;`",
     )
     rate_limit_storage: str = declare(
         "sqlite://",
@@ -190,12 +195,15 @@ class Settings:
     rotate_bytes: int = declare("67108864", values.disk_bytes, "start a new file past this size")
     # Idle files are checked once a second: a shorter age could not be honoured.
     rotate_seconds: float = declare(
-        "3600", values.number(1, values.YEAR_SECONDS, "seconds"), "start a new file after this age (also when no event comes)"
+        "3600",
+        values.number(1, values.YEAR_SECONDS, "seconds"),
+        "start a new file after this age (also when no event comes)",
     )
     fsync: str = declare(
         "interval",
         values.choice("always", "interval", "never"),
-        "when events reach the disk: `always`, `interval` or `never`; see [Durability](stored-lines-and-files.md#durability)",
+        "when events reach the disk: `always`, `interval` or `never`; "
+        "see [Durability](stored-lines-and-files.md#durability)",
     )
     fsync_seconds: float = declare(
         # An idle worker wakes up this often: 100 times a second at most.

@@ -173,7 +173,7 @@ def _why_not_writable(path: Path) -> str | None:
 # at most 64 characters (Linux's own limit for a host name), which keeps the
 # longest of those names (~150 bytes) under every file system's 255.
 HOST_NAME_MAX = 64
-_SAFE_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (HOST_NAME_MAX - 1))
+_SAFE_HOST_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{HOST_NAME_MAX - 1}}}")
 _UNSAFE_HOST_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 

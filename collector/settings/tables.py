@@ -21,7 +21,11 @@ def text_table(settings: Settings) -> str:
     rows = [("variable", "value", "default", "meaning")]
     rows += [(s.env, shown[s.env], s.shown_default, plain(s.doc) + _range(s)) for s in declarations()]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3] for row in rows]
+    # The first three columns padded; the fourth (meaning) follows unpadded.
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        for row in rows
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -9,10 +9,11 @@ way back: it writes a typed value the way a person would set it, for
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import limits
 
@@ -23,6 +24,19 @@ EMPTY = "(empty)"
 # signs, underscores and exponents, none of which an operator means here.
 _WHOLE = re.compile("[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounded(Generic[T]):
+    """A numeric parser with the bounds it checks, which `bounds` reads for docs/configuration.md's table."""
+
+    parse: Callable[[str], T]
+    bounds: tuple[float, float | None] | None
+
+    def __call__(self, raw: str) -> T:
+        return self.parse(raw)
 
 
 def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callable[[str], int]:
@@ -38,8 +52,7 @@ def whole_number(low: int, high: int | None = None, accepts: str = "") -> Callab
             raise ValueError(accepts)
         return value
 
-    parse.bounds = (low, high)  # type: ignore[attr-defined]
-    return parse
+    return Bounded(parse, (low, high))
 
 
 # The bounds of each number: what the code can honour, checked at start-up.
@@ -81,13 +94,12 @@ def number(low: float, high: float, unit: str) -> Callable[[str], float]:
             raise ValueError(accepts)
         return value
 
-    parse.bounds = (low, high)  # type: ignore[attr-defined]
-    return parse
+    return Bounded(parse, (low, high))
 
 
 def bounds(parse: Callable[[str], Any]) -> tuple[float, float | None] | None:
     """The lowest and highest value a numeric parser accepts, for docs/configuration.md's table; None for others."""
-    return getattr(parse, "bounds", None)
+    return parse.bounds if isinstance(parse, Bounded) else None
 
 
 def _plain(bound: float) -> str:
@@ -105,8 +117,7 @@ def optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         except ValueError as error:
             raise ValueError(f"empty (off) or {error}") from None
 
-    parse_optional.bounds = bounds(parse)  # type: ignore[attr-defined]
-    return parse_optional
+    return Bounded(parse_optional, bounds(parse))
 
 
 # A longer window makes X-RateLimit-Reset a time no client can read (10^11
@@ -174,7 +185,7 @@ _workers = whole_number(1, MAX_WORKERS)
 threads = whole_number(1, 256)
 
 
-def workers(raw: str) -> int | None:
+def _parse_workers(raw: str) -> int | None:
     """None means 'auto': `Settings.worker_processes()` decides from the rate-limit storage."""
     if raw.strip().lower() == "auto":
         return None
@@ -184,7 +195,7 @@ def workers(raw: str) -> int | None:
         raise ValueError(f"'auto' or a whole number from 1 to {MAX_WORKERS}") from None
 
 
-workers.bounds = (1, MAX_WORKERS)  # type: ignore[attr-defined]
+workers = Bounded(_parse_workers, (1, MAX_WORKERS))
 
 
 def show_workers(value: int | None) -> str:

@@ -23,14 +23,14 @@ import contextlib
 import errno
 import fcntl
 import gzip
+import io
 import logging
 import os
 import re
 import stat
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, ContextManager
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class NotADataFile(OSError):
 
 
 def open_name(started: datetime, host: str, pid: int, sequence: int) -> str:
-    stamp = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     host = _UNSAFE_NAME_CHARS.sub("_", host) or "host"
     return f"events-{stamp}-{host}-{pid}-{sequence:06d}{OPEN_SUFFIX}"
 
@@ -124,7 +124,7 @@ def started_at(path: Path) -> str:
     return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:19]}Z"
 
 
-def open_data_file(path: Path) -> ContextManager[BinaryIO]:
+def open_data_file(path: Path) -> contextlib.AbstractContextManager[io.BufferedIOBase]:
     """Open a data file to read, following it if it was finished or compressed since listed.
 
     :raises FileNotFoundError: gone under every name (e.g. deleted by retention).
@@ -143,7 +143,7 @@ def open_data_file(path: Path) -> ContextManager[BinaryIO]:
     raise FileNotFoundError(errno.ENOENT, "data file is gone", str(path))
 
 
-def open_regular(path: Path) -> ContextManager[BinaryIO]:
+def open_regular(path: Path) -> contextlib.AbstractContextManager[io.BufferedIOBase]:
     """Open one data file under this name to read, gunzipped if it ends in `.gz`: a regular file only.
 
     Anything else named like a data file is damage, never waited on or
@@ -172,13 +172,13 @@ def open_regular(path: Path) -> ContextManager[BinaryIO]:
 
 
 @contextlib.contextmanager
-def _reader(fd: int, compressed: bool) -> Iterator[BinaryIO]:
+def _reader(fd: int, compressed: bool) -> Iterator[io.BufferedIOBase]:
     with open(fd, "rb") as raw:
         if not compressed:
             yield raw
             return
         with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-            yield unzipped  # type: ignore[misc]
+            yield unzipped
 
 
 def _kind(mode: int) -> str:
@@ -201,7 +201,7 @@ def iter_lines(path: Path) -> Iterator[bytes]:
         yield from bounded_lines(stream)
 
 
-def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+def bounded_lines(stream: io.BufferedIOBase) -> Iterator[bytes]:
     """The lines of `stream` from where it is, none longer than MAX_LINE_BYTES.
 
     :raises NotADataFile: a longer one: no event is stored as that; a gzip

@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import datafiles
 from .. import datadir
 from ..ops.metrics import FILES_COMPRESSED, RETENTION_DELETED_BYTES, RETENTION_DELETED_FILES
+from . import datafiles
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import heapq
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def parse_time(text: str) -> float:
     """
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
@@ -129,7 +129,9 @@ def events_in_time_order(
     return _in_order(_merged(deque(sorted(files, key=lambda path: path.name)), on_problem))
 
 
-def _merged(waiting: deque[Path], on_problem: Callable[[Problem], None]) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
+def _merged(
+    waiting: deque[Path], on_problem: Callable[[Problem], None]
+) -> Iterator[tuple[float, bytes, dict[str, Any]]]:
     """(receivedAt, line, event) of the files in `waiting`, merged by receivedAt, each file read in its own order."""
     heap: list[tuple[float, int, bytes, dict[str, Any], Iterator]] = []
     order = 0

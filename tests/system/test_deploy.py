@@ -57,7 +57,9 @@ def behind_nginx(start_service, start_nginx, tmp_path):
     return start
 
 
-def test_on_a_stock_nginx_the_recipe_answers_its_name_and_the_default_site_the_rest(start_service, start_nginx, tmp_path):
+def test_on_a_stock_nginx_the_recipe_answers_its_name_and_the_default_site_the_rest(
+    start_service, start_nginx, tmp_path
+):
     service = start_service(trusted_proxies="1")
     site, name = recipe_site(tmp_path, [service.port])
     nginx = start_nginx(sites={"default": stock_nginx_file("sites-available/default"), "collector": site})
@@ -104,13 +106,15 @@ def test_behind_the_recipe_the_client_is_who_nginx_saw(behind_nginx):
 
 
 def test_nginx_logs_each_request_without_its_query_string(behind_nginx):
-    service, nginx, name = behind_nginx()
+    _, nginx, name = behind_nginx()
     answer = requests.post(
         nginx.url + "/collect/event?writeKey=s3cret-key-123", json=EVENT, headers={"Host": name}, timeout=30
     )
     assert answer.status_code in (201, 401)  # whether write keys are on is not the point
     log = nginx.prefix / "access.log"
-    line = wait_until(lambda: log.exists() and "/collect/event" in log.read_text() and log.read_text(), 30, "the access log line")
+    line = wait_until(
+        lambda: log.exists() and "/collect/event" in log.read_text() and log.read_text(), 30, "the access log line"
+    )
     assert f'"POST /collect/event HTTP/1.1" {answer.status_code} ' in line
     assert "s3cret" not in line
 
@@ -139,7 +143,15 @@ def test_a_key_in_a_header_stays_out_of_nginxs_logs_as_the_readme_says(behind_ng
 def test_only_the_public_paths_reach_the_collector(behind_nginx):
     service, nginx, name = behind_nginx()
     assert requests.get(service.url + "/metrics", timeout=10).status_code == 200  # there, on the inside
-    for path in ("/metrics", "//metrics", "/%6Detrics", "/metrics/", "/metrics?x=1", "/", "/.collector-errors/bad_request"):
+    for path in (
+        "/metrics",
+        "//metrics",
+        "/%6Detrics",
+        "/metrics/",
+        "/metrics?x=1",
+        "/",
+        "/.collector-errors/bad_request",
+    ):
         answer = requests.get(nginx.url + path, headers={"Host": name}, timeout=10)
         body = assert_contract_error(answer, 404)
         assert body["code"] == "not_found", path
@@ -185,18 +197,28 @@ MALFORMED = {
     "no Host in HTTP/1.1": (b"GET /healthz HTTP/1.1\r\n\r\n", 400, "bad_request"),
     "two Hosts": (b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "bad_request"),
     "HTTP/2.0 in the request line": (b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 400, "bad_request"),
-    "a header line over 4 KiB": (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n", 400, "bad_request"),
+    "a header line over 4 KiB": (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n",
+        400,
+        "bad_request",
+    ),
     # 4,095 bytes: one more than gunicorn's own limit, which it answers with HTML.
     "a request line over 4 KiB": (
-        b"POST /collect/event?" + b"a" * 4066 + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 400, "bad_request"
+        b"POST /collect/event?" + b"a" * 4066 + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+        400,
+        "bad_request",
     ),
     "a bad Content-Length": (POST + b"Content-Length: ten\r\n\r\n{}", 400, "bad_request"),
     "a bad chunk size": (POST + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400, "bad_request"),
     "Content-Length and Transfer-Encoding": (
-        POST + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "bad_request"
+        POST + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+        "bad_request",
     ),
     "a Transfer-Encoding other than chunked": (
-        POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400, "unsupported_transfer_coding"
+        POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        400,
+        "unsupported_transfer_coding",
     ),
     "TRACE": (b"TRACE /collect/event HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed"),
 }
@@ -218,14 +240,18 @@ def test_malformed_requests_get_nginx_answers_in_the_contracts_json(behind_nginx
     longest = b"POST /collect/event?pad=" + b"a" * 4061 + b" HTTP/1.1"
     assert len(longest) == 4094
     event = orjson.dumps(EVENT)
-    request = longest + b"\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(event)
+    request = (
+        longest
+        + b"\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+        % len(event)
+    )
     status, headers, body = raw_exchange(nginx.port, request + event)
     assert (status, headers["content-type"]) == (201, "application/json"), body
     assert len(service.events()) == 1
 
 
 def test_bodies_over_either_limit_get_json_413s(behind_nginx):
-    service, nginx, _ = behind_nginx()
+    _, nginx, _ = behind_nginx()
     padding = {"pad": "x" * (1536 * 1024)}  # between the collector's 1 MiB and nginx's 2 MiB
     too_big_for_collector = post(nginx.url, {"messageBody": [{"eventType": "a", "properties": padding}]})
     body = assert_contract_error(too_big_for_collector, 413)

@@ -75,7 +75,9 @@ def test_a_socket_from_systemd_elsewhere_than_collector_bind_is_refused(tmp_path
         port = listener.getsockname()[1]
         other = free_port()
         env = service_env(tmp_path / "data", workers="2", bind=f"127.0.0.1:{other}")
-        argv, fds = socket_activated([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"], listener.fileno())
+        argv, fds = socket_activated(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"], listener.fileno()
+        )
         started = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, pass_fds=fds)
     assert started.returncode != 0
     assert started.stderr.strip().splitlines()[-1] == (

@@ -84,7 +84,9 @@ def test_two_instances_behind_the_load_balancer_keep_one_exact_limit_and_every_e
         answers = list(pool.map(lambda body: post_from(nginx, name, body), bodies))
 
     assert sorted(status for status, _, _ in answers) == [201] * 100 + [429] * 60
-    assert len({headers["X-RateLimit-Reset"] for _, headers, _ in answers}) == 1, "one window, whichever instance answered"
+    assert len({headers["X-RateLimit-Reset"] for _, headers, _ in answers}) == 1, (
+        "one window, whichever instance answered"
+    )
     acknowledged = [ping_id(body) for status, _, body in answers if status == 201]
     on_a = [event["pingId"] for event in vm_a.events()]
     on_b = [event["pingId"] for event in vm_b.events()]
@@ -95,7 +97,17 @@ def test_two_instances_behind_the_load_balancer_keep_one_exact_limit_and_every_e
 
     # The operator's view: both directories read as one stream, oldest first.
     cat = subprocess.run(
-        [sys.executable, "-m", "collector", "events", "cat", "--data-dir", str(vm_a.data_dir), "--data-dir", str(vm_b.data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "events",
+            "cat",
+            "--data-dir",
+            str(vm_a.data_dir),
+            "--data-dir",
+            str(vm_b.data_dir),
+        ],
         cwd=ROOT,
         capture_output=True,
         timeout=60,

@@ -94,13 +94,12 @@ def test_a_shm_file_that_cannot_get_its_blocks_on_a_full_disk_is_an_error_not_a_
 
 
 def test_the_rate_limit_file_on_a_full_disk_follows_the_outage_policy_and_kills_no_worker(start_service, tmp_path):
-    with tmpfs(tmp_path / "data", "1m") as data_dir:
-        with sparse_shm_held_on_a_full_disk(data_dir / FILE_NAME):
-            service = start_service(data_dir=data_dir, workers="1", rate_limit_on_error="closed")
-            for _ in range(3):
-                # Before: the worker died of SIGBUS at its first hit, the client's connection reset.
-                response = service.post({"messageBody": [{"eventType": "full"}]})
-                assert response.status_code == 503
-                assert response.json()["code"] == "limit_storage_unavailable"
-            assert "SIGBUS" not in service.log() and "signal 7" not in service.log()
-            service.stop()
+    with tmpfs(tmp_path / "data", "1m") as data_dir, sparse_shm_held_on_a_full_disk(data_dir / FILE_NAME):
+        service = start_service(data_dir=data_dir, workers="1", rate_limit_on_error="closed")
+        for _ in range(3):
+            # Before: the worker died of SIGBUS at its first hit, the client's connection reset.
+            response = service.post({"messageBody": [{"eventType": "full"}]})
+            assert response.status_code == 503
+            assert response.json()["code"] == "limit_storage_unavailable"
+        assert "SIGBUS" not in service.log() and "signal 7" not in service.log()
+        service.stop()

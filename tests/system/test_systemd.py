@@ -40,7 +40,9 @@ def test_systemd_analyze_verifies_the_units(tmp_path, names):
     (venv_bin / "collector").symlink_to(sys.executable)
     units = [tmp_path / name for name in names]
     for unit in units:
-        unit.write_text((ROOT / "deploy" / unit.name).read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector")))
+        unit.write_text(
+            (ROOT / "deploy" / unit.name).read_text().replace("/opt/collector", str(tmp_path / "opt" / "collector"))
+        )
     result = subprocess.run([analyze, "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
@@ -54,7 +56,9 @@ def test_the_service_listens_on_its_socket_unit_at_collector_bind():
     env_file = re.search(r"<<'ENV'\n(.*?)\nENV", steps, re.S).group(1)
     from collector.settings import load_settings
 
-    settings = load_settings(environ={**dict(line.split("=", 1) for line in env_file.splitlines()), "COLLECTOR_DATA_DIR": "."})
+    settings = load_settings(
+        environ={**dict(line.split("=", 1) for line in env_file.splitlines()), "COLLECTOR_DATA_DIR": "."}
+    )
     assert listen == settings.bind
 
 
@@ -109,5 +113,7 @@ def test_no_readme_command_sources_the_settings_file_in_a_shell():
     # as a command; the console's hand start did that too. systemd's parser is the one that counts.
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     blocks = [block for page in pages for block in re.findall(r"```sh\n(.*?)\n```", page.read_text(), re.S)]
-    sourced = [line for block in blocks for line in block.splitlines() if re.search(r"(^|[;(\s])\. \S*collector\.env", line)]
+    sourced = [
+        line for block in blocks for line in block.splitlines() if re.search(r"(^|[;(\s])\. \S*collector\.env", line)
+    ]
     assert sourced == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from itertools import pairwise
 
 import orjson
 import pytest
@@ -41,7 +42,7 @@ def test_events_are_the_stored_lines_newest_first_filtered_by_type_and_id(collec
     answer = console.get("/api/events")
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     events = answer.get_json()["events"]
-    assert [e["eventId"] for e in events][0] == "v-2"
+    assert events[0]["eventId"] == "v-2"
     assert sorted(e["eventId"] for e in events) == ["b-1", "v-1", "v-2"]
     assert all(set(e) >= {"eventType", "eventId", "pingId", "receivedAt", "client"} for e in events)
     assert [e["eventId"] for e in console.get("/api/events?type=view").get_json()["events"]] == ["v-2", "v-1"]
@@ -56,7 +57,7 @@ def test_series_count_each_type_per_minute_or_per_hour_past_a_day(collector, con
     assert minutes["step_seconds"] == 60
     assert {t: sum(c for _, c in points) for t, points in minutes["series"].items()} == {"buy": 1, "view": 2}
     assert all(len(points) == 60 for points in minutes["series"].values())
-    assert all(b - a == 60 for a, b in zip(*[[p[0] for p in minutes["series"]["view"]][i:] for i in (0, 1)]))
+    assert all(b - a == 60 for a, b in pairwise(p[0] for p in minutes["series"]["view"]))
     week = console.get("/api/series?minutes=10080").get_json()
     assert week["step_seconds"] == 3600 and len(week["series"]["view"]) == 168
     assert console.get("/api/series?minutes=1440").get_json()["step_seconds"] == 60
@@ -142,7 +143,9 @@ def test_a_file_that_is_not_a_data_file_is_skipped_and_named_never_a_500(tmp_pat
     console = create_app(settings, key=None).test_client()
     answers = []
     # A FIFO used to block the console's reader for ever: ask from a thread, with a generous deadline.
-    asking = threading.Thread(target=lambda: answers.extend(console.get(path) for path in ("/api/overview", "/api/events")), daemon=True)
+    asking = threading.Thread(
+        target=lambda: answers.extend(console.get(path) for path in ("/api/overview", "/api/events")), daemon=True
+    )
     asking.start()
     asking.join(120)
     assert not asking.is_alive(), "the console did not answer"

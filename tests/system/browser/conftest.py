@@ -14,6 +14,7 @@ import re
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -30,9 +31,9 @@ SCRIPTS = {
 class PageHandler(http.server.BaseHTTPRequestHandler):
     """The package's files and the site's pages, nothing else."""
 
-    pages: dict[str, bytes] = {}
+    pages: ClassVar[dict[str, bytes]] = {}  # each site's subclass sets its own
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path in SCRIPTS:
             self._send(SCRIPTS[path].read_bytes(), "text/javascript; charset=utf-8")
@@ -69,7 +70,7 @@ class StaticSite:
     def url(self, path: str, collector_url: str, **params: str) -> str:
         return f"{self.origin}{path}?" + urllib.parse.urlencode({"collector": collector_url, **params})
 
-    def __enter__(self) -> "StaticSite":
+    def __enter__(self) -> StaticSite:
         self.thread.start()
         return self
 
@@ -148,7 +149,10 @@ http {{
 
 @pytest.fixture
 def shop_nginx(tmp_path):
-    """shop_nginx({name: html}): a real nginx serving those pages and, as docs/sending-events.md says, /js/collector.js."""
+    """shop_nginx({name: html}): a real nginx serving those pages.
+
+    And, as docs/sending-events.md says, /js/collector.js.
+    """
     servers = []
 
     def start(pages: dict[str, str]) -> Nginx:

@@ -31,13 +31,13 @@ class LosingProxy:
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_OPTIONS(self) -> None:  # noqa: N802 (http.server's name)
+            def do_OPTIONS(self) -> None:
                 proxy.forward(self, upstream)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 proxy.forward(self, upstream)
 
-            def log_message(self, format, *args) -> None:  # noqa: A002
+            def log_message(self, format, *args) -> None:  # noqa: A002 (http.server's signature)
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -55,12 +55,21 @@ class LosingProxy:
         if first and not self.store_first:
             origin = handler.headers.get("Origin", "")
             cors = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true"}
-            self.answer(handler, 503, b"{}", {**cors, "Access-Control-Expose-Headers": "Retry-After", "Retry-After": self.retry_after})
+            self.answer(
+                handler,
+                503,
+                b"{}",
+                {**cors, "Access-Control-Expose-Headers": "Retry-After", "Retry-After": self.retry_after},
+            )
             return
         headers = {name: value for name, value in handler.headers.items() if name.lower() not in ("host", "connection")}
         answer = requests.request(handler.command, upstream + handler.path, data=body, headers=headers, timeout=30)
         status, content = answer.status_code, answer.content
-        kept = {name: value for name, value in answer.headers.items() if name.lower().startswith(("access-control-", "vary", "content-type"))}
+        kept = {
+            name: value
+            for name, value in answer.headers.items()
+            if name.lower().startswith(("access-control-", "vary", "content-type"))
+        }
         if handler.command == "POST":
             self.forwarded.append((handler.headers.get("Idempotency-Key"), status))
             if first:
@@ -77,7 +86,7 @@ class LosingProxy:
         handler.end_headers()
         handler.wfile.write(content)
 
-    def __enter__(self) -> "LosingProxy":
+    def __enter__(self) -> LosingProxy:
         self.thread.start()
         return self
 

@@ -10,7 +10,9 @@ FEATURE_PAGE = b"""<!doctype html>
 <script>
   var params = new URLSearchParams(location.search);
   if (params.get("storage") === "blocked") {
-    Object.defineProperty(window, "localStorage", {get: function () { throw new DOMException("blocked", "SecurityError"); }});
+    Object.defineProperty(window, "localStorage", {
+      get: function () { throw new DOMException("blocked", "SecurityError"); }
+    });
   }
   if (params.get("transport") === "beacon") {
     window.fetch = function () { return Promise.reject(new TypeError("this page sends by beacon only")); };
@@ -57,7 +59,10 @@ HEAD_PAGE = """<!doctype html>
 <html>
 <head>
 <meta charset="utf-8">
-<script>window.errors = []; window.addEventListener("error", function (e) { window.errors.push(String(e.message)); });</script>
+<script>
+window.errors = [];
+window.addEventListener("error", function (e) { window.errors.push(String(e.message)); });
+</script>
 {example}
 <title>Pricing</title>
 </head>

@@ -113,7 +113,7 @@ def test_events_sent_with_fetch_from_an_allowed_origin_are_stored(start_service,
     assert [(a["status"], a["events"], a["retryIn"]) for a in answers] == [(201, 2, None)]
     stored = by_id(service)
     assert set(stored) == set(ids)
-    for event_id, (event_type, properties) in zip(ids, events):
+    for event_id, (event_type, properties) in zip(ids, events, strict=True):
         event = stored[event_id]
         assert (event["eventType"], event["properties"]) == (event_type, properties)
         assert event["timestamp"].endswith("Z")
@@ -133,7 +133,7 @@ def test_events_left_waiting_go_by_send_beacon_when_the_page_is_left(start_servi
 
     stored = wait_until(lambda: len(by_id(service)) == 2 and by_id(service), 30, "the beacon's events")
     assert set(stored) == set(ids)
-    for event_id, (event_type, properties) in zip(ids, events):
+    for event_id, (event_type, properties) in zip(ids, events, strict=True):
         assert (stored[event_id]["eventType"], stored[event_id]["properties"]) == (event_type, properties)
     # A text/plain Blob: a simple request, no preflight.
     assert collect_requests(service, 1) == [("POST", 201)]
@@ -143,7 +143,7 @@ def test_from_an_origin_not_allowed_fetch_is_stopped_but_a_beacon_is_not(start_s
     service = start_service(cors_origins=shop.origin)
     page = open_page(stranger.url("/page.html", service.url + "/collect/event", maxRetries="0"))
 
-    ids, answers = page.execute_async_script(TRACK_AND_FLUSH, [["page_view", {"path": "/"}]])
+    _, answers = page.execute_async_script(TRACK_AND_FLUSH, [["page_view", {"path": "/"}]])
 
     # The preflight got no allow headers: the browser never sent the POST.
     assert [(a["status"], a["events"]) for a in answers] == [(0, 1)]

@@ -66,7 +66,13 @@ def test_every_event_carries_its_page_context(start_service, make_site, open_pag
     )
     context = second["context"]
     search = "?" + first_url.split("?", 1)[1]
-    assert context["page"] == {"url": facts[0], "path": "/other.html", "search": search, "referrer": first_url, "title": "Feature page"}
+    assert context["page"] == {
+        "url": facts[0],
+        "path": "/other.html",
+        "search": search,
+        "referrer": first_url,
+        "title": "Feature page",
+    }
     assert (context["screen"]["width"], context["screen"]["height"]) == (facts[1], facts[2])
     assert (context["locale"], context["timezone"]) == (facts[3], facts[4])
     assert context["library"]["name"] == "collector-js"
@@ -139,7 +145,12 @@ def test_history_navigation_sends_page_views(start_service, make_site, open_page
     views = page_views(service, 4)
     wait_until(lambda: page.execute_script("return Collector.pending()") == 0, 45, "nothing left to send")
     views = [event for event in service.events() if event["eventType"] == "page_view"]
-    assert [view["context"]["page"]["path"] for view in views] == ["/feature.html", "/app/cart", "/app/checkout", "/feature.html"]
+    assert [view["context"]["page"]["path"] for view in views] == [
+        "/feature.html",
+        "/app/cart",
+        "/app/checkout",
+        "/feature.html",
+    ]
     cart = views[1]["context"]["page"]
     assert (cart["search"], cart["referrer"]) == ("?step=2", first_url)
     assert views[2]["context"]["page"]["referrer"] == site.origin + "/app/cart?step=2"
@@ -174,9 +185,17 @@ def test_a_batch_whose_answer_was_lost_is_resent_with_its_key_and_stored_once(st
     service = start_service(cors_origins=site.origin)
     with LosingProxy(service.url) as proxy:
         page = open_page(site.url("/feature.html", proxy.url + "/collect/event", pageViews="off"))
-        ids = page.execute_script("return [Collector.track('a', {}), Collector.track('b', {}), Collector.track('c', {})]")
+        ids = page.execute_script(
+            "return [Collector.track('a', {}), Collector.track('b', {}), Collector.track('c', {})]"
+        )
 
-        answers = wait_until(lambda: len(page.execute_script("return window.answers")) >= 2 and page.execute_script("return window.answers"), 45, "the resend")
+        answers = wait_until(
+            lambda: (
+                len(page.execute_script("return window.answers")) >= 2 and page.execute_script("return window.answers")
+            ),
+            45,
+            "the resend",
+        )
 
     assert [(answer["status"], answer["events"]) for answer in answers] == [(503, 3), (201, 3)]
     events = service.events()

@@ -1,4 +1,6 @@
-"""Segment's browser SDK (@segment/analytics-next, unchanged) in real Chromium, against the service behind the nginx recipe.
+"""Segment's browser SDK (@segment/analytics-next, unchanged) in real Chromium.
+
+Against the service behind the nginx recipe.
 
 The SDK is installed from the npm registry once per session; its UMD build is
 served by a page on another origin than the collector's, so CORS is enforced
@@ -64,7 +66,11 @@ def analytics_next(tmp_path_factory) -> Path:
     where = tmp_path_factory.mktemp("segment-browser")
     subprocess.run([npm, "init", "-y"], cwd=where, check=True, capture_output=True, timeout=120)
     subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", BROWSER_SDK], cwd=where, check=True, capture_output=True, timeout=600
+        [npm, "install", "--no-audit", "--no-fund", BROWSER_SDK],
+        cwd=where,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     return where / "node_modules" / "@segment" / "analytics-next" / "dist" / "umd"
 
@@ -76,7 +82,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.umd = umd
         super().__init__(*args, directory=str(umd), **kwargs)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path.startswith("/page.html"):
             body = PAGE.encode()
             self.send_response(200)
@@ -158,6 +164,8 @@ def test_a_browser_retry_after_a_failure_stores_once(start_service, start_nginx,
     service = start_service(api_keys=KEY, cors_origins=site, trusted_proxies="1", dedupe="event")
     lossy = {"lose": 1} if failure == "dropped connection" else {"lose": 0, "refuse": 1}
     with LossyProxy(service.port, **lossy) as proxy:
-        results = send_from_page(browser, site, behind_nginx(start_nginx, tmp_path, proxy.server.server_address[1]), 0, batching=True)
+        results = send_from_page(
+            browser, site, behind_nginx(start_nginx, tmp_path, proxy.server.server_address[1]), 0, batching=True
+        )
         assert_stored_once(browser, service, results)
     assert proxy.refused + len(proxy.forwarded) >= 2  # the first attempt failed, a retry was sent

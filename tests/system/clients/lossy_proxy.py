@@ -1,4 +1,6 @@
-"""A tiny HTTP proxy for the clients' tests that loses answers: the request reaches the collector, its answer never comes back.
+"""A tiny HTTP proxy for the clients' tests that loses answers.
+
+The request reaches the collector, its answer never comes back.
 
 That is the failure an Idempotency-Key is for: the collector stored the batch,
 the client cannot know, and resends it.
@@ -13,7 +15,10 @@ import threading
 
 
 class LossyProxy:
-    """Forwards each request to `upstream_port`; for the first `lose` requests, closes the connection instead of answering."""
+    """Forwards each request to `upstream_port`.
+
+    For the first `lose` requests, closes the connection instead of answering.
+    """
 
     def __init__(self, upstream_port: int, lose: int = 1, refuse: int = 0) -> None:
         self.upstream_port = upstream_port
@@ -37,7 +42,7 @@ class LossyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> "LossyProxy":
+    def __enter__(self) -> LossyProxy:
         self.thread.start()
         return self
 
@@ -54,14 +59,21 @@ class LossyProxy:
         headers = {}
         while (line := rfile.readline().decode("latin-1")) not in ("\r\n", "\n", ""):
             name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()  # names are case-insensitive (Node's fetch writes them in lower case)
+            # names are case-insensitive (Node's fetch writes them in lower case)
+            headers[name.strip().lower()] = value.strip()
         body = rfile.read(int(headers.get("content-length", "0")))
         with self._lock:
             refused = self.refused < self.refuse
             self.refused += refused
         if refused:
-            answer = b'{"error": "Service Unavailable", "message": "away", "statusCode": 503, "code": "collector_unavailable"}'
-            head = f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
+            answer = (
+                b'{"error": "Service Unavailable", "message": "away", "statusCode": 503, '
+                b'"code": "collector_unavailable"}'
+            )
+            head = (
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n"
+            )
             connection.sendall(head.encode("latin-1") + answer)
             return
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)

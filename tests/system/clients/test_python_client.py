@@ -164,7 +164,9 @@ print(json.dumps([client.track("job_step", {"n": n}) for n in range(250)]))
 def test_a_job_that_exits_without_flushing_delivers_everything_at_exit(start_service):
     service = start_service()
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PACKAGE_SOURCE)}
-    done = subprocess.run([sys.executable, "-c", JOB, service.url], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", JOB, service.url], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     # Sorted: the three batches may land on either worker, each writing a file of its own.
     assert sorted(stored_ids(service)) == sorted(json.loads(done.stdout))

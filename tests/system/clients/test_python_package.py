@@ -38,7 +38,11 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_package_with_no_dependenc
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "-q", "./python"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+        [str(venv / "bin" / "pip"), "install", "-q", "./python"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert install.returncode == 0, install.stderr
     service = start_service()

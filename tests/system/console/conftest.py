@@ -21,9 +21,20 @@ def start_console(tmp_path):
 
     def start(data_dir, metrics_url, *args, env=None):
         port = free_port()
-        log = open(tmp_path / f"console{len(started)}.log", "wb")
+        # The console writes to it until the fixture stops the console, then closes it.
+        log = open(tmp_path / f"console{len(started)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "collector", "console", "--bind", f"127.0.0.1:{port}", "--metrics-url", metrics_url, *args],
+            [
+                sys.executable,
+                "-m",
+                "collector",
+                "console",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--metrics-url",
+                metrics_url,
+                *args,
+            ],
             cwd=ROOT,
             env={**os.environ, "COLLECTOR_DATA_DIR": str(data_dir), **(env or {})},
             stdout=log,

@@ -23,7 +23,9 @@ from tests.servers import wait_until
 pytestmark = pytest.mark.system
 
 HOSTILE = '<img src=x onerror="window.__pwned = 1">'
-ROWS = "return Array.from(document.querySelectorAll('#events tbody tr')).map(r => [r.dataset.pingId, r.dataset.eventId])"
+ROWS = (
+    "return Array.from(document.querySelectorAll('#events tbody tr')).map(r => [r.dataset.pingId, r.dataset.eventId])"
+)
 
 
 def post(service, *events: dict) -> str:
@@ -48,7 +50,7 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
             posted.append((post(service, {"eventType": event_type, "eventId": event_id}), event_id, event_type))
     # Both workers stored some (separate connections land on either one).
     for ping_id, event_id, _ in posted:
-        wait_until(lambda: [ping_id, event_id] in browser.execute_script(ROWS), 30,
+        wait_until(lambda row=[ping_id, event_id]: row in browser.execute_script(ROWS), 30,
                    f"{event_id} to appear on the page without a reload")
 
     # The type filter shows only that type.
@@ -75,7 +77,8 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
     hostile_ping = post(service, {"eventType": "xss", "eventId": HOSTILE, "properties": {"html": HOSTILE}})
     wait_until(lambda: [hostile_ping, HOSTILE] in browser.execute_script(ROWS), 30, "the hostile event")
     browser.execute_script(
-        "Array.from(document.querySelectorAll('#events tbody tr')).find(r => r.dataset.pingId === arguments[0]).click()",
+        "Array.from(document.querySelectorAll('#events tbody tr'))"
+        ".find(r => r.dataset.pingId === arguments[0]).click()",
         hostile_ping,
     )
     detail = browser.execute_script("return document.getElementById('detail-text').textContent")

@@ -21,7 +21,9 @@ def test_the_dead_letter_cap_holds_for_every_worker_together(start_service, tmp_
     service.wait_for_workers(2)
     refused = {"messageBody": [{"eventType": "refused", "properties": {"pad": "x" * 1000}}]}
     with ThreadPoolExecutor(4) as pool:  # a new connection each: both workers write letters
-        statuses = list(pool.map(lambda _: service.post(refused, headers={"Connection": "close"}).status_code, range(300)))
+        statuses = list(
+            pool.map(lambda _: service.post(refused, headers={"Connection": "close"}).status_code, range(300))
+        )
     assert set(statuses) == {400}
     directory = service.data_dir / deadletters.DIRECTORY
     files = [path for path in directory.iterdir() if path.is_file()]

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
@@ -46,7 +46,9 @@ def race_until_a_409(service) -> None:
         for _ in range(40):
             request = batch("race", str(uuid.uuid4()), str(uuid.uuid4()))
             key = {"Idempotency-Key": f"race-{uuid.uuid4()}", "Connection": "close"}
-            statuses = list(pool.map(lambda _: service.post(request, headers=key).status_code, range(16)))
+            statuses = list(
+                pool.map(lambda _, request=request, key=key: service.post(request, headers=key).status_code, range(16))
+            )
             assert set(statuses) <= {201, 409}, statuses
             if 409 in statuses:
                 return
@@ -115,7 +117,7 @@ def test_two_replays_at_once_store_each_letter_once(tmp_path):
     # communicate, not wait: 1,000 "stored" lines fill a pipe. One blocked on it
     # while holding the lock only makes the other exit 75 sooner.
     errors = [replay.communicate(timeout=120)[1] for replay in both]
-    results = [(replay.returncode, err) for replay, err in zip(both, errors)]
+    results = [(replay.returncode, err) for replay, err in zip(both, errors, strict=True)]
     assert {code for code, _ in results} <= {0, 75}, results
     for code, err in results:
         assert code == 0 or "replay.lock" in err

@@ -114,7 +114,10 @@ def test_dead_letters_are_kept_listed_and_replayed_once_after_a_fix(start_servic
 
     listed = collector("deadletter", "list", "--json")
     letters = [orjson.loads(line) for line in listed.stdout.splitlines()]
-    assert [(letter["status"], letter["code"]) for letter in letters] == [(400, "invalid_event_type"), (400, "invalid_json")]
+    assert [(letter["status"], letter["code"]) for letter in letters] == [
+        (400, "invalid_event_type"),
+        (400, "invalid_json"),
+    ]
     assert letters[1]["body"] == "{not json"
     # The fix: signup is allowed now. Replay twice: stored once.
     for _ in range(2):

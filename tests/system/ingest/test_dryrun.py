@@ -23,7 +23,9 @@ def test_a_dry_run_answers_like_a_real_call_and_leaves_the_data_directory_empty(
     assert dry_bad.content == real_bad.content
     assert dry_bad.headers["X-RateLimit-Remaining"] == "8"
 
-    typo = requests.post(service.url + "/collect/event?validate=yes", json={"messageBody": [{"eventType": "a"}]}, timeout=30)
+    typo = requests.post(
+        service.url + "/collect/event?validate=yes", json={"messageBody": [{"eventType": "a"}]}, timeout=30
+    )
     assert typo.status_code == 400
     assert typo.json()["code"] == "invalid_query"
     assert service.events() == []
@@ -31,6 +33,8 @@ def test_a_dry_run_answers_like_a_real_call_and_leaves_the_data_directory_empty(
 
 def test_a_dry_run_spelt_with_a_capital_stores_nothing(start_service):
     service = start_service()
-    typo = requests.post(service.url + "/collect/event?Validate=1", json={"messageBody": [{"eventType": "a"}]}, timeout=30)
+    typo = requests.post(
+        service.url + "/collect/event?Validate=1", json={"messageBody": [{"eventType": "a"}]}, timeout=30
+    )
     assert (typo.status_code, typo.json()["code"]) == (400, "invalid_query")
     assert service.events() == []

@@ -125,7 +125,8 @@ def test_big_integers_are_stored_exactly_and_every_reader_reads_them(start_servi
 
 def test_a_utf8_user_agent_is_stored_as_sent(start_service):
     service = start_service()
-    agent = "MyApp (ТЕСТ) \u2028 café"  # U+2028 in UTF-8 holds the byte 0x85: a C1 control as Latin-1
+    # Cyrillic on purpose (a User-Agent outside Latin-1); U+2028 in UTF-8 holds the byte 0x85: a C1 control as Latin-1.
+    agent = "MyApp (ТЕСТ) \u2028 café"  # noqa: RUF001
     reply = raw_exchange(
         service,
         HEAD + b"User-Agent: " + agent.encode() + b"\r\nContent-Length: 36\r\n\r\n"

@@ -61,7 +61,9 @@ def test_a_key_sent_the_wrong_way_is_never_logged_either(start_service, log_form
         reply = raw_exchange(service, HEAD + line.encode() + b"\r\nContent-Length: 2\r\n\r\n{}")
         assert reply.startswith(b"HTTP/1.1 400 ")
     # A header line read as the next request's line (a body shorter than its Content-Length said).
-    reply = raw_exchange(service, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + f"X-Collector-Key: {KEY}\r\n\r\n".encode())
+    reply = raw_exchange(
+        service, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + f"X-Collector-Key: {KEY}\r\n\r\n".encode()
+    )
     assert b"HTTP/1.1 400 " in reply
     service.stop()
     log = service.log()

@@ -105,7 +105,12 @@ def known_traffic(traffic: Traffic) -> None:
     sends += [(({"messageBody": [{"eventType": t} for t in mixed]}, 201), {"events": mixed})]
     sends += [((b"{not json", 400, "invalid_json"), {})] * 3
     sends += [((one_event(""), 400, "invalid_event_type"), {})] * 2
-    sends += [((b'{"messageBody": []}', 415, "unsupported_media_type"), {"headers": {**fresh_client(), "Content-Type": "application/xml"}})]
+    sends += [
+        (
+            (b'{"messageBody": []}', 415, "unsupported_media_type"),
+            {"headers": {**fresh_client(), "Content-Type": "application/xml"}},
+        )
+    ]
     too_big = {"messageBody": [{"eventType": "sys_big", "properties": {"pad": "x" * MAX_BODY_BYTES}}]}
     sends += [((too_big, 413, "body_too_large"), {})]
     traffic.send_all(sends)
@@ -167,7 +172,10 @@ def test_every_family_adds_up_over_two_workers_and_survives_their_deaths(start_s
     replaced(service, stopped, started=3)
     os.kill(killed, signal.SIGKILL)
     replaced(service, killed, started=4)
-    recovered = lambda samples: value(samples, "collector_files_finished_total", reason="recovered")  # noqa: E731
+
+    def recovered(samples):
+        return value(samples, "collector_files_finished_total", reason="recovered")
+
     # Whichever new worker starts after the kill finishes the killed one's file.
     wait_until(lambda: recovered(scrape(service)) == 1, 30, "the killed worker's file to be recovered")
     for _ in range(6):

@@ -11,7 +11,11 @@ ONE_EVENT = {"messageBody": [{"eventType": "window"}]}
 
 @pytest.mark.parametrize(
     "limit, strategy",
-    [("5 per year", "fixed-window"), ("5 per year", "sliding-window-counter"), ("5 per month", "sliding-window-counter")],
+    [
+        ("5 per year", "fixed-window"),
+        ("5 per year", "sliding-window-counter"),
+        ("5 per month", "sliding-window-counter"),
+    ],
 )
 def test_a_window_over_thirty_days_admits_exactly_its_limit(start_service, memcached, limit, strategy):
     # memcached reads a relative expiry over 30 days as a Unix time (long past): the window must survive it.

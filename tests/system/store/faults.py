@@ -36,7 +36,7 @@ class Load:
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)]
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         for thread in self._threads:
             thread.start()
         return self
@@ -63,7 +63,11 @@ class Load:
         with requests.Session() as session:
             while not self._stop.is_set() and not deadline.is_set():
                 ids = [f"c{number}-{uuid.uuid4()}" for _ in range(self.events)]
-                body = {"messageBody": [{"eventType": "load", "eventId": i, "properties": {"pad": "x" * self.pad}} for i in ids]}
+                body = {
+                    "messageBody": [
+                        {"eventType": "load", "eventId": i, "properties": {"pad": "x" * self.pad}} for i in ids
+                    ]
+                }
                 try:
                     response = session.post(self.url + "/collect/event", json=body, timeout=10)
                 except requests.RequestException:

@@ -100,7 +100,10 @@ def test_a_worker_started_while_the_data_directory_is_away_does_not_recreate_it(
     [first] = service.wait_for_workers(1)
     data_dir.rename(moved)
     # Requests until the worker is recycled (each counts towards max_requests), then one to its successor.
-    recycled = lambda: post_one(service, "away") is not None and first not in service.worker_pids()  # noqa: E731
+
+    def recycled():
+        return post_one(service, "away") is not None and first not in service.worker_pids()
+
     wait_until(recycled, 60, "a recycled worker")
     service.wait_for_workers(1)
     assert post_one(service, "away").status_code == 503

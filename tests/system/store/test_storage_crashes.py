@@ -33,7 +33,9 @@ def restart_and_verify(service, acknowledged):
 
 
 def test_worker_killed_with_kill_9_under_load_loses_no_acknowledged_event(start_service, memcached):
-    service = start_service(rate_limit_storage=memcached.uri, rate_limit="1000000/hour", workers="2", rotate_bytes="50000")
+    service = start_service(
+        rate_limit_storage=memcached.uri, rate_limit="1000000/hour", workers="2", rotate_bytes="50000"
+    )
     with Load(service.url, clients=6, pad=300) as load:
         load.wait_for(100)
         victim = service.worker_pids()[0]
@@ -92,7 +94,7 @@ def test_clean_stop_or_restart_finishes_the_open_file(start_service, how):
     for n in range(10):  # /healthz polls count towards max_requests too: post until the restart
         assert service.post({"messageBody": [{"eventType": "stop", "eventId": f"e{n}"}]}).status_code == 201
         posted.append(f"e{n}")
-        if how != "max_requests" and n == 2 or how == "max_requests" and worker not in service.worker_pids():
+        if (how != "max_requests" and n == 2) or (how == "max_requests" and worker not in service.worker_pids()):
             break
     if how != "max_requests":
         assert service.stop(getattr(signal, how)) == 0

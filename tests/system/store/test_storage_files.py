@@ -66,7 +66,11 @@ def test_open_file_deleted_or_moved_away_under_load_loses_no_acknowledged_event(
     with Load(service.url, clients=6, pad=200) as load:
         load.wait_for(50)
         vandal.start()
-        wait_until(lambda: stop.is_set() or len(list(moved_dir.iterdir())) >= 5 or service.log().count("was deleted") >= 5, 20, "files to be vandalised")
+        wait_until(
+            lambda: stop.is_set() or len(list(moved_dir.iterdir())) >= 5 or service.log().count("was deleted") >= 5,
+            20,
+            "files to be vandalised",
+        )
         stop.set()
         vandal.join()
         served = load.statuses[201]
@@ -89,7 +93,9 @@ def test_rotation_by_size_and_time_under_concurrent_writers_keeps_every_event_on
     # No event comes any more: rotation by time finishes the open files by itself.
     wait_until(lambda: not list(service.data_dir.glob("events-*.open")), 20, "idle files to be finished")
     if compress == "gzip":
-        wait_until(lambda: not list(service.data_dir.glob("events-*.jsonl")), 20, "every finished file to be compressed")
+        wait_until(
+            lambda: not list(service.data_dir.glob("events-*.jsonl")), 20, "every finished file to be compressed"
+        )
     finished = datafiles.data_files(service.data_dir)
     assert len(finished) >= 10
     for path in finished:

@@ -19,7 +19,9 @@ def test_without_requests_it_says_to_install_the_test_extras(tmp_path):
         "raise ModuleNotFoundError(\"No module named 'requests'\", name='requests')\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--help"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "pip install -r requirements.txt -e '.[test]'" in result.stderr

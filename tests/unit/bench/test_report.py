@@ -28,7 +28,9 @@ def measurement(wrkload, rps: float, p99: float, events_per_request: int = 1):
 
 def bench_of(report):
     wrkload = importlib.import_module("wrkload")  # on the path with report
-    bench = argparse.Namespace(results={}, rss_runs={"deployed": [(0, [38.9, 38.9]), (1_000_000, [39.0, 38.9])]}, profiles={})
+    bench = argparse.Namespace(
+        results={}, rss_runs={"deployed": [(0, [38.9, 38.9]), (1_000_000, [39.0, 38.9])]}, profiles={}
+    )
     for shape in ("deployed", "default"):
         bench.results[(shape, "baseline single")] = measurement(wrkload, 4000, 10.0)
         bench.results[(shape, "naive service single")] = measurement(wrkload, 1000, 40.0)
@@ -54,7 +56,10 @@ def test_the_page_gives_ratios_beside_what_they_compare_with_and_no_verdicts(rep
 def test_segment_batches_are_given_as_a_ratio_to_collect_event_batches_of_the_same_run(report):
     args = argparse.Namespace(warmup=5, rounds=3, seconds=6, wrk_threads=2, connections=16)
     text = report.render(args, bench_of(report), ["--rounds", "3"], 600)
-    row = "| Segment /v1/batch, 100 messages a request, events/s | {} | 45,000 | /collect/event, 100-event batches: 50,000 | 0.90x |"
+    row = (
+        "| Segment /v1/batch, 100 messages a request, events/s | {} | 45,000 "
+        "| /collect/event, 100-event batches: 50,000 | 0.90x |"
+    )
     assert row.format("deployed") in text and row.format("default") in text
     assert "| deployed | batch, Segment /v1/batch | 450 (450-450) |" in text
 

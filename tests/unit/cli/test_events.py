@@ -16,16 +16,35 @@ def test_cat_prints_every_event_in_time_order_across_files(capsys, data_dir):
     code, out, _ = run(capsys, "events", "cat", "--data-dir", str(data_dir))
     assert code == 0
     lines = out.encode().split(b"\n")[:-1]
-    assert [orjson.loads(raw)["receivedAt"][11:19] for raw in lines] == ["05:00:00", "05:00:01", "05:00:02", "06:10:00", "06:15:00"]
+    assert [orjson.loads(raw)["receivedAt"][11:19] for raw in lines] == [
+        "05:00:00",
+        "05:00:01",
+        "05:00:02",
+        "06:10:00",
+        "06:15:00",
+    ]
     assert orjson.loads(lines[3])["text"] == "x\u2028y", "U+2028 must not split a line"
 
 
 def test_cat_filters_by_time_and_type(capsys, data_dir):
     code, out, _ = run(
-        capsys, "events", "cat", "--since", "2026-11-26T05:00:01Z", "--until", "2026-11-26T06:15", "--type", "a", "--data-dir", str(data_dir)
+        capsys,
+        "events",
+        "cat",
+        "--since",
+        "2026-11-26T05:00:01Z",
+        "--until",
+        "2026-11-26T06:15",
+        "--type",
+        "a",
+        "--data-dir",
+        str(data_dir),
     )
     assert code == 0
-    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == ["2026-11-26T05:00:01.000Z", "2026-11-26T06:10:00.000Z"]
+    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == [
+        "2026-11-26T05:00:01.000Z",
+        "2026-11-26T06:10:00.000Z",
+    ]
 
 
 def test_cat_follows_a_file_finished_and_compressed_after_it_was_listed(data_dir):
@@ -64,7 +83,9 @@ def test_stats_draws_the_hours_as_bars_and_counts_dead_letters_by_code(capsys, d
     letters = data_dir / "deadletters"
     letters.mkdir()
     (letters / "deadletters-h-1.jsonl").write_bytes(
-        b"".join(orjson.dumps({"id": str(n), "code": code}) + b"\n" for n, code in enumerate(["a_code", "a_code", "b_code"]))
+        b"".join(
+            orjson.dumps({"id": str(n), "code": code}) + b"\n" for n, code in enumerate(["a_code", "a_code", "b_code"])
+        )
     )
     code, out, _ = run(capsys, "events", "stats", "--data-dir", str(data_dir))
     assert code == 0
@@ -128,9 +149,13 @@ def second_data_dir(tmp_path):
     data = tmp_path / "vm-b"
     data.mkdir()
     (data / "events-20261126T050000.500000Z-b-7-000001.jsonl").write_bytes(
-        line("c", "2026-11-26T05:00:00.500Z") + line("d", "2026-11-26T05:00:00.480Z") + line("c", "2026-11-26T06:12:00.000Z")
+        line("c", "2026-11-26T05:00:00.500Z")
+        + line("d", "2026-11-26T05:00:00.480Z")
+        + line("c", "2026-11-26T06:12:00.000Z")
     )
-    (data / "events-20261126T061400.000000Z-b-7-000002.jsonl.gz").write_bytes(gzip.compress(line("a", "2026-11-26T06:14:00.000Z")))
+    (data / "events-20261126T061400.000000Z-b-7-000002.jsonl.gz").write_bytes(
+        gzip.compress(line("a", "2026-11-26T06:14:00.000Z"))
+    )
     return data
 
 
@@ -154,9 +179,23 @@ def test_cat_reads_several_data_directories_as_one_stream_in_time_order(capsys, 
 
 
 def test_cat_filters_several_data_directories_alike(capsys, data_dir, second_data_dir):
-    code, out, _ = run(capsys, "events", "cat", "--type", "a", "--since", "2026-11-26T06:00", "--data-dir", str(data_dir), str(second_data_dir))
+    code, out, _ = run(
+        capsys,
+        "events",
+        "cat",
+        "--type",
+        "a",
+        "--since",
+        "2026-11-26T06:00",
+        "--data-dir",
+        str(data_dir),
+        str(second_data_dir),
+    )
     assert code == 0
-    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == ["2026-11-26T06:10:00.000Z", "2026-11-26T06:14:00.000Z"]
+    assert [orjson.loads(raw)["receivedAt"] for raw in out.encode().split(b"\n")[:-1]] == [
+        "2026-11-26T06:10:00.000Z",
+        "2026-11-26T06:14:00.000Z",
+    ]
 
 
 def test_cat_reads_a_data_directory_named_twice_once(capsys, data_dir, monkeypatch):

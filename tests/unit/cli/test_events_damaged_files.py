@@ -1,4 +1,7 @@
-"""collector/cli/events.py: `collector events cat|stats|verify` over a FIFO, a symlink loop and gzip bombs: reported, never waited on, bounded."""
+"""collector/cli/events.py: `collector events cat|stats|verify` over a FIFO, a symlink loop and gzip bombs.
+
+Each is reported, never waited on, bounded.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ from tests.servers import ROOT
 from tests.unit.cli.helpers import line, run
 
 
-@pytest.mark.parametrize("argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"], ["settings"]])
+@pytest.mark.parametrize(
+    "argv", [[], ["events"], ["events", "cat"], ["events", "verify"], ["events", "stats"], ["settings"]]
+)
 def test_every_command_has_help(capsys, argv):
     with pytest.raises(SystemExit) as exit_:
         cli.main([*argv, "--help"])
@@ -28,9 +30,13 @@ def test_missing_data_directory_is_an_error(capsys, tmp_path):
 def test_cat_into_a_pipe_closed_early_ends_without_a_traceback(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    lines = b"".join(line("a", f"2026-11-26T05:{n // 60 % 60:02d}:{n % 60:02d}.000Z", pad="x" * 200) for n in range(3000))
+    lines = b"".join(
+        line("a", f"2026-11-26T05:{n // 60 % 60:02d}:{n % 60:02d}.000Z", pad="x" * 200) for n in range(3000)
+    )
     (data / "events-20261126T050000.000000Z-h-1-000001.jsonl").write_bytes(lines)
     pipeline = f"{sys.executable} -m collector events cat --data-dir {data} | head -n 1"
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", pipeline], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.count("\n") == 1
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -1,4 +1,7 @@
-"""clients/js as a package: its manifest, its committed script-tag build, its own unit tests, and the size its README states."""
+"""clients/js as a package.
+
+Its manifest, its committed script-tag build, its own unit tests, and the size its README states.
+"""
 
 from __future__ import annotations
 

@@ -126,7 +126,11 @@ def test_a_refresh_reads_only_what_was_added(store, monkeypatch):
         handle = real_open(file, mode, *args, **kwargs)
         for method in ("read", "readline"):
             original = getattr(handle, method)
-            setattr(handle, method, lambda *a, original=original: (lambda data: (reads.append(len(data)), data)[1])(original(*a)))
+            setattr(
+                handle,
+                method,
+                lambda *a, original=original: (lambda data: (reads.append(len(data)), data)[1])(original(*a)),
+            )
         return handle
 
     monkeypatch.setattr("builtins.open", counting_open)
@@ -214,7 +218,9 @@ def test_series_name_at_most_max_event_types_and_count_the_rest_as_other(store):
 def test_with_an_allow_list_the_series_name_the_types_with_the_most_events(store):
     # 150 allowed types, those from 100 up with two events each: they are named first.
     allowed = frozenset(f"type-{n}" for n in range(150))
-    lines = [line(f"type-{n}", NOW - 60, n) for n in range(150)] + [line(f"type-{n}", NOW - 60, n) for n in range(100, 150)]
+    lines = [line(f"type-{n}", NOW - 60, n) for n in range(150)] + [
+        line(f"type-{n}", NOW - 60, n) for n in range(100, 150)
+    ]
     (store / (name(1, 1) + ".jsonl")).write_bytes(b"".join(lines))
     index = StoreIndex(store, clock=Clock(), event_types=allowed)
     index.refresh(force=True)

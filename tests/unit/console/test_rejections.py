@@ -32,7 +32,7 @@ def metrics_server():
     values = {"text": METRICS % (0, 0)}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             body = values["text"].encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -71,6 +71,16 @@ def test_a_collector_that_does_not_answer_is_said_not_counted():
     rejections.sample()
     assert rejections.last_hour() == {}
     assert rejections.problem.startswith("the collector's metrics at http://127.0.0.1:9/metrics do not answer")
+
+
+def test_a_metrics_url_without_a_host_is_said_not_counted():
+    # --metrics-url is the operator's text: without a scheme it names no host (found by mypy).
+    rejections = Rejections("localhost:8000/metrics")
+    rejections.sample()
+    assert rejections.last_hour() == {}
+    assert rejections.problem == (
+        "the collector's metrics at localhost:8000/metrics do not answer (it names no host: http://host:port/path)"
+    )
 
 
 def test_the_metrics_address_follows_the_collectors_bind():

@@ -89,10 +89,12 @@ def test_write_failures_are_logged_once_per_outage_and_the_recovery_once(tmp_pat
 
 def test_a_second_replay_is_refused_while_one_holds_the_lock(tmp_path):
     (tmp_path / "deadletters").mkdir()
-    with deadletters.replay_lock(tmp_path):
-        with pytest.raises(deadletters.ReplayRunning) as running:
-            with deadletters.replay_lock(tmp_path):
-                pass
+    with (
+        deadletters.replay_lock(tmp_path),
+        pytest.raises(deadletters.ReplayRunning) as running,
+        deadletters.replay_lock(tmp_path),
+    ):
+        pass
     assert str(tmp_path / "deadletters" / "replay.lock") in str(running.value)
     with deadletters.replay_lock(tmp_path):  # released: the next replay runs
         pass
@@ -144,10 +146,14 @@ def test_a_fifo_or_a_symlink_loop_among_the_dead_letters_is_skipped_never_waited
     directory.mkdir()
     (directory / "deadletters-20261203T000000.000000Z-h-1.jsonl").write_bytes(b'{"id":"1","code":"a"}\n')
     os.mkfifo(directory / "deadletters-20261203T000001.000000Z-h-2.jsonl")
-    os.symlink("deadletters-20261203T000002.000000Z-h-3.jsonl", directory / "deadletters-20261203T000002.000000Z-h-3.jsonl")
+    os.symlink(
+        "deadletters-20261203T000002.000000Z-h-3.jsonl", directory / "deadletters-20261203T000002.000000Z-h-3.jsonl"
+    )
     found: list[str] = []
     # A FIFO used to block the reader for ever: read from a thread, with a generous deadline.
-    reader = threading.Thread(target=lambda: found.extend(letter["id"] for letter in deadletters.read(tmp_path)), daemon=True)
+    reader = threading.Thread(
+        target=lambda: found.extend(letter["id"] for letter in deadletters.read(tmp_path)), daemon=True
+    )
     reader.start()
     reader.join(60)
     assert not reader.is_alive() and found == ["1"]

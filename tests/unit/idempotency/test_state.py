@@ -109,7 +109,7 @@ def test_racing_first_uses_of_a_new_file_each_get_an_answer(tmp_path):
         start = threading.Barrier(len(states))
         outcomes: list[str] = []
 
-        def claim(state: SQLiteState) -> None:
+        def claim(state: SQLiteState, start: threading.Barrier, outcomes: list[str]) -> None:
             start.wait()
             try:
                 outcomes.append(state.claim("first", "f").outcome)
@@ -118,7 +118,7 @@ def test_racing_first_uses_of_a_new_file_each_get_an_answer(tmp_path):
             finally:
                 state.close()
 
-        threads = [threading.Thread(target=claim, args=(state,)) for state in states]
+        threads = [threading.Thread(target=claim, args=(state, start, outcomes)) for state in states]
         for thread in threads:
             thread.start()
         for thread in threads:

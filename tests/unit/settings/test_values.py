@@ -46,7 +46,7 @@ def test_well_written_values_are_read(variable, raw, value):
 
 @pytest.mark.parametrize("raw", ["0", "0.001", "1.5", "10", "1e0", "-1", "", "inf"])
 def test_the_idempotency_timeout_stays_well_under_a_proxys_timeout(raw):
-    with pytest.raises(SettingsError, match="COLLECTOR_IDEMPOTENCY_TIMEOUT.*a number of seconds from 0.01 to 1"):
+    with pytest.raises(SettingsError, match=r"COLLECTOR_IDEMPOTENCY_TIMEOUT.*a number of seconds from 0.01 to 1"):
         load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": raw})
     assert load_settings(environ={"COLLECTOR_IDEMPOTENCY_TIMEOUT": " 1 "}).idempotency_timeout == 1.0
     assert load_settings(environ={}).idempotency_timeout == 0.5

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from collector.store import datafiles
 
-STARTED = datetime(2026, 11, 26, 4, 56, 52, 123456, tzinfo=timezone.utc)
+STARTED = datetime(2026, 11, 26, 4, 56, 52, 123456, tzinfo=UTC)
 
 
 def test_a_host_name_is_part_of_a_file_name_as_written():

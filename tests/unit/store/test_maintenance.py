@@ -18,7 +18,9 @@ DAY = 86400.0
 
 
 def facts(sizes_and_ages, now=1_000_000_000.0):
-    return [FileFacts(Path(f"events-{n:03d}.jsonl"), size, now - age * DAY) for n, (size, age) in enumerate(sizes_and_ages)]
+    return [
+        FileFacts(Path(f"events-{n:03d}.jsonl"), size, now - age * DAY) for n, (size, age) in enumerate(sizes_and_ages)
+    ]
 
 
 def test_retention_by_age_deletes_only_files_last_written_before_the_limit():
@@ -126,7 +128,7 @@ def test_compressions_and_retention_deletions_are_counted(tmp_path):
     sizes = sum(path.stat().st_size for path in tmp_path.glob("events-*.jsonl.gz"))
     Maintenance(tmp_path, retention_days=1).run_once()
     assert list(tmp_path.glob("events-*")) == []
-    assert [a - b for a, b in zip(counted(), before)] == [2, 2, sizes]
+    assert [a - b for a, b in zip(counted(), before, strict=True)] == [2, 2, sizes]
 
 
 def test_the_last_pass_at_stop_compresses_what_is_finished_once(tmp_path):

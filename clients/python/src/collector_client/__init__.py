@@ -11,8 +11,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .buffer import Limits  # noqa: E402
-from .client import Client  # noqa: E402
-from .retry import Policy  # noqa: E402
+from .buffer import Limits
+from .client import Client
+from .retry import Policy
 
 __all__ = ["Client", "Limits", "Policy", "__version__"]

@@ -95,7 +95,8 @@ class Buffer:
         with self._cond:
             if self.due_in() != 0.0:
                 return []
-            batch, size = [], 0
+            batch: list[bytes] = []
+            size = 0
             while self._items and len(batch) < self.limits.batch_size:
                 encoded = self._items[0][0]
                 if batch and size + len(encoded) + 1 > self.limits.batch_bytes:

@@ -52,8 +52,9 @@ def backoff(attempt: int, policy: Policy, rand: _random.Random | None = None) ->
     Half of the exponential step is kept and half is random ("equal jitter"):
     many clients that failed together spread out, yet none comes back at once.
     """
-    step = min(policy.max_backoff, policy.first_backoff * 2 ** min(attempt - 1, 60))
-    return step / 2 + (rand or _random).uniform(0, step / 2)
+    step = min(policy.max_backoff, policy.first_backoff * 2.0 ** min(attempt - 1, 60))
+    uniform = _random.uniform if rand is None else rand.uniform
+    return step / 2 + uniform(0, step / 2)
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:

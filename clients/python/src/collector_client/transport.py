@@ -30,6 +30,7 @@ class Transport:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"the collector's URL must be http(s)://host[:port][/prefix], not {url!r}")
         self.parts = parts
+        self.host: str = parts.hostname
         self.path = parts.path + "/collect/event"
         self.timeout = timeout
         self.user_agent = user_agent
@@ -39,10 +40,10 @@ class Transport:
         if self._conn is None:
             if self.parts.scheme == "https":
                 self._conn = http.client.HTTPSConnection(
-                    self.parts.hostname, self.parts.port, timeout=self.timeout, context=ssl.create_default_context()
+                    self.host, self.parts.port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                self._conn = http.client.HTTPConnection(self.parts.hostname, self.parts.port, timeout=self.timeout)
+                self._conn = http.client.HTTPConnection(self.host, self.parts.port, timeout=self.timeout)
         return self._conn
 
     def post(self, body: bytes, headers: dict[str, str]) -> Answer:
