@@ -20,6 +20,8 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 
+from .request import record
+
 logger = logging.getLogger(__name__)
 
 
@@ -205,7 +207,9 @@ def error_response(
 ) -> flask.Response:
     headers = dict(headers or {})
     if flask.has_request_context():
-        flask.g.error_code = kind.code  # for the access log (and metrics)
+        # On the request's record, not only in the body: every error answer is counted (ops.instrument)
+        # and logged (the access log) by its code, and those read the record after the answer is made.
+        record.current().error_code = kind.code
     if kind.retry_after is not None:
         headers.setdefault("Retry-After", str(kind.retry_after))
     return flask.Response(

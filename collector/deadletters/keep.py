@@ -17,6 +17,7 @@ import orjson
 from .. import service
 from ..idempotency import HEADER as IDEMPOTENCY_KEY
 from ..ingest.facts import request_facts
+from ..request import record
 
 NOT_KEPT = frozenset({401, 429})
 COLLECT_PATH = "/collect/event"
@@ -33,6 +34,7 @@ def keep_refused(response: flask.Response) -> flask.Response:
         message = orjson.loads(response.get_data()).get("message", "")
     except (orjson.JSONDecodeError, AttributeError):
         message = ""
+    refused = record.current()
     facts = request_facts(flask.request, service.current().settings.client_ip)
     client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
     if facts.key_id is not None:
@@ -43,9 +45,9 @@ def keep_refused(response: flask.Response) -> flask.Response:
     if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
         kept["idempotencyKey"] = key
     letters.record(
-        body=flask.g.get("raw_body"),
+        body=refused.raw_body,
         status=status,
-        code=flask.g.get("error_code") or "",
+        code=refused.error_code or "",
         message=message,
         facts=kept,
     )

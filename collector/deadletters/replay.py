@@ -43,10 +43,10 @@ from .. import idempotency
 from ..errors import CollectorError
 from ..ingest.enrich import RequestFacts, format_received_at, stored_lines
 from ..ingest.eventtime import parse_time, rules_for
-from ..ingest.keys import ENVIRON_KEY_ID
 from ..ingest.parsing import parse_json
 from ..ingest.schemas import RequestValidator
 from ..ingest.views import created_response
+from ..request.record import ENVIRON_KEY as RECORD, RequestRecord
 from ..store import build_writer, reading
 from . import letters as deadletters
 from .keep import COLLECT_PATH
@@ -178,8 +178,7 @@ def _request_of(candidate: Candidate) -> dict[str, Any]:
     """What the idempotency guard reads of a request: its key, and (as the view leaves it) its write key's id."""
     key = candidate.letter.get("idempotencyKey")
     headers = {idempotency.HEADER: key} if isinstance(key, str) else {}
-    environ = {ENVIRON_KEY_ID: candidate.key_id} if candidate.key_id is not None else {}
-    return {"headers": headers, "environ_overrides": environ}
+    return {"headers": headers, "environ_overrides": {RECORD: RequestRecord(key_id=candidate.key_id)}}
 
 
 def _facts(letter: dict[str, Any], key_id: str | None) -> RequestFacts:

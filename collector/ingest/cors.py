@@ -25,7 +25,7 @@ from typing import Any
 import flask
 
 from ..errors import CORS_PREFLIGHT_REFUSED
-from ..ops.logs import ENVIRON_ERROR_CODE
+from ..request import record
 from .segment import PATHS as SEGMENT_PATHS
 
 COLLECT_PATH = "/collect/event"
@@ -138,7 +138,7 @@ class CrossOrigin:
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip()
         headers = preflight_headers(origin) if origin and method == ALLOW_METHODS else []
         if not headers:
-            environ[ENVIRON_ERROR_CODE] = CORS_PREFLIGHT_REFUSED.code
+            record.of(environ).error_code = CORS_PREFLIGHT_REFUSED.code
         start_response("204 No Content", with_vary_origin(headers))
         return []
 

@@ -20,10 +20,10 @@ import uuid
 import flask
 
 from ..ops.metrics import INVALID_CLIENT_ADDRESSES
+from ..request import record
 from ..request.privacy import address_shown
 from ..request.text import header_text
 from .enrich import RequestFacts, format_received_at
-from .keys import ENVIRON_KEY_ID
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +34,13 @@ def new_ping_id() -> str:
 
 def request_facts(request: flask.Request, client_ip: str = "full") -> RequestFacts:
     """The facts of `request`; `client_ip` is COLLECTOR_CLIENT_IP, what is kept of its address."""
+    known = record.of(request.environ)
     return RequestFacts(
-        ping_id=flask.g.get("ping_id") or new_ping_id(),
+        ping_id=known.ping_id or new_ping_id(),
         received_at=format_received_at(time.time()),
         client_ip=address_shown(client_ip)(client_address(request.remote_addr)),
         user_agent=header_text(request.headers.get("User-Agent")),
-        key_id=request.environ.get(ENVIRON_KEY_ID),
+        key_id=known.key_id,
     )
 
 

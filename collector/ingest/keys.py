@@ -42,6 +42,7 @@ from urllib.parse import unquote
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ..request import record
 from ..request.text import WRITE_KEY_PARAMETER
 from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from .parsing import request_payload
@@ -53,8 +54,6 @@ QUERY_PARAMETER = WRITE_KEY_PARAMETER
 SEGMENT_PREFIX = "/v1/"
 HEADER = "X-Collector-Key"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
-# Where the check leaves the key id of a request, for the stored line and the rate limit.
-ENVIRON_KEY_ID = "collector.write_key_id"
 
 _CHALLENGE = 'Bearer realm="collector"'
 
@@ -87,15 +86,16 @@ class WriteKeys:
         """The key id of a WSGI request's valid key, or None; never raises.
 
         The rate limit keys on it (COLLECTOR_RATE_LIMIT_BY=key), also from its
-        WSGI layer, before Flask; `check` leaves it in the environ for them.
+        WSGI layer, before Flask; `check` leaves it on the request's record for them.
         """
-        if ENVIRON_KEY_ID in environ:
-            return environ[ENVIRON_KEY_ID]
+        checked = record.of(environ).key_id
+        if checked is not None:
+            return checked
         presented = presented_key(environ)
         return self.identify(presented) if presented else None
 
     def check(self, environ: dict, body_key: Callable[[], str | None] | None = None) -> str:
-        """The key id of the request's key, also left in `environ`.
+        """The key id of the request's key, also left on the request's record (in `environ`).
 
         `body_key` reads a key from the body when no header or query has one
         (Segment's `writeKey`): asked last, since it reads and parses the body.
@@ -117,7 +117,7 @@ class WriteKeys:
                 "the write key is not valid for this collector",
                 headers={"WWW-Authenticate": _CHALLENGE + ', error="invalid_token"'},
             )
-        environ[ENVIRON_KEY_ID] = found
+        record.of(environ).key_id = found
         return found
 
 
@@ -203,4 +203,4 @@ def body_key() -> str | None:
 
 def current_key_id() -> str | None:
     """The key id of the request being handled, once checked; None without keys."""
-    return flask.request.environ.get(ENVIRON_KEY_ID)
+    return record.current().key_id

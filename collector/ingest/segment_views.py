@@ -13,6 +13,7 @@ import flask
 
 from .. import service
 from ..errors import BODY_TOO_LARGE, CollectorError
+from ..request import record
 from .dryrun import is_dry_run
 from .parsing import request_payload
 from .segment import BATCH_PATHS, CALLS, MAX_BATCH_BYTES, SHORT_CALLS, map_request, segment_error
@@ -36,7 +37,7 @@ def segment_request(call: str | None) -> flask.Response:
     collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    check_batch_size(flask.g.raw_body, collector.settings.max_body_bytes)
+    check_batch_size(record.current().raw_body, collector.settings.max_body_bytes)
     mapped = map_request(payload, call)
     try:
         collector.validator.validate(mapped.core)

@@ -15,6 +15,7 @@ from typing import Any
 import flask
 
 from .. import ops, service
+from ..request import record
 from . import eventtime
 from .dryrun import is_dry_run, valid_response
 from .enrich import stored_lines
@@ -29,7 +30,7 @@ def assign_ping_id() -> None:
     """A request to collect gets its pingId first (an app-wide before_request
     ahead of the limiter's), so that every log line about it carries it."""
     if flask.request.blueprint == bp.name:
-        flask.g.ping_id = new_ping_id()
+        record.current().ping_id = new_ping_id()
 
 
 @bp.post("/collect/event")

@@ -25,5 +25,4 @@ def init_app(app: flask.Flask, settings: Settings, routes: Mapping[str, str]) ->
     """
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
-    app.after_request(logs.leave_for_access_log)
     instrument.init_app(app, settings.event_types, routes)

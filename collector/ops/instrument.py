@@ -3,8 +3,8 @@
 The middleware is the outermost layer of the app, so it sees every response,
 also those no Flask code makes (a worker replaying a 429, see
 collector/ratelimit/refusals.py). It counts each one by path and status, by
-error code when one was left in the WSGI environ (every error response leaves
-its code there for the access log, see ops/logs.py; the replay too), and times
+error code when the request's record holds one (every error response leaves
+its code there, see collector/request/record.py; the replay too), and times
 the POSTs of the data path's routes (`/collect/event` and the Segment-compatible
 `/v1/` routes: `create_app` passes them in, as ops does not import ingest). The
 views report accepted events through `count_accepted_events`, once they are stored.
@@ -25,7 +25,7 @@ from typing import Any
 import flask
 
 from ..errors import CODES, RATE_LIMITED as RATE_LIMITED_ERROR
-from .logs import ENVIRON_ERROR_CODE
+from ..request import record
 from .metrics import (
     EVENTS_ACCEPTED,
     FILES_FINISHED,
@@ -39,10 +39,6 @@ from .metrics import (
 )
 
 _EXTENSION = "collector.metrics"
-
-# Left in the WSGI environ by a worker replaying a 429 (collector/ratelimit/refusals.py),
-# next to the error code every error response leaves there (ops/logs.py).
-ENVIRON_REPLAYED = "collector.replayed_refusal"
 
 # The `path` label takes these values, the data path's routes (each path a
 # client sends to labelled by its route, see collector/ingest/routes.py) and
@@ -103,11 +99,12 @@ class CountRequests:
         if requests is None:
             requests = self._requests.setdefault((path, status), REQUESTS.labels(path=path, status=status))
         requests.inc()
-        code = environ.get(ENVIRON_ERROR_CODE)
+        answered = record.of(environ)
+        code = answered.error_code
         if code is not None:
             self._rejected_child(code).inc()
             if code == RATE_LIMITED_ERROR.code:
-                self._rate_limited[environ.get(ENVIRON_REPLAYED, False)].inc()
+                self._rate_limited[answered.replayed_refusal].inc()
         if environ.get("REQUEST_METHOD") == "POST":
             observe = self._timed.get(sent)
             if observe is not None:
