@@ -42,7 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
         app,
         service.Collector(
             settings=settings,
-            validator=ingest.build_validator(settings),
+            intake=ingest.Intake.from_settings(settings),
             writer=writer,
             idempotency=retries,
             dead_letters=deadletters.build(settings),

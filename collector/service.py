@@ -13,7 +13,7 @@ import flask
 
 if TYPE_CHECKING:
     from .idempotency import Idempotency
-    from .ingest import RequestValidator
+    from .ingest import Intake
     from .settings import Settings
     from .deadletters import DeadLetters
     from .store import EventWriter
@@ -24,7 +24,7 @@ _EXTENSION = "collector"
 @dataclasses.dataclass(frozen=True)
 class Collector:
     settings: Settings
-    validator: RequestValidator
+    intake: Intake  # the request path's settings, as the steps that use them
     writer: EventWriter
     idempotency: Idempotency
     dead_letters: DeadLetters | None = None

@@ -16,7 +16,6 @@ import orjson
 
 from .. import service
 from ..idempotency import HEADER as IDEMPOTENCY_KEY
-from ..ingest.facts import request_facts
 from ..request import record
 
 NOT_KEPT = frozenset({401, 429})
@@ -35,7 +34,7 @@ def keep_refused(response: flask.Response) -> flask.Response:
     except (orjson.JSONDecodeError, AttributeError):
         message = ""
     refused = record.current()
-    facts = request_facts(flask.request, service.current().settings.client_ip)
+    facts = service.current().intake.facts(flask.request)
     client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
     if facts.key_id is not None:
         client["keyId"] = facts.key_id

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import flask
 
 from . import cors, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
+from .intake import Intake
 from .keys import WriteKeys, require_write_keys
 from .parsing import event_count
 from .routes import ROUTES
-from .schemas import RequestValidator
 from .views import assign_ping_id, bp
 
 if TYPE_CHECKING:
@@ -20,19 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROUTES",
-    "RequestValidator",
+    "Intake",
     "WriteKeys",
     "assign_ping_id",
     "bp",
-    "build_validator",
     "event_count",
     "init_app",
     "require_write_keys",
 ]
-
-
-def build_validator(settings: Settings) -> RequestValidator:
-    return RequestValidator(settings.max_events, settings.event_types)
 
 
 def init_app(app: flask.Flask, settings: Settings) -> None:

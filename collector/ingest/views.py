@@ -16,10 +16,8 @@ import flask
 
 from .. import ops, service
 from ..request import record
-from . import eventtime
 from .dryrun import is_dry_run, valid_response
-from .enrich import stored_lines
-from .facts import new_ping_id, request_facts
+from .facts import new_ping_id
 from .keys import current_key_id
 from .parsing import request_payload
 
@@ -38,7 +36,7 @@ def collect_event() -> flask.Response:
     collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    data = collector.validator.validate(payload)
+    data = collector.intake.validate(payload)
     return store_request(data["messageBody"], data.get("messageheader"), payload, dry_run, created_response)
 
 
@@ -58,14 +56,8 @@ def store_request(
     if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very answer, nothing stored again
     events = events if dry_run else collector.idempotency.new_events(events, scope)
-    facts = request_facts(flask.request, collector.settings.client_ip)
-    lines = stored_lines(
-        events,
-        header,
-        facts,
-        collector.settings.max_event_bytes,
-        eventtime.rules_for(collector.settings),
-    )
+    facts = collector.intake.facts(flask.request)
+    lines = collector.intake.lines(events, header, facts)
     if dry_run:
         return valid_response(len(lines))
     collector.writer.append(lines)
