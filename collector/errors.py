@@ -258,7 +258,7 @@ def refuse_leading_slashes() -> None:
     werkzeug matches a path without its leading slashes whatever the map says,
     so `POST //collect/event` was stored, while the layers that compare the
     path as sent (CORS, the replayed 429, the metrics' path label) took it for
-    another path. Register before the write-key check and the rate limit.
+    another path. Runs before the write-key check and the rate limit (collector/stack.py).
 
     :raises NotFound: for a path that starts with two slashes.
     """
@@ -266,7 +266,7 @@ def refuse_leading_slashes() -> None:
         raise NotFound()
 
 
-def _untyped_options(response: flask.Response) -> flask.Response:
+def untyped_options(response: flask.Response) -> flask.Response:
     """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
     rule = flask.request.url_rule
     if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
@@ -275,7 +275,7 @@ def _untyped_options(response: flask.Response) -> flask.Response:
 
 
 def init_app(app: flask.Flask) -> None:
-    app.after_request(_untyped_options)
+    """The error handlers: every error answer in the contract's envelope."""
     app.register_error_handler(CollectorError, _collector_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

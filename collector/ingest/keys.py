@@ -6,8 +6,8 @@ set a header); the first of these the request carries is the one checked. A
 request without a valid one gets 401 (`missing_write_key`, `invalid_write_key`)
 with `WWW-Authenticate: Bearer`, and nothing of it is read or stored.
 
-Checked before the rate limit (`require_write_keys` is an app-wide
-before_request that `create_app` registers ahead of flask-limiter's): a
+Checked before the rate limit (`WriteKeys.require_write_key` is an app-wide
+before_request that collector/stack.py places ahead of flask-limiter's): a
 stranger costs a header read and a hash, less than the limit's own check, and
 touches neither memcached nor the body (nor, with COLLECTOR_RATE_LIMIT_COST=event,
 gets it parsed); it does not use up the budget of an address it shares with
@@ -94,6 +94,16 @@ class WriteKeys:
         presented = presented_key(environ)
         return self.identify(presented) if presented else None
 
+    def require_write_key(self) -> None:
+        """before_request: refuse a request to collect without a valid key (run before the limit's check).
+
+        :raises CollectorError: 401, see `check`.
+        """
+        request = flask.request
+        # A CORS preflight (OPTIONS) carries no key, by the browsers' rules.
+        if request.blueprint == COLLECT_BLUEPRINT and request.method != "OPTIONS":
+            self.check(request.environ, body_key)
+
     def check(self, environ: dict, body_key: Callable[[], str | None] | None = None) -> str:
         """The key id of the request's key, also left on the request's record (in `environ`).
 
@@ -162,26 +172,6 @@ def query_key(query: str) -> str | None:
             # `unquote`, not `unquote_plus`: a key may hold a `+`, and never a space.
             return unquote(value, encoding="latin-1").strip() or None
     return None
-
-
-def require_write_keys(app: flask.Flask, keys: frozenset[str]) -> WriteKeys:
-    """Refuse POST /collect/event without a valid key, when there are keys; the keys, for the rate limit.
-
-    Registers an app-wide before_request: call it before the rate limit is set
-    up, so that it runs before the limit's check (see the module's docstring).
-    """
-    write_keys = WriteKeys(keys)
-    if not write_keys:
-        return write_keys
-
-    def require_write_key() -> None:
-        request = flask.request
-        # A CORS preflight (OPTIONS) carries no key, by the browsers' rules.
-        if request.blueprint == COLLECT_BLUEPRINT and request.method != "OPTIONS":
-            write_keys.check(request.environ, body_key)
-
-    app.before_request(require_write_key)
-    return write_keys
 
 
 def body_key() -> str | None:

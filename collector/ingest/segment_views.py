@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import flask
 
-from .. import service
 from ..request import record
 from .dryrun import is_dry_run
 from .parsing import request_payload
 from .segment import BATCH_PATHS, CALLS, SHORT_CALLS
-from .views import bp, store_request
+from .views import bp, data_path, store_request
 
 SUCCESS = b'{"success": true}'
 
@@ -33,10 +32,9 @@ def segment_call(call: str) -> flask.Response:
 
 
 def segment_request(call: str | None) -> flask.Response:
-    collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    mapped = collector.intake.segment(payload, call, record.current().raw_body)
+    mapped = data_path().intake.segment(payload, call, record.current().raw_body)
     return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response)
 
 

@@ -10,18 +10,42 @@ costs no parsing (unless the limit counts events: then the limiter asks
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import flask
 
-from .. import ops, service
+from .. import ops
 from ..request import record
 from .dryrun import is_dry_run, valid_response
 from .facts import new_ping_id
 from .keys import current_key_id
 from .parsing import request_payload
 
+if TYPE_CHECKING:
+    from ..idempotency import Idempotency
+    from ..store import EventWriter
+    from .intake import Intake
+
 bp = flask.Blueprint("collect", __name__)
+EXTENSION = "collector.ingest"
+
+
+class DataPath(Protocol):
+    """What the views use, handed in by `init_app` (the Collector service object is one)."""
+
+    @property
+    def intake(self) -> Intake: ...
+
+    @property
+    def writer(self) -> EventWriter: ...
+
+    @property
+    def idempotency(self) -> Idempotency: ...
+
+
+def data_path() -> DataPath:
+    """What the views of the app handling the current request use."""
+    return flask.current_app.extensions[EXTENSION]
 
 
 def assign_ping_id() -> None:
@@ -33,10 +57,9 @@ def assign_ping_id() -> None:
 
 @bp.post("/collect/event")
 def collect_event() -> flask.Response:
-    collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    data = collector.intake.validate(payload)
+    data = data_path().intake.validate(payload)
     return store_request(data["messageBody"], data.get("messageheader"), payload, dry_run, created_response)
 
 
@@ -51,7 +74,7 @@ def store_request(
 
     `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
     """
-    collector = service.current()
+    collector = data_path()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
     if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very answer, nothing stored again

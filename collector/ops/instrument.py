@@ -17,6 +17,7 @@ increment itself), so a request costs a few dict lookups and mmap writes.
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -170,13 +171,17 @@ def count_time_flags(lines: Sequence[bytes]) -> None:
             TIME_FLAGGED_EVENTS.labels(flag=flag).inc()
 
 
-def init_app(app: flask.Flask, event_types: frozenset[str], routes: Mapping[str, str]) -> None:
-    """Count every answer of `app`: call last, so that the middleware wraps every other layer.
+def count_requests(routes: Mapping[str, str]) -> Callable[[Callable], CountRequests]:
+    """The layer that counts every answer: outermost, so that it wraps every other one.
 
     `routes`: the data path's paths -> their routes (see `CountRequests`).
     """
+    return functools.partial(CountRequests, routes=routes)
+
+
+def init_app(app: flask.Flask, event_types: frozenset[str]) -> None:
+    """The counter of accepted events, and the series known in advance (see FINISH_REASONS)."""
     app.extensions[_EXTENSION] = EventTypeCounter(event_types)
-    app.wsgi_app = CountRequests(app.wsgi_app, routes)  # type: ignore[method-assign]
     for reason in FINISH_REASONS:
         FILES_FINISHED.labels(reason=reason)
     for outcome in UNCHECKED_OUTCOMES:
