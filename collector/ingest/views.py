@@ -74,21 +74,21 @@ def store_request(
 
     `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
     """
-    collector = data_path()
+    path = data_path()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
-    if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
+    if not dry_run and (earlier := path.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very answer, nothing stored again
-    events = events if dry_run else collector.idempotency.new_events(events, scope)
-    facts = collector.intake.facts(flask.request)
-    lines = collector.intake.lines(events, header, facts)
+    events = events if dry_run else path.idempotency.new_events(events, scope)
+    facts = path.intake.facts(flask.request)
+    lines = path.intake.lines(events, header, facts)
     if dry_run:
         return valid_response(len(lines))
-    collector.writer.append(lines)
-    collector.idempotency.stored(events, scope)
+    path.writer.append(lines)
+    path.idempotency.stored(events, scope)
     ops.count_accepted_events(events)
     ops.count_time_flags(lines)
     response = answer(facts.ping_id)
-    collector.idempotency.completed(response)
+    path.idempotency.completed(response)
     return response
 
 

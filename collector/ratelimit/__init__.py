@@ -98,17 +98,7 @@ def build(
     if settings.rate_limit_strategy == "fixed-window" and not per_event:
         # Only there is a refusal certain to last until its window resets.
         refusals = Refusals()
-        # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
-        # A replay follows the storage: a flushed or restarted memcached lets the client through again.
-        # A Segment client sending its key only in the body (`writeKey`) is known by it only once Flask
-        # has read the body: with COLLECTOR_RATE_LIMIT_BY=key it is not replayed, the limiter refuses it.
-        refuse_known_clients = functools.partial(
-            RefuseKnownClients,
-            refusals=refusals,
-            client_key=client,
-            paths=paths,
-            still_refused=storage_check(_StorageOf(limiter), STORAGE_ERRORS),
-        )
+        refuse_known_clients = _replay_layer(refusals, limiter, client, paths)
         remember_refusal = refusals.remember
     return RateLimit(
         limiter=limiter,
@@ -116,6 +106,23 @@ def build(
         begin_request=outage.begin_request,
         add_headers=header_writer(limiter, outage, remember_refusal, client_key_func(client)),
         storage=settings.rate_limit_storage,
+    )
+
+
+def _replay_layer(
+    refusals: Refusals, limiter: Limiter, client: Callable[[dict], str], paths: Collection[str]
+) -> Callable[[Any], RefuseKnownClients]:
+    """The layer that replays `refusals` to the clients they were for, on `paths`."""
+    # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
+    # A replay follows the storage: a flushed or restarted memcached lets the client through again.
+    # A Segment client sending its key only in the body (`writeKey`) is known by it only once Flask
+    # has read the body: with COLLECTOR_RATE_LIMIT_BY=key it is not replayed, the limiter refuses it.
+    return functools.partial(
+        RefuseKnownClients,
+        refusals=refusals,
+        client_key=client,
+        paths=paths,
+        still_refused=storage_check(_StorageOf(limiter), STORAGE_ERRORS),
     )
 
 
