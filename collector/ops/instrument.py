@@ -6,8 +6,8 @@ collector/ratelimit/refusals.py). It counts each one by path and status, by
 error code when the request's record holds one (every error response leaves
 its code there, see collector/request/record.py; the replay too), and times
 the POSTs of the data path's routes (`/collect/event` and the Segment-compatible
-`/v1/` routes: `create_app` passes them in, as ops does not import ingest). The
-views report accepted events through `count_accepted_events`, once they are stored.
+`/v1/` routes: collector/stack.py passes them in, as ops does not import ingest).
+The views report accepted events through `count_accepted_events`, once they are stored.
 
 The request path stays cheap: the label children each counter needs are
 bound once and kept in dicts (a `.labels()` call costs more than the
