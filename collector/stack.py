@@ -51,7 +51,7 @@ def declare(settings: Settings, collector: Collector, keys: ingest.WriteKeys, li
             proxy_fix(settings.trusted_proxies),  # None without trusted proxies; the replay keys on the client's address
             limits.refuse_known_clients,  # None unless fixed-window with a cost per request: the 429 replay
         ],
-        before_request=[
+        before_request=[  # in the order they run
             ingest.assign_ping_id,  # first: a refused request's log lines carry it too
             errors.refuse_leading_slashes,  # before anything that acts on the matched endpoint
             keys.require_write_key if keys else None,  # before the limit: a stranger is not counted (ingest/keys.py)
@@ -61,12 +61,12 @@ def declare(settings: Settings, collector: Collector, keys: ingest.WriteKeys, li
             # which runs after those below: both only touch flask-limiter's own per-request state.
             Installs(limits.install_flask_limiter),
         ],
-        after_request=[
+        after_request=[  # in the order they run (`apply` registers them in reverse, as Flask runs them)
             errors.untyped_options,
             deadletters.keeper(collector.dead_letters, collector.intake),  # None with COLLECTOR_DEAD_LETTER=off
             limits.add_headers,
         ],
-        teardown_request=[
+        teardown_request=[  # in the order they run
             collector.idempotency.release_unfinished,  # a claim whose request stored nothing gives its key back
         ],
     )
