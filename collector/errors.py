@@ -20,6 +20,8 @@ import orjson
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import HTTP_STATUS_CODES
 
+from .request import record
+
 logger = logging.getLogger(__name__)
 
 
@@ -208,7 +210,9 @@ def error_response(
 ) -> flask.Response:
     headers = dict(headers or {})
     if flask.has_request_context():
-        flask.g.error_code = kind.code  # for the access log (and metrics)
+        # On the request's record, not only in the body: every error answer is counted (ops.instrument)
+        # and logged (the access log) by its code, and those read the record after the answer is made.
+        record.current().error_code = kind.code
     if kind.retry_after is not None:
         headers.setdefault("Retry-After", str(kind.retry_after))
     return flask.Response(
@@ -257,7 +261,7 @@ def refuse_leading_slashes() -> None:
     werkzeug matches a path without its leading slashes whatever the map says,
     so `POST //collect/event` was stored, while the layers that compare the
     path as sent (CORS, the replayed 429, the metrics' path label) took it for
-    another path. Register before the write-key check and the rate limit.
+    another path. Runs before the write-key check and the rate limit (collector/stack.py).
 
     :raises NotFound: for a path that starts with two slashes.
     """
@@ -265,7 +269,7 @@ def refuse_leading_slashes() -> None:
         raise NotFound()
 
 
-def _untyped_options(response: flask.Response) -> flask.Response:
+def untyped_options(response: flask.Response) -> flask.Response:
     """after_request: Flask's automatic answer to OPTIONS is empty but labelled `text/html`; label it nothing."""
     rule = flask.request.url_rule
     # Flask sets provide_automatic_options on every rule it adds (add_url_rule, with this same ignore):
@@ -280,7 +284,7 @@ def _untyped_options(response: flask.Response) -> flask.Response:
 
 
 def init_app(app: flask.Flask) -> None:
-    app.after_request(_untyped_options)
+    """The error handlers: every error answer in the contract's envelope."""
     app.register_error_handler(CollectorError, _collector_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -1,7 +1,9 @@
 """The Collector service object: what the request path needs, built once per app.
 
-`create_app` installs it; everything else reaches it through `current()` (in a
-request) or `of(app)` (gunicorn hooks, tests), never through `app.extensions`.
+`create_app` installs it and hands it to what handles a request (the stack
+block, collector/stack.py, and `ingest.init_app`), so the request path never
+looks it up; gunicorn's hooks and the tests reach it through `of(app)`, never
+through `app.extensions`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import flask
 
 if TYPE_CHECKING:
     from .idempotency import Idempotency
-    from .ingest import RequestValidator
+    from .ingest import Intake
     from .settings import Settings
     from .deadletters import DeadLetters
     from .store import EventWriter
@@ -24,7 +26,7 @@ _EXTENSION = "collector"
 @dataclasses.dataclass(frozen=True)
 class Collector:
     settings: Settings
-    validator: RequestValidator
+    intake: Intake  # the request path's settings, as the steps that use them
     writer: EventWriter
     idempotency: Idempotency
     dead_letters: DeadLetters | None = None
@@ -38,8 +40,3 @@ def of(app: flask.Flask) -> Collector | None:
     """The service of `app`, or None for an app that is not the collector."""
     extensions = getattr(app, "extensions", None)
     return None if extensions is None else extensions.get(_EXTENSION)
-
-
-def current() -> Collector:
-    """The service of the app handling the current request."""
-    return flask.current_app.extensions[_EXTENSION]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .keep import keep_refused
+from .keep import keeper
 from .letters import DeadLetters
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["DeadLetters", "build", "keep_refused"]
+__all__ = ["DeadLetters", "build", "keeper"]
 
 
 def build(settings: Settings) -> DeadLetters | None:

@@ -11,42 +11,64 @@ replay stores the letter under them, as the request would have been stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import flask
 import orjson
 
-from .. import service
 from ..idempotency import HEADER as IDEMPOTENCY_KEY
-from ..ingest.facts import request_facts
+from ..request import record
+
+if TYPE_CHECKING:
+    from ..ingest import Intake
+    from .letters import DeadLetters
 
 NOT_KEPT = frozenset({401, 429})
 COLLECT_PATH = "/collect/event"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
 
 
-def keep_refused(response: flask.Response) -> flask.Response:
-    """after_request: keep a refused request to one of the data path's routes (the collect blueprint)."""
-    letters = service.current().dead_letters
-    status = response.status_code
-    if letters is None or status < 400 or status in NOT_KEPT or flask.request.blueprint != COLLECT_BLUEPRINT:
+def keeper(letters: DeadLetters | None, intake: Intake) -> Callable[[flask.Response], flask.Response] | None:
+    """The after_request that keeps refused requests in `letters`; None without them (COLLECTOR_DEAD_LETTER=off)."""
+    return KeepRefused(letters, intake).keep_refused if letters is not None else None
+
+
+class KeepRefused:
+    """Keeps refused requests in `letters`, the client as `intake` keeps a stored event's."""
+
+    def __init__(self, letters: DeadLetters, intake: Intake) -> None:
+        self.letters = letters
+        self.intake = intake
+
+    def keep_refused(self, response: flask.Response) -> flask.Response:
+        """after_request: keep a refused request to one of the data path's routes (the collect blueprint)."""
+        status = response.status_code
+        if status < 400 or status in NOT_KEPT or flask.request.blueprint != COLLECT_BLUEPRINT:
+            return response
+        self.keep(response, status)
         return response
-    try:
-        message = orjson.loads(response.get_data()).get("message", "")
-    except (orjson.JSONDecodeError, AttributeError):
-        message = ""
-    facts = request_facts(flask.request, service.current().settings.client_ip)
-    client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
-    if facts.key_id is not None:
-        client["keyId"] = facts.key_id
-    kept = {"pingId": facts.ping_id, "contentType": flask.request.content_type, "client": client}
-    if flask.request.path != COLLECT_PATH:  # a Segment API request: replay tells it apart by its path
-        kept["path"] = flask.request.path
-    if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
-        kept["idempotencyKey"] = key
-    letters.record(
-        body=flask.g.get("raw_body"),
-        status=status,
-        code=flask.g.get("error_code") or "",
-        message=message,
-        facts=kept,
-    )
-    return response
+
+    def keep(self, response: flask.Response, status: int) -> None:
+        """Keep the current request, refused with `response`."""
+        try:
+            message = orjson.loads(response.get_data()).get("message", "")
+        except (orjson.JSONDecodeError, AttributeError):
+            message = ""
+        refused = record.current()
+        facts = self.intake.facts(flask.request)
+        client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
+        if facts.key_id is not None:
+            client["keyId"] = facts.key_id
+        kept = {"pingId": facts.ping_id, "contentType": flask.request.content_type, "client": client}
+        if flask.request.path != COLLECT_PATH:  # a Segment API request: replay tells it apart by its path
+            kept["path"] = flask.request.path
+        if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
+            kept["idempotencyKey"] = key
+        self.letters.record(
+            body=refused.raw_body,
+            status=status,
+            code=refused.error_code or "",
+            message=message,
+            facts=kept,
+        )

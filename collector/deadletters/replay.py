@@ -41,12 +41,12 @@ import flask
 
 from .. import idempotency
 from ..errors import CollectorError
-from ..ingest.enrich import RequestFacts, format_received_at, stored_lines
-from ..ingest.eventtime import parse_time, rules_for
-from ..ingest.keys import ENVIRON_KEY_ID
+from ..ingest.eventtime import parse_time
+from ..ingest.facts import RequestFacts, format_received_at
+from ..ingest.intake import Intake
 from ..ingest.parsing import parse_json
-from ..ingest.schemas import RequestValidator
 from ..ingest.views import created_response
+from ..request.record import ENVIRON_KEY as RECORD, RequestRecord
 from ..store import build_writer, reading
 from . import letters as deadletters
 from .keep import COLLECT_PATH
@@ -84,17 +84,17 @@ def replay(settings: Any, since: float | None = None) -> ReplayReport:
     :raises deadletters.ReplayRunning: another replay is running on this data directory.
     """
     data_dir = Path(settings.data_dir)
+    intake = Intake.from_settings(settings)  # today's settings, as a new request would meet them
     with deadletters.replay_lock(data_dir):
         report = ReplayReport()
-        candidates = _candidates(data_dir, settings, since, report)
+        candidates = _candidates(data_dir, intake, since, report)
         if candidates:
-            _store_all(candidates, settings, report)
+            _store_all(candidates, settings, intake, report)
         return report
 
 
-def _candidates(data_dir: Path, settings: Any, since: float | None, report: ReplayReport) -> list[Candidate]:
+def _candidates(data_dir: Path, intake: Intake, since: float | None, report: ReplayReport) -> list[Candidate]:
     done = deadletters.replayed_ids(data_dir)
-    validator = RequestValidator(settings.max_events, settings.event_types)
     found = []
     kept = set()
     for letter in deadletters.read(data_dir):
@@ -113,7 +113,7 @@ def _candidates(data_dir: Path, settings: Any, since: float | None, report: Repl
             continue
         try:
             payload = parse_json(letter["body"].encode("utf-8"))
-            data = validator.validate(payload)
+            data = intake.validate(payload)
         except CollectorError as error:
             report.refused[error.code] += 1
             continue
@@ -123,7 +123,7 @@ def _candidates(data_dir: Path, settings: Any, since: float | None, report: Repl
     return found
 
 
-def _store_all(candidates: list[Candidate], settings: Any, report: ReplayReport) -> None:
+def _store_all(candidates: list[Candidate], settings: Any, intake: Intake, report: ReplayReport) -> None:
     wanted = {(candidate.key_id, event["eventId"]) for candidate in candidates for event in candidate.events}
     oldest = min(_epoch(candidate.letter.get("receivedAt")) for candidate in candidates)
     # Files start up to rotate_seconds (and the readers' slack) before their last events.
@@ -136,7 +136,7 @@ def _store_all(candidates: list[Candidate], settings: Any, report: ReplayReport)
         for candidate in candidates:
             with context.test_request_context("/collect/event", method="POST", **_request_of(candidate)):
                 try:
-                    _store_one(candidate, writer, retries, present, settings, report)
+                    _store_one(candidate, writer, retries, present, intake, Path(settings.data_dir), report)
                 finally:
                     retries.release_unfinished()  # a claim whose letter was not stored
     finally:
@@ -145,20 +145,24 @@ def _store_all(candidates: list[Candidate], settings: Any, report: ReplayReport)
 
 
 def _store_one(
-    candidate: Candidate, writer: Any, retries: idempotency.Idempotency, present: set, settings: Any, report: ReplayReport
+    candidate: Candidate,
+    writer: Any,
+    retries: idempotency.Idempotency,
+    present: set,
+    intake: Intake,
+    data_dir: Path,
+    report: ReplayReport,
 ) -> None:
     letter = candidate.letter
     try:
         if retries.replay_or_claim(flask.request, candidate.payload, candidate.key_id) is not None:
             report.already_stored += 1  # the client resent it, and that copy was stored
-            deadletters.mark_replayed(Path(settings.data_dir), letter["id"])
+            deadletters.mark_replayed(data_dir, letter["id"])
             return
         new = retries.new_events(candidate.events, candidate.key_id)
         events = [event for event in new if (candidate.key_id, event["eventId"]) not in present]
         facts = _facts(letter, candidate.key_id)
-        lines = stored_lines(
-            events, candidate.data.get("messageheader"), facts, settings.max_event_bytes, rules_for(settings)
-        )
+        lines = intake.lines(events, candidate.data.get("messageheader"), facts)
         writer.append(lines)
     except CollectorError as error:  # refused again (a key in flight or reused, a size), or storage failed
         report.refused[error.code] += 1
@@ -171,15 +175,14 @@ def _store_one(
         report.stored.append((letter["id"], facts.ping_id, len(events)))
     else:
         report.already_stored += 1
-    deadletters.mark_replayed(Path(settings.data_dir), letter["id"])
+    deadletters.mark_replayed(data_dir, letter["id"])
 
 
 def _request_of(candidate: Candidate) -> dict[str, Any]:
     """What the idempotency guard reads of a request: its key, and (as the view leaves it) its write key's id."""
     key = candidate.letter.get("idempotencyKey")
     headers = {idempotency.HEADER: key} if isinstance(key, str) else {}
-    environ = {ENVIRON_KEY_ID: candidate.key_id} if candidate.key_id is not None else {}
-    return {"headers": headers, "environ_overrides": environ}
+    return {"headers": headers, "environ_overrides": {RECORD: RequestRecord(key_id=candidate.key_id)}}
 
 
 def _facts(letter: dict[str, Any], key_id: str | None) -> RequestFacts:

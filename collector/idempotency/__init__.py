@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import flask
 from pymemcache.client.base import PooledClient
 from pymemcache.client.hash import HashClient
 
@@ -20,7 +19,7 @@ from .state import MemcachedState, SQLiteState
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["HEADER", "Idempotency", "build", "init_app"]
+__all__ = ["HEADER", "Idempotency", "build"]
 
 
 def build(settings: Settings) -> Idempotency:
@@ -39,7 +38,3 @@ def build(settings: Settings) -> Idempotency:
     else:
         state = SQLiteState(settings.data_dir, window, timeout=settings.idempotency_timeout)
     return Idempotency(state, dedupe_events=settings.dedupe == "event")
-
-
-def init_app(app: flask.Flask, idempotency: Idempotency) -> None:
-    app.teardown_request(idempotency.release_unfinished)

@@ -44,6 +44,7 @@ from ..errors import (
     CollectorError,
 )
 from ..ops.metrics import DUPLICATE_EVENTS, IDEMPOTENT_REPLAYS
+from ..request import record
 from .state import PENDING_SECONDS, STATE_ERRORS, State, StateBusy
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class Idempotency:
             return None  # at-least-once while the state is away: never refuse an event for it
         self._state_answers()
         if found.outcome == "claimed":
-            flask.g.idempotency = (key, fingerprint)
+            record.current().idempotency_claim = (key, fingerprint)
             return None
         if found.fingerprint != fingerprint:
             raise CollectorError(IDEMPOTENCY_KEY_REUSED, f"{HEADER} was used with another request body")
@@ -112,7 +113,7 @@ class Idempotency:
 
     def completed(self, response: flask.Response) -> None:
         """The claimed key's request was stored: later copies get this very response."""
-        claimed = flask.g.pop("idempotency", None)
+        claimed = _take_claim()
         if claimed is not None:
             key, fingerprint = claimed
             try:
@@ -122,7 +123,7 @@ class Idempotency:
 
     def release_unfinished(self, _error: BaseException | None = None) -> None:
         """teardown_request: a claim whose request did not store gives its key back."""
-        claimed = flask.g.pop("idempotency", None)
+        claimed = _take_claim()
         if claimed is not None:
             try:
                 self.state.release(claimed[0])
@@ -164,3 +165,10 @@ class Idempotency:
         if self._failing:
             self._failing = False
             logger.warning("idempotency state answers again")
+
+
+def _take_claim() -> tuple[str, str] | None:
+    """The claim the current request holds, which it then no longer holds (completed or released once)."""
+    held = record.current()
+    claimed, held.idempotency_claim = held.idempotency_claim, None
+    return claimed

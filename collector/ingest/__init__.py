@@ -4,39 +4,31 @@ with what the server knows, hand the lines to the store, answer 201."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import flask
 
-from . import cors, segment_views  # noqa: F401 - segment_views: its routes join the blueprint
-from .keys import WriteKeys, require_write_keys
+from . import segment_views  # noqa: F401 - segment_views: its routes join the blueprint
+from .cors import cross_origin
+from .intake import Intake
+from .keys import WriteKeys
 from .parsing import event_count
 from .routes import ROUTES
-from .schemas import RequestValidator
-from .views import assign_ping_id, bp
-
-if TYPE_CHECKING:
-    from ..settings import Settings
+from .views import EXTENSION, DataPath, assign_ping_id, bp
 
 __all__ = [
     "ROUTES",
-    "RequestValidator",
+    "DataPath",
+    "Intake",
     "WriteKeys",
     "assign_ping_id",
     "bp",
-    "build_validator",
+    "cross_origin",
     "event_count",
     "init_app",
-    "require_write_keys",
 ]
 
 
-def build_validator(settings: Settings) -> RequestValidator:
-    return RequestValidator(settings.max_events, settings.event_types)
-
-
-def init_app(app: flask.Flask, settings: Settings) -> None:
-    """Call after the rate limit's layers are wrapped: the CORS layer must wrap them (see cors.py)."""
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+def init_app(app: flask.Flask, data_path: DataPath) -> None:
+    """Register the blueprint and keep what its views use (`data_path`: the Collector); the body's limit."""
+    app.config["MAX_CONTENT_LENGTH"] = data_path.intake.max_body_bytes
     app.register_blueprint(bp)
-    cors.init_app(app, settings.cors_origins)
+    app.extensions[EXTENSION] = data_path

@@ -7,9 +7,9 @@ rate-limited and never uses up a client's budget. To every other answer of the
 path for an allowed origin it adds `Access-Control-Allow-Origin` and exposes
 the rate-limit headers, whoever made the answer: the view, the error handler,
 flask-limiter, or the replay of a refusal (collector/ratelimit/refusals.py),
-which answers before Flask. So the layer must wrap the rate limit's: `init_app`
-is called after them. With the setting empty, nothing is installed and no
-answer carries a CORS header.
+which answers before Flask. So the layer must wrap the rate limit's (see
+collector/stack.py). With the setting empty, there is no layer and no answer
+carries a CORS header.
 
 CORS is a rule browsers apply to what a page may read, not an access control:
 anyone can still POST with curl (that is what write keys are for), and a
@@ -19,13 +19,12 @@ string) from any origin without asking; it only keeps the answer from the page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import flask
-
 from ..errors import CORS_PREFLIGHT_REFUSED
-from ..ops.logs import ENVIRON_ERROR_CODE
+from ..request import record
 from .segment import PATHS as SEGMENT_PATHS
 
 COLLECT_PATH = "/collect/event"
@@ -138,16 +137,14 @@ class CrossOrigin:
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip()
         headers = preflight_headers(origin) if origin and method == ALLOW_METHODS else []
         if not headers:
-            environ[ENVIRON_ERROR_CODE] = CORS_PREFLIGHT_REFUSED.code
+            record.of(environ).error_code = CORS_PREFLIGHT_REFUSED.code
         start_response("204 No Content", with_vary_origin(headers))
         return []
 
 
-def init_app(app: flask.Flask, origins: frozenset[str]) -> None:
-    """Wrap `app` in the CORS layer when `origins` (COLLECTOR_CORS_ORIGINS) is set.
+def cross_origin(origins: frozenset[str]) -> Callable[[Callable], CrossOrigin] | None:
+    """The CORS layer for `origins` (COLLECTOR_CORS_ORIGINS), or None when it is empty.
 
-    Call after the rate limit's layers are wrapped around `app.wsgi_app`, so
-    that their answers (a replayed 429) get the headers too.
+    It must wrap the rate limit's layers, so that their answers (a replayed 429) get the headers too.
     """
-    if origins:
-        app.wsgi_app = CrossOrigin(app.wsgi_app, AllowedOrigins(origins))  # type: ignore[method-assign]
+    return functools.partial(CrossOrigin, allowed=AllowedOrigins(origins)) if origins else None

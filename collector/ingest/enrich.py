@@ -8,9 +8,6 @@ and `client` (`ip`, `userAgent`, and `keyId` when write keys are required).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,34 +15,7 @@ from typing import Any
 from .. import jsontext
 from ..errors import EVENT_TOO_LARGE, CollectorError
 from .eventtime import RequestTime, TimeRules
-
-
-@dataclasses.dataclass(frozen=True)
-class RequestFacts:
-    """What the server knows about a request besides its body."""
-
-    ping_id: str
-    received_at: str
-    client_ip: str | None
-    user_agent: str | None
-    # The id of the request's write key (`client.keyId`), when keys are required.
-    key_id: str | None = None
-    # When the request reached the service, if not at `received_at`: a replayed
-    # dead letter is stored later, but its client's clock is judged against
-    # the moment the client sent it (see eventtime).
-    arrived_at: str | None = None
-
-
-def format_received_at(now: float) -> str:
-    """RFC 3339, UTC, milliseconds, `Z`, from epoch seconds: 2026-11-26T04:56:52.123Z."""
-    second = int(now)
-    return _second_prefix(second) + f"{int((now - second) * 1000):03d}Z"
-
-
-@functools.lru_cache(maxsize=4)
-def _second_prefix(second: int) -> str:
-    # strftime is a measurable share of a small request; a second has many requests.
-    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+from .facts import RequestFacts
 
 
 def stored_lines(

@@ -11,6 +11,7 @@ is COLLECTOR_CLIENT_IP's choice (see collector/request/privacy.py).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import logging
@@ -20,12 +21,27 @@ import uuid
 import flask
 
 from ..ops.metrics import INVALID_CLIENT_ADDRESSES
+from ..request import record
 from ..request.privacy import address_shown
 from ..request.text import header_text
-from .enrich import RequestFacts, format_received_at
-from .keys import ENVIRON_KEY_ID
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestFacts:
+    """What the server knows about a request besides its body."""
+
+    ping_id: str
+    received_at: str
+    client_ip: str | None
+    user_agent: str | None
+    # The id of the request's write key (`client.keyId`), when keys are required.
+    key_id: str | None = None
+    # When the request reached the service, if not at `received_at`: a replayed
+    # dead letter is stored later, but its client's clock is judged against
+    # the moment the client sent it (see eventtime).
+    arrived_at: str | None = None
 
 
 def new_ping_id() -> str:
@@ -34,13 +50,26 @@ def new_ping_id() -> str:
 
 def request_facts(request: flask.Request, client_ip: str = "full") -> RequestFacts:
     """The facts of `request`; `client_ip` is COLLECTOR_CLIENT_IP, what is kept of its address."""
+    known = record.of(request.environ)
     return RequestFacts(
-        ping_id=flask.g.get("ping_id") or new_ping_id(),
+        ping_id=known.ping_id or new_ping_id(),
         received_at=format_received_at(time.time()),
         client_ip=address_shown(client_ip)(client_address(request.remote_addr)),
         user_agent=header_text(request.headers.get("User-Agent")),
-        key_id=request.environ.get(ENVIRON_KEY_ID),
+        key_id=known.key_id,
     )
+
+
+def format_received_at(now: float) -> str:
+    """RFC 3339, UTC, milliseconds, `Z`, from epoch seconds: 2026-11-26T04:56:52.123Z."""
+    second = int(now)
+    return _second_prefix(second) + f"{int((now - second) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second_prefix(second: int) -> str:
+    # strftime is a measurable share of a small request; a second has many requests.
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
 
 
 def client_address(address: str | None) -> str | None:

@@ -6,8 +6,8 @@ set a header); the first of these the request carries is the one checked. A
 request without a valid one gets 401 (`missing_write_key`, `invalid_write_key`)
 with `WWW-Authenticate: Bearer`, and nothing of it is read or stored.
 
-Checked before the rate limit (`require_write_keys` is an app-wide
-before_request that `create_app` registers ahead of flask-limiter's): a
+Checked before the rate limit (`WriteKeys.require_write_key` is an app-wide
+before_request that collector/stack.py places ahead of flask-limiter's): a
 stranger costs a header read and a hash, less than the limit's own check, and
 touches neither memcached nor the body (nor, with COLLECTOR_RATE_LIMIT_COST=event,
 gets it parsed); it does not use up the budget of an address it shares with
@@ -42,6 +42,7 @@ from urllib.parse import unquote
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ..request import record
 from ..request.text import WRITE_KEY_PARAMETER
 from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from .parsing import request_payload
@@ -53,8 +54,6 @@ QUERY_PARAMETER = WRITE_KEY_PARAMETER
 SEGMENT_PREFIX = "/v1/"
 HEADER = "X-Collector-Key"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
-# Where the check leaves the key id of a request, for the stored line and the rate limit.
-ENVIRON_KEY_ID = "collector.write_key_id"
 
 _CHALLENGE = 'Bearer realm="collector"'
 
@@ -87,15 +86,26 @@ class WriteKeys:
         """The key id of a WSGI request's valid key, or None; never raises.
 
         The rate limit keys on it (COLLECTOR_RATE_LIMIT_BY=key), also from its
-        WSGI layer, before Flask; `check` leaves it in the environ for them.
+        WSGI layer, before Flask; `check` leaves it on the request's record for them.
         """
-        if ENVIRON_KEY_ID in environ:
-            return environ[ENVIRON_KEY_ID]
+        checked = record.of(environ).key_id
+        if checked is not None:
+            return checked
         presented = presented_key(environ)
         return self.identify(presented) if presented else None
 
+    def require_write_key(self) -> None:
+        """before_request: refuse a request to collect without a valid key (run before the limit's check).
+
+        :raises CollectorError: 401, see `check`.
+        """
+        request = flask.request
+        # A CORS preflight (OPTIONS) carries no key, by the browsers' rules.
+        if request.blueprint == COLLECT_BLUEPRINT and request.method != "OPTIONS":
+            self.check(request.environ, body_key)
+
     def check(self, environ: dict, body_key: Callable[[], str | None] | None = None) -> str:
-        """The key id of the request's key, also left in `environ`.
+        """The key id of the request's key, also left on the request's record (in `environ`).
 
         `body_key` reads a key from the body when no header or query has one
         (Segment's `writeKey`): asked last, since it reads and parses the body.
@@ -117,7 +127,7 @@ class WriteKeys:
                 "the write key is not valid for this collector",
                 headers={"WWW-Authenticate": _CHALLENGE + ', error="invalid_token"'},
             )
-        environ[ENVIRON_KEY_ID] = found
+        record.of(environ).key_id = found
         return found
 
 
@@ -164,26 +174,6 @@ def query_key(query: str) -> str | None:
     return None
 
 
-def require_write_keys(app: flask.Flask, keys: frozenset[str]) -> WriteKeys:
-    """Refuse POST /collect/event without a valid key, when there are keys; the keys, for the rate limit.
-
-    Registers an app-wide before_request: call it before the rate limit is set
-    up, so that it runs before the limit's check (see the module's docstring).
-    """
-    write_keys = WriteKeys(keys)
-    if not write_keys:
-        return write_keys
-
-    def require_write_key() -> None:
-        request = flask.request
-        # A CORS preflight (OPTIONS) carries no key, by the browsers' rules.
-        if request.blueprint == COLLECT_BLUEPRINT and request.method != "OPTIONS":
-            write_keys.check(request.environ, body_key)
-
-    app.before_request(require_write_key)
-    return write_keys
-
-
 def body_key() -> str | None:
     """Segment's `writeKey` in the body of a /v1/ request, for SDKs that send it only there.
 
@@ -203,4 +193,4 @@ def body_key() -> str | None:
 
 def current_key_id() -> str | None:
     """The key id of the request being handled, once checked; None without keys."""
-    return flask.request.environ.get(ENVIRON_KEY_ID)
+    return record.current().key_id

@@ -14,6 +14,7 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from .. import jsontext
+from ..request import record
 from ..errors import (
     BODY_INCOMPLETE,
     BODY_TOO_LARGE,
@@ -34,12 +35,13 @@ def request_payload(request: flask.Request) -> Any:
 
     :raises CollectorError: what `read_payload` raises, the same error each time.
     """
-    if "payload" not in flask.g:
+    held = record.of(request.environ)
+    if held.payload is None:
         try:
-            flask.g.payload = (read_payload(request), None)
+            held.payload = (read_payload(request), None)
         except (CollectorError, HTTPException) as error:  # HTTPException: client went away
-            flask.g.payload = (None, error)
-    payload, error = flask.g.payload
+            held.payload = (None, error)
+    payload, error = held.payload
     if error is not None:
         raise error
     return payload
@@ -70,9 +72,10 @@ def read_payload(request: flask.Request) -> Any:
     content_encoding = request.headers.get("Content-Encoding")
     check_codings(request.headers.get("Transfer-Encoding"), content_encoding)
     # The limit bounds the body as sent (read_body) and, for gzip, as inflated.
-    flask.g.raw_body = read_body(request)  # kept for a dead letter, should the request be refused
-    flask.g.raw_body = decode_body(flask.g.raw_body, content_encoding, request.max_content_length)
-    return parse_json(flask.g.raw_body)
+    held = record.of(request.environ)
+    held.raw_body = read_body(request)  # kept for a dead letter, should the request be refused
+    held.raw_body = decode_body(held.raw_body, content_encoding, request.max_content_length)
+    return parse_json(held.raw_body)
 
 
 def read_body(request: flask.Request) -> bytes:

@@ -2,8 +2,8 @@
 
 On the same blueprint as /collect/event, so under the same rate limit (one
 budget per client for both), write keys and pingIds. request -> parse ->
-map (segment.py) -> validate (the collector's own validator, on the core of
-each message) -> the shared enrich -> write path (views.store_request) ->
+map (segment.py) and validate (the collector's own validator, on the core of
+each message; both through the intake) -> the shared enrich -> write path (views.store_request) ->
 `200 {"success": true}`, the answer Segment's SDKs expect.
 """
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import flask
 
-from .. import service
-from ..errors import BODY_TOO_LARGE, CollectorError
+from ..request import record
 from .dryrun import is_dry_run
 from .parsing import request_payload
-from .segment import BATCH_PATHS, CALLS, MAX_BATCH_BYTES, SHORT_CALLS, map_request, segment_error
-from .views import bp, store_request
+from .segment import BATCH_PATHS, CALLS, SHORT_CALLS
+from .views import bp, data_path, store_request
 
 SUCCESS = b'{"success": true}'
 
@@ -33,26 +32,10 @@ def segment_call(call: str) -> flask.Response:
 
 
 def segment_request(call: str | None) -> flask.Response:
-    collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    check_batch_size(flask.g.raw_body, collector.settings.max_body_bytes)
-    mapped = map_request(payload, call)
-    try:
-        collector.validator.validate(mapped.core)
-    except CollectorError as error:
-        raise segment_error(error, single=call is not None) from None
+    mapped = data_path().intake.segment(payload, call, record.current().raw_body)
     return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response)
-
-
-def check_batch_size(body: bytes, max_body_bytes: int) -> None:
-    """Segment's 500 KB per request (of JSON, after gzip is undone), or the collector's own limit when lower.
-
-    :raises CollectorError: 413 `body_too_large`, as the collector's own limit answers.
-    """
-    limit = min(MAX_BATCH_BYTES, max_body_bytes)
-    if len(body) > limit:
-        raise CollectorError(BODY_TOO_LARGE, f"request body is larger than {limit} bytes")
 
 
 def success_response(_ping_id: str) -> flask.Response:

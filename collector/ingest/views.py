@@ -10,34 +10,56 @@ costs no parsing (unless the limit counts events: then the limiter asks
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import flask
 
-from .. import ops, service
-from . import eventtime
+from .. import ops
+from ..request import record
 from .dryrun import is_dry_run, valid_response
-from .enrich import stored_lines
-from .facts import new_ping_id, request_facts
+from .facts import new_ping_id
 from .keys import current_key_id
 from .parsing import request_payload
 
+if TYPE_CHECKING:
+    from ..idempotency import Idempotency
+    from ..store import EventWriter
+    from .intake import Intake
+
 bp = flask.Blueprint("collect", __name__)
+EXTENSION = "collector.ingest"
+
+
+class DataPath(Protocol):
+    """What the views use, handed in by `init_app` (the Collector service object is one)."""
+
+    @property
+    def intake(self) -> Intake: ...
+
+    @property
+    def writer(self) -> EventWriter: ...
+
+    @property
+    def idempotency(self) -> Idempotency: ...
+
+
+def data_path() -> DataPath:
+    """What the views of the app handling the current request use."""
+    return flask.current_app.extensions[EXTENSION]
 
 
 def assign_ping_id() -> None:
     """A request to collect gets its pingId first (an app-wide before_request
     ahead of the limiter's), so that every log line about it carries it."""
     if flask.request.blueprint == bp.name:
-        flask.g.ping_id = new_ping_id()
+        record.current().ping_id = new_ping_id()
 
 
 @bp.post("/collect/event")
 def collect_event() -> flask.Response:
-    collector = service.current()
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    data = collector.validator.validate(payload)
+    data = data_path().intake.validate(payload)
     return store_request(data["messageBody"], data.get("messageheader"), payload, dry_run, created_response)
 
 
@@ -52,27 +74,21 @@ def store_request(
 
     `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
     """
-    collector = service.current()
+    path = data_path()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
-    if not dry_run and (earlier := collector.idempotency.replay_or_claim(flask.request, payload, scope)):
+    if not dry_run and (earlier := path.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very answer, nothing stored again
-    events = events if dry_run else collector.idempotency.new_events(events, scope)
-    facts = request_facts(flask.request, collector.settings.client_ip)
-    lines = stored_lines(
-        events,
-        header,
-        facts,
-        collector.settings.max_event_bytes,
-        eventtime.rules_for(collector.settings),
-    )
+    events = events if dry_run else path.idempotency.new_events(events, scope)
+    facts = path.intake.facts(flask.request)
+    lines = path.intake.lines(events, header, facts)
     if dry_run:
         return valid_response(len(lines))
-    collector.writer.append(lines)
-    collector.idempotency.stored(events, scope)
+    path.writer.append(lines)
+    path.idempotency.stored(events, scope)
     ops.count_accepted_events(events)
     ops.count_time_flags(lines)
     response = answer(facts.ping_id)
-    collector.idempotency.completed(response)
+    path.idempotency.completed(response)
     return response
 
 

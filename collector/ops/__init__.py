@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import flask
 
 from . import health, instrument, logs, metrics
-from .instrument import count_accepted_events, count_time_flags
+from .instrument import count_accepted_events, count_requests, count_time_flags
 
-if TYPE_CHECKING:
-    from ..settings import Settings
-
-__all__ = ["count_accepted_events", "count_time_flags", "init_app", "logs", "metrics"]
+__all__ = ["count_accepted_events", "count_requests", "count_time_flags", "init_app", "logs", "metrics"]
 
 
-def init_app(app: flask.Flask, settings: Settings, routes: Mapping[str, str]) -> None:
-    """The operators' endpoints, never rate-limited: /healthz, /readyz, /metrics; and the counting of every answer.
+def init_app(app: flask.Flask, event_types: frozenset[str], data_dir: Path) -> None:
+    """The operators' endpoints, never rate-limited: /healthz, /readyz (of `data_dir`), /metrics; and the metrics' state.
 
-    `routes` maps each path clients post events to onto its route (collector.ingest.ROUTES), which
-    labels and times it in the metrics. Call after every other layer is wrapped around `app.wsgi_app`:
-    the counting wraps them all.
+    The counting of every answer is a layer (`count_requests`), placed by collector/stack.py.
     """
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
-    app.after_request(logs.leave_for_access_log)
-    instrument.init_app(app, settings.event_types, routes)
+    health.init_app(app, data_dir)
+    instrument.init_app(app, event_types)

@@ -9,8 +9,8 @@ control character is escaped, so that one request is one log line.
 
 `JSONLogger` (COLLECTOR_LOG_FORMAT=json) writes gunicorn's own lines as the
 service's (see logs.py) and each request as one JSON object with its pingId,
-status and error code, which the app leaves in the WSGI environ
-(`ENVIRON_PING_ID`, `ENVIRON_ERROR_CODE`). The query string is left out: it
+status and error code, which the app leaves on the request's record
+(collector/request/record.py). The query string is left out: it
 may hold a write key.
 
 Both loggers keep secrets out of the log (`KeepsSecrets`): `writeKey=` values
@@ -38,10 +38,11 @@ from urllib.parse import unquote
 
 from gunicorn.glogging import Logger
 
+from ..request import record
 from ..request.privacy import Shown, address_shown
 from ..request.text import WRITE_KEY_PARAMETER, header_text
 from ..settings import Settings
-from .logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID, JSONFormatter, json_line, utc_time
+from .logs import JSONFormatter, json_line, utc_time
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -197,6 +198,7 @@ class JSONLogger(KeepsSecrets):
         if not self.access_log_enabled:
             return
         status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        answered = record.of(environ)
         entry = {
             "time": utc_time(time.time()),
             "level": "info",
@@ -209,8 +211,8 @@ class JSONLogger(KeepsSecrets):
             "durationMs": round(request_time.total_seconds() * 1000, 3),
             "client": self.client_shown(environ),
             "userAgent": _text(environ.get("HTTP_USER_AGENT")),
-            "pingId": environ.get(ENVIRON_PING_ID),
-            "code": environ.get(ENVIRON_ERROR_CODE),
+            "pingId": answered.ping_id,
+            "code": answered.error_code,
         }
         self.access_log.info(json_line({key: value for key, value in entry.items() if value is not None}))
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from pathlib import Path
 
 import flask
 
-from .. import datadir, service
+from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, error_response
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,11 @@ bp = flask.Blueprint("health", __name__)
 _EXTENSION = "collector.readyz"
 
 
-class _Outage:
-    """Whether /readyz last failed, so that each outage is logged once."""
+class _Readiness:
+    """The data directory /readyz writes to, and whether it last failed, so that each outage is logged once."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.failing = False
         self.lock = threading.Lock()
 
@@ -46,8 +48,8 @@ def healthz() -> flask.Response:
 
 @bp.get("/readyz")
 def readyz() -> flask.Response:
-    data_dir = service.current().settings.data_dir
-    outage: _Outage = flask.current_app.extensions.setdefault(_EXTENSION, _Outage())
+    readiness: _Readiness = flask.current_app.extensions[_EXTENSION]
+    data_dir = readiness.data_dir
     try:
         # Never re-created after start-up (collector/datadir.py): renamed away or
         # its mount lost, the service is not ready until it is back.
@@ -58,9 +60,14 @@ def readyz() -> flask.Response:
             probe.write(b"ok")
             probe.flush()
     except OSError as error:
-        if outage.changed(failing=True):
+        if readiness.changed(failing=True):
             logger.warning("readyz: the data directory %s is not writable: %s", data_dir, error.strerror)
         return error_response(STORAGE_UNAVAILABLE, f"the data directory is not writable: {error.strerror}")
-    if outage.changed(failing=False):
+    if readiness.changed(failing=False):
         logger.info("readyz: the data directory %s is writable again", data_dir)
     return flask.jsonify(status="ok")
+
+
+def init_app(app: flask.Flask, data_dir: Path) -> None:
+    """Keep the data directory (COLLECTOR_DATA_DIR) /readyz checks: handed in, as ops reads no service."""
+    app.extensions[_EXTENSION] = _Readiness(data_dir)

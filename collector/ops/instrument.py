@@ -3,11 +3,11 @@
 The middleware is the outermost layer of the app, so it sees every response,
 also those no Flask code makes (a worker replaying a 429, see
 collector/ratelimit/refusals.py). It counts each one by path and status, by
-error code when one was left in the WSGI environ (every error response leaves
-its code there for the access log, see ops/logs.py; the replay too), and times
+error code when the request's record holds one (every error response leaves
+its code there, see collector/request/record.py; the replay too), and times
 the POSTs of the data path's routes (`/collect/event` and the Segment-compatible
-`/v1/` routes: `create_app` passes them in, as ops does not import ingest). The
-views report accepted events through `count_accepted_events`, once they are stored.
+`/v1/` routes: collector/stack.py passes them in, as ops does not import ingest).
+The views report accepted events through `count_accepted_events`, once they are stored.
 
 The request path stays cheap: the label children each counter needs are
 bound once and kept in dicts (a `.labels()` call costs more than the
@@ -17,6 +17,7 @@ increment itself), so a request costs a few dict lookups and mmap writes.
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 import flask
 
 from ..errors import CODES, RATE_LIMITED as RATE_LIMITED_ERROR
-from .logs import ENVIRON_ERROR_CODE
+from ..request import record
 from .metrics import (
     EVENTS_ACCEPTED,
     FILES_FINISHED,
@@ -39,10 +40,6 @@ from .metrics import (
 )
 
 _EXTENSION = "collector.metrics"
-
-# Left in the WSGI environ by a worker replaying a 429 (collector/ratelimit/refusals.py),
-# next to the error code every error response leaves there (ops/logs.py).
-ENVIRON_REPLAYED = "collector.replayed_refusal"
 
 # The `path` label takes these values, the data path's routes (each path a
 # client sends to labelled by its route, see collector/ingest/routes.py) and
@@ -103,11 +100,12 @@ class CountRequests:
         if requests is None:
             requests = self._requests.setdefault((path, status), REQUESTS.labels(path=path, status=status))
         requests.inc()
-        code = environ.get(ENVIRON_ERROR_CODE)
+        answered = record.of(environ)
+        code = answered.error_code
         if code is not None:
             self._rejected_child(code).inc()
             if code == RATE_LIMITED_ERROR.code:
-                self._rate_limited[environ.get(ENVIRON_REPLAYED, False)].inc()
+                self._rate_limited[answered.replayed_refusal].inc()
         if environ.get("REQUEST_METHOD") == "POST":
             observe = self._timed.get(sent)
             if observe is not None:
@@ -173,13 +171,17 @@ def count_time_flags(lines: Sequence[bytes]) -> None:
             TIME_FLAGGED_EVENTS.labels(flag=flag).inc()
 
 
-def init_app(app: flask.Flask, event_types: frozenset[str], routes: Mapping[str, str]) -> None:
-    """Count every answer of `app`: call last, so that the middleware wraps every other layer.
+def count_requests(routes: Mapping[str, str]) -> Callable[[Callable], CountRequests]:
+    """The layer that counts every answer: outermost, so that it wraps every other one.
 
     `routes`: the data path's paths -> their routes (see `CountRequests`).
     """
+    return functools.partial(CountRequests, routes=routes)
+
+
+def init_app(app: flask.Flask, event_types: frozenset[str]) -> None:
+    """The counter of accepted events, and the series known in advance (see FINISH_REASONS)."""
     app.extensions[_EXTENSION] = EventTypeCounter(event_types)
-    app.wsgi_app = CountRequests(app.wsgi_app, routes)  # type: ignore[method-assign]
     for reason in FINISH_REASONS:
         FILES_FINISHED.labels(reason=reason)
     for outcome in UNCHECKED_OUTCOMES:

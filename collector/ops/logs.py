@@ -19,11 +19,9 @@ from typing import Any
 import flask
 import orjson
 
-TEXT_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+from ..request import record as request_record
 
-# What the app leaves in the WSGI environ for gunicorn's access log line.
-ENVIRON_PING_ID = "collector.ping_id"
-ENVIRON_ERROR_CODE = "collector.error_code"
+TEXT_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 # UTF-8 of characters JSON allows raw in strings that line-based readers trip
 # on: C1 controls (U+0080-U+009F, which include U+0085 NEXT LINE) and the
@@ -70,16 +68,8 @@ class RequestContext(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "pingId") and flask.has_request_context():
-            record.pingId = flask.g.get("ping_id")
+            record.pingId = request_record.current().ping_id
         return True
-
-
-def leave_for_access_log(response: flask.Response) -> flask.Response:
-    """after_request: the request's pingId and error code, for gunicorn's access log line."""
-    environ = flask.request.environ
-    environ[ENVIRON_PING_ID] = flask.g.get("ping_id")
-    environ[ENVIRON_ERROR_CODE] = flask.g.get("error_code")
-    return response
 
 
 def formatter(log_format: str) -> logging.Formatter:

@@ -1,14 +1,18 @@
-"""Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `init_app` is the one entry point.
+"""Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `build` is the one entry point.
 
 Inside: who a client is (clients), what a request costs and the limiter
 (limiter), where counts live (storage), what happens when that storage fails
 (outage), the replay of recent refusals (refusals) and the headers (headers).
+`build` returns the pieces as values (`RateLimit`); create_app's stack block
+(collector/stack.py) places each where it runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import flask
 from flask_limiter import Limiter
@@ -24,19 +28,42 @@ from .storage import CollectorMemcachedStorage
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["close", "init_app", "key_for_address"]
+__all__ = ["EXTENSION", "RateLimit", "build", "close", "key_for_address"]
 
-_EXTENSION = "collector.ratelimit"
+EXTENSION = "collector.ratelimit"
 
 
-def init_app(
-    app: flask.Flask,
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """The rate limit's layer and hooks, as values for the stack block."""
+
+    limiter: Limiter
+    # WSGI layer: the cheap 429 for clients known to be refused; None unless fixed-window with a cost per request.
+    refuse_known_clients: Callable[[Any], RefuseKnownClients] | None
+    # before_request, ahead of flask-limiter's check: forgets the previous request's storage failure.
+    begin_request: Callable[[], None]
+    # after_request: the X-RateLimit-* headers (and a 429 remembered for the replay).
+    add_headers: Callable[[flask.Response], flask.Response]
+    storage: str  # COLLECTOR_RATE_LIMIT_STORAGE
+
+    def install_flask_limiter(self, app: flask.Flask) -> None:
+        """flask-limiter's init_app: it registers its own check (before_request), after_request and teardown.
+
+        flask-limiter (4.1) offers no public way to take its hooks one by one, so the
+        stack block calls this at the place its check must run (see collector/stack.py).
+        """
+        self.limiter.init_app(app)
+        check_storage(self.limiter, self.storage)
+        app.extensions[EXTENSION] = self.limiter
+
+
+def build(
     settings: Settings,
     limited: flask.Blueprint,
     count_events: Callable[[flask.Request], int | None],
     key_id: Callable[[dict], str | None] | None = None,
     paths: Collection[str] = (),
-) -> Limiter:
+) -> RateLimit:
     """Limit every route of `limited`; other routes (health checks, metrics) are never limited.
 
     `paths` are the paths of `limited`'s routes as clients send them: the cheap
@@ -44,8 +71,7 @@ def init_app(
 
     `count_events` tells how many events a request carries, for
     COLLECTOR_RATE_LIMIT_COST=event; `key_id` the id of a request's valid write
-    key (from its WSGI environ), for COLLECTOR_RATE_LIMIT_BY=key. Call before
-    `limited` is registered.
+    key (from its WSGI environ), for COLLECTOR_RATE_LIMIT_BY=key.
     """
     per_event = settings.rate_limit_cost == "event"
     cost = event_cost(count_events, settings.max_events) if per_event else 1
@@ -68,31 +94,51 @@ def init_app(
     # Shared: every route of `limited` (/collect/event and the Segment-compatible
     # /v1/ routes) draws on one budget per client, not one per route.
     limiter.shared_limit(settings.rate_limit, scope=limited.name, cost=cost)(limited)
-    # Before the limiter's own check, which flask-limiter registers in init_app.
-    app.before_request(outage.begin_request)
-    limiter.init_app(app)
-    check_storage(limiter, settings.rate_limit_storage)
-    remember_refusal = None
+    refuse_known_clients = remember_refusal = None
     if settings.rate_limit_strategy == "fixed-window" and not per_event:
         # Only there is a refusal certain to last until its window resets.
         refusals = Refusals()
-        # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
-        # A replay follows the storage: a flushed or restarted memcached lets the client through again.
-        # A Segment client sending its key only in the body (`writeKey`) is known by it only once Flask
-        # has read the body: with COLLECTOR_RATE_LIMIT_BY=key it is not replayed, the limiter refuses it.
-        app.wsgi_app = RefuseKnownClients(  # type: ignore[method-assign]
-            app.wsgi_app, refusals, client, paths, still_refused=storage_check(limiter.storage, STORAGE_ERRORS)
-        )
+        refuse_known_clients = _replay_layer(refusals, limiter, client, paths)
         remember_refusal = refusals.remember
-    key = client_key_func(client)
-    app.after_request(header_writer(limiter, outage, remember_refusal, key))
-    app.extensions[_EXTENSION] = limiter
-    return limiter
+    return RateLimit(
+        limiter=limiter,
+        refuse_known_clients=refuse_known_clients,
+        begin_request=outage.begin_request,
+        add_headers=header_writer(limiter, outage, remember_refusal, client_key_func(client)),
+        storage=settings.rate_limit_storage,
+    )
+
+
+def _replay_layer(
+    refusals: Refusals, limiter: Limiter, client: Callable[[dict], str], paths: Collection[str]
+) -> Callable[[Any], RefuseKnownClients]:
+    """The layer that replays `refusals` to the clients they were for, on `paths`."""
+    # Keyed like the limiter (`client`): by write key with COLLECTOR_RATE_LIMIT_BY=key, never by address then.
+    # A replay follows the storage: a flushed or restarted memcached lets the client through again.
+    # A Segment client sending its key only in the body (`writeKey`) is known by it only once Flask
+    # has read the body: with COLLECTOR_RATE_LIMIT_BY=key it is not replayed, the limiter refuses it.
+    return functools.partial(
+        RefuseKnownClients,
+        refusals=refusals,
+        client_key=client,
+        paths=paths,
+        still_refused=storage_check(_StorageOf(limiter), STORAGE_ERRORS),
+    )
+
+
+class _StorageOf:
+    """The limiter's storage, read when asked: flask-limiter makes it in its init_app, after the layers are built."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+
+    def get(self, key: str) -> int:
+        return self._limiter.storage.get(key)
 
 
 def close(app: flask.Flask) -> None:
     """Close this thread's connection to the limits' storage (memcached, the SQLite file), if it has one."""
-    limiter = app.extensions.get(_EXTENSION)
+    limiter = app.extensions.get(EXTENSION)
     storage = limiter.storage if limiter is not None else None
     if isinstance(storage, (CollectorMemcachedStorage, CollectorSQLiteStorage)):
         storage.close()

@@ -1,6 +1,6 @@
 """Who a client is, for the rate limit: its address, as far as trusted proxies allow.
 
-werkzeug's ProxyFix (installed by `create_app` when COLLECTOR_TRUSTED_PROXIES
+werkzeug's ProxyFix (placed by collector/stack.py when COLLECTOR_TRUSTED_PROXIES
 is set) rewrites `remote_addr` from X-Forwarded-For for exactly that many
 trusted hops, so a client cannot claim another address to get a fresh budget.
 IPv6 clients are keyed by their network (COLLECTOR_RATE_LIMIT_IPV6_PREFIX, /64

@@ -17,6 +17,7 @@ from pathlib import Path
 import flask
 from flask_limiter import Limiter, RequestLimit
 
+from ..request import record
 from .clients import ClientOf, client_key_func
 from .outage import STORAGE_ERRORS, StorageOutage
 from .sqlite_storage import FILE_NAME, CollectorSQLiteStorage
@@ -96,9 +97,10 @@ def is_options_request() -> bool:
 
 def _give_back(limiter: Limiter, cost: Cost, counts_refused: bool, outage: StorageOutage) -> None:
     # The other strategies compare before they count, and count nothing on refusal.
-    if not counts_refused or flask.g.get("rate_limit_given_back"):
+    refused = record.current()
+    if not counts_refused or refused.rate_limit_given_back:
         return
-    flask.g.rate_limit_given_back = True
+    refused.rate_limit_given_back = True
     amount = cost() if callable(cost) else cost
     # Every limit evaluated so far was counted, up to the one that refused
     # (flask-limiter stops at the first breach).

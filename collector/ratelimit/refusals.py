@@ -27,8 +27,7 @@ from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 from ..errors import RATE_LIMITED
-from ..ops.instrument import ENVIRON_REPLAYED
-from ..ops.logs import ENVIRON_ERROR_CODE, ENVIRON_PING_ID
+from ..request import record
 from .headers import rate_limit_headers
 
 # Clients remembered per worker at most; past it, those whose window ended go.
@@ -115,9 +114,10 @@ class RefuseKnownClients:
                 self.refusals.forget(client)  # the storage forgot the window: the limiter decides afresh
                 refusal = None
             if refusal is not None:
-                environ[ENVIRON_ERROR_CODE] = RATE_LIMITED.code
-                environ[ENVIRON_PING_ID] = str(uuid.uuid4())
-                environ[ENVIRON_REPLAYED] = True  # counted apart from flask-limiter's own 429s
+                replayed = record.of(environ)
+                replayed.error_code = RATE_LIMITED.code
+                replayed.ping_id = str(uuid.uuid4())
+                replayed.replayed_refusal = True  # counted apart from flask-limiter's own 429s
                 return self._refuse(refusal, start_response)
         return self.app(environ, start_response)
 

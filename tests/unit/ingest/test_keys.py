@@ -8,7 +8,8 @@ import hashlib
 import pytest
 
 from collector.errors import CollectorError
-from collector.ingest.keys import ENVIRON_KEY_ID, WriteKeys, key_id, presented_key, query_key
+from collector.ingest.keys import WriteKeys, key_id, presented_key, query_key
+from collector.request import record
 
 KEY = "k3y-0123456789abcdef"
 OTHER = "other+key/0123456789"
@@ -60,7 +61,7 @@ def test_a_valid_key_is_identified_and_left_in_the_environ():
     keys = WriteKeys({KEY, OTHER})
     request = environ(HTTP_X_COLLECTOR_KEY=KEY)
     assert keys.check(request) == key_id(KEY)
-    assert request[ENVIRON_KEY_ID] == key_id(KEY)
+    assert record.of(request).key_id == key_id(KEY)
     assert keys.id_of(request) == key_id(KEY)
     assert keys.id_of(environ(QUERY_STRING=f"writeKey={OTHER}")) == key_id(OTHER)
 
@@ -86,7 +87,7 @@ def test_a_wrong_key_is_refused_and_never_echoed(presented):
     assert (error.status, error.code) == (401, "invalid_write_key")
     assert error.headers == {"WWW-Authenticate": 'Bearer realm="collector", error="invalid_token"'}
     assert presented not in error.message and KEY not in error.message
-    assert ENVIRON_KEY_ID not in request
+    assert record.of(request).key_id is None
     assert WriteKeys({KEY}).id_of(request) is None
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from collector.ops.instrument import ENVIRON_REPLAYED, CountRequests, EventTypeCounter
-from collector.ops.logs import ENVIRON_ERROR_CODE
+from collector.ops.instrument import CountRequests, EventTypeCounter
+from collector.request.record import ENVIRON_KEY, RequestRecord
 
 
 def sample(name: str, **labels: str) -> float:
@@ -100,7 +100,7 @@ def test_an_error_is_counted_by_the_code_its_response_left():
         ("collector_rejected_requests_total", {"code": "invalid_json"}),
         ("collector_rate_limited_requests_total", {"replayed": "false"}),
     )
-    call(counting(answering("400 BAD REQUEST", **{ENVIRON_ERROR_CODE: "invalid_json"})))
+    call(counting(answering("400 BAD REQUEST", **{ENVIRON_KEY: RequestRecord(error_code="invalid_json")})))
     call(counting(answering("201 CREATED")))
     assert counts.delta() == [1, 0]
 
@@ -111,10 +111,10 @@ def test_rate_limited_answers_are_told_apart_from_their_replays():
         ("collector_rate_limited_requests_total", {"replayed": "false"}),
         ("collector_rate_limited_requests_total", {"replayed": "true"}),
     )
-    call(counting(answering("429 TOO MANY REQUESTS", **{ENVIRON_ERROR_CODE: "rate_limited"})))
-    replayed = {ENVIRON_ERROR_CODE: "rate_limited", ENVIRON_REPLAYED: True}
+    call(counting(answering("429 TOO MANY REQUESTS", **{ENVIRON_KEY: RequestRecord(error_code="rate_limited")})))
     for _ in range(2):
-        call(counting(answering("429 TOO MANY REQUESTS", **replayed)))
+        replayed = RequestRecord(error_code="rate_limited", replayed_refusal=True)
+        call(counting(answering("429 TOO MANY REQUESTS", **{ENVIRON_KEY: replayed})))
     assert counts.delta() == [3, 1, 2]
 
 

@@ -42,10 +42,10 @@ def test_a_traceback_stays_inside_its_line():
 
 
 def test_lines_logged_in_a_request_carry_its_ping_id(app):
-    import flask
+    from collector.request import record as request_record
 
     with app.test_request_context("/collect/event", method="POST"):
-        flask.g.ping_id = "ping-123"
+        request_record.current().ping_id = "ping-123"
         entry = record("inside")
         RequestContext().filter(entry)
     assert entry.pingId == "ping-123"

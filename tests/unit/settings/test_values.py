@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from collector.ingest.enrich import RequestFacts, format_received_at, stored_lines
+from collector.ingest.enrich import stored_lines
+from collector.ingest.facts import RequestFacts, format_received_at
 from collector.settings import SettingsError, load_settings
 from collector.settings.values import MIN_EVENT_BYTES
 

@@ -1,0 +1,92 @@
+"""The intake: what the data path checks and adds to a request, built once at start-up from the settings.
+
+The view (POST /collect/event), the Segment-compatible routes and the dead-letter
+replay take a request the same way: validate its payload (the schemas, the most
+events per request), know its facts (pingId, time, client as COLLECTOR_CLIENT_IP
+keeps it), and turn its events into stored lines (the event-time rules, the most
+bytes per event). They share these steps through one `Intake`, so none of them
+reads a setting or can take a step differently from the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import flask
+
+from ..errors import BODY_TOO_LARGE, CollectorError
+from .enrich import stored_lines
+from .eventtime import TimeRules, rules_for
+from .facts import RequestFacts, request_facts
+from .schemas import RequestValidator
+from .segment import MAX_BATCH_BYTES, SegmentRequest, map_request, segment_error
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Intake:
+    """The validator, the event-time rules, the size limits and the client-address mode of the data path."""
+
+    validator: RequestValidator
+    time_rules: TimeRules
+    max_body_bytes: int
+    max_event_bytes: int
+    client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Intake:
+        return cls(
+            validator=RequestValidator(settings.max_events, settings.event_types),
+            time_rules=rules_for(settings),
+            max_body_bytes=settings.max_body_bytes,
+            max_event_bytes=settings.max_event_bytes,
+            client_ip=settings.client_ip,
+        )
+
+    def validate(self, payload: Any) -> dict[str, Any]:
+        """The validated request body (`messageBody`, and `messageheader` when sent).
+
+        :raises CollectorError: a 400 with a message a person can act on (see schemas.py).
+        """
+        return self.validator.validate(payload)
+
+    def segment(self, payload: Any, call: str | None, body: bytes) -> SegmentRequest:
+        """A Segment request body (`call` None for /v1/batch) mapped, and its core validated like our own.
+
+        `body` is the request's body as read (gzip undone), for Segment's size limit.
+        :raises CollectorError: 413 over the size limit, 400 for a message that is wrong, in Segment's words.
+        """
+        check_batch_size(body, self.max_body_bytes)
+        mapped = map_request(payload, call)
+        try:
+            self.validator.validate(mapped.core)
+        except CollectorError as error:
+            raise segment_error(error, single=call is not None) from None
+        return mapped
+
+    def facts(self, request: flask.Request) -> RequestFacts:
+        """What the server knows of `request` besides its body, its client's address kept as the mode says."""
+        return request_facts(request, self.client_ip)
+
+    def lines(
+        self, events: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None, facts: RequestFacts
+    ) -> list[bytes]:
+        """Validated `events` as their stored lines (see enrich.stored_lines).
+
+        :raises CollectorError: a 413 naming the first event larger than COLLECTOR_MAX_EVENT_BYTES as stored.
+        """
+        return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules)
+
+
+def check_batch_size(body: bytes, max_body_bytes: int) -> None:
+    """Segment's 500 KB per request (of JSON, after gzip is undone), or the collector's own limit when lower.
+
+    :raises CollectorError: 413 `body_too_large`, as the collector's own limit answers.
+    """
+    limit = min(MAX_BATCH_BYTES, max_body_bytes)
+    if len(body) > limit:
+        raise CollectorError(BODY_TOO_LARGE, f"request body is larger than {limit} bytes")
