@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-from limits.storage import MemcachedStorage, MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
+from limits.storage import MemcachedStorage, MemoryStorage, Storage
 
-from .places import MEMCACHED, MEMORY, SQLITE, host_port
+from .places import MEMCACHED, MEMORY, SQLITE, STRATEGIES, host_port
 
 if TYPE_CHECKING:
     from .declared import Settings
@@ -20,13 +20,6 @@ if TYPE_CHECKING:
 class SettingsError(ValueError):
     """A COLLECTOR_* variable has a value the service cannot use."""
 
-
-# What each strategy needs from the storage, as limits declares it.
-STRATEGIES: dict[str, type | None] = {
-    "fixed-window": None,
-    "sliding-window-counter": SlidingWindowCounterSupport,
-    "moving-window": MovingWindowSupport,
-}
 
 # The storage class behind each URI the storage setting accepts; the
 # collector's memcached storage subclasses limits' one, and its SQLite storage

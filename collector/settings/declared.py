@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from . import access, places, values
-from .checks import STRATEGIES
 
 PREFIX = "COLLECTOR_"
 _KEY = "collector.setting"
@@ -82,7 +81,7 @@ class Settings:
     )
     rate_limit_strategy: str = declare(
         "fixed-window",
-        values.choice(*STRATEGIES),
+        values.choice(*places.STRATEGIES),
         "`fixed-window`, `sliding-window-counter` (not with `sqlite://`), or `moving-window` (`memory://` only); "
         "see [Rate limits](rate-limits.md)",
     )

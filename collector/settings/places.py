@@ -15,9 +15,18 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
+from limits.storage import MovingWindowSupport, SlidingWindowCounterSupport
+
 MEMORY = "memory://"
 MEMCACHED = "memcached://"
 SQLITE = "sqlite://"  # a file in the data directory: see collector/ratelimit/sqlite_storage.py
+
+# The rate-limit strategies, each with what it needs from the storage, as limits declares it.
+STRATEGIES: dict[str, type | None] = {
+    "fixed-window": None,
+    "sliding-window-counter": SlidingWindowCounterSupport,
+    "moving-window": MovingWindowSupport,
+}
 
 # ASCII host names and IPv4 addresses. limits reads each host:port of a
 # memcached URI with urllib; anything matching this (or a bracketed IPv6
