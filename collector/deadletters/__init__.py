@@ -1,7 +1,7 @@
-"""Dead letters: refused requests kept (COLLECTOR_DEAD_LETTER=on), read, listed and replayed.
+"""Dead letters: rejected requests kept (COLLECTOR_DEAD_LETTER=on), read, listed and replayed.
 
 Inside: the letters files and their reading (letters), the after_request that
-keeps a refused request (keep), which codes a replay may store (rules) and the
+keeps a rejected request (keep), which codes a replay may store (rules) and the
 replay through the data path (replay, `collector deadletter replay`).
 """
 

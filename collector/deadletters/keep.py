@@ -1,6 +1,6 @@
-"""Refused requests kept as dead letters (COLLECTOR_DEAD_LETTER=on), after the answer is made.
+"""Rejected requests kept as dead letters (COLLECTOR_DEAD_LETTER=on), after the answer is made.
 
-Every refusal of POST /collect/event is kept, whatever raised it, with the
+Every rejection of POST /collect/event (and of the /v1/ routes) is kept, whatever raised it, with the
 body as the collector read it (inflated, if it came gzipped), except the
 rate-limited and unauthorised ones: those are counted in the metrics and never
 stored, so that a client hammering the service cannot fill the disk with them.
@@ -30,19 +30,19 @@ COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ 
 
 
 def keeper(letters: DeadLetters | None, intake: Intake) -> Callable[[flask.Response], flask.Response] | None:
-    """The after_request that keeps refused requests in `letters`; None without them (COLLECTOR_DEAD_LETTER=off)."""
-    return KeepRefused(letters, intake).keep_refused if letters is not None else None
+    """The after_request that keeps rejected requests in `letters`; None without them (COLLECTOR_DEAD_LETTER=off)."""
+    return KeepRejected(letters, intake).keep_rejected if letters is not None else None
 
 
-class KeepRefused:
-    """Keeps refused requests in `letters`, the client as `intake` keeps a stored event's."""
+class KeepRejected:
+    """Keeps rejected requests in `letters`, the client as `intake` keeps a stored event's."""
 
     def __init__(self, letters: DeadLetters, intake: Intake) -> None:
         self.letters = letters
         self.intake = intake
 
-    def keep_refused(self, response: flask.Response) -> flask.Response:
-        """after_request: keep a refused request to one of the data path's routes (the collect blueprint)."""
+    def keep_rejected(self, response: flask.Response) -> flask.Response:
+        """after_request: keep a rejected request to one of the data path's routes (the collect blueprint)."""
         status = response.status_code
         if status < 400 or status in NOT_KEPT or flask.request.blueprint != COLLECT_BLUEPRINT:
             return response
@@ -50,12 +50,12 @@ class KeepRefused:
         return response
 
     def keep(self, response: flask.Response, status: int) -> None:
-        """Keep the current request, refused with `response`."""
+        """Keep the current request, rejected with `response`."""
         try:
             message = orjson.loads(response.get_data()).get("message", "")
         except (orjson.JSONDecodeError, AttributeError):
             message = ""
-        refused = record.current()
+        rejected = record.current()
         facts = self.intake.facts(flask.request)
         client = {"ip": facts.client_ip, "userAgent": facts.user_agent}
         if facts.key_id is not None:
@@ -66,9 +66,9 @@ class KeepRefused:
         if (key := flask.request.headers.get(IDEMPOTENCY_KEY)) is not None:
             kept["idempotencyKey"] = key
         self.letters.record(
-            body=refused.raw_body,
+            body=rejected.raw_body,
             status=status,
-            code=refused.error_code or "",
+            code=rejected.error_code or "",
             message=message,
             facts=kept,
         )

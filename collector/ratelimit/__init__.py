@@ -1,6 +1,6 @@
 """Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `build` is the one entry point.
 
-Inside: who a client is (clients), what a request costs and the limiter
+Inside: who a client is (identity), what a request costs and the limiter
 (limiter), where counts live (storage), what happens when that storage fails
 (outage), the replay of recent refusals (refusals) and the headers (headers).
 `build` returns the pieces as values (`RateLimit`); create_app's stack block
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import flask
 from flask_limiter import Limiter
 
-from .clients import client_key_func, client_of, key_for_address
+from .identity import client_key_func, client_of, key_for_address
 from .headers import header_writer
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import STORAGE_ERRORS, StorageOutage

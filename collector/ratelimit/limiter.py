@@ -18,7 +18,7 @@ import flask
 from flask_limiter import Limiter, RequestLimit
 
 from ..request import record
-from .clients import ClientOf, client_key_func
+from .identity import ClientOf, client_key_func
 from .outage import STORAGE_ERRORS, StorageOutage
 from .sqlite_storage import FILE_NAME, CollectorSQLiteStorage
 from .storage import CollectorMemcachedStorage, storage_uri

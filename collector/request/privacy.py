@@ -27,7 +27,7 @@ so, in effect, every day's salt since it started; once it stops, nothing can
 link a stored hash to an address.
 
 The rate limit is not affected: it keys on the whole address (see
-`collector.ratelimit.clients`).
+`collector.ratelimit.identity`).
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def test_with_every_layer_on_the_stack_is_the_declared_order(make_app):
     assert layers(app) == ["CountRequests", "CrossOrigin", "ProxyFix", "RefuseKnownClients"]
     assert hooks(app) == {
         "before": ["assign_ping_id", "refuse_leading_slashes", "require_write_key", "begin_request", "flask-limiter"],
-        "after": ["untyped_options", "keep_refused", "add_rate_limit_headers", "flask-limiter"],
+        "after": ["untyped_options", "keep_rejected", "add_rate_limit_headers", "flask-limiter"],
         "teardown": ["release_unfinished", "flask-limiter"],
     }
 

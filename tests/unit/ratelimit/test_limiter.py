@@ -9,7 +9,7 @@ import pytest
 from flask_limiter import Limiter
 from limits.storage import MemoryStorage
 
-from collector.ratelimit.clients import client_of
+from collector.ratelimit.identity import client_of
 from collector.ratelimit.limiter import build_limiter, check_storage, event_cost
 from collector.ratelimit.outage import StorageOutage
 from collector.ratelimit.storage import CollectorMemcachedStorage

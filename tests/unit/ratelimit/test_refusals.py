@@ -8,7 +8,7 @@ import time
 import pytest
 
 from collector.ratelimit import refusals as refusals_module
-from collector.ratelimit.clients import client_of
+from collector.ratelimit.identity import client_of
 from collector.ratelimit.refusals import Refusal, Refusals, RefuseKnownClients, storage_check
 
 CLIENT = "203.0.113.7"

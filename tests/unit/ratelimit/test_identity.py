@@ -7,7 +7,7 @@ import re
 import pytest
 
 from collector.ratelimit import key_for_address
-from collector.ratelimit.clients import client_of
+from collector.ratelimit.identity import client_of
 
 
 @pytest.mark.parametrize(
