@@ -31,6 +31,11 @@ def check_combinations(settings: Settings) -> None:
     """:raises SettingsError: for the first combination the service cannot run."""
     check_strategy(settings.rate_limit_strategy, settings.rate_limit_storage)
     check_workers(settings.workers, settings.rate_limit_storage)
+    if settings.tracking_plan is not None and settings.event_types:
+        raise SettingsError(
+            "COLLECTOR_TRACKING_PLAN and COLLECTOR_EVENT_TYPES are both set: the plan names the event types "
+            "(its otherEventTypes says what becomes of the others); unset COLLECTOR_EVENT_TYPES"
+        )
     if settings.rate_limit_by == "key" and not settings.write_keys:
         raise SettingsError(
             "COLLECTOR_RATE_LIMIT_BY=key needs write keys (COLLECTOR_API_KEYS or COLLECTOR_API_KEYS_FILE)"

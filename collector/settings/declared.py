@@ -19,9 +19,12 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import access, places, values
+from . import access, places, planfile, values
+
+if TYPE_CHECKING:
+    from ..plan import TrackingPlan
 
 PREFIX = "COLLECTOR_"
 _KEY = "collector.setting"
@@ -149,6 +152,22 @@ class Settings:
     )
     event_types: frozenset[str] = declare(
         "", values.event_types, "comma-separated allow-list of event types; empty allows any well-formed type"
+    )
+    # The plan names the event types (its otherEventTypes says what becomes of the rest): with an allow-list
+    # too, two settings would say which types are good, so the pair is refused (checks.py).
+    tracking_plan: TrackingPlan | None = declare(  # noqa: RUF009
+        "",
+        planfile.tracking_plan,
+        "a tracking plan file (JSON): each event type's JSON Schemas, checked against every event (see "
+        "[Tracking plan](tracking-plan.md)); read once at start-up and on SIGHUP; empty: no plan. Not with "
+        "`COLLECTOR_EVENT_TYPES`",
+        show=planfile.show_plan,
+    )
+    tracking_plan_mode: str = declare(
+        "flag",
+        values.choice("flag", "refuse"),
+        "what an event breaking the plan gets: `flag` (stored with `planViolations`, counted) or `refuse` "
+        "(the request gets 400 `tracking_plan_violation`, nothing stored)",
     )
     # memcached keeps whole seconds (under 1 s would be 0: "never expires").
     idempotency_seconds: float = declare(

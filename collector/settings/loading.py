@@ -72,6 +72,8 @@ def _read(setting: Setting, raw: Any) -> Any:
         return raw
     try:
         return setting.parse(raw)
+    except SettingsError:  # a parser that words its own line (the tracking plan's)
+        raise
     except ValueError as error:
         shown = "(not shown)" if setting.secret else repr(_USER_INFO.sub("//(not shown)@", raw))
         raise SettingsError(f"{setting.env}={shown} is not valid: expected {error}") from None
