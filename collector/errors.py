@@ -59,6 +59,12 @@ INVALID_EVENT_TYPE = ErrorCode(
 )
 UNKNOWN_FIELD = ErrorCode("unknown_field", 400, "a key the contract does not know, at the top level or in an event")
 INVALID_FIELD = ErrorCode("invalid_field", 400, "a field is missing or breaks its rule; `details` names each one")
+TRACKING_PLAN_VIOLATION = ErrorCode(
+    "tracking_plan_violation",
+    400,
+    "with `COLLECTOR_TRACKING_PLAN_MODE=refuse`, an event breaks the tracking plan; `details` names each event "
+    "and each JSON pointer within it",
+)
 TOO_MANY_EVENTS = ErrorCode("too_many_events", 400, "`messageBody` holds more than `COLLECTOR_MAX_EVENTS` events")
 INVALID_QUERY = ErrorCode(
     "invalid_query",

@@ -31,6 +31,9 @@ THROUGH_CHECKS = frozenset(
         "body_too_large",
         "event_too_large",
         "invalid_idempotency_key",  # refused again by the same check, unless the letter has no key
+        # Refused for good by the plan in refuse mode: once the plan (or the mode) is fixed, the replay
+        # checks it against the plan loaded then, as a new request would be (flagged in flag mode).
+        "tracking_plan_violation",
         # A bug of the collector's: most likely before the write (nothing
         # stored), and no client resends a 500 it cannot fix. A copy stored
         # all the same is caught by its key or its eventIds (see deadletters.replay).

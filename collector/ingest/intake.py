@@ -20,10 +20,12 @@ from ..errors import BODY_TOO_LARGE, CollectorError
 from .enrich import stored_lines
 from .eventtime import TimeRules, rules_for
 from .facts import RequestFacts, request_facts
+from .plancheck import checked_events
 from .schemas import RequestValidator
-from .segment import MAX_BATCH_BYTES, SegmentRequest, map_request, segment_error
+from .segment import MAX_BATCH_BYTES, SegmentRequest, map_request, segment_details, segment_error
 
 if TYPE_CHECKING:
+    from ..plan import TrackingPlan
     from ..settings import Settings
 
 
@@ -36,6 +38,11 @@ class Intake:
     max_body_bytes: int
     max_event_bytes: int
     client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
+    # COLLECTOR_TRACKING_PLAN, compiled once at start-up (in gunicorn's master: collector/plan/pinning.py),
+    # and COLLECTOR_TRACKING_PLAN_MODE. Every route and the dead-letter replay check through `validate`
+    # or `segment`: after the envelope is valid, before enrichment (see plancheck.py).
+    plan: TrackingPlan | None = None
+    plan_mode: str = "flag"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -45,14 +52,21 @@ class Intake:
             max_body_bytes=settings.max_body_bytes,
             max_event_bytes=settings.max_event_bytes,
             client_ip=settings.client_ip,
+            plan=settings.tracking_plan,
+            plan_mode=settings.tracking_plan_mode,
         )
 
     def validate(self, payload: Any) -> dict[str, Any]:
-        """The validated request body (`messageBody`, and `messageheader` when sent).
+        """The validated request body (`messageBody`, `messageheader` when sent), its events checked against the plan.
 
-        :raises CollectorError: a 400 with a message a person can act on (see schemas.py).
+        Events breaking the plan in flag mode come back flagged (copies: the payload is left as sent).
+        :raises CollectorError: a 400 with a message a person can act on (see schemas.py), or
+            `tracking_plan_violation` in refuse mode (see plancheck.py).
         """
-        return self.validator.validate(payload)
+        data = self.validator.validate(payload)
+        if self.plan is None:
+            return data
+        return {**data, "messageBody": checked_events(self.plan, self.plan_mode, data["messageBody"])}
 
     def segment(self, payload: Any, call: str | None, body: bytes) -> SegmentRequest:
         """A Segment request body (`call` None for /v1/batch) mapped, and its core validated like our own.
@@ -62,11 +76,20 @@ class Intake:
         """
         check_batch_size(body, self.max_body_bytes)
         mapped = map_request(payload, call)
+        single = call is not None
         try:
             self.validator.validate(mapped.core)
         except CollectorError as error:
-            raise segment_error(error, single=call is not None) from None
-        return mapped
+            raise segment_error(error, single) from None
+        if self.plan is None:
+            return mapped
+        name = _the_message if single else _segment_name
+        try:
+            events = checked_events(self.plan, self.plan_mode, mapped.events, name)
+        except CollectorError as error:
+            # Details named as this route's other errors name them: `batch`, or the message's own fields.
+            raise CollectorError(error.kind, error.message, details=segment_details(error.details, single)) from None
+        return dataclasses.replace(mapped, events=[dict(event) for event in events])
 
     def facts(self, request: flask.Request) -> RequestFacts:
         """What the server knows of `request` besides its body, its client's address kept as the mode says."""
@@ -80,6 +103,14 @@ class Intake:
         :raises CollectorError: a 413 naming the first event larger than COLLECTOR_MAX_EVENT_BYTES as stored.
         """
         return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules)
+
+
+def _segment_name(index: int) -> str:
+    return f"batch[{index}]"
+
+
+def _the_message(_index: int) -> str:
+    return "the message"
 
 
 def check_batch_size(body: bytes, max_body_bytes: int) -> None:

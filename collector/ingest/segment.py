@@ -34,7 +34,7 @@ CORE_FIELDS = ("timestamp", "userId", "anonymousId", "properties", "context")
 # Fields the stored line gets from the collector: a message holding one is refused, never overwritten.
 RESERVED_FIELDS = frozenset(
     {"eventType", "eventId", "pingId", "receivedAt", "messageheader", "client",
-     "originalTimestamp", "clockSkewSeconds", "timestampFlag"}
+     "originalTimestamp", "clockSkewSeconds", "timestampFlag", "planViolations"}
 )
 REQUIRED_BY_CALL = {"group": "groupId", "alias": "previousId"}
 MISSING = "Missing data for required field."

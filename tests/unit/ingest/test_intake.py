@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import flask
 import orjson
 import pytest
@@ -91,3 +93,77 @@ def test_a_segment_body_over_segment_limit_or_ours_is_too_large(tmp_path):
     with pytest.raises(CollectorError) as caught:
         roomy.segment({"batch": []}, None, b"x" * (MAX_BATCH_BYTES + 1))
     assert caught.value.message == f"request body is larger than {MAX_BATCH_BYTES} bytes"
+
+
+# The tracking plan: checked after the envelope, before enrichment (docs/tracking-plan.md).
+
+SHOP = Path(__file__).parents[1] / "plan" / "data" / "shop.json"
+GOOD_VIEW = {"eventType": "product_viewed", "properties": {"sku": "A1", "price": 9.5, "currency": "EUR"}}
+BAD_VIEW = {"eventType": "product_viewed", "properties": {"price": "9.50", "currency": "EUR"}}
+BAD_VIEW_DETAILS = {
+    "/properties/price": ["expected number, got string"],
+    "/properties/sku": ["required property missing"],
+}
+
+
+def test_refuse_mode_refuses_a_request_with_an_event_breaking_the_plan_with_pointers(tmp_path):
+    built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
+    assert built.validate({"messageBody": [GOOD_VIEW]})["messageBody"] == [GOOD_VIEW]
+    with pytest.raises(CollectorError) as caught:
+        built.validate({"messageBody": [GOOD_VIEW, BAD_VIEW]})
+    assert (caught.value.status, caught.value.code) == (400, "tracking_plan_violation")
+    assert caught.value.details == {"messageBody": {"1": BAD_VIEW_DETAILS}}
+    message = "messageBody[1] breaks the tracking plan: /properties/price: expected number, got string"
+    assert caught.value.message == message
+
+
+def test_the_envelope_is_checked_before_the_plan(tmp_path):
+    built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
+    with pytest.raises(CollectorError) as caught:
+        built.validate({"messageBody": [BAD_VIEW, {"eventType": "page_view", "unknown": 1}]})
+    assert caught.value.code == "unknown_field"
+
+
+def test_flag_mode_marks_each_event_breaking_the_plan_and_leaves_the_payload_as_sent(tmp_path):
+    built = intake(tmp_path, tracking_plan=str(SHOP))
+    payload = {"messageBody": [GOOD_VIEW, BAD_VIEW, {"eventType": "not_in_plan"}]}
+    events = built.validate(payload)["messageBody"]
+    assert events[0] == GOOD_VIEW
+    assert events[1] == {
+        **BAD_VIEW,
+        "planViolations": [
+            {"path": "/properties/price", "message": "expected number, got string"},
+            {"path": "/properties/sku", "message": "required property missing"},
+        ],
+    }
+    assert events[2]["planViolations"] == [{"path": "/eventType", "message": "not an event type of the tracking plan"}]
+    assert "planViolations" not in payload["messageBody"][1], "the payload (a fingerprint's) is left as sent"
+    [line] = built.lines([events[1]], None, FACTS)
+    assert orjson.loads(line)["planViolations"][0]["path"] == "/properties/price"
+
+
+def test_without_a_plan_nothing_is_checked(tmp_path):
+    assert intake(tmp_path).validate({"messageBody": [BAD_VIEW]})["messageBody"] == [BAD_VIEW]
+
+
+def test_segment_messages_are_checked_and_refused_in_segment_words(tmp_path):
+    built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
+    good = {"type": "track", "event": "product_viewed", "userId": "u1", "properties": GOOD_VIEW["properties"]}
+    bad = {**good, "properties": BAD_VIEW["properties"]}
+    assert len(built.segment({"batch": [good]}, None, b"{}").events) == 1
+    with pytest.raises(CollectorError) as caught:
+        built.segment({"batch": [good, bad]}, None, b"{}")
+    assert caught.value.code == "tracking_plan_violation"
+    assert caught.value.details == {"batch": {"1": BAD_VIEW_DETAILS}}
+    assert caught.value.message.startswith("batch[1] breaks the tracking plan: ")
+    with pytest.raises(CollectorError) as caught:
+        built.segment(bad, "track", b"{}")
+    assert caught.value.details == BAD_VIEW_DETAILS
+    assert caught.value.message.startswith("the message breaks the tracking plan: ")
+
+
+def test_segment_messages_are_flagged_in_flag_mode(tmp_path):
+    built = intake(tmp_path, tracking_plan=str(SHOP))
+    page = built.segment({"type": "page", "userId": "u1"}, "page", b"{}")
+    assert [event["eventType"] for event in page.events] == ["page"]
+    assert page.events[0]["planViolations"][0]["path"] == "/eventType"  # otherEventTypes: refuse
