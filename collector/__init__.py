@@ -51,7 +51,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> flask.Flask:
     )
     ingest.init_app(app, collector)
     openapi.init_app(app, settings)  # GET /openapi.json: a blueprint of its own, never rate-limited
-    ops.init_app(app, settings.event_types, settings.data_dir)
+    plan_types = None if settings.tracking_plan is None else settings.tracking_plan.event_types
+    ops.init_app(app, settings.event_types, settings.data_dir, plan_types)
     errors.init_app(app)
     stack.apply(app, stack.declare(settings, collector, keys, limits))
 

@@ -4,7 +4,9 @@ Every check of a real call runs (content type, body, validation, enrichment
 with the per-event size limit; the rate limit counts it too), so a dry run
 answers exactly what a real call would refuse with; only the write is left
 out, and a valid request gets `200 {"valid": true, "events": N}` instead of
-the `201`.
+the `201`. With a tracking plan in flag mode, `"flagged": M` says how many of
+them would be stored flagged as breaking it (in refuse mode, a request
+breaking it gets the real call's 400).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def is_dry_run(request: flask.Request) -> bool:
     )
 
 
-def valid_response(events: int) -> flask.Response:
-    """The answer to a dry run that a real call would have stored: how many events it holds."""
-    return flask.Response(orjson.dumps({"valid": True, "events": events}), status=200, mimetype="application/json")
+def valid_response(events: int, flagged: int | None = None) -> flask.Response:
+    """The answer to a dry run that a real call would have stored: how many events it holds (and would flag)."""
+    answer: dict[str, object] = {"valid": True, "events": events}
+    if flagged is not None:
+        answer["flagged"] = flagged
+    return flask.Response(orjson.dumps(answer), status=200, mimetype="application/json")

@@ -20,6 +20,7 @@ from .dryrun import is_dry_run, valid_response
 from .facts import new_ping_id
 from .keys import current_key_id
 from .parsing import request_payload
+from .plancheck import flagged
 
 if TYPE_CHECKING:
     from ..idempotency import Idempotency
@@ -82,10 +83,11 @@ def store_request(
     facts = path.intake.facts(flask.request)
     lines = path.intake.lines(events, header, facts)
     if dry_run:
-        return valid_response(len(lines))
+        flagging = path.intake.plan is not None and path.intake.plan_mode == "flag"
+        return valid_response(len(lines), flagged(events) if flagging else None)
     path.writer.append(lines)
     path.idempotency.stored(events, scope)
-    ops.count_accepted_events(events)
+    ops.count_accepted_events(events)  # and those flagged by the tracking plan
     ops.count_time_flags(lines)
     response = answer(facts.ping_id)
     path.idempotency.completed(response)

@@ -129,6 +129,12 @@ BODY_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "valid": {"type": "boolean", "enum": [True]},
             "events": {"type": "integer", "minimum": 1, "description": "events in the request"},
+            "flagged": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "with a tracking plan in flag mode only: how many of them would be stored flagged "
+                "as breaking it (`planViolations`)",
+            },
         },
         "additionalProperties": False,
     },

@@ -17,6 +17,7 @@ increment itself), so a request costs a few dict lookups and mmap writes.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import threading
 import time
@@ -30,6 +31,7 @@ from ..request import record
 from .metrics import (
     EVENTS_ACCEPTED,
     FILES_FINISHED,
+    PLAN_VIOLATIONS,
     RATE_LIMIT_UNCHECKED,
     RATE_LIMITED,
     REJECTED,
@@ -57,6 +59,14 @@ OTHER = "other"
 # the bound. The whole service shows at most MAX_EVENT_TYPES types per worker
 # that ever ran, since workers see types in their own order.
 MAX_EVENT_TYPES = 100
+
+# Plan violations get a series per event type and JSON pointer. The types are
+# bounded by the plan (a type it does not name is `other`), but the pointers
+# are not: with `additionalProperties: false` each unexpected key a client
+# sends is a pointer of its own, and so is each index of an array. So each
+# worker process labels the first MAX_PLAN_PATHS (type, pointer) pairs it sees
+# and counts the rest of each type under the path `other`.
+MAX_PLAN_PATHS = 100
 
 # Label values known in advance, set to 0 at start so that a series exists
 # before its first increment (Prometheus' rate() misses an increment that
@@ -154,9 +164,43 @@ class EventTypeCounter:
             return child
 
 
+class PlanViolationCounter:
+    """Counts flagged events by type and JSON pointer, with at most `limit` distinct pairs (see MAX_PLAN_PATHS)."""
+
+    def __init__(self, plan_types: Iterable[str] = (), limit: int = MAX_PLAN_PATHS) -> None:
+        self._plan_types = frozenset(plan_types)
+        self._limit = limit
+        self._children: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def count(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Count the events that carry `planViolations`, once per event and path."""
+        for event in events:
+            violations = event.get("planViolations")
+            if violations:
+                event_type = event["eventType"] if event["eventType"] in self._plan_types else OTHER
+                for path in dict.fromkeys(violation["path"] for violation in violations):  # in order, once each
+                    self._child(event_type, path).inc()
+
+    def _child(self, event_type: str, path: str) -> Any:
+        child = self._children.get((event_type, path))
+        if child is not None:
+            return child
+        with self._lock:
+            if (event_type, path) in self._children:
+                return self._children[(event_type, path)]
+            if len(self._children) >= self._limit:
+                return PLAN_VIOLATIONS.labels(event_type=event_type, path=OTHER)
+            child = self._children[(event_type, path)] = PLAN_VIOLATIONS.labels(event_type=event_type, path=path)
+            return child
+
+
 def count_accepted_events(events: Sequence[Mapping[str, Any]]) -> None:
-    """Count the events of the current request, stored and about to be acknowledged."""
-    flask.current_app.extensions[_EXTENSION].count(events)
+    """Count the events of the current request, stored and about to be acknowledged (and those flagged by the plan)."""
+    counters = flask.current_app.extensions[_EXTENSION]
+    counters.accepted.count(events)
+    if counters.violations is not None:
+        counters.violations.count(events)
 
 
 _FLAG = b'"timestampFlag":"'
@@ -179,9 +223,19 @@ def count_requests(routes: Mapping[str, str]) -> Callable[[Callable], CountReque
     return functools.partial(CountRequests, routes=routes)
 
 
-def init_app(app: flask.Flask, event_types: frozenset[str]) -> None:
-    """The counter of accepted events, and the series known in advance (see FINISH_REASONS)."""
-    app.extensions[_EXTENSION] = EventTypeCounter(event_types)
+@dataclasses.dataclass(frozen=True)
+class EventCounters:
+    accepted: EventTypeCounter
+    violations: PlanViolationCounter | None  # None: no tracking plan, no event can be flagged
+
+
+def init_app(app: flask.Flask, event_types: frozenset[str], plan_types: Sequence[str] | None = None) -> None:
+    """The counters of accepted and flagged events, and the series known in advance (see FINISH_REASONS).
+
+    `plan_types`: the event types the tracking plan names; None without a plan.
+    """
+    violations = None if plan_types is None else PlanViolationCounter(plan_types)
+    app.extensions[_EXTENSION] = EventCounters(EventTypeCounter(event_types), violations)
     for reason in FINISH_REASONS:
         FILES_FINISHED.labels(reason=reason)
     for outcome in UNCHECKED_OUTCOMES:

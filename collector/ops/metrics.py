@@ -77,6 +77,13 @@ IDEMPOTENT_REPLAYS = Counter(
     "collector_idempotent_replays",
     "Requests answered with the 201 of an earlier request with the same Idempotency-Key; nothing stored",
 )
+PLAN_VIOLATIONS = Counter(
+    "collector_plan_violations",
+    "Events stored flagged as breaking the tracking plan (COLLECTOR_TRACKING_PLAN_MODE=flag), by eventType (a type "
+    "the plan names, or `other`) and the JSON pointer of the fault within the event (at most 100 type and path pairs "
+    "per worker process, the rest as path `other`); an event counts once per path",
+    ["event_type", "path"],
+)
 TIME_FLAGGED_EVENTS = Counter(
     "collector_time_flagged_events",
     "Events stored with a timestampFlag: more than an hour in the future, or older than "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from collector.ops.instrument import CountRequests, EventTypeCounter
+from collector.ops.instrument import CountRequests, EventTypeCounter, PlanViolationCounter
 from collector.request.record import ENVIRON_KEY, RequestRecord
 
 
@@ -159,3 +159,33 @@ def test_with_an_allow_list_each_allowed_type_is_labelled_past_the_bound():
     counter.count([{"eventType": event_type} for event_type in sorted(allowed)])
     assert [accepted(f"allowed_{n}") for n in range(5)] == [1] * 5
     assert accepted("other") == before
+
+
+def violations(event_type: str, path: str) -> float:
+    return sample("collector_plan_violations_total", event_type=event_type, path=path)
+
+
+def flagged(event_type: str, *paths: str) -> dict:
+    return {"eventType": event_type, "planViolations": [{"path": path, "message": "m"} for path in paths]}
+
+
+def test_plan_violations_are_counted_by_type_and_path_once_per_event():
+    counter = PlanViolationCounter(("unit_purchase",))
+    before = violations("unit_purchase", "/properties/total"), violations("unit_purchase", "/properties/sku")
+    counter.count([
+        flagged("unit_purchase", "/properties/total", "/properties/total", "/properties/sku"),
+        {"eventType": "unit_purchase"},  # not flagged
+        flagged("unit_purchase", "/properties/total"),
+    ])
+    after = violations("unit_purchase", "/properties/total"), violations("unit_purchase", "/properties/sku")
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 1)
+
+
+def test_types_the_plan_does_not_name_are_other_and_paths_past_the_bound_too():
+    counter = PlanViolationCounter(("unit_bounded",), limit=2)
+    before = violations("other", "/eventType"), violations("unit_bounded", "other")
+    counter.count([flagged("some_client_type", "/eventType")])
+    counter.count([flagged("unit_bounded", *(f"/properties/extra{n}" for n in range(5)))])
+    assert violations("other", "/eventType") - before[0] == 1
+    assert [violations("unit_bounded", f"/properties/extra{n}") for n in range(5)] == [1, 0, 0, 0, 0]
+    assert violations("unit_bounded", "other") - before[1] == 4
