@@ -40,6 +40,7 @@ from typing import Any, NoReturn
 
 from .. import datadir, metricsdir
 from ..ops import access_log
+from ..plan import pinning
 from ..request import privacy
 from ..settings import Settings, SettingsError, load_settings, places
 from .hooks import Hooks
@@ -55,6 +56,8 @@ GRACEFUL_TIMEOUT = 30
 # Set to the master's pid once the configuration has been read: a second
 # reading in the same process is a SIGHUP reload.
 _STARTED = "_COLLECTOR_GUNICORN_MASTER"
+# The settings the master last read whole: what a refused reload keeps.
+_in_effect: Settings | None = None
 
 
 def command(scripts: str | None = None) -> list[str]:
@@ -81,12 +84,21 @@ def configure(own_metrics_dir: str | None, environ: MutableMapping[str, str] = o
 
 def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.environ) -> Settings:
     """Read the settings once and do what the master must do before it forks: pin, secret, bind check."""
+    global _in_effect
+    reloading = environ.get(_STARTED) == str(os.getpid()) and _in_effect is not None
+    # The tracking plan file is read here, in the master, at start and on each SIGHUP, and the plan
+    # pinned for the workers it forks (collector/plan/pinning.py): set aside the one pinned, to read it anew.
+    pinned = pinning.unpin()
     try:
         # Refuses, in one line, every value gunicorn or a worker would fail on
-        # (the bind address, the data directory, several workers with memory://).
+        # (the bind address, the data directory, several workers with memory://, a bad plan).
         settings = load_settings(environ)
     except SettingsError as error:
+        if reloading and _in_effect is not None:
+            return _refuse_reload(str(error), pinned, _in_effect)
         refuse(str(error), own_metrics_dir)
+    pinning.pin(settings.tracking_plan)
+    _in_effect = settings
     # The data directory is made here, in the master, once: the workers it forks
     # (a recycled one too) inherit which directory it is, and refuse to write into
     # another one put in its place, or to re-create it (collector/datadir.py).
@@ -116,6 +128,19 @@ def bind_problem(bind: str, environ: Mapping[str, str]) -> str | None:
     if environ.get(_STARTED) == str(os.getpid()) or "GUNICORN_PID" in environ:
         return None
     return places.activated_socket_mismatch(bind) if places.socket_activated(environ) else places.listener_on(bind)
+
+
+def _refuse_reload(message: str, pinned: Any, in_effect: Settings) -> Settings:
+    """A SIGHUP that read a bad setting (a plan file broken mid-edit): keep serving as before, and say why.
+
+    Exiting here (as a bad setting at the first start does) would stop the
+    master, and with it every worker. gunicorn still replaces the workers
+    after a SIGHUP; the new ones are forked with the plan pinned before, so the
+    service keeps its plan until a SIGHUP reads a good file.
+    """
+    pinning.pin(pinned)
+    print(f"collector: reload refused, the service keeps its configuration: {message}", file=sys.stderr, flush=True)
+    return in_effect
 
 
 def refuse(message: str, own_metrics_dir: str | None) -> NoReturn:

@@ -13,6 +13,7 @@ import pytest
 from gunicorn.config import Config
 
 from collector.ops.access_log import JSONLogger
+from collector.plan import pinning
 from collector.server import startup
 
 
@@ -119,3 +120,57 @@ def test_without_gunicorns_script_serve_runs_it_as_a_module(tmp_path):
 
 def test_the_script_is_the_one_beside_this_python():
     assert startup.command()[0] == str(Path(sys.executable).with_name("gunicorn"))
+
+
+@pytest.fixture
+def master_state():
+    """The master's state in this process (the plan pinned, the settings in effect), put back after the test."""
+    yield
+    pinning.unpin()
+    startup._in_effect = None
+
+
+def write_plan(path: Path, most: object) -> Path:
+    properties = {"type": "object", "properties": {"n": {"type": "integer", "maximum": most}}}
+    path.write_text(json.dumps({"eventTypes": {"a": {"properties": properties}}, "otherEventTypes": "allow"}))
+    return path
+
+
+def test_the_master_pins_the_plan_it_read_for_the_workers_it_forks(tmp_path, master_state):
+    plan = write_plan(tmp_path / "plan.json", 5)
+    settings = startup.start(None, environ_for(tmp_path, tracking_plan=str(plan)))
+    assert pinning.pinned(str(plan)) is settings.tracking_plan is not None
+
+
+def test_a_sighup_reads_the_plan_again(tmp_path, master_state):
+    plan = write_plan(tmp_path / "plan.json", 5)
+    environ = environ_for(tmp_path, tracking_plan=str(plan))
+    first = startup.start(None, environ).tracking_plan
+    write_plan(plan, 50)
+    again = startup.start(None, environ).tracking_plan
+    assert again is not first and pinning.pinned(str(plan)) is again
+    assert again.check({"eventType": "a", "properties": {"n": 10}}) == []
+
+
+def test_a_sighup_reading_a_broken_plan_keeps_the_configuration_in_effect_and_says_why_in_one_line(
+    tmp_path, master_state, capsys
+):
+    plan = write_plan(tmp_path / "plan.json", 5)
+    environ = environ_for(tmp_path, tracking_plan=str(plan))
+    first = startup.start(None, environ)
+    write_plan(plan, "lots")
+    again = startup.configure(None, environ)  # no SystemExit: the master and its workers go on
+    assert again["workers"] == startup.variables(first)["workers"]
+    assert pinning.pinned(str(plan)) is first.tracking_plan
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(
+        "collector: reload refused, the service keeps its configuration: "
+        f"COLLECTOR_TRACKING_PLAN: tracking plan {plan} at /eventTypes/a/properties/properties/n/maximum: "
+    )
+
+
+def test_a_broken_plan_at_the_first_start_stops_it(tmp_path, master_state):
+    plan = write_plan(tmp_path / "plan.json", "lots")
+    with pytest.raises(SystemExit) as stopped:
+        startup.configure(None, environ_for(tmp_path, tracking_plan=str(plan)))
+    assert str(stopped.value).startswith("collector: COLLECTOR_TRACKING_PLAN: tracking plan ")
