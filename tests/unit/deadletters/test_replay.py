@@ -216,3 +216,30 @@ def test_a_segment_api_letter_is_not_replayable_and_says_why(data_dir):
     assert read_events(data_dir) == []
     assert report.not_replayable == [(letter_id, "a Segment API request (/v1/batch): replay reads /collect/event bodies only")]
     assert report.refused == {}
+
+
+def plan_file(path, most):
+    properties = {"type": "object", "properties": {"n": {"type": "integer", "maximum": most}}, "required": ["n"]}
+    plan = {"eventTypes": {"signup": {"properties": properties}}, "otherEventTypes": "refuse"}
+    path.write_bytes(orjson.dumps(plan))
+    return str(path)
+
+
+def test_a_letter_the_plan_refused_is_checked_against_the_plan_of_the_replay(data_dir, tmp_path):
+    body = {"messageBody": [{"eventType": "signup", "eventId": "e1", "properties": {"n": 50}}]}
+    letter(data_dir, body, code="tracking_plan_violation")
+    strict = plan_file(tmp_path / "strict.json", 10)
+    report = replay(settings_for(data_dir, tracking_plan=strict, tracking_plan_mode="refuse"))
+    assert (report.refused, read_events(data_dir)) == ({"tracking_plan_violation": 1}, [])
+    fixed = plan_file(tmp_path / "fixed.json", 100)
+    report = replay(settings_for(data_dir, tracking_plan=fixed, tracking_plan_mode="refuse"))
+    assert len(report.stored) == 1
+    [event] = read_events(data_dir)
+    assert (event["eventId"], "planViolations" in event) == ("e1", False)
+
+
+def test_a_replay_in_flag_mode_stores_the_letter_flagged(data_dir, tmp_path):
+    letter(data_dir, {"messageBody": [{"eventType": "signup", "properties": {"n": 50}}]}, code="tracking_plan_violation")
+    replay(settings_for(data_dir, tracking_plan=plan_file(tmp_path / "plan.json", 10)))
+    [event] = read_events(data_dir)
+    assert event["planViolations"] == [{"path": "/properties/n", "message": "greater than the maximum 10"}]
