@@ -239,7 +239,8 @@ def test_a_letter_the_plan_refused_is_checked_against_the_plan_of_the_replay(dat
 
 
 def test_a_replay_in_flag_mode_stores_the_letter_flagged(data_dir, tmp_path):
-    letter(data_dir, {"messageBody": [{"eventType": "signup", "properties": {"n": 50}}]}, code="tracking_plan_violation")
+    body = {"messageBody": [{"eventType": "signup", "properties": {"n": 50}}]}
+    letter(data_dir, body, code="tracking_plan_violation")
     replay(settings_for(data_dir, tracking_plan=plan_file(tmp_path / "plan.json", 10)))
     [event] = read_events(data_dir)
     assert event["planViolations"] == [{"path": "/properties/n", "message": "greater than the maximum 10"}]
