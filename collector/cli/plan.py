@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from ..plan import PlanError, load_plan
 from ..plan.inference import Inference
 from ..plan.review import Review, review
+from ..settings import plan_file_to_read
 from ..store import reading
 from .output import Skipped, table, time_argument
 
@@ -45,8 +46,9 @@ def add_commands(commands: Any) -> None:
         description="Check the stored events against a plan: per type and JSON pointer, how many events break it, "
         "with one example each. Exits 1 if any event breaks the plan, 2 if the plan itself is bad.",
     )
-    # --plan is required until the service's COLLECTOR_TRACKING_PLAN setting exists to fall back on.
-    check.add_argument("--plan", type=Path, required=True, metavar="FILE", help="the plan file")
+    check.add_argument(
+        "--plan", type=Path, metavar="FILE", help="the plan file (default: COLLECTOR_TRACKING_PLAN, the service's)"
+    )
     check.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
     check.set_defaults(run=run_check)
     for command in (infer, check):
@@ -91,8 +93,12 @@ def run_infer(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_check(args: argparse.Namespace, out: TextIO) -> int:
+    path = args.plan if args.plan is not None else plan_file_to_read()
+    if path is None:
+        print("collector: no tracking plan to check: give --plan FILE, or set COLLECTOR_TRACKING_PLAN", file=sys.stderr)
+        return 2
     try:
-        plan = load_plan(args.plan)
+        plan = load_plan(path)
     except PlanError as error:
         print(f"collector: {error}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 from .checks import SettingsError, risks
 from .declared import Setting, Settings, declarations
-from .loading import data_dir_to_read, load_settings
+from .loading import data_dir_to_read, load_settings, plan_file_to_read
 from .tables import markdown_table, text_table
 from .values import is_valid_event_type
 
@@ -15,6 +15,7 @@ __all__ = [
     "is_valid_event_type",
     "load_settings",
     "markdown_table",
+    "plan_file_to_read",
     "risks",
     "text_table",
 ]

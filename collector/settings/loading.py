@@ -16,7 +16,7 @@ from typing import Any
 
 from . import places
 from .checks import SettingsError, check_combinations
-from .declared import Setting, Settings, declarations
+from .declared import PREFIX, Setting, Settings, declarations
 
 # The `user:password@` of a URI, never echoed in a message (no setting takes one).
 _USER_INFO = re.compile(r"//[^/@\s]*@")
@@ -65,6 +65,17 @@ def data_dir_to_read(environ: Mapping[str, str] | None = None) -> Path:
     if not raw.strip():
         raise SettingsError(f"{setting.env}={raw!r} is not valid: expected a directory path")
     return Path(raw.strip())
+
+
+def plan_file_to_read(environ: Mapping[str, str] | None = None) -> Path | None:
+    """COLLECTOR_TRACKING_PLAN's file for `collector plan check`; None when empty.
+
+    Only that variable is read, as `data_dir_to_read` reads only its own: a team
+    checks a plan (in CI, on another machine) without the service's other settings.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(PREFIX + "TRACKING_PLAN", "").strip()
+    return Path(raw) if raw else None
 
 
 def _read(setting: Setting, raw: Any) -> Any:

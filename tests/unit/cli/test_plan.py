@@ -176,3 +176,22 @@ def test_check_json_prints_one_object_for_scripts(capsys, store, tmp_path):
             }
         ],
     }
+
+
+def test_check_reads_the_plan_of_collector_tracking_plan_without_plan(capsys, store, tmp_path, monkeypatch):
+    signups_only = {"eventTypes": {"signup": {"properties": True}}, "otherEventTypes": "refuse"}
+    (tmp_path / "plan.json").write_text(json.dumps(signups_only))
+    monkeypatch.setenv("COLLECTOR_TRACKING_PLAN", str(tmp_path / "plan.json"))
+    monkeypatch.setenv("COLLECTOR_EVENT_TYPES", ",,")  # another setting, even a bad one, is not read
+    code, out, _ = run(capsys, "plan", "check", "--data-dir", str(store))
+    assert code == 1
+    assert out.splitlines()[-1].startswith("80 of 110 events break the plan")
+    code, out, _ = run(capsys, "plan", "check", "--plan", str(tmp_path / "none.json"), "--data-dir", str(store))
+    assert code == 2, "--plan wins over the variable"
+
+
+def test_check_without_a_plan_anywhere_says_how_to_give_one(capsys, store, monkeypatch):
+    monkeypatch.delenv("COLLECTOR_TRACKING_PLAN", raising=False)
+    code, out, err = run(capsys, "plan", "check", "--data-dir", str(store))
+    assert (code, out) == (2, "")
+    assert err == "collector: no tracking plan to check: give --plan FILE, or set COLLECTOR_TRACKING_PLAN\n"
