@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..ingest.schemas import MAX_HEADER_KEYS, build_request_schema
 from . import parts
+from . import plan as plan_parts
 from . import segment as segment_parts
 
 if TYPE_CHECKING:
@@ -110,6 +111,10 @@ def document(settings: Settings) -> dict[str, Any]:
         spec.path(path=path, operations={"get": copy.deepcopy(operation)})
     doc = spec.to_dict()
     _refine_request_schemas(doc["components"]["schemas"], settings.event_types)
+    if settings.tracking_plan is not None:
+        components, item = plan_parts.plan_schemas(settings.tracking_plan)
+        doc["components"]["schemas"].update(components)
+        doc["components"]["schemas"]["EventBatch"]["properties"]["messageBody"]["items"] = item
     return doc
 
 
@@ -141,6 +146,7 @@ def _describe_service(settings: Settings) -> str:
         f"(`COLLECTOR_MAX_BODY_BYTES`), events of at most {settings.max_event_bytes} bytes as stored "
         f"(`COLLECTOR_MAX_EVENT_BYTES`), event types: {allowed} (`COLLECTOR_EVENT_TYPES`), a write key {keys}. "
         "A service serves its own at `GET /openapi.json`; `docs/openapi.json` is the one for the default settings."
+        + plan_parts.describe(settings.tracking_plan, settings.tracking_plan_mode)
     )
 
 

@@ -87,6 +87,14 @@ class TrackingPlan:
         """
         return {name: _standalone(name, known.properties_schema) for name, known in self._types.items()}
 
+    def context_schemas_for_openapi(self) -> dict[str, Any]:
+        """Each `context` schema of the plan, by type name, made to stand alone as `schemas_for_openapi` makes them."""
+        return {
+            name: _standalone(name, known.context_schema)
+            for name, known in self._types.items()
+            if known.context_validator is not None
+        }
+
     def description(self, event_type: str) -> str:
         """The plan's description of a type it names ('' when it gives none)."""
         return self._types[event_type].description

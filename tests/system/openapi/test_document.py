@@ -13,6 +13,7 @@ acceptance): a client generated from it never sends what the service refuses.
 from __future__ import annotations
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -24,6 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from collector.openapi import document as document_for
+from collector.settings import load_settings
 from tests.processes import ROOT
 from tests.servers import Service, service_env
 
@@ -61,5 +64,39 @@ def service(tmp_path_factory):
 @settings(max_examples=50, deadline=5000, suppress_health_check=list(HealthCheck))
 def test_every_answer_is_one_the_document_allows(case, service):
     response = case.call(base_url=service.url, timeout=10)
+    case.validate_response(response, checks=CHECKS)
+
+
+# With a tracking plan (six types, other types refused) in refuse mode: every event the
+# document calls valid must pass the plan (positive data acceptance), or the service
+# would refuse what a client generated from the document sends. /collect/event only:
+# the plan describes its events (the Segment routes' messages are not drawn from it).
+PLAN = ROOT / "tests" / "unit" / "plan" / "data" / "shop.json"
+PLAN_SETTINGS = {"tracking_plan": str(PLAN), "tracking_plan_mode": "refuse"}
+planned = schemathesis.openapi.from_dict(
+    document_for(load_settings(environ={"COLLECTOR_DATA_DIR": str(ROOT / "data")}, overrides=PLAN_SETTINGS))
+).include(path="/collect/event")
+
+
+@pytest.fixture(scope="module")
+def planned_service(tmp_path_factory):
+    path = tmp_path_factory.mktemp("openapi-plan")
+    env = service_env(path / "data", rate_limit="100000 per minute", **PLAN_SETTINGS)
+    server = Service(path / "data", env, path / "gunicorn.log").start()
+    yield server
+    server.stop()
+    errors = server.server_errors()
+    assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
+
+
+def test_the_service_serves_the_document_with_its_plan(planned_service):
+    served = requests.get(planned_service.url + "/openapi.json", timeout=10).json()
+    assert served == document_for(load_settings(environ=planned_service.env))
+
+
+@planned.parametrize()
+@settings(max_examples=50, deadline=5000, suppress_health_check=list(HealthCheck))
+def test_with_a_plan_every_answer_is_one_the_document_allows(case, planned_service):
+    response = case.call(base_url=planned_service.url, timeout=10)
     case.validate_response(response, checks=CHECKS)
 
