@@ -77,7 +77,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
 
     @app.get("/api/overview")
     def overview() -> flask.Response:
-        """What the page shows beside the events: top types, rejections, dead letters, the store."""
+        """What the page shows beside the events: top types, rejections, plan violations, dead letters, the store."""
         index.refresh()
         if rejections is not None:
             rejections.fresh()
@@ -88,6 +88,8 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
                     "lastHour": rejections.last_hour() if rejections else {},
                     "problem": None if rejections is None else rejections.problem,
                 },
+                # Beside the rejections, from the same samples of the collector's metrics.
+                "planViolations": {"lastHour": rejections.plan_violations_last_hour() if rejections else []},
                 "deadLetters": dead_letters.latest(),
                 "store": store_facts(settings),
                 "unreadableLines": index.unreadable_lines,

@@ -1,12 +1,13 @@
-"""Rejected requests by error code over the last hour, from the collector's own /metrics.
+"""Rejected requests by code, and plan violations by type and path, over the last hour, from the collector's /metrics.
 
 The console is a process of its own: it asks the collector for its metrics
 (`collector_rejected_requests_total{code}`, added up over every worker by
 prometheus_client's multiprocess mode: every error answer, the rate limit's
-429 refusals among them) every SAMPLE_SECONDS and keeps an
-hour of samples. The count of a code over the last hour is its latest value
-less its oldest within the hour; a counter that went down (the collector
-restarted) counts from zero again.
+429 refusals among them; and `collector_plan_violations_total{event_type,
+path}`, the events stored flagged by the tracking plan) every SAMPLE_SECONDS
+and keeps an hour of samples. The count of a code over the last hour is its
+latest value less its oldest within the hour; a counter that went down (the
+collector restarted) counts from zero again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -30,6 +32,7 @@ SAMPLE_SECONDS = 15.0
 FRESH_SECONDS = 5.0
 WINDOW_SECONDS = 3600.0
 METRIC = "collector_rejected_requests"
+PLAN_METRIC = "collector_plan_violations"
 
 
 def metrics_url(bind: str) -> str:
@@ -83,24 +86,33 @@ def fetch(url: str, timeout: float = 5.0) -> str:
 
 
 def rejected_by_code(text: str) -> dict[str, float]:
-    counts: dict[str, float] = {}
+    return {key[1]: value for key, value in counts_of(text).items() if key[0] == METRIC}
+
+
+def counts_of(text: str) -> dict[tuple[str, ...], float]:
+    """The counters the console shows: (METRIC, code) and (PLAN_METRIC, event_type, path) -> value."""
+    counts: dict[tuple[str, ...], float] = {}
     for family in text_string_to_metric_families(text):
-        if family.name != METRIC:
+        if family.name not in (METRIC, PLAN_METRIC):
             continue
         for sample in family.samples:
-            if sample.name == METRIC + "_total":
-                code = sample.labels.get("code", "")
-                counts[code] = counts.get(code, 0.0) + sample.value
+            if sample.name != family.name + "_total":
+                continue
+            if family.name == METRIC:
+                key: tuple[str, ...] = (METRIC, sample.labels.get("code", ""))
+            else:
+                key = (PLAN_METRIC, sample.labels.get("event_type", ""), sample.labels.get("path", ""))
+            counts[key] = counts.get(key, 0.0) + sample.value
     return counts
 
 
 class Rejections:
-    """An hour of samples of the collector's rejected-request counters, by code."""
+    """An hour of samples of the collector's rejected-request counters, by code, and of its plan violations."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         self.url = url
         self._clock = clock
-        self._samples: deque[tuple[float, dict[str, float]]] = deque()
+        self._samples: deque[tuple[float, dict[tuple[str, ...], float]]] = deque()
         self._lock = threading.Lock()
         self.problem: str | None = "not asked yet"
         self._last_try = float("-inf")
@@ -113,7 +125,7 @@ class Rejections:
     def sample(self) -> None:
         self._last_try = time.monotonic()
         try:
-            counts = rejected_by_code(fetch(self.url))
+            counts = counts_of(fetch(self.url))
         except OSError as error:
             if self.problem is None:
                 logger.warning("the collector's metrics at %s do not answer (%s)", self.url, error)
@@ -128,14 +140,23 @@ class Rejections:
 
     def last_hour(self) -> dict[str, int]:
         """Rejected requests per code since the oldest sample of the hour (so far, if the console is younger)."""
+        totals = self._totals()
+        return {key[1]: int(count) for key, count in sorted(totals.items()) if count and key[0] == METRIC}
+
+    def plan_violations_last_hour(self) -> list[list[Any]]:
+        """[eventType, path, events] flagged by the plan over the same hour, the most first."""
+        found = [[*key[1:], int(count)] for key, count in self._totals().items() if count and key[0] == PLAN_METRIC]
+        return sorted(found, key=lambda row: (-row[2], row[0], row[1]))
+
+    def _totals(self) -> dict[tuple[str, ...], float]:
         with self._lock:
             samples = list(self._samples)
-        totals: dict[str, float] = {}
+        totals: dict[tuple[str, ...], float] = {}
         for (_, before), (_, after) in pairwise(samples):
-            for code, value in after.items():
-                previous = before.get(code, 0.0)
-                totals[code] = totals.get(code, 0.0) + (value - previous if value >= previous else value)
-        return {code: int(count) for code, count in sorted(totals.items()) if count}
+            for key, value in after.items():
+                previous = before.get(key, 0.0)
+                totals[key] = totals.get(key, 0.0) + (value - previous if value >= previous else value)
+        return totals
 
     def start(self, every: float = SAMPLE_SECONDS) -> threading.Thread:
         def run() -> None:

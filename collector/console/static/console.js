@@ -192,6 +192,7 @@ async function pollOverview() {
     const problem = $("rejections-problem");
     problem.hidden = !overview.rejections.problem;
     problem.textContent = overview.rejections.problem || "";
+    fillTable("#plan-violations", overview.planViolations.lastHour);
     fillTable("#dead-letters", overview.deadLetters.map((letter) => [letter.receivedAt ?? "", letter.code, letter.message]));
     const store = overview.store;
     $("store-summary").textContent =

@@ -127,3 +127,20 @@ def test_rejected_requests_come_from_the_collectors_metrics(start_service, start
         20,
         "the console to count the three rejected requests",
     )
+
+
+def test_plan_violations_come_from_the_collectors_metrics_beside_the_rejections(start_service, start_console, tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        '{"eventTypes": {"buy": {"properties": {"type": "object", "required": ["sku"]}}}, "otherEventTypes": "allow"}'
+    )
+    service = start_service(tracking_plan=str(plan))
+    console = start_console(service.data_dir, service.url + "/metrics")
+    for _ in range(3):
+        assert service.post({"messageBody": [{"eventType": "buy", "properties": {}}]}).status_code == 201
+    wait_until(
+        lambda: requests.get(console + "/api/overview", timeout=10).json()["planViolations"]["lastHour"]
+        == [["buy", "/properties/sku", 3]],
+        20,
+        "the console to count the three flagged events",
+    )

@@ -105,3 +105,41 @@ def test_the_console_calls_them_rejected_requests_on_its_page_in_its_help_and_in
             cli.main(argv)
         help_text = " ".join(capsys.readouterr().out.split())
         assert "traffic and rejected requests" in help_text and "rejection" not in help_text
+
+
+VIOLATIONS = METRICS + """# HELP collector_plan_violations_total x
+# TYPE collector_plan_violations_total counter
+collector_plan_violations_total{event_type="purchase",path="/properties/total"} %s
+collector_plan_violations_total{event_type="other",path="/eventType"} %s
+"""
+
+
+def test_plan_violations_by_type_and_path_are_sampled_with_the_rejections(metrics_server):
+    values, url = metrics_server
+    clock = Clock()
+    rejections = Rejections(url, clock=clock)
+    for invalid, total, other in ((0, 0, 0), (1, 4, 1), (1, 9, 1)):
+        values["text"] = VIOLATIONS % (invalid, 0, total, other)
+        rejections.sample()
+        clock.now += 60
+    assert rejections.last_hour() == {"invalid_json": 1}
+    assert rejections.plan_violations_last_hour() == [["purchase", "/properties/total", 9], ["other", "/eventType", 1]]
+
+
+def test_without_a_plan_there_are_no_plan_violations(metrics_server):
+    _, url = metrics_server
+    rejections = Rejections(url, clock=Clock())
+    rejections.sample()
+    rejections.sample()
+    assert rejections.plan_violations_last_hour() == []
+
+
+def test_the_page_shows_plan_violations_next_to_the_rejected_requests():
+    page = (ROOT / "collector" / "console" / "static" / "index.html").read_text()
+    rejected = page.index("<h2>Rejected requests by code, last hour</h2>")
+    violations = page.index("<h2>Plan violations by type and path, last hour</h2>")
+    assert rejected < violations < page.index("<h2>Latest dead letters</h2>")
+    assert '<table id="plan-violations">' in page
+    assert 'fillTable("#plan-violations", overview.planViolations.lastHour)' in (
+        ROOT / "collector" / "console" / "static" / "console.js"
+    ).read_text()
