@@ -16,7 +16,7 @@ __all__ = ["count_accepted_events", "count_requests", "count_time_flags", "init_
 def init_app(
     app: flask.Flask, event_types: frozenset[str], data_dir: Path, plan_types: Sequence[str] | None = None
 ) -> None:
-    """The operators' endpoints, never rate-limited: /healthz, /readyz (of `data_dir`), /metrics; and the metrics' state.
+    """Operators' endpoints, never rate-limited: /healthz, /readyz (of `data_dir`), /metrics; and the metrics' state.
 
     `plan_types`: the event types the tracking plan names (None: no plan), for the plan violations' labels.
 
