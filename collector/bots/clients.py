@@ -7,10 +7,12 @@ crawler. crawler-user-agents lists some of these libraries (tagged
 `Python-urllib`: neither list is about bots in our sense here. A team that does
 want them flagged names them in COLLECTOR_BOT_PATTERNS (checked first).
 
-Only an agent that *starts* with the library's product token is let through,
-so a crawler that mentions the library it is built on further along
-("2Bone_LinkChecker/1.0 libwww-perl/6.03", "http.rb/5.0 (Mastodon/4.2; ...)")
-is still classified by what else it says.
+Two rules, each enough alone. crawler-user-agents' `http-library` entries
+flag nothing by themselves (known.py). And an agent that starts with a client's
+product token here is matched against the list only after that token, so a
+later upstream entry for "curl" flags nothing either, while a bot that names
+itself after the token ("python-requests/2.31 (compatible; ExampleBot/1.0)")
+still shows.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 import re
 
 _BACKEND_CLIENT = re.compile(
-    r"""^(?:
-        curl | wget | httpie                                  # command-line tools in scripts
+    r"""^(
+        curl | wget2? | httpie                                  # command-line tools in scripts
       | python-requests | python-httpx | python-urllib | urllib3
       | (?:python/[\d.]+\ )?aiohttp                           # "Python/3.9 aiohttp/3.7.3"
       | go-http-client                                        # Go's net/http
@@ -35,6 +37,7 @@ _BACKEND_CLIENT = re.compile(
 )
 
 
-def is_backend_client(user_agent: str) -> bool:
-    """Whether the agent is an HTTP client library or tool by its first product token."""
-    return _BACKEND_CLIENT.match(user_agent) is not None
+def backend_client_end(user_agent: str) -> int:
+    """Where the agent's back-end client token ends ("curl" in "curl/8.5.0": 4), or 0 if it starts with none."""
+    found = _BACKEND_CLIENT.match(user_agent)
+    return found.end(1) if found else 0

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .bot import CRAWLER, HEADLESS, MONITOR, PREVIEW, Bot
-from .clients import is_backend_client
+from .clients import backend_client_end
 
 # Upstream tags to our categories; a tag not named here (search-engine, seo,
 # ai-crawler, scanner, advertising, feed-reader, archiver, academic, and any
@@ -34,17 +34,28 @@ HTTP_LIBRARY = "http-library"
 # files it under monitoring.
 CATEGORY_OVERRIDES = ((re.compile(r"Lighthouse"), HEADLESS),)
 
-# Upstream patterns that also match ordinary browsers (found by running the list
-# on uap-core's 17,000 test agents, see docs/bots.md), each with the stricter
-# pattern we use in its place. If upstream changes the pattern, its entry here
-# no longer applies and the corpus test tells.
-STRICTER = {
+# Upstream patterns that also match people's browsers (found by running the list
+# on uap-core's 30,000 test agents, see docs/bots.md), each with the stricter
+# pattern we use in its place, or None to leave the entry out. If upstream
+# changes a pattern, its entry here no longer applies and the corpus test tells.
+CORRECTIONS: dict[str, str | None] = {
     "Butterfly": r"Butterfly/",  # HTC Butterfly phones: "HTC Butterfly Build/JRO03C"
     "Sonic": r"(?<!\w)Sonic/|RankSonic",  # "ViewSonic-ViewPad4", "Lucky Ultra Sonic U8650"
     "008\\/": r"(?<![\w.])008/",  # Opera Mini "Opera Mini/4.4.39008/37.9178", "sprd-L008/1.0"
     "RED\\/": r"(?<![\w-])RED/",  # WIRED's iPad app: "WIRED/3.2.3.11.87970"
     "speedy": r"(?i:speedy[ _]?spider)",  # Yahoo Mail for Android: "(speedy;HTC;PG06100;2.2/FRF91)"
+    "Teoma": r"Teoma(?!Bar)",  # Internet Explorer with Ask's toolbar: "MSIE 6.0; ...; TeomaBar 2.01"
+    # An Android build number, which every phone on that build sends
+    # ("CPH2617 Build/AP3A.240617.008", OnePlus and OPPO on Android 15).
+    "AP3A\\.240617\\.008": None,
+    # Fluid wraps a site in a macOS app of its own: a person's browser.
+    "Fluid": None,
 }
+
+# Upstream tags some crawling frameworks `http-library` along with the client
+# libraries; by the name in their pattern they are crawlers (Scrapy, HTTrack,
+# colly, crawler4j, larbin, trafilatura, ...).
+_CRAWLING_LIBRARY = re.compile(r"crawl|spider|scrap|bot|httrack|colly|larbin|trafilatura|newspaper|ninja|mechanize|opengraph", re.I)
 
 # A bot's name is the product token around the text its pattern matched.
 _TOKEN_CHAR = re.compile(r"[0-9A-Za-z-]")
@@ -58,16 +69,18 @@ CHUNK = 25
 @dataclass(frozen=True, slots=True)
 class _Entry:
     pattern: re.Pattern[str]
-    category: str | None  # None: an HTTP library, a crawler unless the agent is a back-end client
+    category: str | None  # None: an HTTP client library, not a bot by itself
 
 
-def category_of(tags: Iterable[str]) -> str | None:
-    """Our category for an entry's upstream tags (None for an HTTP library alone)."""
+def category_of(pattern: str, tags: Iterable[str]) -> str | None:
+    """Our category for an upstream entry: None for an HTTP client library, which is no bot by itself."""
     tags = set(tags)
     for tag, category in TAG_CATEGORIES.items():
         if tag in tags:
             return category
-    return None if tags == {HTTP_LIBRARY} else CRAWLER
+    if tags == {HTTP_LIBRARY} and not _CRAWLING_LIBRARY.search(pattern):
+        return None
+    return CRAWLER
 
 
 def bot_name(user_agent: str, start: int, end: int) -> str:
@@ -93,7 +106,7 @@ class KnownBots:
             import crawleruseragents
 
             data = crawleruseragents.CRAWLER_USER_AGENTS_DATA
-        self._entries = [_entry(item) for item in data]
+        self._entries = [entry for entry in map(_entry, data) if entry is not None]
         self._chunks = [
             (re.compile("|".join(f"(?:{e.pattern.pattern})" for e in chunk)), chunk)
             for chunk in (self._entries[i : i + CHUNK] for i in range(0, len(self._entries), CHUNK))
@@ -103,21 +116,30 @@ class KnownBots:
         return len(self._entries)
 
     def match(self, user_agent: str) -> Bot | None:
-        """The bot the first matching entry names, or None (an HTTP library's own agent is None)."""
-        backend = is_backend_client(user_agent)
+        """The bot named by the first entry that matches, or None.
+
+        An HTTP client library's entry is no match, and neither is any entry
+        matching within the back-end client's own product token at the start
+        ("curl/8.5.0", "python-requests/2.32.3"): see clients.py.
+        """
+        client_end = backend_client_end(user_agent)
         for combined, chunk in self._chunks:
             if not combined.search(user_agent):
                 continue
             for entry in chunk:
-                found = entry.pattern.search(user_agent)
-                if found and not (entry.category is None and backend):
-                    return _bot(bot_name(user_agent, *found.span()), entry.category or CRAWLER)
+                if entry.category is None:
+                    continue
+                found = entry.pattern.search(user_agent, client_end)
+                if found:
+                    return _bot(bot_name(user_agent, *found.span()), entry.category)
         return None
 
 
-def _entry(item: Mapping) -> _Entry:
-    pattern = STRICTER.get(item["pattern"], item["pattern"])
-    return _Entry(re.compile(pattern), category_of(item.get("tags", ())))
+def _entry(item: Mapping) -> _Entry | None:
+    pattern = CORRECTIONS.get(item["pattern"], item["pattern"])
+    if pattern is None:
+        return None
+    return _Entry(re.compile(pattern), category_of(item["pattern"], item.get("tags", ())))
 
 
 def _bot(name: str, category: str) -> Bot:
