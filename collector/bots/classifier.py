@@ -12,7 +12,9 @@ import functools
 from collections.abc import Sequence
 
 from .bot import HEADLESS, Bot
+from .clients import backend_client_end
 from .custom import CustomPatterns
+from .generic import self_named
 from .known import KnownBots
 
 # Distinct agents remembered per worker. A site sees a few hundred to a few
@@ -56,4 +58,10 @@ class BotClassifier:
     def _classify_agent(self, user_agent: str) -> Bot | None:
         # The team's own patterns first: they are how a team flags what the list
         # leaves out (an HTTP client its scrapers use) or renames what it has.
-        return self._custom.match(user_agent) or self._known.match(user_agent)
+        # Then the list, which knows a bot's category; then the words.
+        # As with the list, a back-end client's own token ("Go-http-client") is skipped.
+        return (
+            self._custom.match(user_agent)
+            or self._known.match(user_agent)
+            or self_named(user_agent, backend_client_end(user_agent))
+        )

@@ -55,7 +55,7 @@ CORRECTIONS: dict[str, str | None] = {
 # Upstream tags some crawling frameworks `http-library` along with the client
 # libraries; by the name in their pattern they are crawlers (Scrapy, HTTrack,
 # colly, crawler4j, larbin, trafilatura, ...).
-_CRAWLING_LIBRARY = re.compile(r"crawl|spider|scrap|bot|httrack|colly|larbin|trafilatura|newspaper|ninja|mechanize|opengraph", re.I)
+_CRAWLING_LIBRARY = re.compile(r"crawl|spider|scrap|bot|httrack|colly|larbin|trafilatura|newspaper|ninja|opengraph", re.I)
 
 # A bot's name is the product token around the text its pattern matched.
 _TOKEN_CHAR = re.compile(r"[0-9A-Za-z-]")
@@ -84,10 +84,16 @@ def category_of(pattern: str, tags: Iterable[str]) -> str | None:
 
 
 def bot_name(user_agent: str, start: int, end: int) -> str:
-    """The product token around user_agent[start:end]: "Googlebot" for "Googlebot/" in "Googlebot/2.1",
-    "Slackbot-LinkExpanding" for "Slackbot" in "Slackbot-LinkExpanding 1.0"."""
+    """The product name around the text user_agent[start:end] that a pattern matched.
+
+    The match is cut at its first "/" (a version or a path follows) and widened
+    to the whole token: "Googlebot" for "Googlebot/" in "Googlebot/2.1", "Code" for
+    "Code/1." in "Code/1.115.0", "Slackbot-LinkExpanding" for "Slackbot".
+    """
     while start < end and not user_agent[start].isalnum():
         start += 1
+    slash = user_agent.find("/", start, end)
+    end = slash if slash != -1 else end
     while end > start and not user_agent[end - 1].isalnum():
         end -= 1
     while start > 0 and _TOKEN_CHAR.match(user_agent[start - 1]):
