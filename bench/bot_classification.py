@@ -34,7 +34,8 @@ CORPUS = ROOT / "tests" / "data" / "user_agents"
 def corpus(name: str) -> list[tuple[str, str]]:
     """(kind, user agent) of each line of a corpus file."""
     lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
-    return [(row[0], row[2]) for row in (line.split("\t") for line in lines if line and not line.startswith("#"))]
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return [(kind, agent) for kind, _, agent in rows]
 
 
 def per_call(function: Callable[[str], object], agents: list[str]) -> list[float]:

@@ -12,6 +12,9 @@ MONITOR = "monitor"  # uptime and synthetic checks: UptimeRobot, Pingdom, Datado
 PREVIEW = "preview"  # link-preview fetchers of chat and social apps: Slackbot, Twitterbot, WhatsApp
 CUSTOM = "custom"  # matched by one of the team's own COLLECTOR_BOT_PATTERNS
 CATEGORIES = (CRAWLER, HEADLESS, MONITOR, PREVIEW, CUSTOM)
+# A name is stored in every event of the bot: a long match (a team's `.*scraper.*`
+# matches a whole agent) is cut to this.
+MAX_NAME_LENGTH = 100
 
 
 @dataclass(frozen=True, slots=True)

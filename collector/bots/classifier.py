@@ -51,8 +51,8 @@ class BotClassifier:
             return WEBDRIVER
         return bot
 
-    def cache_info(self) -> functools._CacheInfo:
-        """Hits, misses and size of the per-agent cache (for metrics and tests)."""
+    def cache_info(self) -> tuple[int, int, int | None, int]:
+        """(hits, misses, maxsize, currsize) of the per-agent cache, as functools.lru_cache counts them."""
         return self._cached.cache_info()
 
     def _classify_agent(self, user_agent: str) -> Bot | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .bot import CUSTOM, Bot
+from .bot import CUSTOM, MAX_NAME_LENGTH, Bot
 
 # Bounds. Each pattern is tried on every new User-Agent (not on every request:
 # the classifier caches by agent), so the list is for a team's few own agents
@@ -19,9 +19,6 @@ from .bot import CUSTOM, Bot
 # classification within a few patterns' worth of work.
 MAX_PATTERNS = 50
 MAX_PATTERN_LENGTH = 200
-# The name stored in `client.bot.name`: a pattern such as `.*scraper.*` matches a
-# whole User-Agent, which would be stored again in every event.
-MAX_NAME_LENGTH = 100
 
 # A comma separates patterns, so `x{1,3}` arrives as `x{1` and `3}`, both valid
 # and both wrong: refuse the first half rather than match something else.

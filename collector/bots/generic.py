@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 
-from .bot import CRAWLER, Bot
+from .bot import CRAWLER, MAX_NAME_LENGTH, Bot
 
 # A token of letters, digits and ._- that ends in bot, spider or crawler.
 _SELF_NAMED = re.compile(r"(?<![a-z0-9])[a-z0-9_.-]*?(?:bot|spider|crawler)(?![a-z])", re.IGNORECASE)
 _NOT_A_BOT = re.compile(r"(?<![a-z0-9])cubot(?![a-z])", re.IGNORECASE)
-MAX_NAME_LENGTH = 100
 
 
 def self_named(user_agent: str, start: int = 0) -> Bot | None:

@@ -69,7 +69,7 @@ def test_a_back_end_clients_own_token_is_not_matched_whatever_upstream_tags_it()
 
 def test_lighthouse_is_headless_though_upstream_files_it_under_monitoring():
     known = KnownBots([entry("Chrome-Lighthouse", ["monitoring"])])
-    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36(KHTML, like Gecko) Chrome/69.0 Safari/537.36 Chrome-Lighthouse"
+    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36(KHTML, like Gecko) Chrome/69.0 Chrome-Lighthouse"
     assert known.match(agent).as_json() == {"name": "Chrome-Lighthouse", "category": "headless"}
 
 
