@@ -156,3 +156,14 @@ def test_only_the_start_of_a_long_agent_is_classified_and_kept():
     assert classifier.classify(padded + " Twitterbot/1.0") is None
     assert classifier.cache_info().currsize == 1
     assert classifier.classify("Googlebot/2.1 " + padded) == Bot("Googlebot", "crawler")
+
+
+def test_threads_sharing_a_classifier_get_the_answers_one_thread_gets():
+    # gunicorn's threaded workers share one classifier and its cache.
+    from concurrent.futures import ThreadPoolExecutor
+
+    agents = ["Twitterbot/1.0", CHROME, "curl/8.5.0", "Googlebot/2.1", "ACME-Uptime/2.0"] * 200
+    expected = [BotClassifier(["acme-uptime"]).classify(agent) for agent in agents]
+    shared = BotClassifier(["acme-uptime"], cache_size=3)  # small, so that threads also evict
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(shared.classify, agents)) == expected
