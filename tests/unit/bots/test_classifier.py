@@ -163,7 +163,8 @@ def test_threads_sharing_a_classifier_get_the_answers_one_thread_gets():
     from concurrent.futures import ThreadPoolExecutor
 
     agents = ["Twitterbot/1.0", CHROME, "curl/8.5.0", "Googlebot/2.1", "ACME-Uptime/2.0"] * 200
-    expected = [BotClassifier(["acme-uptime"]).classify(agent) for agent in agents]
+    alone = BotClassifier(["acme-uptime"])
+    expected = [alone.classify(agent) for agent in agents]
     shared = BotClassifier(["acme-uptime"], cache_size=3)  # small, so that threads also evict
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(shared.classify, agents)) == expected
