@@ -26,11 +26,17 @@ _SPLIT_REPEAT = re.compile(r"\{\d*$")
 
 
 def parse_patterns(raw: str) -> tuple[str, ...]:
-    """The patterns of a COLLECTOR_BOT_PATTERNS value (empty: none), each checked.
+    """The patterns of a COLLECTOR_BOT_PATTERNS value (empty: none), each checked, in order.
 
     :raises ValueError: one line naming the first bad pattern and why.
     """
+    if not raw.strip():
+        return ()
     patterns = tuple(piece.strip() for piece in raw.split(",") if piece.strip())
+    # Only commas (",,") would read as "no patterns": refused, as for
+    # COLLECTOR_EVENT_TYPES, since whoever wrote it meant to name something.
+    if not patterns:
+        raise ValueError("empty (no patterns of the team's own) or comma-separated regular expressions")
     check_patterns(patterns)
     return patterns
 

@@ -15,7 +15,12 @@ def test_a_value_is_split_at_commas_and_trimmed():
 
 def test_an_empty_value_is_no_patterns():
     assert parse_patterns("") == ()
-    assert parse_patterns(" , ") == ()
+    assert parse_patterns("  ") == ()
+
+
+def test_a_value_of_only_commas_is_refused():
+    with pytest.raises(ValueError, match="^empty \\(no patterns of the team's own\\) or comma-separated regular"):
+        parse_patterns(" , ,")
 
 
 @pytest.mark.parametrize(
