@@ -73,7 +73,8 @@ def measure_ours(people: list[str], bots: list[str], rounds: int) -> None:
     print(f"classify() warm (cached, {rounds} rounds): {summary(warm)}; {loop:.0f} ns a call in a loop")
     detected = sum(classifier.classify(agent) is not None for agent in bots)
     flagged = sum(classifier.classify(agent) is not None for agent in people)
-    print(f"ours: {detected}/{len(bots)} bots detected ({detected / len(bots):.1%}), {flagged}/{len(people)} people flagged")
+    rate = f"{detected}/{len(bots)} bots detected ({detected / len(bots):.1%})"
+    print(f"ours: {rate}, {flagged}/{len(people)} people flagged")
 
 
 def compare(kinds: list[tuple[str, str]], bots: list[str]) -> None:
@@ -83,8 +84,8 @@ def compare(kinds: list[tuple[str, str]], bots: list[str]) -> None:
         import ua_parser
 
         resolver = ua_parser.BasicResolver(ua_parser.load_builtins())
-        alternatives["ua-parser (uap-core device 'Spider')"] = (
-            lambda agent: getattr(resolver(agent, ua_parser.Domain.DEVICE).device, "family", None) == "Spider"
+        alternatives["ua-parser (uap-core device 'Spider')"] = lambda agent: (
+            getattr(resolver(agent, ua_parser.Domain.DEVICE).device, "family", None) == "Spider"
         )
     except ModuleNotFoundError:
         print("ua-parser is not installed: pip install ua-parser ua-parser-builtins")

@@ -110,7 +110,8 @@ class KnownBots:
     def __init__(self, data: Iterable[Mapping] | None = None) -> None:
         if data is None:
             # Imported here, not at the top: the package reads its JSON file when imported.
-            import crawleruseragents
+            # It ships no type hints (no py.typed): its data is Any here.
+            import crawleruseragents  # type: ignore[import-untyped]
 
             data = crawleruseragents.CRAWLER_USER_AGENTS_DATA
         self._entries = [entry for entry in map(_entry, data) if entry is not None]

@@ -7,8 +7,7 @@ import pytest
 from collector.bots import CACHE_SIZE, MAX_USER_AGENT_LENGTH, WEBDRIVER, Bot, BotClassifier
 
 CHROME = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 
 

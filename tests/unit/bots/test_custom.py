@@ -19,7 +19,7 @@ def test_an_empty_value_is_no_patterns():
 
 
 def test_a_value_of_only_commas_is_refused():
-    with pytest.raises(ValueError, match="^empty \\(no patterns of the team's own\\) or comma-separated regular"):
+    with pytest.raises(ValueError, match=r"^empty \(no patterns of the team's own\) or comma-separated regular"):
         parse_patterns(" , ,")
 
 
