@@ -24,8 +24,8 @@ from .known import KnownBots
 CACHE_SIZE = 4096
 # Only the first characters of an agent are classified (and kept as the cache's
 # key), so that the cache holds at most CACHE_SIZE x 1 KiB per worker whatever
-# a client sends. Real agents are shorter: the longest in our corpus of
-# thousands is under 600 characters.
+# a client sends. Real agents are shorter: the longest of uap-core's 30,000
+# test agents has 492 characters.
 MAX_USER_AGENT_LENGTH = 1024
 # A browser that says navigator.webdriver is true (our browser client sends it
 # as context.webdriver) is driven by a program, whatever its User-Agent says.
