@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -73,7 +73,8 @@ def _event_type_field(allowed: frozenset[str]) -> fields.String:
             return INVALID_EVENT_TYPE_MESSAGE
         return None
 
-    messages = {key: INVALID_EVENT_TYPE_MESSAGE for key in ("required", "null", "invalid", "invalid_utf8")}
+    keys = ("required", "null", "invalid", "invalid_utf8")
+    messages: dict[str, str | list[Any] | dict[Any, Any]] = {key: INVALID_EVENT_TYPE_MESSAGE for key in keys}
     return fields.String(required=True, validate=Rule(problem), error_messages=messages)
 
 
@@ -192,7 +193,7 @@ def describe_errors(messages: Mapping[Any, Any]) -> tuple[ErrorCode, str]:
     return INVALID_FIELD, f"{path}: {text}" if path else text
 
 
-def _flatten(messages: Any, path: str):
+def _flatten(messages: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             if isinstance(key, int):

@@ -80,7 +80,7 @@ SECURITY_SCHEMES = {
 }
 
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
         "description": "Requests (or events, with `COLLECTOR_RATE_LIMIT_COST=event`) allowed per window, "
         "of the limit hit, or else the shortest one",

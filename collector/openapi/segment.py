@@ -92,7 +92,8 @@ def paths(
     keys_required: bool, errors: dict[str, Any], response: Callable[[str, str, Any], dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """The operation of each route: `errors` are /collect/event's error answers, `response` makes one answer."""
-    security = ([] if keys_required else [{}]) + [{name: []} for name in (*SECURITY_SCHEMES, *parts.SECURITY_SCHEMES)]
+    security: list[dict[str, list[str]]] = [] if keys_required else [{}]  # {}: no credential needed
+    security += [{name: []} for name in (*SECURITY_SCHEMES, *parts.SECURITY_SCHEMES)]
     answers = {
         "200": {
             **response("Every message is stored (or, with validate=1, would be: nothing is).", "SegmentSuccess", None),

@@ -86,7 +86,7 @@ def _compiled(document: Any, source: str) -> TrackingPlan:
 
 
 def _event_type(name: str, entry: Any) -> EventType:
-    at = ["eventTypes", name]
+    at: list[str | int] = ["eventTypes", name]
     if not is_valid_event_type(name):
         raise DocumentError(
             "not an eventType the collector accepts (1-128 characters, not blank, no control characters)", pointer(at)
