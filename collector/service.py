@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import flask
 
 if TYPE_CHECKING:
+    from .deadletters import DeadLetters
     from .idempotency import Idempotency
     from .ingest import Intake
     from .settings import Settings
-    from .deadletters import DeadLetters
     from .store import EventWriter
 
 _EXTENSION = "collector"

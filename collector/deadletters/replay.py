@@ -46,7 +46,8 @@ from ..ingest.facts import RequestFacts, format_received_at
 from ..ingest.intake import Intake
 from ..ingest.parsing import parse_json
 from ..ingest.views import created_response
-from ..request.record import ENVIRON_KEY as RECORD, RequestRecord
+from ..request.record import ENVIRON_KEY as RECORD
+from ..request.record import RequestRecord
 from ..store import build_writer, reading
 from . import letters as deadletters
 from .keep import COLLECT_PATH

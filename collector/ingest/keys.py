@@ -42,9 +42,9 @@ from urllib.parse import unquote
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from ..request import record
 from ..request.text import WRITE_KEY_PARAMETER
-from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from .parsing import request_payload
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from .. import jsontext
-from ..request import record
 from ..errors import (
     BODY_INCOMPLETE,
     BODY_TOO_LARGE,
@@ -26,6 +25,7 @@ from ..errors import (
     UNSUPPORTED_TRANSFER_CODING,
     CollectorError,
 )
+from ..request import record
 from .encoding import DECODED, coding_of, decode_body
 from .segment import BATCH_PATHS
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -56,7 +56,7 @@ def timestamp_problem(value: str) -> str | None:
 
 def _is_leap_second(moment: datetime) -> bool:
     """RFC 3339 (5.7): a second 60 is a leap second, at 23:59 UTC on the last day of a month."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     last_day = calendar.monthrange(utc.year, utc.month)[1]
     return (utc.day, utc.hour, utc.minute) == (last_day, 23, 59)
 

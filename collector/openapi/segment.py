@@ -10,8 +10,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from . import parts
 from ..ingest.segment import CALLS, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, REQUIRED_BY_CALL, RESERVED_FIELDS
+from . import parts
 
 _ID = {"type": "string", "maxLength": 256}
 _OBJECT = {"type": "object", "additionalProperties": True}

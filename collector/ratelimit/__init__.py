@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import flask
 from flask_limiter import Limiter
 
-from .identity import client_key_func, client_of, key_for_address
 from .headers import header_writer
+from .identity import client_key_func, client_of, key_for_address
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import STORAGE_ERRORS, StorageOutage
 from .refusals import Refusals, RefuseKnownClients, storage_check

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 from collector.ingest.eventtime import format_time, parse_time
 from tests.app.helpers import post, stored
 

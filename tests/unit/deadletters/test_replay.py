@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from collector import jsontext, service
+from collector.deadletters import letters as deadletters
+from collector.deadletters.replay import replay
 from collector.errors import CODES
 from collector.ingest.eventtime import format_time
 from collector.ingest.keys import key_id
-from collector.deadletters.replay import replay
 from collector.settings import load_settings
 from collector.store import build_writer
-from collector.deadletters import letters as deadletters
 from tests.servers import doc_section, read_events
 
 
@@ -192,9 +192,8 @@ def test_replayed_events_keep_the_write_key_id(data_dir):
 
 def test_a_replay_is_refused_while_another_runs(data_dir):
     letter(data_dir, events_body("signup", "e-1"))
-    with deadletters.replay_lock(data_dir):
-        with pytest.raises(deadletters.ReplayRunning):
-            replay(settings_for(data_dir))
+    with deadletters.replay_lock(data_dir), pytest.raises(deadletters.ReplayRunning):
+        replay(settings_for(data_dir))
     assert read_events(data_dir) == []
     replay(settings_for(data_dir))
     assert len(read_events(data_dir)) == 1
