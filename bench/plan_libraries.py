@@ -226,7 +226,7 @@ def capabilities() -> dict[str, dict[str, str]]:
 def _flags(build: Callable, schema: dict, instance: Any) -> bool:
     try:
         return bool(build({"t": schema})("t", instance))
-    except Exception:  # a keyword the library cannot compile is one it does not support
+    except Exception:  # noqa: BLE001 - a keyword the library cannot compile is one it does not support
         return False
 
 

@@ -196,7 +196,7 @@ def test_every_error_is_one_line_with_its_parts_apart(tmp_path):
 @pytest.mark.parametrize("depth", [300, 600, 900, 5000])
 def test_a_plan_nested_too_deeply_is_one_line_not_a_traceback(depth):
     nested = "[" * depth + "]" * depth
-    text = '{"eventTypes": {"a": {"properties": {"enum": [%s]}}}, "otherEventTypes": "allow"}' % nested
+    text = '{"eventTypes": {"a": {"properties": {"enum": [%s]}}}, "otherEventTypes": "allow"}' % nested  # noqa: UP031 - a JSON text: with %, its braces need no doubling
     with pytest.raises(PlanError) as raised:
         plan_from_text(text, "plan.json")
     assert "\n" not in str(raised.value)
