@@ -33,10 +33,9 @@ class PlanError(ValueError):
         self.at = at  # a JSON pointer within the plan file ("" is the whole document)
         self.line = line
         self.column = column
-        if line:
+        where = f"{source} at {at}" if at else f"{source} at the top level"
+        if line:  # the parser's position says more than a pointer
             where = f"{source}:{line}:{column}"
-        else:
-            where = f"{source} at {at}" if at else f"{source} at the top level"
         # One line whatever the reason says (a library's message may hold newlines).
         super().__init__(f"tracking plan {where}: " + " ".join(reason.split()))
 

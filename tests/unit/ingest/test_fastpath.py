@@ -93,7 +93,7 @@ def payloads(draw):
     events = payload["messageBody"]
     if mutation == "event-field":
         event = draw(st.sampled_from(events))
-        event[draw(st.sampled_from(FIELDS + ["surprise"]))] = draw(bad_values)
+        event[draw(st.sampled_from([*FIELDS, "surprise"]))] = draw(bad_values)
     elif mutation == "drop-type":
         draw(st.sampled_from(events)).pop("eventType")
     elif mutation == "body":

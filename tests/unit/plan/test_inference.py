@@ -52,7 +52,7 @@ def test_an_enum_needs_few_values_seen_often_enough():
 
 
 def test_required_by_share_of_the_types_events():
-    found = events("t", [1] * 19) + [{"eventType": "t"}]  # 19 of 20: 0.95
+    found = [*events("t", [1] * 19), {"eventType": "t"}]  # 19 of 20: 0.95
     assert infer(found, 0.95)["eventTypes"]["t"]["properties"]["required"] == ["x"]
     assert "required" not in infer(found, 0.96)["eventTypes"]["t"]["properties"]
 
