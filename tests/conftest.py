@@ -53,11 +53,11 @@ def start_service(tmp_path):
         return service.start()
 
     yield start
-    for service in services:
-        service.stop()
+    for started in services:
+        started.stop()
     # Whatever a test did to it, the service never answered 500 nor logged a
     # traceback: the next such bug is caught wherever it comes from.
-    errors = [error for service in services for error in service.server_errors()]
+    errors = [error for started in services for error in started.server_errors()]
     assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
 
 

@@ -33,7 +33,7 @@ def test_settings_shows_values_as_written_in_aligned_columns(capsys, environ):
     assert code == 0
     header, *lines = out.splitlines()
     starts = [header.index(title) for title in ("value", "default", "meaning")]
-    table = {line.split()[0]: [line[a:b].rstrip() for a, b in zip([0, *starts], [*starts, None])] for line in lines}
+    table = {line.split()[0]: [line[a:b].rstrip() for a, b in zip([0, *starts], [*starts, None], strict=True)] for line in lines}
     assert table["COLLECTOR_ROTATE_SECONDS"][1:3] == ["7200", "3600"]
     assert table["COLLECTOR_DATA_DIR"][1:3] == ["./data", "./data"]
     assert table["COLLECTOR_WORKERS"][1:3] == ["auto", "auto"]

@@ -25,7 +25,7 @@ class Counts:
         self.before = [sample(name, **labels) for name, labels in samples]
 
     def delta(self) -> list[float]:
-        return [sample(name, **labels) - old for (name, labels), old in zip(self.samples, self.before)]
+        return [sample(name, **labels) - old for (name, labels), old in zip(self.samples, self.before, strict=True)]
 
 
 def answering(status: str, **environ_marks):

@@ -72,7 +72,7 @@ def test_values_past_the_bounds_are_said_not_valid_in_one_line(variable, lowest,
 
 
 def test_a_number_too_long_for_a_float_is_not_valid_not_read_as_infinity():
-    with pytest.raises(SettingsError, match="COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
+    with pytest.raises(SettingsError, match=r"COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_TIMEOUT": "9" * 400})
 
 

@@ -105,7 +105,7 @@ def test_a_data_directory_under_a_file_is_not_valid(tmp_path):
 def test_a_data_directory_behind_a_dangling_link_is_not_valid(tmp_path):
     link = tmp_path / "data"
     link.symlink_to(tmp_path / "gone")
-    with pytest.raises(SettingsError, match="data is not a directory$"):
+    with pytest.raises(SettingsError, match=r"data is not a directory$"):
         load_settings(environ={"COLLECTOR_DATA_DIR": str(link)})
 
 
