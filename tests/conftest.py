@@ -91,7 +91,9 @@ def start_nginx(tmp_path):
     """
     servers = []
 
-    def start(service: Service | None = None, forwarded_for: str = "$proxy_add_x_forwarded_for", *, sites=None) -> Nginx:
+    def start(
+        service: Service | None = None, forwarded_for: str = "$proxy_add_x_forwarded_for", *, sites=None
+    ) -> Nginx:
         binary = require_binary("nginx", "/usr/sbin", "/usr/local/sbin")
         prefix = tmp_path / f"nginx{len(servers)}"
         if sites is None:

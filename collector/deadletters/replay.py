@@ -209,7 +209,9 @@ def _not_replayable(letter: dict[str, Any]) -> str | None:
         # Not mapped here: replaying Segment bodies is left for later (docs/segment-api.md).
         return f"a Segment API request ({letter['path']}): replay reads /collect/event bodies only"
     if letter.get("bodyTruncated"):
-        return f"its body was cut to the first bytes of {letter.get('bodyBytes')} (COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES)"
+        return (
+            f"its body was cut to the first bytes of {letter.get('bodyBytes')} (COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES)"
+        )
     if not isinstance(letter.get("body"), str):
         return "it has no body, or one that is not UTF-8 text"
     return None

@@ -97,7 +97,11 @@ def time_fields(event: dict[str, Any], skew: float | None, received: float, rule
     if skew is not None:
         when += skew
         if EARLIEST <= when < END:
-            fields = {"timestamp": format_time(when), "originalTimestamp": timestamp, "clockSkewSeconds": round(skew, 3)}
+            fields = {
+                "timestamp": format_time(when),
+                "originalTimestamp": timestamp,
+                "clockSkewSeconds": round(skew, 3),
+            }
     elif timestamp[17:19] == "60":
         fields = {"timestamp": format_time(when), "originalTimestamp": timestamp}
     if when > received + rules.future_seconds:

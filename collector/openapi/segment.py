@@ -103,7 +103,9 @@ def paths(
         },
         **errors,
     }
-    found = {"/v1/batch": _operation("segmentBatch", "Store a batch of Segment messages", "SegmentBatch", security, answers)}
+    found = {
+        "/v1/batch": _operation("segmentBatch", "Store a batch of Segment messages", "SegmentBatch", security, answers)
+    }
     for call in CALLS:
         found[f"/v1/{call}"] = _operation(
             f"segment{call.capitalize()}", f"Store one Segment `{call}` call", f"Segment{call.capitalize()}",

@@ -1,4 +1,4 @@
-"""Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `build` is the one entry point.
+"""Rate limiting of POST /collect/event and Segment's /v1/ routes, through flask-limiter: `build` is the entry point.
 
 Inside: who a client is (identity), what a request costs and the limiter
 (limiter), where counts live (storage), what happens when that storage fails

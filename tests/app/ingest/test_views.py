@@ -61,7 +61,11 @@ def test_a_batch_with_one_bad_event_writes_nothing(app, client):
             "invalid_json",
             NOT_JSON + "unexpected character, expected a JSON value: line 1 column 42 (char 41)",
         ),
-        (b'{"messageBody": [{"eventType": "\xff"}]}', "invalid_utf8", "request body is not valid UTF-8: byte 32 is 0xff"),
+        (
+            b'{"messageBody": [{"eventType": "\xff"}]}',
+            "invalid_utf8",
+            "request body is not valid UTF-8: byte 32 is 0xff",
+        ),
         (b"[" * 50_000 + b"]" * 50_000, "nesting_too_deep", "request body is nested too deeply"),
         (
             b'{"messageBody": [' + b"[" * 5000 + b"]" * 5000 + b'], "id": 123456789012345678901234}',

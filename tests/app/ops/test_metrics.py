@@ -59,8 +59,18 @@ def test_refused_events_are_not_counted_as_accepted(client):
 def test_every_answer_is_counted_by_status_and_every_error_by_its_code(make_app):
     client = make_app(max_body_bytes="100").test_client()
     statuses = ["201", "400", "413", "415", "404", "405"]
-    codes = ["invalid_json", "empty_body", "body_too_large", "unsupported_media_type", "not_found", "method_not_allowed"]
-    before_statuses = [requests_total(s, path) for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)]
+    codes = [
+        "invalid_json",
+        "empty_body",
+        "body_too_large",
+        "unsupported_media_type",
+        "not_found",
+        "method_not_allowed",
+    ]
+    before_statuses = [
+        requests_total(s, path)
+        for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)
+    ]
     before_codes = [rejected(code) for code in codes]
     answers = [
         post(client, batch("app_status")),
@@ -72,7 +82,10 @@ def test_every_answer_is_counted_by_status_and_every_error_by_its_code(make_app)
         client.get("/collect/event"),
     ]
     assert [r.status_code for r in answers] == [201, 400, 400, 413, 415, 404, 405]
-    after_statuses = [requests_total(s, path) for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)]
+    after_statuses = [
+        requests_total(s, path)
+        for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)
+    ]
     assert [a - b for a, b in zip(after_statuses, before_statuses, strict=True)] == [1, 2, 1, 1, 1, 1]
     assert [rejected(code) - old for code, old in zip(codes, before_codes, strict=True)] == [1, 1, 1, 1, 1, 1]
 
@@ -185,7 +198,9 @@ def test_operators_endpoints_are_answered_for_a_client_over_its_limit(make_app, 
 def test_a_scrape_sums_the_workers_files_and_skips_one_a_worker_is_just_creating(app, client, tmp_path, monkeypatch):
     for pid, count in ((101, 2.0), (102, 3.0)):
         counts = MmapedDict(str(tmp_path / f"counter_{pid}.db"))
-        counts.write_value(mmap_key("collector_bytes_written", "collector_bytes_written_total", [], [], "help"), count, 0.0)
+        counts.write_value(
+            mmap_key("collector_bytes_written", "collector_bytes_written_total", [], [], "help"), count, 0.0
+        )
         counts.close()
     (tmp_path / "counter_103.db").touch()  # created, not yet sized: reading it would fail
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))

@@ -41,7 +41,9 @@ def answering(status: str, **environ_marks):
 
 def call(app, path="/collect/event", method="POST"):
     seen = []
-    body = app({"PATH_INFO": path, "REQUEST_METHOD": method}, lambda status, headers, exc_info=None: seen.append(status))
+    body = app(
+        {"PATH_INFO": path, "REQUEST_METHOD": method}, lambda status, headers, exc_info=None: seen.append(status)
+    )
     return seen, body
 
 

@@ -1,4 +1,6 @@
-"""Drafting a plan from events: types, formats, required by share, enums within their bounds, a draft that its events pass."""
+"""Drafting a plan from events: types, formats, required by share, enums within their bounds,
+a draft that its events pass.
+"""
 
 from __future__ import annotations
 
@@ -76,7 +78,9 @@ values = st.one_of(
     st.integers(),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
-    st.sampled_from(["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]),
+    st.sampled_from(
+        ["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]
+    ),
 )
 stored = st.lists(
     st.fixed_dictionaries(

@@ -162,13 +162,17 @@ def test_a_unix_socket_passed_by_systemd_is_compared_by_path(tmp_path):
         listener.listen()
         assert places.activated_socket_mismatch(f"unix:{path}", listener.fileno()) is None
         assert places.activated_socket_mismatch(f"unix://{path}", listener.fileno()) is None
-        assert "is not where systemd's socket listens" in places.activated_socket_mismatch("127.0.0.1:8000", listener.fileno())
+        assert "is not where systemd's socket listens" in places.activated_socket_mismatch(
+            "127.0.0.1:8000", listener.fileno()
+        )
 
 
 HOST_NAME = "1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit (it is part of file names)"
 
 
-@pytest.mark.parametrize("raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"])
+@pytest.mark.parametrize(
+    "raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"]
+)
 def test_a_host_name_that_cannot_be_part_of_a_file_name_is_not_valid(raw):
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_HOST_NAME": raw})
