@@ -34,7 +34,9 @@ def segment_call(call: str) -> flask.Response:
 def segment_request(call: str | None) -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    mapped = data_path().intake.segment(payload, call, record.current().raw_body)
+    raw_body = record.current().raw_body
+    assert raw_body is not None, "request_payload has read the body (or raised)"
+    mapped = data_path().intake.segment(payload, call, raw_body)
     return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response)
 
 

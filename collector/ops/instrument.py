@@ -26,7 +26,8 @@ from typing import Any
 
 import flask
 
-from ..errors import CODES, RATE_LIMITED as RATE_LIMITED_ERROR
+from ..errors import CODES
+from ..errors import RATE_LIMITED as RATE_LIMITED_ERROR
 from ..request import record
 from .metrics import (
     EVENTS_ACCEPTED,
