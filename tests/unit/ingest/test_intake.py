@@ -171,3 +171,20 @@ def test_segment_messages_are_flagged_in_flag_mode(tmp_path):
     page = built.segment({"type": "page", "userId": "u1"}, "page", b"{}")
     assert [event["eventType"] for event in page.events] == ["page"]
     assert page.events[0]["planViolations"][0]["path"] == "/eventType"  # otherEventTypes: refuse
+
+
+def test_a_flagged_event_is_never_refused_for_the_bytes_its_violations_add(tmp_path):
+    # Flag mode refuses nothing: the limit is on the event as sent plus what the server adds, not on the note.
+    built = intake(tmp_path, tracking_plan=str(SHOP), max_event_bytes="600")
+    [unflagged] = built.lines([{"eventType": "page_view", "properties": {"path": "/"}}], None, FACTS)
+    room = 600 - (len(unflagged) - 1)  # bytes the path may grow by
+    near_the_limit = {"eventType": "page_view", "properties": {"path": "/" + "x" * room}}
+    [line] = built.lines([near_the_limit], None, FACTS)
+    assert len(line) - 1 == 600
+    flagged = {"eventType": "page_view", "properties": {"path": "x" * (room + 1)}}  # no leading '/': flagged
+    [event] = built.validate({"messageBody": [flagged]})["messageBody"]
+    [line] = built.lines([event], None, FACTS)
+    assert len(line) - 1 > 600 and orjson.loads(line)["planViolations"][0]["path"] == "/properties/path"
+    with pytest.raises(CollectorError) as caught:  # one byte more of the client's own is still too large
+        built.lines([{**event, "properties": {"path": "x" * (room + 2)}}], None, FACTS)
+    assert caught.value.code == "event_too_large"
