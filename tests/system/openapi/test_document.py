@@ -67,26 +67,55 @@ def test_every_answer_is_one_the_document_allows(case, service):
     case.validate_response(response, checks=CHECKS)
 
 
-# With a tracking plan (six types, other types refused) in refuse mode: every event the
-# document calls valid must pass the plan (positive data acceptance), or the service
-# would refuse what a client generated from the document sends. /collect/event only:
+# With a tracking plan in refuse mode: every event the document calls valid must pass
+# the plan (positive data acceptance), or the service would refuse what a client
+# generated from the document sends. Two plans: six types with other types refused
+# (a discriminator), and two with others allowed (a branch for them, `not` the plan's
+# types), with 2020-12 keywords that OpenAPI 3.0 words otherwise. /collect/event only:
 # the plan describes its events (the Segment routes' messages are not drawn from it).
-PLAN = ROOT / "tests" / "unit" / "plan" / "data" / "shop.json"
-PLAN_SETTINGS = {"tracking_plan": str(PLAN), "tracking_plan_mode": "refuse"}
-planned = schemathesis.openapi.from_dict(
-    document_for(load_settings(environ={"COLLECTOR_DATA_DIR": str(ROOT / "data")}, overrides=PLAN_SETTINGS))
-).include(path="/collect/event")
+PLANS = {
+    "refuse": ROOT / "tests" / "unit" / "plan" / "data" / "shop.json",
+    "allow": ROOT / "tests" / "system" / "openapi" / "data" / "allow.json",
+}
+
+
+def plan_settings(others: str) -> dict[str, str]:
+    return {"tracking_plan": str(PLANS[others]), "tracking_plan_mode": "refuse"}
+
+
+def planned_document(others: str):
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(ROOT / "data")}, overrides=plan_settings(others))
+    return schemathesis.openapi.from_dict(document_for(settings)).include(path="/collect/event")
+
+
+planned = planned_document("refuse")
+planned_allowing = planned_document("allow")
+
+
+def start_planned(tmp_path_factory, others: str):
+    path = tmp_path_factory.mktemp(f"openapi-plan-{others}")
+    env = service_env(path / "data", rate_limit="100000 per minute", **plan_settings(others))
+    return Service(path / "data", env, path / "gunicorn.log").start()
+
+
+def stop_planned(server) -> None:
+    server.stop()
+    errors = server.server_errors()
+    assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
 
 
 @pytest.fixture(scope="module")
 def planned_service(tmp_path_factory):
-    path = tmp_path_factory.mktemp("openapi-plan")
-    env = service_env(path / "data", rate_limit="100000 per minute", **PLAN_SETTINGS)
-    server = Service(path / "data", env, path / "gunicorn.log").start()
+    server = start_planned(tmp_path_factory, "refuse")
     yield server
-    server.stop()
-    errors = server.server_errors()
-    assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
+    stop_planned(server)
+
+
+@pytest.fixture(scope="module")
+def allowing_service(tmp_path_factory):
+    server = start_planned(tmp_path_factory, "allow")
+    yield server
+    stop_planned(server)
 
 
 def test_the_service_serves_the_document_with_its_plan(planned_service):
@@ -98,5 +127,12 @@ def test_the_service_serves_the_document_with_its_plan(planned_service):
 @settings(max_examples=50, deadline=5000, suppress_health_check=list(HealthCheck))
 def test_with_a_plan_every_answer_is_one_the_document_allows(case, planned_service):
     response = case.call(base_url=planned_service.url, timeout=10)
+    case.validate_response(response, checks=CHECKS)
+
+
+@planned_allowing.parametrize()
+@settings(max_examples=50, deadline=5000, suppress_health_check=list(HealthCheck))
+def test_with_a_plan_allowing_other_types_every_answer_is_one_the_document_allows(case, allowing_service):
+    response = case.call(base_url=allowing_service.url, timeout=10)
     case.validate_response(response, checks=CHECKS)
 
