@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -126,14 +127,15 @@ def post_kind(port: int, event: dict) -> int | str:
 class PlanLoad:
     """Client threads sending, in turn, an event both plans pass and one only the new plan passes (a bounded loop)."""
 
-    def __init__(self, port: int, limit: int = 3000, clients: int = 6) -> None:
+    def __init__(self, port: int, limit: int = 3000, clients: int = 6, seconds: float = 240) -> None:
         self.outcomes: list[tuple[str, dict, int | str]] = []
         self.stop_event = threading.Event()
         numbers = itertools.count()
         lock = threading.Lock()
+        deadline = time.monotonic() + seconds
 
         def client() -> None:
-            while not self.stop_event.is_set():
+            while not self.stop_event.is_set() and time.monotonic() < deadline:
                 with lock:
                     number = next(numbers)
                 if number >= limit:
