@@ -36,7 +36,7 @@ import sys
 import sysconfig
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .. import datadir, metricsdir
 from ..ops import access_log
@@ -44,6 +44,9 @@ from ..plan import pinning
 from ..request import privacy
 from ..settings import Settings, SettingsError, load_settings, places
 from .hooks import Hooks
+
+if TYPE_CHECKING:
+    from ..plan import TrackingPlan
 
 # The packaged configuration file that `collector serve` hands gunicorn.
 CONFIG_FILE = Path(__file__).with_name("gunicorn_config.py")
@@ -83,9 +86,12 @@ def configure(own_metrics_dir: str | None, environ: MutableMapping[str, str] = o
 
 
 def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.environ) -> Settings:
-    """Read the settings once and do what the master must do before it forks: pin, secret, bind check."""
+    """Read the settings once and do what the master must do before it forks: pin, secret, bind check.
+
+    On a SIGHUP (a second reading in the same master), a bad setting refuses the reload, not the service.
+    """
     global _in_effect
-    reloading = environ.get(_STARTED) == str(os.getpid()) and _in_effect is not None
+    in_effect = _in_effect if environ.get(_STARTED) == str(os.getpid()) else None
     # The tracking plan file is read here, in the master, at start and on each SIGHUP, and the plan
     # pinned for the workers it forks (collector/plan/pinning.py): set aside the one pinned, to read it anew.
     pinned = pinning.unpin()
@@ -94,8 +100,8 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
         # (the bind address, the data directory, several workers with memory://, a bad plan).
         settings = load_settings(environ)
     except SettingsError as error:
-        if reloading and _in_effect is not None:
-            return _refuse_reload(str(error), pinned, _in_effect)
+        if in_effect is not None:
+            return _refuse_reload(str(error), pinned, in_effect)
         refuse(str(error), own_metrics_dir)
     pinning.pin(settings.tracking_plan)
     _in_effect = settings
@@ -130,7 +136,7 @@ def bind_problem(bind: str, environ: Mapping[str, str]) -> str | None:
     return places.activated_socket_mismatch(bind) if places.socket_activated(environ) else places.listener_on(bind)
 
 
-def _refuse_reload(message: str, pinned: Any, in_effect: Settings) -> Settings:
+def _refuse_reload(message: str, pinned: TrackingPlan | None, in_effect: Settings) -> Settings:
     """A SIGHUP that read a bad setting (a plan file broken mid-edit): keep serving as before, and say why.
 
     Exiting here (as a bad setting at the first start does) would stop the
