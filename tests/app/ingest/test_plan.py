@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
+from collector import service
+from collector.deadletters import letters as deadletters
+from collector.deadletters import rules as deadletters_rules
 from tests.app.helpers import post, stored
 
 SHOP = str(Path(__file__).parents[2] / "unit" / "plan" / "data" / "shop.json")
@@ -90,3 +93,11 @@ def test_a_segment_message_cannot_send_its_own_plan_violations(make_app):
     body = {"event": "product_viewed", "userId": "u", "properties": GOOD["properties"], "planViolations": []}
     response = post(app.test_client(), body, path="/v1/track")
     assert (response.status_code, response.get_json()["code"]) == (400, "invalid_field")
+
+
+def test_a_refused_request_is_kept_as_a_dead_letter_like_every_other_400(make_app):
+    app = make_app(tracking_plan=SHOP, tracking_plan_mode="refuse", dead_letter="on")
+    assert post(app.test_client(), {"messageBody": [BAD]}).status_code == 400
+    [letter] = deadletters.read(service.of(app).settings.data_dir)
+    assert (letter["status"], letter["code"]) == (400, "tracking_plan_violation")
+    assert deadletters_rules.never_replayed(letter) is None, "replayable once the plan is fixed"
