@@ -5,18 +5,21 @@ replay take a request the same way: validate its payload (the schemas, the most
 events per request), know its facts (pingId, time, client as COLLECTOR_CLIENT_IP
 keeps it), and turn its events into stored lines (the event-time rules, the most
 bytes per event). They share these steps through one `Intake`, so none of them
-reads a setting or can take a step differently from the others.
+reads a setting or can take a step differently from the others. That holds
+for the bot step too (COLLECTOR_BOTS, botcheck.py): its classifier is built
+once per worker here, so all three classify alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import flask
 
 from ..errors import BODY_TOO_LARGE, CollectorError
+from .botcheck import BotCheck, RequestBots
 from .enrich import stored_lines
 from .eventtime import TimeRules, rules_for
 from .facts import RequestFacts, request_facts
@@ -36,6 +39,7 @@ class Intake:
     max_body_bytes: int
     max_event_bytes: int
     client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
+    bot_check: BotCheck = dataclasses.field(default_factory=BotCheck)  # COLLECTOR_BOTS (default here: off)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -45,6 +49,7 @@ class Intake:
             max_body_bytes=settings.max_body_bytes,
             max_event_bytes=settings.max_event_bytes,
             client_ip=settings.client_ip,
+            bot_check=BotCheck(settings.bots, settings.bot_patterns),
         )
 
     def validate(self, payload: Any) -> dict[str, Any]:
@@ -68,18 +73,29 @@ class Intake:
             raise segment_error(error, single=call is not None) from None
         return mapped
 
+    def bots(self, events: Sequence[Mapping[str, Any]], user_agent: str | None) -> RequestBots | None:
+        """The bot step, right after validation: the request's bots for its lines (None: COLLECTOR_BOTS=off).
+
+        :raises CollectorError: 403 `bot_refused` with COLLECTOR_BOTS=refuse when any event is a bot's.
+        """
+        return self.bot_check.check(events, user_agent)
+
     def facts(self, request: flask.Request) -> RequestFacts:
         """What the server knows of `request` besides its body, its client's address kept as the mode says."""
         return request_facts(request, self.client_ip)
 
     def lines(
-        self, events: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None, facts: RequestFacts
+        self,
+        events: Iterable[Mapping[str, Any]],
+        header: Mapping[str, Any] | None,
+        facts: RequestFacts,
+        bots: RequestBots | None = None,
     ) -> list[bytes]:
-        """Validated `events` as their stored lines (see enrich.stored_lines).
+        """Validated `events` as their stored lines (see enrich.stored_lines), each with its `client.bot` if any.
 
         :raises CollectorError: a 413 naming the first event larger than COLLECTOR_MAX_EVENT_BYTES as stored.
         """
-        return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules)
+        return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules, bots)
 
 
 def check_batch_size(body: bytes, max_body_bytes: int) -> None:

@@ -91,3 +91,37 @@ def test_a_segment_body_over_segment_limit_or_ours_is_too_large(tmp_path):
     with pytest.raises(CollectorError) as caught:
         roomy.segment({"batch": []}, None, b"x" * (MAX_BATCH_BYTES + 1))
     assert caught.value.message == f"request body is larger than {MAX_BATCH_BYTES} bytes"
+
+
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def test_lines_carry_the_bot_the_bot_step_found(tmp_path):
+    built = intake(tmp_path)
+    events = [{"eventType": "a"}, {"eventType": "b", "context": {"webdriver": True}}]
+    crawler = built.bots(events, GOOGLEBOT)
+    assert [orjson.loads(line)["client"]["bot"] for line in built.lines(events, None, FACTS, crawler)] == [
+        {"name": "Googlebot", "category": "crawler"}
+    ] * 2
+    lines = built.lines(events, None, FACTS, built.bots(events, "agent/1"))
+    person, driven = (orjson.loads(line)["client"] for line in lines)
+    assert "bot" not in person and driven["bot"] == {"name": "WebDriver", "category": "headless"}
+
+
+@pytest.mark.parametrize(("mode", "bot"), [("flag", True), ("off", False)])
+def test_the_bots_setting_decides_whether_events_are_flagged(tmp_path, mode, bot):
+    built = intake(tmp_path, bots=mode)
+    [line] = built.lines([{"eventType": "a"}], None, FACTS, built.bots([{"eventType": "a"}], GOOGLEBOT))
+    assert ("bot" in orjson.loads(line)["client"]) is bot
+
+
+def test_refuse_mode_refuses_a_bot_before_anything_is_stored(tmp_path):
+    with pytest.raises(CollectorError) as caught:
+        intake(tmp_path, bots="refuse").bots([{"eventType": "a"}], GOOGLEBOT)
+    assert (caught.value.status, caught.value.code) == (403, "bot_refused")
+
+
+def test_a_team_patterns_make_custom_bots(tmp_path):
+    built = intake(tmp_path, bot_patterns="^agent/")
+    [line] = built.lines([{"eventType": "a"}], None, FACTS, built.bots([{"eventType": "a"}], FACTS.user_agent))
+    assert orjson.loads(line)["client"]["bot"] == {"name": "agent/", "category": "custom"}
