@@ -36,7 +36,7 @@ FLAG, REFUSE, OFF = "flag", "refuse", "off"  # COLLECTOR_BOTS
 def says_webdriver(event: Mapping[str, Any]) -> bool:
     """Whether the event's context says the browser was driven by a program (only `true` counts)."""
     context = event.get("context")
-    return isinstance(context, dict) and context.get("webdriver") is True
+    return type(context) is dict and context.get("webdriver") is True  # validated: a dict or absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +44,27 @@ class RequestBots:
     """The bots of one request: the one its User-Agent names (every event's), or None and then per event."""
 
     agent: Bot | None
+    # Whether any event says webdriver: when none does (nearly every request), the
+    # events need no look each when they are stored or counted.
+    webdriven: bool = False
+
+    @property
+    def varies(self) -> bool:
+        """Whether the events' bots differ: no bot's agent, and some event says webdriver."""
+        return self.agent is None and self.webdriven
 
     def of(self, event: Mapping[str, Any]) -> Bot | None:
         """The bot that sent `event`, or None for a person."""
         if self.agent is not None:
             return self.agent
-        return WEBDRIVER if says_webdriver(event) else None
+        return WEBDRIVER if self.webdriven and says_webdriver(event) else None
 
     def categories(self, events: Sequence[Mapping[str, Any]]) -> Counter[str]:
         """How many of `events` each category of bot sent (people are not counted)."""
         if self.agent is not None:
             return Counter({self.agent.category: len(events)})
+        if not self.webdriven:
+            return Counter()
         return Counter(bot.category for bot in map(self.of, events) if bot is not None)
 
 
@@ -83,7 +93,8 @@ class BotCheck:
         """
         if self.classifier is None:
             return None
-        bots = RequestBots(self.classifier.classify(user_agent))
+        agent = self.classifier.classify(user_agent)
+        bots = RequestBots(agent, agent is None and any(map(says_webdriver, events)))
         if self.mode == REFUSE:
             refuse_bots(bots, events)
         return bots

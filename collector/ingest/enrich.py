@@ -47,6 +47,9 @@ def stored_lines(
     if facts.key_id is not None:
         added["client"]["keyId"] = facts.key_id
     tails = Tails(added)
+    # One tail for every event (a person's, or the agent's bot), unless some say webdriver.
+    tail = tails.of(bots.agent if bots is not None else None)
+    per_event = bots if bots is not None and bots.varies else None
     lines = []
     times: RequestTime | None = None
     for index, event in enumerate(events):
@@ -59,7 +62,7 @@ def stored_lines(
         head = encode_record(event, index)[:-2]  # '{"eventType":...' without '}\n'
         if "eventId" not in event:
             head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'
-        line = head + tails.of(bots.of(event) if bots is not None else None)
+        line = head + (tail if per_event is None else tails.of(per_event.of(event)))
         if len(line) - 1 > max_event_bytes:
             raise CollectorError(
                 EVENT_TOO_LARGE,

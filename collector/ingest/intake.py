@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Intake:
-    """The validator, the event-time rules, the size limits and the client-address mode of the data path."""
+    """The data path's validator, bot step, event-time rules, size limits and client-address mode."""
 
     validator: RequestValidator
     time_rules: TimeRules
     max_body_bytes: int
     max_event_bytes: int
     client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
-    bot_check: BotCheck = dataclasses.field(default_factory=BotCheck)  # COLLECTOR_BOTS (default here: off)
+    bot_check: BotCheck = dataclasses.field(default_factory=BotCheck)  # COLLECTOR_BOTS; built without settings: off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:

@@ -54,3 +54,10 @@ def test_a_team_pattern_is_a_custom_bot():
 
 def test_no_user_agent_is_a_person():
     assert BotCheck("flag").check([PERSON], None) == RequestBots(None)
+
+
+def test_a_request_of_people_with_no_webdriver_event_needs_no_look_at_each_event():
+    assert BotCheck("flag").check([PERSON, PERSON], FIREFOX) == RequestBots(None, webdriven=False)
+    assert not RequestBots(None, webdriven=False).varies
+    assert BotCheck("flag").check([PERSON, DRIVEN], FIREFOX).varies
+    assert not BotCheck("flag").check([PERSON, DRIVEN], GOOGLEBOT).varies, "the agent's bot is every event's"
