@@ -101,7 +101,9 @@ def events(count: int, valid: bool) -> list[tuple[str, dict[str, Any]]]:
 
 def jsonschema_checker(schemas: dict[str, dict]) -> Callable[[str, dict], list]:
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
-    validators = {name: jsonschema.Draft202012Validator(schema, format_checker=checker) for name, schema in schemas.items()}
+    validators = {
+        name: jsonschema.Draft202012Validator(schema, format_checker=checker) for name, schema in schemas.items()
+    }
 
     def check(event_type: str, properties: dict) -> list:
         return [(list(error.absolute_path), error.message) for error in validators[event_type].iter_errors(properties)]
@@ -123,7 +125,9 @@ def fastjsonschema_checker(schemas: dict[str, dict]) -> Callable[[str, dict], li
 
 
 def jsonschema_rs_checker(schemas: dict[str, dict]) -> Callable[[str, dict], list]:
-    validators = {name: jsonschema_rs.Draft202012Validator(schema, validate_formats=True) for name, schema in schemas.items()}
+    validators = {
+        name: jsonschema_rs.Draft202012Validator(schema, validate_formats=True) for name, schema in schemas.items()
+    }
 
     def check(event_type: str, properties: dict) -> list:
         validator = validators[event_type]
@@ -138,7 +142,10 @@ def collector_plan_checker(schemas: dict[str, dict]) -> Callable[[str, dict], li
     """The chosen library as the collector uses it: `TrackingPlan.check`, messages and pointers included."""
     from collector.plan import plan_from_text
 
-    document = {"eventTypes": {name: {"properties": schema} for name, schema in schemas.items()}, "otherEventTypes": "refuse"}
+    document = {
+        "eventTypes": {name: {"properties": schema} for name, schema in schemas.items()},
+        "otherEventTypes": "refuse",
+    }
     tracking_plan = plan_from_text(json.dumps(document))
 
     def check(event_type: str, properties: dict) -> list:
@@ -226,7 +233,7 @@ def capabilities() -> dict[str, dict[str, str]]:
 def _flags(build: Callable, schema: dict, instance: Any) -> bool:
     try:
         return bool(build({"t": schema})("t", instance))
-    except Exception:  # a keyword the library cannot compile is one it does not support
+    except Exception:  # noqa: BLE001 - a keyword the library cannot compile is one it does not support
         return False
 
 
@@ -246,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("|---|---|---|---|---|")
     for (name, validity, shape), values in figures.items():
         median = statistics.median(values)
-        print(f"| {name} | {validity} | {shape} | {median:.2f} ({min(values):.2f}-{max(values):.2f}) | {1e6 / median:,.0f} |")
+        spread = f"{median:.2f} ({min(values):.2f}-{max(values):.2f})"
+        print(f"| {name} | {validity} | {shape} | {spread} | {1e6 / median:,.0f} |")
     print()
     table = capabilities()
     columns = list(next(iter(table.values())))

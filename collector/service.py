@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import flask
 
 if TYPE_CHECKING:
+    from .deadletters import DeadLetters
     from .idempotency import Idempotency
     from .ingest import Intake
     from .settings import Settings
-    from .deadletters import DeadLetters
     from .store import EventWriter
 
 _EXTENSION = "collector"
@@ -36,7 +36,7 @@ def install(app: flask.Flask, collector: Collector) -> None:
     app.extensions[_EXTENSION] = collector
 
 
-def of(app: flask.Flask) -> Collector | None:
-    """The service of `app`, or None for an app that is not the collector."""
+def of(app: flask.Flask | None) -> Collector | None:
+    """The service of `app`, or None for no app (a worker yet to load it) or an app that is not the collector."""
     extensions = getattr(app, "extensions", None)
     return None if extensions is None else extensions.get(_EXTENSION)

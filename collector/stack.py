@@ -48,7 +48,8 @@ def declare(settings: Settings, collector: Collector, keys: ingest.WriteKeys, li
         layers=[  # WSGI middleware, outermost first: each wraps all that follow
             ops.count_requests(ingest.ROUTES),  # sees every answer, those made below Flask too
             ingest.cross_origin(settings.cors_origins),  # None without origins; its headers go on the replayed 429s too
-            proxy_fix(settings.trusted_proxies),  # None without trusted proxies; the replay keys on the client's address
+            # None without trusted proxies; the replay keys on the client's address
+            proxy_fix(settings.trusted_proxies),
             limits.refuse_known_clients,  # None unless fixed-window with a cost per request: the 429 replay
         ],
         before_request=[  # in the order they run

@@ -53,11 +53,11 @@ def start_service(tmp_path):
         return service.start()
 
     yield start
-    for service in services:
-        service.stop()
+    for started in services:
+        started.stop()
     # Whatever a test did to it, the service never answered 500 nor logged a
     # traceback: the next such bug is caught wherever it comes from.
-    errors = [error for service in services for error in service.server_errors()]
+    errors = [error for started in services for error in started.server_errors()]
     assert not errors, "the service logged a bug:\n" + "\n\n".join(errors[:5])
 
 
@@ -91,7 +91,9 @@ def start_nginx(tmp_path):
     """
     servers = []
 
-    def start(service: Service | None = None, forwarded_for: str = "$proxy_add_x_forwarded_for", *, sites=None) -> Nginx:
+    def start(
+        service: Service | None = None, forwarded_for: str = "$proxy_add_x_forwarded_for", *, sites=None
+    ) -> Nginx:
         binary = require_binary("nginx", "/usr/sbin", "/usr/local/sbin")
         prefix = tmp_path / f"nginx{len(servers)}"
         if sites is None:

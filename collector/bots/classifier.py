@@ -12,9 +12,9 @@ import functools
 from collections.abc import Sequence
 
 from .bot import HEADLESS, Bot
-from .httpclients import backend_client_end
 from .custom import CustomPatterns
 from .generic import self_named
+from .httpclients import backend_client_end
 from .known import KnownBots
 
 # Distinct agents remembered per worker. A site sees a few hundred to a few

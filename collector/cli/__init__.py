@@ -1,6 +1,7 @@
 """The `collector` command for operators.
 
-`collector events cat|verify|stats`, `plan infer|check`, `settings`, `openapi`, `deadletter list|replay`, `console`, `serve`.
+`collector events cat|verify|stats`, `plan infer|check`, `settings`, `openapi`,
+`deadletter list|replay`, `console`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the

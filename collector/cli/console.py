@@ -15,7 +15,8 @@ def add_commands(commands: Any) -> None:
         "console",
         help="serve the console: events as they land, traffic and rejected requests (read-only)",
         description="Serve the console over COLLECTOR_DATA_DIR under gunicorn: a page of the events as they "
-        "land and charts of the traffic and rejected requests, and its JSON API. Binds to loopback unless COLLECTOR_CONSOLE_KEY is set.",
+        "land and charts of the traffic and rejected requests, and its JSON API. "
+        "Binds to loopback unless COLLECTOR_CONSOLE_KEY is set.",
     )
     console.add_argument("--bind", default=None, metavar="HOST:PORT", help="where to listen (default 127.0.0.1:8700)")
     console.add_argument(

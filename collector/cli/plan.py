@@ -55,7 +55,9 @@ def add_commands(commands: Any) -> None:
             type=time_argument,
             help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)",
         )
-        command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+        command.add_argument(
+            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
+        )
 
 
 def share(text: str) -> float:
@@ -121,7 +123,12 @@ def _print_review(found: Review, out: TextIO) -> None:
 
 def _summary(found: Review) -> dict[str, Any]:
     findings = [
-        {"eventType": f.event_type, "path": f.path, "events": f.events, "example": {"message": f.message, "eventId": f.event_id}}
+        {
+            "eventType": f.event_type,
+            "path": f.path,
+            "events": f.events,
+            "example": {"message": f.message, "eventId": f.event_id},
+        }
         for f in found.in_order()
     ]
     return {"events": found.events, "breaking": found.breaking, "requests": len(found.requests), "findings": findings}

@@ -48,7 +48,8 @@ from ..ingest.botcheck import RequestBots
 from ..ingest.intake import Intake
 from ..ingest.parsing import parse_json
 from ..ingest.views import created_response
-from ..request.record import ENVIRON_KEY as RECORD, RequestRecord
+from ..request.record import ENVIRON_KEY as RECORD
+from ..request.record import RequestRecord
 from ..store import build_writer, reading
 from . import letters as deadletters
 from .keep import COLLECT_PATH
@@ -214,7 +215,9 @@ def _not_replayable(letter: dict[str, Any]) -> str | None:
         # Not mapped here: replaying Segment bodies is left for later (docs/segment-api.md).
         return f"a Segment API request ({letter['path']}): replay reads /collect/event bodies only"
     if letter.get("bodyTruncated"):
-        return f"its body was cut to the first bytes of {letter.get('bodyBytes')} (COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES)"
+        return (
+            f"its body was cut to the first bytes of {letter.get('bodyBytes')} (COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES)"
+        )
     if not isinstance(letter.get("body"), str):
         return "it has no body, or one that is not UTF-8 text"
     return None

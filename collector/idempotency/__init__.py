@@ -14,7 +14,7 @@ from pymemcache.client.hash import HashClient
 
 from ..settings.places import MEMCACHED, host_port
 from .guard import HEADER, Idempotency
-from .state import MemcachedState, SQLiteState
+from .state import MemcachedState, SQLiteState, State
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -25,7 +25,8 @@ __all__ = ["HEADER", "Idempotency", "build"]
 def build(settings: Settings) -> Idempotency:
     window = settings.idempotency_seconds
     if settings.idempotency_in_memcached:  # as `collector settings` and the start-up log line say
-        hosts = [host_port(location.strip(), 1) for location in settings.rate_limit_storage[len(MEMCACHED) :].split(",")]
+        locations = settings.rate_limit_storage[len(MEMCACHED) :].split(",")
+        hosts = [host_port(location.strip(), 1) for location in locations]
         # no_delay: a request's get and set are small writes that Nagle's
         # algorithm would otherwise hold back ~40 ms each (measured).
         options = {
@@ -34,7 +35,7 @@ def build(settings: Settings) -> Idempotency:
             "no_delay": True,
         }
         client = HashClient(hosts, **options) if len(hosts) > 1 else PooledClient(hosts[0], **options)
-        state = MemcachedState(client, window)
+        state: State = MemcachedState(client, window)
     else:
         state = SQLiteState(settings.data_dir, window, timeout=settings.idempotency_timeout)
     return Idempotency(state, dedupe_events=settings.dedupe == "event")

@@ -159,7 +159,9 @@ class Idempotency:
     def _state_failed(self, error: Exception) -> None:
         if not self._failing:  # once per outage, not once per request
             self._failing = True
-            logger.warning("idempotency state failed (%s: %s); storing at least once until it answers", type(error).__name__, error)
+            logger.warning(
+                "idempotency state failed (%s: %s); storing at least once until it answers", type(error).__name__, error
+            )
 
     def _state_answers(self) -> None:
         if self._failing:

@@ -1,4 +1,4 @@
-"""CORS for POST /collect/event (and the Segment-compatible /v1/ routes), so that web pages on the allowed origins can send events.
+"""CORS for POST /collect/event (and Segment's /v1/ routes), so that pages on the allowed origins can send events.
 
 With COLLECTOR_CORS_ORIGINS set, a small WSGI middleware answers the browser's
 preflight (OPTIONS with `Origin` and `Access-Control-Request-Method`) itself,
@@ -87,7 +87,8 @@ def allow_origin_headers(origin: str) -> list[tuple[str, str]]:
 
 
 def preflight_headers(origin: str) -> list[tuple[str, str]]:
-    return allow_origin_headers(origin) + [
+    return [
+        *allow_origin_headers(origin),
         ("Access-Control-Allow-Methods", ALLOW_METHODS),
         ("Access-Control-Allow-Headers", ALLOW_HEADERS),
         ("Access-Control-Max-Age", str(MAX_AGE_SECONDS)),
@@ -120,7 +121,10 @@ class CrossOrigin:
         allowed = self.allowed.allows(origin)
         if environ.get("REQUEST_METHOD") == "OPTIONS" and origin and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             return self._preflight(environ, origin if allowed else None, start_response)
-        extra = (allow_origin_headers(origin) + [("Access-Control-Expose-Headers", EXPOSE_HEADERS)]) if allowed else []
+        # `allows` refuses a missing origin: `origin` is a str wherever `allowed` holds.
+        extra = []
+        if allowed and origin:
+            extra = [*allow_origin_headers(origin), ("Access-Control-Expose-Headers", EXPOSE_HEADERS)]
 
         def cors_start_response(status: str, headers: list, exc_info: Any = None) -> Callable:
             return start_response(status, with_vary_origin(list(headers) + extra), exc_info)

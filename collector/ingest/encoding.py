@@ -77,7 +77,7 @@ def gunzip(data: bytes, limit: int, inflaters: Callable[[int], Any] = zlib.decom
 
 
 def _inflate_member(
-    inflater, view: memoryview, offset: int, limit: int, size: int, parts: list[bytes]
+    inflater: Any, view: memoryview, offset: int, limit: int, size: int, parts: list[bytes]
 ) -> tuple[int, int]:
     """Inflate the gzip member at `offset` into `parts`: (the offset after it, the inflated size so far).
 

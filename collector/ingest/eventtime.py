@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def parse_time(value: str) -> float:
 
 def format_time(epoch: float) -> str:
     """RFC 3339, UTC, milliseconds, `Z`: the form of `receivedAt`."""
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    moment = datetime.fromtimestamp(epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -97,7 +97,11 @@ def time_fields(event: dict[str, Any], skew: float | None, received: float, rule
     if skew is not None:
         when += skew
         if EARLIEST <= when < END:
-            fields = {"timestamp": format_time(when), "originalTimestamp": timestamp, "clockSkewSeconds": round(skew, 3)}
+            fields = {
+                "timestamp": format_time(when),
+                "originalTimestamp": timestamp,
+                "clockSkewSeconds": round(skew, 3),
+            }
     elif timestamp[17:19] == "60":
         fields = {"timestamp": format_time(when), "originalTimestamp": timestamp}
     if when > received + rules.future_seconds:

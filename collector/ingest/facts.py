@@ -7,7 +7,7 @@ client address comes from the socket or, behind trusted proxies, from
 X-Forwarded-For (ProxyFix): whatever that header holds, only an IP address is
 stored, and a header that holds none is counted. What is kept of the address
 is COLLECTOR_CLIENT_IP's choice (see collector/request/privacy.py).
-"""
+"""  # noqa: RUF002 - the example above is Cyrillic on purpose: a User-Agent sent in UTF-8
 
 from __future__ import annotations
 

@@ -144,10 +144,7 @@ def compile_field(field: fields.Field, where: str = "field") -> Check:
             return allow_none
         if not type_check(value):
             return False
-        for rule in rules:
-            if not rule(value):
-                return False
-        return True
+        return all(rule(value) for rule in rules)
 
     return check
 
@@ -176,15 +173,16 @@ def _type_check(field: fields.Field, where: str) -> Check:
     # Exact classes only: a subclass (UUID, Email, one of ours) may override
     # how a value is loaded, and only the classes below are known to load a
     # JSON value unchanged.
+    # `type(field) is ...` spelled out each time: mypy narrows field on it, not on a local.
     kind = type(field)
     if kind is fields.String:
         return lambda value: isinstance(value, str)
-    if kind is fields.Dict:
+    if type(field) is fields.Dict:
         return _dict_check(field, where)
-    if kind is fields.List:
+    if type(field) is fields.List:
         inner = compile_field(field.inner, f"{where}[]")
         return lambda value: isinstance(value, list) and all(inner(item) for item in value)
-    if kind is fields.Nested:
+    if type(field) is fields.Nested:
         if field.many:
             raise TypeError(f"{where}: Nested(many=True) is not supported; use List(Nested(...))")
         if field.unknown not in (None, RAISE):
@@ -198,8 +196,8 @@ def _type_check(field: fields.Field, where: str) -> Check:
 def _dict_check(field: fields.Dict, where: str) -> Check:
     # Keys of a JSON object are strings: a plain String key field, the usual
     # one, cannot refuse any (this module checks values parsed from JSON).
-    plain_keys = field.key_field is None or _is_plain_string(field.key_field)
-    key_check = None if plain_keys else compile_field(field.key_field, f"{where} key")
+    key_field = field.key_field
+    key_check = None if key_field is None or _is_plain_string(key_field) else compile_field(key_field, f"{where} key")
     value_check = compile_field(field.value_field, f"{where} value") if field.value_field else None
 
     def check(value: Any) -> bool:
@@ -207,9 +205,7 @@ def _dict_check(field: fields.Dict, where: str) -> Check:
             return False
         if key_check is not None and not all(key_check(key) for key in value):
             return False
-        if value_check is not None and not all(value_check(item) for item in value.values()):
-            return False
-        return True
+        return value_check is None or all(value_check(item) for item in value.values())
 
     return check
 

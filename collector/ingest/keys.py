@@ -42,9 +42,9 @@ from urllib.parse import unquote
 import flask
 from werkzeug.exceptions import HTTPException
 
+from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from ..request import record
 from ..request.text import WRITE_KEY_PARAMETER
-from ..errors import INVALID_WRITE_KEY, MISSING_WRITE_KEY, CollectorError
 from .parsing import request_payload
 
 logger = logging.getLogger(__name__)
@@ -139,9 +139,9 @@ def presented_key(environ: dict) -> str | None:
         if scheme.lower() == "bearer" and credentials.strip():
             return credentials.strip()
         # HTTP Basic only where Segment's SDKs send it: elsewhere it stays a key sent the wrong way.
-        if scheme.lower() == "basic" and environ.get("PATH_INFO", "").startswith(SEGMENT_PREFIX):
-            if user := basic_user(credentials.strip()):
-                return user
+        segment_route = environ.get("PATH_INFO", "").startswith(SEGMENT_PREFIX)
+        if scheme.lower() == "basic" and segment_route and (user := basic_user(credentials.strip())):
+            return user
     header = environ.get("HTTP_X_COLLECTOR_KEY", "").strip()
     if header:
         return header

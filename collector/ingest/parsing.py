@@ -14,7 +14,6 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from .. import jsontext
-from ..request import record
 from ..errors import (
     BODY_INCOMPLETE,
     BODY_TOO_LARGE,
@@ -26,6 +25,7 @@ from ..errors import (
     UNSUPPORTED_TRANSFER_CODING,
     CollectorError,
 )
+from ..request import record
 from .encoding import DECODED, coding_of, decode_body
 from .segment import BATCH_PATHS
 
@@ -39,8 +39,8 @@ def request_payload(request: flask.Request) -> Any:
     if held.payload is None:
         try:
             held.payload = (read_payload(request), None)
-        except (CollectorError, HTTPException) as error:  # HTTPException: client went away
-            held.payload = (None, error)
+        except (CollectorError, HTTPException) as refused:  # HTTPException: client went away
+            held.payload = (None, refused)
     payload, error = held.payload
     if error is not None:
         raise error
@@ -74,13 +74,20 @@ def read_payload(request: flask.Request) -> Any:
     # The limit bounds the body as sent (read_body) and, for gzip, as inflated.
     held = record.of(request.environ)
     held.raw_body = read_body(request)  # kept for a dead letter, should the request be refused
-    held.raw_body = decode_body(held.raw_body, content_encoding, request.max_content_length)
+    held.raw_body = decode_body(held.raw_body, content_encoding, body_limit(request))
     return parse_json(held.raw_body)
+
+
+def body_limit(request: flask.Request) -> int:
+    """The most bytes a body may have: MAX_CONTENT_LENGTH, which flask types as optional."""
+    limit = request.max_content_length
+    assert limit is not None, "collector.ingest sets MAX_CONTENT_LENGTH (intake.max_body_bytes) on every app"
+    return limit
 
 
 def read_body(request: flask.Request) -> bytes:
     """The whole body, or a 413; never a body cut short at the limit."""
-    limit = request.max_content_length
+    limit = body_limit(request)
     too_large = CollectorError(BODY_TOO_LARGE, f"request body is larger than {limit} bytes")
     length = request.content_length
     stream = request.environ["wsgi.input"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -56,7 +56,7 @@ def timestamp_problem(value: str) -> str | None:
 
 def _is_leap_second(moment: datetime) -> bool:
     """RFC 3339 (5.7): a second 60 is a leap second, at 23:59 UTC on the last day of a month."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     last_day = calendar.monthrange(utc.year, utc.month)[1]
     return (utc.day, utc.hour, utc.minute) == (last_day, 23, 59)
 
@@ -73,7 +73,8 @@ def _event_type_field(allowed: frozenset[str]) -> fields.String:
             return INVALID_EVENT_TYPE_MESSAGE
         return None
 
-    messages = {key: INVALID_EVENT_TYPE_MESSAGE for key in ("required", "null", "invalid", "invalid_utf8")}
+    keys = ("required", "null", "invalid", "invalid_utf8")
+    messages: dict[str, str | list[Any] | dict[Any, Any]] = {key: INVALID_EVENT_TYPE_MESSAGE for key in keys}
     return fields.String(required=True, validate=Rule(problem), error_messages=messages)
 
 
@@ -192,7 +193,7 @@ def describe_errors(messages: Mapping[Any, Any]) -> tuple[ErrorCode, str]:
     return INVALID_FIELD, f"{path}: {text}" if path else text
 
 
-def _flatten(messages: Any, path: str):
+def _flatten(messages: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             if isinstance(key, int):

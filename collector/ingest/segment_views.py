@@ -37,7 +37,9 @@ def segment_request(call: str | None) -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
     intake = data_path().intake
-    mapped = intake.segment(payload, call, record.current().raw_body)
+    raw_body = record.current().raw_body
+    assert raw_body is not None, "request_payload has read the body (or raised)"
+    mapped = intake.segment(payload, call, raw_body)
     # The bot step, first after validation as on /collect/event; a message's context is kept as sent.
     bots = intake.bots(mapped.events, user_agent(flask.request))
     return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response, bots)

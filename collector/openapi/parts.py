@@ -20,7 +20,9 @@ _CONTROL = r"\u0000-\u001f\u007f-\u009f"
 _BLANK = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 EVENT_TYPE_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_BLANK}][^{_CONTROL}]*$"
 # `timestamp_problem`'s shape; the calendar (no 2026-02-30) is the date-time format's.
-TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 EXAMPLE_REQUEST = {
     "messageBody": [{"eventType": "page_view", "properties": {"path": "/pricing"}}],
@@ -80,7 +82,7 @@ SECURITY_SCHEMES = {
 }
 
 RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-HEADERS = {
+HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
         "description": "Requests (or events, with `COLLECTOR_RATE_LIMIT_COST=event`) allowed per window, "
         "of the limit hit, or else the shortest one",

@@ -10,8 +10,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from . import parts
 from ..ingest.segment import CALLS, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, REQUIRED_BY_CALL, RESERVED_FIELDS
+from . import parts
 
 _ID = {"type": "string", "maxLength": 256}
 _OBJECT = {"type": "object", "additionalProperties": True}
@@ -92,7 +92,8 @@ def paths(
     keys_required: bool, errors: dict[str, Any], response: Callable[[str, str, Any], dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
     """The operation of each route: `errors` are /collect/event's error answers, `response` makes one answer."""
-    security = ([] if keys_required else [{}]) + [{name: []} for name in (*SECURITY_SCHEMES, *parts.SECURITY_SCHEMES)]
+    security: list[dict[str, list[str]]] = [] if keys_required else [{}]  # {}: no credential needed
+    security += [{name: []} for name in (*SECURITY_SCHEMES, *parts.SECURITY_SCHEMES)]
     answers = {
         "200": {
             **response("Every message is stored (or, with validate=1, would be: nothing is).", "SegmentSuccess", None),
@@ -102,7 +103,9 @@ def paths(
         },
         **errors,
     }
-    found = {"/v1/batch": _operation("segmentBatch", "Store a batch of Segment messages", "SegmentBatch", security, answers)}
+    found = {
+        "/v1/batch": _operation("segmentBatch", "Store a batch of Segment messages", "SegmentBatch", security, answers)
+    }
     for call in CALLS:
         found[f"/v1/{call}"] = _operation(
             f"segment{call.capitalize()}", f"Store one Segment `{call}` call", f"Segment{call.capitalize()}",

@@ -21,7 +21,7 @@ __all__ = [
 
 
 def init_app(app: flask.Flask, event_types: frozenset[str], data_dir: Path) -> None:
-    """The operators' endpoints, never rate-limited: /healthz, /readyz (of `data_dir`), /metrics; and the metrics' state.
+    """Operators' endpoints, never rate-limited: /healthz, /readyz (of `data_dir`), /metrics; and the metrics' state.
 
     The counting of every answer is a layer (`count_requests`), placed by collector/stack.py.
     """

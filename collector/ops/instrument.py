@@ -27,7 +27,8 @@ from typing import Any
 import flask
 
 from ..bots import CATEGORIES
-from ..errors import CODES, RATE_LIMITED as RATE_LIMITED_ERROR
+from ..errors import CODES
+from ..errors import RATE_LIMITED as RATE_LIMITED_ERROR
 from ..request import record
 from .metrics import (
     BOT_EVENTS,

@@ -24,8 +24,16 @@ import os
 from collections.abc import Iterable
 
 import flask
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.metrics_core import Metric
 
 bp = flask.Blueprint("metrics", __name__)
@@ -65,7 +73,8 @@ REQUEST_DURATION = Histogram(
 )
 EVENTS_ACCEPTED = Counter(
     "collector_events_accepted",
-    "Events stored and acknowledged (201; 200 on the Segment routes), by eventType (at most 100 types per worker process, "
+    "Events stored and acknowledged (201; 200 on the Segment routes), by eventType "
+    "(at most 100 types per worker process, "
     "or the types of COLLECTOR_EVENT_TYPES; any other type is counted as `other`)",
     ["event_type"],
 )

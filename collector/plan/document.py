@@ -58,7 +58,9 @@ def parse(text: str) -> Any:
     except json.JSONDecodeError as error:
         raise DocumentError(f"not JSON: {error.msg}", line=error.lineno, column=error.colno) from None
     except (ValueError, RecursionError) as error:
-        raise DocumentError(f"not JSON: {error}" if isinstance(error, ValueError) else "not JSON: nested too deeply") from None
+        raise DocumentError(
+            f"not JSON: {error}" if isinstance(error, ValueError) else "not JSON: nested too deeply"
+        ) from None
     try:
         for at, key in _repeated(document, []):
             raise DocumentError(f"{key!r} is named twice in one object (a JSON parser would keep only the last)", at=at)

@@ -69,13 +69,18 @@ class _Type:
 
     def draft(self, min_share: float) -> dict[str, Any]:
         names = sorted(self.properties)
-        schema: dict[str, Any] = {"type": "object", "properties": {name: self.properties[name].schema() for name in names}}
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {name: self.properties[name].schema() for name in names},
+        }
         required = [name for name in names if self.properties[name].present >= min_share * self.events]
         if required:
             schema["required"] = required
         description = f"Drafted by `collector plan infer` from {self.events} events."
         if self.overflow:
-            description += f" More than {MAX_PROPERTIES} property names: only the first are described, and others are allowed."
+            description += (
+                f" More than {MAX_PROPERTIES} property names: only the first are described, and others are allowed."
+            )
         else:
             schema["additionalProperties"] = False
         return {"description": description, "properties": schema}

@@ -1,8 +1,11 @@
 """Reading a tracking plan file and checking it, so that a bad plan stops start-up with one line.
 
-The format (docs/tracking-plan.md): a JSON object
-`{"eventTypes": {TYPE: {"description": ..., "properties": SCHEMA, "context": SCHEMA}}, "otherEventTypes": "allow"|"refuse"}`,
-schemas in JSON Schema draft 2020-12. Only JSON: YAML would need a parser
+The format (docs/tracking-plan.md): a JSON object, schemas in JSON Schema draft 2020-12,
+
+    {"eventTypes": {TYPE: {"description": ..., "properties": SCHEMA, "context": SCHEMA}},
+     "otherEventTypes": "allow"|"refuse"}
+
+Only JSON: YAML would need a parser
 the collector does not otherwise depend on, and every tool writes JSON.
 """
 
@@ -33,10 +36,9 @@ class PlanError(ValueError):
         self.at = at  # a JSON pointer within the plan file ("" is the whole document)
         self.line = line
         self.column = column
-        if line:
+        where = f"{source} at {at}" if at else f"{source} at the top level"
+        if line:  # the parser's position says more than a pointer
             where = f"{source}:{line}:{column}"
-        else:
-            where = f"{source} at {at}" if at else f"{source} at the top level"
         # One line whatever the reason says (a library's message may hold newlines).
         super().__init__(f"tracking plan {where}: " + " ".join(reason.split()))
 
@@ -44,7 +46,8 @@ class PlanError(ValueError):
 def load_plan(path: str | Path) -> TrackingPlan:
     """The plan in the file at `path`, compiled.
 
-    :raises PlanError: unreadable, not JSON, a key named twice, not the plan format, or a schema that is not draft 2020-12.
+    :raises PlanError: unreadable, not JSON, a key named twice, not the plan format,
+        or a schema that is not draft 2020-12.
     """
     source = str(path)
     try:
@@ -86,7 +89,7 @@ def _compiled(document: Any, source: str) -> TrackingPlan:
 
 
 def _event_type(name: str, entry: Any) -> EventType:
-    at = ["eventTypes", name]
+    at: list[str | int] = ["eventTypes", name]
     if not is_valid_event_type(name):
         raise DocumentError(
             "not an eventType the collector accepts (1-128 characters, not blank, no control characters)", pointer(at)
@@ -130,7 +133,9 @@ def _validator(schema: Any, at: list[str | int]) -> Any:
         # a plan that says "format": "email" means it. An unknown format is a
         # typo to refuse, not a check to skip. `offline`: a remote $ref would
         # make start-up depend on another host being up.
-        return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, ignore_unknown_formats=False, offline=True)
+        return jsonschema_rs.Draft202012Validator(
+            schema, validate_formats=True, ignore_unknown_formats=False, offline=True
+        )
     except jsonschema_rs.ValidationError as error:
         where = [*at, *error.instance_path]
         if error.kind.name == "$ref":  # the library says which reference, not where it is

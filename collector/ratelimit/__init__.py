@@ -1,4 +1,4 @@
-"""Rate limiting of POST /collect/event and the Segment-compatible /v1/ routes, through flask-limiter: `build` is the one entry point.
+"""Rate limiting of POST /collect/event and Segment's /v1/ routes, through flask-limiter: `build` is the entry point.
 
 Inside: who a client is (identity), what a request costs and the limiter
 (limiter), where counts live (storage), what happens when that storage fails
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import flask
 from flask_limiter import Limiter
 
-from .identity import client_key_func, client_of, key_for_address
 from .headers import header_writer
+from .identity import client_key_func, client_of, key_for_address
 from .limiter import build_limiter, check_storage, event_cost
 from .outage import STORAGE_ERRORS, StorageOutage
 from .refusals import Refusals, RefuseKnownClients, storage_check

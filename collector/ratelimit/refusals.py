@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ..errors import RATE_LIMITED
 from ..request import record
@@ -127,14 +127,20 @@ class RefuseKnownClients:
         return self.still_refused(refusal.counter_key, int(refusal.limit))
 
     @staticmethod
-    def _refuse(refusal: Refusal, start_response: Callable):
+    def _refuse(refusal: Refusal, start_response: Callable) -> list[bytes]:
         reset_at, limit, body, _ = refusal
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         start_response("429 TOO MANY REQUESTS", headers + rate_limit_headers(limit, 0, reset_at, refused=True))
         return [body]
 
 
-def storage_check(storage, errors: tuple[type[BaseException], ...]) -> StillRefused:
+class Counts(Protocol):
+    """What `storage_check` reads: limits' storage, or whatever has its `get`."""
+
+    def get(self, key: str) -> int: ...
+
+
+def storage_check(storage: Counts, errors: tuple[type[BaseException], ...]) -> StillRefused:
     """A `StillRefused` reading limits' storage (its public `get`); a failed read answers False.
 
     With the fixed window and a cost of one, the next request is refused while

@@ -15,7 +15,7 @@ def header_text(value: str | None) -> str | None:
     Header values reach WSGI apps as Latin-1 text (PEP 3333), so a User-Agent
     sent in UTF-8 (`MyApp (ТЕСТ)`) would be mojibake: it is decoded back to the
     text that was sent, invalid UTF-8 replaced with U+FFFD, never guessed.
-    """
+    """  # noqa: RUF002 - the example above is Cyrillic on purpose: a User-Agent sent in UTF-8
     if value is None or value.isascii():
         return value
     return value.encode("latin-1", "replace").decode("utf-8", "replace")

@@ -1,4 +1,4 @@
-"""gunicorn's server hooks for the collector: the writer's life in each worker, and the metrics directory's in the master."""
+"""gunicorn's server hooks: the writer's life in each worker, and the metrics directory's in the master."""
 
 from __future__ import annotations
 

@@ -8,7 +8,17 @@ from collector import service
 from tests.servers import read_events
 
 
-def post(client, body, query="", content_type="application/json", *, path="/collect/event", headers=None, remote_addr=None, **kwargs):
+def post(
+    client,
+    body,
+    query="",
+    content_type="application/json",
+    *,
+    path="/collect/event",
+    headers=None,
+    remote_addr=None,
+    **kwargs,
+):
     """POST `body` (bytes or str as they are, anything else as JSON) to `path` + `query`.
 
     remote_addr: the client's address as the WSGI server would give it.

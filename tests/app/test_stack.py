@@ -1,4 +1,5 @@
-"""The stack a request goes through, read back from the built app: the order create_app declares (collector/stack.py)."""
+"""The stack a request goes through, read back from the built app: the order create_app declares (collector/stack.py).
+"""
 
 import functools
 

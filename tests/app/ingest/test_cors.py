@@ -55,7 +55,9 @@ def test_a_preflight_from_an_allowed_origin_is_answered_204_with_what_the_browse
         "Access-Control-Allow-Origin": SHOP,
         "Access-Control-Allow-Credentials": "true",
         "Access-Control-Allow-Methods": "POST",
-        "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key, X-Retry-Count",
+        "Access-Control-Allow-Headers": (
+            "Content-Type, Content-Encoding, Authorization, X-Collector-Key, Idempotency-Key, X-Retry-Count"
+        ),
         "Access-Control-Max-Age": "7200",
     }
     assert response.headers["Vary"] == "Origin"

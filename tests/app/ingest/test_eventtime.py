@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 from collector.ingest.eventtime import format_time, parse_time
 from tests.app.helpers import post, stored
 
@@ -50,8 +49,14 @@ def test_a_time_a_correction_would_take_past_year_9999_or_before_year_1_is_store
     # It was a 500 (year 10000 is out of range), which clients do not resend: the batch was lost.
     now = time.time()
     late, early = "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z"
-    behind = {"messageheader": {"sentAt": format_time(now - 3600)}, "messageBody": [{"eventType": "a", "timestamp": late}]}
-    ahead = {"messageheader": {"sentAt": format_time(now + 3600)}, "messageBody": [{"eventType": "b", "timestamp": early}]}
+    behind = {
+        "messageheader": {"sentAt": format_time(now - 3600)},
+        "messageBody": [{"eventType": "a", "timestamp": late}],
+    }
+    ahead = {
+        "messageheader": {"sentAt": format_time(now + 3600)},
+        "messageBody": [{"eventType": "b", "timestamp": early}],
+    }
     assert post(client, behind).status_code == 201
     assert post(client, ahead).status_code == 201
     stored_late, stored_early = stored(app)

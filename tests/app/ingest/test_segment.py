@@ -100,16 +100,40 @@ def test_a_gzipped_batch_is_stored(app, client):
     ("body", "code", "message"),
     [
         ({"batch": "x"}, "invalid_field", "batch: Not a list."),
-        ({"batch": [MAPPING[0][0], {"type": "shout", "userId": "u"}]}, "invalid_field", "batch[1].type: Not one of track, page, screen, identify, group, alias."),
+        (
+            {"batch": [MAPPING[0][0], {"type": "shout", "userId": "u"}]},
+            "invalid_field",
+            "batch[1].type: Not one of track, page, screen, identify, group, alias.",
+        ),
         ({"batch": [{"type": "track", "userId": "u"}]}, "invalid_event_type", "batch[0].event: invalid event type"),
-        ({"batch": [{"type": "group", "userId": "u"}]}, "invalid_field", "batch[0].groupId: Missing data for required field."),
-        ({"batch": [{"type": "alias", "userId": "u"}]}, "invalid_field", "batch[0].previousId: Missing data for required field."),
+        (
+            {"batch": [{"type": "group", "userId": "u"}]},
+            "invalid_field",
+            "batch[0].groupId: Missing data for required field.",
+        ),
+        (
+            {"batch": [{"type": "alias", "userId": "u"}]},
+            "invalid_field",
+            "batch[0].previousId: Missing data for required field.",
+        ),
         ({"batch": [{"type": "page", "userId": 5}]}, "invalid_field", "batch[0].userId: Not a valid string."),
-        ({"batch": [{"type": "page", "messageId": ""}]}, "invalid_field", "batch[0].messageId: Length must be between 1 and 128."),
-        ({"batch": [{"type": "page", "receivedAt": SENT_AT}]}, "invalid_field", "batch[0].receivedAt: Set by the collector; not accepted from a client."),
+        (
+            {"batch": [{"type": "page", "messageId": ""}]},
+            "invalid_field",
+            "batch[0].messageId: Length must be between 1 and 128.",
+        ),
+        (
+            {"batch": [{"type": "page", "receivedAt": SENT_AT}]},
+            "invalid_field",
+            "batch[0].receivedAt: Set by the collector; not accepted from a client.",
+        ),
         ({"batch": [{"type": "page", "traits": []}]}, "invalid_field", "batch[0].traits: Not an object."),
         ({"batch": [], "sentAt": SENT_AT}, "invalid_field", "batch: Length must be between 1 and 500."),
-        ({"batch": [MAPPING[1][0]], "sentAt": "yesterday"}, "invalid_field", "sentAt: Not an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00.000Z."),
+        (
+            {"batch": [MAPPING[1][0]], "sentAt": "yesterday"},
+            "invalid_field",
+            "sentAt: Not an RFC 3339 date-time with an offset, e.g. 2026-01-31T12:00:00.000Z.",
+        ),
         ([1], "not_an_object", "request body must be a JSON object"),
     ],
 )

@@ -61,7 +61,11 @@ def test_a_batch_with_one_bad_event_writes_nothing(app, client):
             "invalid_json",
             NOT_JSON + "unexpected character, expected a JSON value: line 1 column 42 (char 41)",
         ),
-        (b'{"messageBody": [{"eventType": "\xff"}]}', "invalid_utf8", "request body is not valid UTF-8: byte 32 is 0xff"),
+        (
+            b'{"messageBody": [{"eventType": "\xff"}]}',
+            "invalid_utf8",
+            "request body is not valid UTF-8: byte 32 is 0xff",
+        ),
         (b"[" * 50_000 + b"]" * 50_000, "nesting_too_deep", "request body is nested too deeply"),
         (
             b'{"messageBody": [' + b"[" * 5000 + b"]" * 5000 + b'], "id": 123456789012345678901234}',
@@ -80,7 +84,7 @@ def test_malformed_or_hostile_bodies_are_400_never_500(app, client, body, code, 
 
 def deep_event(levels: int) -> str:
     deep = "[" * levels + "]" * levels
-    return '{"messageBody": [{"eventType": "a", "properties": {"deep": %s, "big": 18446744073709551616}}]}' % deep
+    return '{"messageBody": [{"eventType": "a", "properties": {"deep": %s, "big": 18446744073709551616}}]}' % deep  # noqa: UP031 - a JSON text: with %, its braces need no doubling
 
 
 def test_deep_properties_with_a_big_integer_are_stored_exactly(app, client):

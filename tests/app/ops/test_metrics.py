@@ -43,7 +43,7 @@ def test_accepted_events_are_counted_by_type_and_their_bytes_as_written(app, cli
     assert post(client, batch("app_view")).status_code == 201
     assert post(client, batch("app_view", "app_buy", "app_view")).status_code == 201
     after = [sample("collector_events_accepted_total", event_type=t) for t in ("app_view", "app_buy")]
-    assert [a - b for a, b in zip(after, before)] == [3, 1]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 1]
     data_dir = app.extensions["collector"].settings.data_dir
     written = sum(path.stat().st_size for path in datafiles.data_files(data_dir))
     assert sample("collector_bytes_written_total") - bytes_before == written
@@ -59,8 +59,18 @@ def test_refused_events_are_not_counted_as_accepted(client):
 def test_every_answer_is_counted_by_status_and_every_error_by_its_code(make_app):
     client = make_app(max_body_bytes="100").test_client()
     statuses = ["201", "400", "413", "415", "404", "405"]
-    codes = ["invalid_json", "empty_body", "body_too_large", "unsupported_media_type", "not_found", "method_not_allowed"]
-    before_statuses = [requests_total(s, path) for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"])]
+    codes = [
+        "invalid_json",
+        "empty_body",
+        "body_too_large",
+        "unsupported_media_type",
+        "not_found",
+        "method_not_allowed",
+    ]
+    before_statuses = [
+        requests_total(s, path)
+        for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)
+    ]
     before_codes = [rejected(code) for code in codes]
     answers = [
         post(client, batch("app_status")),
@@ -72,9 +82,12 @@ def test_every_answer_is_counted_by_status_and_every_error_by_its_code(make_app)
         client.get("/collect/event"),
     ]
     assert [r.status_code for r in answers] == [201, 400, 400, 413, 415, 404, 405]
-    after_statuses = [requests_total(s, path) for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"])]
-    assert [a - b for a, b in zip(after_statuses, before_statuses)] == [1, 2, 1, 1, 1, 1]
-    assert [rejected(code) - old for code, old in zip(codes, before_codes)] == [1, 1, 1, 1, 1, 1]
+    after_statuses = [
+        requests_total(s, path)
+        for s, path in zip(statuses, ["/collect/event"] * 4 + ["other", "/collect/event"], strict=True)
+    ]
+    assert [a - b for a, b in zip(after_statuses, before_statuses, strict=True)] == [1, 2, 1, 1, 1, 1]
+    assert [rejected(code) - old for code, old in zip(codes, before_codes, strict=True)] == [1, 1, 1, 1, 1, 1]
 
 
 def test_health_checks_and_scrapes_are_counted_under_their_own_path(client):
@@ -82,7 +95,7 @@ def test_health_checks_and_scrapes_are_counted_under_their_own_path(client):
     for path in ("/healthz", "/readyz", "/metrics"):
         assert client.get(path).status_code == 200
     after = [requests_total("200", path) for path in ("/healthz", "/readyz", "/metrics")]
-    assert [a - b for a, b in zip(after, before)] == [1, 1, 1]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1]
 
 
 def test_a_refusal_by_the_limiter_and_its_replays_are_counted_apart(make_app):
@@ -93,7 +106,7 @@ def test_a_refusal_by_the_limiter_and_its_replays_are_counted_apart(make_app):
     assert answers == [201, 429, 429, 429]
     after = rejected("rate_limited"), rate_limited("false"), rate_limited("true"), requests_total("429")
     # The first 429 is flask-limiter's; the worker replays it for the rest of the window.
-    assert [a - b for a, b in zip(after, before)] == [3, 1, 2, 3]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 1, 2, 3]
 
 
 def test_without_a_replay_every_429_is_the_limiters(make_app):
@@ -137,8 +150,8 @@ def test_segment_routes_are_counted_and_timed_under_two_bounded_paths(client):
     assert [r.status_code for r in answers] == [200] * 5
     assert client.get("/v1/batch").status_code == 405  # counted under its route, not timed: not a POST
     after = [requests_total("200", label) for label in SEGMENT_LABELS], [timed(label) for label in SEGMENT_LABELS]
-    assert [a - b for a, b in zip(after[0], before[0])] == [2, 3, 0]
-    assert [a - b for a, b in zip(after[1], before[1])] == [2, 3, 0]
+    assert [a - b for a, b in zip(after[0], before[0], strict=True)] == [2, 3, 0]
+    assert [a - b for a, b in zip(after[1], before[1], strict=True)] == [2, 3, 0]
     assert requests_total("405", "/v1/batch") >= 1
 
 
@@ -185,7 +198,9 @@ def test_operators_endpoints_are_answered_for_a_client_over_its_limit(make_app, 
 def test_a_scrape_sums_the_workers_files_and_skips_one_a_worker_is_just_creating(app, client, tmp_path, monkeypatch):
     for pid, count in ((101, 2.0), (102, 3.0)):
         counts = MmapedDict(str(tmp_path / f"counter_{pid}.db"))
-        counts.write_value(mmap_key("collector_bytes_written", "collector_bytes_written_total", [], [], "help"), count, 0.0)
+        counts.write_value(
+            mmap_key("collector_bytes_written", "collector_bytes_written_total", [], [], "help"), count, 0.0
+        )
         counts.close()
     (tmp_path / "counter_103.db").touch()  # created, not yet sized: reading it would fail
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))

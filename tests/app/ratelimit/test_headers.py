@@ -54,7 +54,7 @@ def test_memcached_answers_with_the_same_headers_as_memory(make_app, memcached, 
     # failed when the two runs fell either side of a bucket's edge.
     without_reset = [(status, limit, left, retry) for status, limit, left, _, retry in in_memcached]
     assert without_reset == [(status, limit, left, retry) for status, limit, left, _, retry in in_memory]
-    for (*_, memcached_reset, _), (*_, memory_reset, _) in zip(in_memcached, in_memory):
+    for (*_, memcached_reset, _), (*_, memory_reset, _) in zip(in_memcached, in_memory, strict=True):
         assert abs(memcached_reset - memory_reset) <= between + 1
 
 

@@ -19,7 +19,9 @@ def test_without_the_compared_libraries_it_says_what_to_install(tmp_path):
         "raise ModuleNotFoundError(\"No module named 'fastjsonschema'\", name='fastjsonschema')\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--help"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "(fastjsonschema is missing): pip install -r bench/requirements.txt" in result.stderr

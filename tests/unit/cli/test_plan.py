@@ -140,16 +140,21 @@ def test_a_stricter_plan_reports_counts_per_type_and_path_with_an_example(capsys
 
 
 def test_check_since_reads_only_later_events(capsys, store, tmp_path):
-    (tmp_path / "plan.json").write_text(json.dumps({"eventTypes": {"signup": {"properties": True}}, "otherEventTypes": "refuse"}))
+    (tmp_path / "plan.json").write_text(
+        json.dumps({"eventTypes": {"signup": {"properties": True}}, "otherEventTypes": "refuse"})
+    )
     code, out, _ = run(
-        capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"), "--since", "2026-11-26T06:00Z", "--data-dir", str(store)
+        capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"),
+        "--since", "2026-11-26T06:00Z", "--data-dir", str(store),
     )
     assert code == 0
     assert out.splitlines()[-1] == "0 of 30 events break the plan"
 
 
 def test_check_with_a_bad_plan_is_one_line_and_status_2(capsys, store, tmp_path):
-    (tmp_path / "plan.json").write_text('{"eventTypes": {"a": {"properties": {"type": "numbr"}}}, "otherEventTypes": "allow"}')
+    (tmp_path / "plan.json").write_text(
+        '{"eventTypes": {"a": {"properties": {"type": "numbr"}}}, "otherEventTypes": "allow"}'
+    )
     code, out, err = run(capsys, "plan", "check", "--plan", str(tmp_path / "plan.json"), "--data-dir", str(store))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
@@ -161,7 +166,9 @@ def test_check_with_a_bad_plan_is_one_line_and_status_2(capsys, store, tmp_path)
 def test_check_json_prints_one_object_for_scripts(capsys, store, tmp_path):
     plan = {"eventTypes": {"purchase": {"properties": {"required": ["coupon"]}}}, "otherEventTypes": "allow"}
     (tmp_path / "plan.json").write_text(json.dumps(plan))
-    code, out, _ = run(capsys, "plan", "check", "--json", "--plan", str(tmp_path / "plan.json"), "--data-dir", str(store))
+    code, out, _ = run(
+        capsys, "plan", "check", "--json", "--plan", str(tmp_path / "plan.json"), "--data-dir", str(store)
+    )
     assert code == 1
     assert json.loads(out) == {
         "events": 110,

@@ -1,4 +1,6 @@
-"""collector/cli/settings.py: `collector settings` shows what the service would read, and stops where the service would not start."""
+"""collector/cli/settings.py: `collector settings` shows what the service would read,
+and stops where the service would not start.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +35,19 @@ def test_settings_shows_values_as_written_in_aligned_columns(capsys, environ):
     assert code == 0
     header, *lines = out.splitlines()
     starts = [header.index(title) for title in ("value", "default", "meaning")]
-    table = {line.split()[0]: [line[a:b].rstrip() for a, b in zip([0, *starts], [*starts, None])] for line in lines}
+    table = {
+        line.split()[0]: [line[a:b].rstrip() for a, b in zip([0, *starts], [*starts, None], strict=True)]
+        for line in lines
+    }
     assert table["COLLECTOR_ROTATE_SECONDS"][1:3] == ["7200", "3600"]
     assert table["COLLECTOR_DATA_DIR"][1:3] == ["./data", "./data"]
     assert table["COLLECTOR_WORKERS"][1:3] == ["auto", "auto"]
     assert table["COLLECTOR_EVENT_TYPES"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_RETENTION_DAYS"][1:3] == ["(empty)", "(empty)"]
     assert table["COLLECTOR_HOST_NAME"][1:3] == ["web-1", "(empty)"]
-    assert table["COLLECTOR_FSYNC"][3].endswith("always, interval or never; see Durability (docs/stored-lines-and-files.md)")
+    assert table["COLLECTOR_FSYNC"][3].endswith(
+        "always, interval or never; see Durability (docs/stored-lines-and-files.md)"
+    )
 
 
 def test_settings_markdown_is_the_readme_table_and_needs_no_valid_environment(capsys, environ):

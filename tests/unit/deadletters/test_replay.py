@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from collector import jsontext, service
+from collector.deadletters import letters as deadletters
+from collector.deadletters.replay import replay
 from collector.errors import CODES
 from collector.ingest.eventtime import format_time
 from collector.ingest.keys import key_id
-from collector.deadletters.replay import replay
 from collector.settings import load_settings
 from collector.store import build_writer
-from collector.deadletters import letters as deadletters
 from tests.servers import doc_section, read_events
 
 
@@ -54,8 +54,8 @@ def letter(data_dir, body, *, code="invalid_event_type", status=400, received_at
 
 
 def events_body(event_type="signup", *event_ids, **extra):
-    events = [{"eventType": event_type, **({"eventId": i} if i else {})} for i in event_ids] or [{"eventType": event_type}]
-    return {"messageBody": events, **extra}
+    events = [{"eventType": event_type, **({"eventId": i} if i else {})} for i in event_ids]
+    return {"messageBody": events or [{"eventType": event_type}], **extra}
 
 
 def store(settings, *lines: dict) -> None:
@@ -77,7 +77,11 @@ def test_every_error_code_has_a_replay_rule():
 def test_the_readme_table_says_what_the_code_does_for_every_code():
     from collector.deadletters import rules
 
-    rows = [row for row in doc_section("retries-and-dead-letters.md", "Retries, duplicates and dead letters").splitlines() if row.startswith("| `")]
+    rows = [
+        row
+        for row in doc_section("retries-and-dead-letters.md", "Retries, duplicates and dead letters").splitlines()
+        if row.startswith("| `")
+    ]
     said = {code: row.rsplit("|", 2)[1] for row in rows for code in re.findall(r"`([a-z_0-9]+)`", row.split("|")[1])}
     for code in rules.THROUGH_CHECKS:
         assert "through today's checks" in said.get(code, ""), code
@@ -171,16 +175,29 @@ def test_a_replay_that_crashed_before_recording_its_letters_stores_nothing_twice
 def test_clock_skew_is_measured_against_the_letters_receipt_not_the_replay(data_dir):
     received = time.time() - 3600  # the letter waited an hour for its replay
     correct = {"sentAt": format_time(received - 0.2)}
-    letter(data_dir, {"messageBody": [{"eventType": "signup", "eventId": "right", "timestamp": format_time(received - 5)}],
-                      "messageheader": correct}, received_at=received)
+    letter(
+        data_dir,
+        {
+            "messageBody": [{"eventType": "signup", "eventId": "right", "timestamp": format_time(received - 5)}],
+            "messageheader": correct,
+        },
+        received_at=received,
+    )
     slow = {"sentAt": format_time(received - 7200)}  # a clock two hours behind
-    letter(data_dir, {"messageBody": [{"eventType": "signup", "eventId": "behind", "timestamp": format_time(received - 7205)}],
-                      "messageheader": slow}, received_at=received)
+    letter(
+        data_dir,
+        {
+            "messageBody": [{"eventType": "signup", "eventId": "behind", "timestamp": format_time(received - 7205)}],
+            "messageheader": slow,
+        },
+        received_at=received,
+    )
     replay(settings_for(data_dir))
     right, behind = read_events(data_dir)
     assert right["timestamp"] == format_time(received - 5) and "clockSkewSeconds" not in right
     assert behind["clockSkewSeconds"] == pytest.approx(7200, abs=0.01)
-    assert behind["timestamp"] == format_time(received - 5) and behind["originalTimestamp"] == format_time(received - 7205)
+    assert behind["timestamp"] == format_time(received - 5)
+    assert behind["originalTimestamp"] == format_time(received - 7205)
 
 
 def test_replayed_events_keep_the_write_key_id(data_dir):
@@ -214,9 +231,8 @@ def test_with_bots_refused_a_replay_stores_no_bot_letter(data_dir):
 
 def test_a_replay_is_refused_while_another_runs(data_dir):
     letter(data_dir, events_body("signup", "e-1"))
-    with deadletters.replay_lock(data_dir):
-        with pytest.raises(deadletters.ReplayRunning):
-            replay(settings_for(data_dir))
+    with deadletters.replay_lock(data_dir), pytest.raises(deadletters.ReplayRunning):
+        replay(settings_for(data_dir))
     assert read_events(data_dir) == []
     replay(settings_for(data_dir))
     assert len(read_events(data_dir)) == 1
@@ -236,5 +252,7 @@ def test_a_segment_api_letter_is_not_replayable_and_says_why(data_dir):
     letter_id = letter(data_dir, {"batch": [{"type": "page", "messageId": "m1"}]}, path="/v1/batch")
     report = replay(settings_for(data_dir))
     assert read_events(data_dir) == []
-    assert report.not_replayable == [(letter_id, "a Segment API request (/v1/batch): replay reads /collect/event bodies only")]
+    assert report.not_replayable == [
+        (letter_id, "a Segment API request (/v1/batch): replay reads /collect/event bodies only")
+    ]
     assert report.refused == {}

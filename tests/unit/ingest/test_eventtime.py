@@ -72,7 +72,9 @@ def test_the_string_shortcut_judges_every_time_as_parsing_does():
 
 def test_a_correction_past_what_rfc_3339_can_write_keeps_the_time_as_sent_flagged():
     # A clock an hour behind (skew +3600) would take year 9999 to year 10000.
-    assert time_fields({"timestamp": "9999-12-31T23:59:59.999Z"}, 3600.0, RECEIVED, RULES) == {"timestampFlag": "future"}
+    assert time_fields({"timestamp": "9999-12-31T23:59:59.999Z"}, 3600.0, RECEIVED, RULES) == {
+        "timestampFlag": "future"
+    }
     assert time_fields({"timestamp": "0001-01-01T00:30:00Z"}, -3600.0, RECEIVED, RULES) == {"timestampFlag": "old"}
     # Before year 1 in UTC as sent, and corrected by a skew: still not written, still flagged.
     assert time_fields({"timestamp": "0001-01-01T00:00:00+01:00"}, 61.0, RECEIVED, RULES) == {"timestampFlag": "old"}

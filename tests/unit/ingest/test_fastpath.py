@@ -28,7 +28,8 @@ FAST = {name: compile_schema(schema) for name, schema in SCHEMAS.items()}
 
 # Numbers at and past every limit of the parsers and writers (see collector/jsontext.py).
 edge_numbers = st.sampled_from(
-    [0, -0.0, 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**99, -(10**99), 1.7976931348623157e308, 5e-324]
+    [0, -0.0, 2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**99, -(10**99),
+     1.7976931348623157e308, 5e-324]
 )
 scalars = (
     st.none()
@@ -57,9 +58,9 @@ timestamps = st.sampled_from(
 ) | st.text(max_size=25) | json_values
 objects = st.dictionaries(st.text(max_size=4), json_values, max_size=3) | json_values
 FIELDS = ["eventType", "eventId", "timestamp", "userId", "anonymousId", "sessionId", "properties", "context"]
-valid_types = st.sampled_from(["click", "page_view", "click", "page_view", "a" * 128, "é" * 128, "sep\u2028"]) | st.text(
-    st.characters(categories=["L", "N"]), min_size=1, max_size=8
-)
+valid_types = st.sampled_from(
+    ["click", "page_view", "click", "page_view", "a" * 128, "é" * 128, "sep\u2028"]
+) | st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=8)
 short_text = st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, max_size=8)
 valid_events = st.fixed_dictionaries(
     {"eventType": valid_types},
@@ -93,7 +94,7 @@ def payloads(draw):
     events = payload["messageBody"]
     if mutation == "event-field":
         event = draw(st.sampled_from(events))
-        event[draw(st.sampled_from(FIELDS + ["surprise"]))] = draw(bad_values)
+        event[draw(st.sampled_from([*FIELDS, "surprise"]))] = draw(bad_values)
     elif mutation == "drop-type":
         draw(st.sampled_from(events)).pop("eventType")
     elif mutation == "body":

@@ -43,7 +43,11 @@ def test_lines_are_bounded_by_the_most_bytes_of_an_event(tmp_path):
     built = intake(tmp_path, max_event_bytes="1000")
     [line] = built.lines([{"eventType": "a"}], {"appVersion": "1"}, FACTS)
     stored = orjson.loads(line)
-    assert (stored["pingId"], stored["messageheader"], stored["client"]["ip"]) == (FACTS.ping_id, {"appVersion": "1"}, "203.0.113.7")
+    assert (stored["pingId"], stored["messageheader"], stored["client"]["ip"]) == (
+        FACTS.ping_id,
+        {"appVersion": "1"},
+        "203.0.113.7",
+    )
     with pytest.raises(CollectorError) as caught:
         built.lines([{"eventType": "a", "properties": {"p": "x" * 1000}}], None, FACTS)
     assert (caught.value.status, caught.value.code) == (413, "event_too_large")

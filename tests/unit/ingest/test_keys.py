@@ -34,12 +34,21 @@ def environ(**values) -> dict:
         ({"HTTP_X_COLLECTOR_KEY": KEY, "QUERY_STRING": f"writeKey={OTHER}"}, KEY),
         # HTTP Basic with the key as the user name, as Segment's SDKs send it to the /v1/ routes.
         ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode(), "PATH_INFO": "/v1/b"}, KEY),
-        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:x".encode()).decode(), "PATH_INFO": "/v1/batch"}, KEY),
+        (
+            {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:x".encode()).decode(), "PATH_INFO": "/v1/batch"},
+            KEY,
+        ),
         # Not a key: another scheme, an empty value, another parameter name, Basic that is not base64,
         # Basic anywhere but the Segment API.
         ({"HTTP_AUTHORIZATION": f"Basic {KEY}", "PATH_INFO": "/v1/batch"}, None),
         ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b":password").decode(), "PATH_INFO": "/v1/batch"}, None),
-        ({"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode(), "PATH_INFO": "/collect/event"}, None),
+        (
+            {
+                "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode(),
+                "PATH_INFO": "/collect/event",
+            },
+            None,
+        ),
         ({"HTTP_AUTHORIZATION": "Bearer "}, None),
         ({"HTTP_X_COLLECTOR_KEY": "  "}, None),
         ({"QUERY_STRING": "writeKey="}, None),

@@ -21,7 +21,12 @@ def test_text_plain_in_utf8_is_accepted_as_navigator_send_beacon_sends_it(charse
     "mimetype, charset, code, message",
     [
         ("", None, "unsupported_media_type", "Content-Type must be application/json or text/plain, got none"),
-        ("text/html", None, "unsupported_media_type", "Content-Type must be application/json or text/plain, got 'text/html'"),
+        (
+            "text/html",
+            None,
+            "unsupported_media_type",
+            "Content-Type must be application/json or text/plain, got 'text/html'",
+        ),
         (
             "application/x-www-form-urlencoded",
             None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+from typing import ClassVar
 
 import pytest
 from gunicorn.config import Config
@@ -20,7 +21,7 @@ from collector.settings import load_settings
     "text, shown",
     [
         ("curl/8.0", "curl/8.0"),
-        ("MyApp (ТЕСТ)", "MyApp (ТЕСТ)"),
+        ("MyApp (ТЕСТ)", "MyApp (ТЕСТ)"),  # noqa: RUF001 - Cyrillic on purpose: a User-Agent sent in UTF-8
         ("a\x85b", "a\\x85b"),
         ("a\u2028b\nc", "a\\u2028b\\nc"),
         ("\x1b[31mred", "\\x1b[31mred"),
@@ -39,11 +40,15 @@ ADDRESS = "198.51.100.77"
 class Response:
     status = "201 CREATED"
     sent = 79
-    headers = [("Content-Type", "application/json")]
+    headers: ClassVar[list[tuple[str, str]]] = [("Content-Type", "application/json")]
 
 
 class Request:
-    headers = [("AUTHORIZATION", f"Bearer {KEY}"), ("X-COLLECTOR-KEY", KEY), ("X-FORWARDED-FOR", ADDRESS)]
+    headers: ClassVar[list[tuple[str, str]]] = [
+        ("AUTHORIZATION", f"Bearer {KEY}"),
+        ("X-COLLECTOR-KEY", KEY),
+        ("X-FORWARDED-FOR", ADDRESS),
+    ]
 
 
 def request_environ(query: str = f"writeKey={KEY}", authorization: str = f"Bearer {KEY}") -> dict:

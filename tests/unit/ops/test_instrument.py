@@ -25,7 +25,7 @@ class Counts:
         self.before = [sample(name, **labels) for name, labels in samples]
 
     def delta(self) -> list[float]:
-        return [sample(name, **labels) - old for (name, labels), old in zip(self.samples, self.before)]
+        return [sample(name, **labels) - old for (name, labels), old in zip(self.samples, self.before, strict=True)]
 
 
 def answering(status: str, **environ_marks):
@@ -41,7 +41,9 @@ def answering(status: str, **environ_marks):
 
 def call(app, path="/collect/event", method="POST"):
     seen = []
-    body = app({"PATH_INFO": path, "REQUEST_METHOD": method}, lambda status, headers, exc_info=None: seen.append(status))
+    body = app(
+        {"PATH_INFO": path, "REQUEST_METHOD": method}, lambda status, headers, exc_info=None: seen.append(status)
+    )
     return seen, body
 
 

@@ -1,4 +1,6 @@
-"""Checking events against a plan: every kind of violation at its pointer, in a fixed order, bounded; valid events pass."""
+"""Checking events against a plan: every kind of violation at its pointer,
+in a fixed order, bounded; valid events pass.
+"""
 
 from __future__ import annotations
 
@@ -90,7 +92,9 @@ def test_an_event_without_properties_is_checked_as_if_it_sent_an_empty_object():
 
 
 def test_context_is_checked_when_the_plan_gives_a_schema_for_it():
-    assert check("purchase", GOOD["purchase"], context={"locale": 1}) == [("/context/locale", "expected string, got integer")]
+    assert check("purchase", GOOD["purchase"], context={"locale": 1}) == [
+        ("/context/locale", "expected string, got integer")
+    ]
     assert SHOP.check({"eventType": "purchase", "properties": GOOD["purchase"]}) == [
         Violation("/context/locale", "required property missing")
     ]
@@ -148,7 +152,9 @@ def test_a_violation_is_stored_as_path_and_message():
 
 
 def test_integers_beyond_64_bits_are_checked_as_integers():
-    assert check("add_to_cart", {"sku": "A", "quantity": 10**40}) == [("/properties/quantity", "greater than the maximum 99")]
+    assert check("add_to_cart", {"sku": "A", "quantity": 10**40}) == [
+        ("/properties/quantity", "greater than the maximum 99")
+    ]
 
 
 texts = st.text(min_size=1, max_size=30)

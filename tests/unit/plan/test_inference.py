@@ -1,4 +1,6 @@
-"""Drafting a plan from events: types, formats, required by share, enums within their bounds, a draft that its events pass."""
+"""Drafting a plan from events: types, formats, required by share, enums within their bounds,
+a draft that its events pass.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def test_an_enum_needs_few_values_seen_often_enough():
 
 
 def test_required_by_share_of_the_types_events():
-    found = events("t", [1] * 19) + [{"eventType": "t"}]  # 19 of 20: 0.95
+    found = [*events("t", [1] * 19), {"eventType": "t"}]  # 19 of 20: 0.95
     assert infer(found, 0.95)["eventTypes"]["t"]["properties"]["required"] == ["x"]
     assert "required" not in infer(found, 0.96)["eventTypes"]["t"]["properties"]
 
@@ -76,7 +78,9 @@ values = st.one_of(
     st.integers(),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=8),
-    st.sampled_from(["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]),
+    st.sampled_from(
+        ["https://example.com/x", "ada@example.com", "2026-12-06T06:30:00Z", "0b0d1f8e-7d0a-4a57-9d4e-2f6c0f9b8a11"]
+    ),
 )
 stored = st.lists(
     st.fixed_dictionaries(

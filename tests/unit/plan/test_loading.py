@@ -1,4 +1,6 @@
-"""Loading a plan file: a good plan compiles; every kind of bad plan is one line with the file and the pointer of its fault."""
+"""Loading a plan file: a good plan compiles;
+every kind of bad plan is one line with the file and the pointer of its fault.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,9 @@ def test_a_plan_of_six_types_loads_in_the_files_order():
 def test_schemas_for_openapi_are_each_types_properties_schema_and_copies():
     plan = load_plan(DATA / "shop.json")
     schemas = plan.schemas_for_openapi()
-    written = {name: entry["properties"] for name, entry in json.loads((DATA / "shop.json").read_text())["eventTypes"].items()}
+    written = {
+        name: entry["properties"] for name, entry in json.loads((DATA / "shop.json").read_text())["eventTypes"].items()
+    }
     assert list(schemas) == list(written)
     assert {name: schema for name, schema in schemas.items() if name != "purchase"} == {
         name: schema for name, schema in written.items() if name != "purchase"
@@ -51,7 +55,10 @@ def test_schemas_for_openapi_inline_references_that_would_point_at_the_documents
 
 
 def test_schemas_for_openapi_give_circular_references_an_id_to_resolve_against():
-    node = {"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node"}
+    node = {
+        "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}},
+        "$ref": "#/$defs/node",
+    }
     schema = plan_from_text(plan_text({"linked list": {"properties": node}})).schemas_for_openapi()["linked list"]
     assert schema["$id"] == "urn:collector:tracking-plan:linked%20list"
 
@@ -59,7 +66,10 @@ def test_schemas_for_openapi_give_circular_references_an_id_to_resolve_against()
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ('{"eventTypes": {', "tracking plan plan.json:1:17: not JSON: Expecting property name enclosed in double quotes"),
+        (
+            '{"eventTypes": {',
+            "tracking plan plan.json:1:17: not JSON: Expecting property name enclosed in double quotes",
+        ),
         (
             '{\n  "eventTypes": {}\n  "otherEventTypes": "allow"}',
             "tracking plan plan.json:3:3: not JSON: Expecting ',' delimiter",
@@ -81,7 +91,8 @@ def test_a_type_named_twice_is_refused_at_its_pointer():
         '"otherEventTypes": "allow"}'
     )
     assert fault(text) == (
-        "tracking plan plan.json at /eventTypes/a: 'a' is named twice in one object (a JSON parser would keep only the last)"
+        "tracking plan plan.json at /eventTypes/a: "
+        "'a' is named twice in one object (a JSON parser would keep only the last)"
     )
 
 
@@ -112,7 +123,10 @@ def test_a_key_repeated_inside_a_schema_is_refused_too():
             "at /eventTypes: eventTypes is an object naming at least one event type",
         ),
         ({"eventTypes": {"a": {}}, "otherEventTypes": "allow"}, "at /eventTypes/a: properties is missing"),
-        ({"eventTypes": {"a": "x"}, "otherEventTypes": "allow"}, "at /eventTypes/a: an event type is an object with properties"),
+        (
+            {"eventTypes": {"a": "x"}, "otherEventTypes": "allow"},
+            "at /eventTypes/a: an event type is an object with properties",
+        ),
         (
             {"eventTypes": {"a": {"propertys": {}}}, "otherEventTypes": "allow"},
             "at /eventTypes/a/propertys: unknown key 'propertys' (expected description, properties, context)",
@@ -138,7 +152,11 @@ def test_a_plan_not_in_the_format_names_the_pointer(document, expected):
 @pytest.mark.parametrize(
     "schema, at, reason",
     [
-        ({"type": "numbr"}, "/type", "type is one of null, boolean, object, array, number, string, integer, or a list of them"),
+        (
+            {"type": "numbr"},
+            "/type",
+            "type is one of null, boolean, object, array, number, string, integer, or a list of them",
+        ),
         (
             {"type": ["string", "numbr"]},
             "/type",
@@ -150,8 +168,16 @@ def test_a_plan_not_in_the_format_names_the_pointer(document, expected):
         ({"properties": {"sku": {"pattern": "(["}}}, "/properties/sku/pattern", 'is not a "regex"'),
         ({"required": "sku"}, "/required", 'is not of type "array"'),
         ({"properties": {"e": {"format": "emial"}}}, "/properties/e/format", "Unknown format: 'emial'"),
-        ({"properties": {"a": {}, "b": {"$ref": "#/$defs/nope"}}}, "/properties/b/$ref", "'/$defs/nope' does not exist"),
-        ({"properties": {"b": {"$ref": "https://schemas.example/b.json"}}}, "/properties/b/$ref", "Retrieval is disabled"),
+        (
+            {"properties": {"a": {}, "b": {"$ref": "#/$defs/nope"}}},
+            "/properties/b/$ref",
+            "'/$defs/nope' does not exist",
+        ),
+        (
+            {"properties": {"b": {"$ref": "https://schemas.example/b.json"}}},
+            "/properties/b/$ref",
+            "Retrieval is disabled",
+        ),
         ({"$schema": "http://json-schema.org/draft-07/schema#"}, "/$schema", "schemas are JSON Schema draft 2020-12"),
     ],
 )
@@ -196,7 +222,7 @@ def test_every_error_is_one_line_with_its_parts_apart(tmp_path):
 @pytest.mark.parametrize("depth", [300, 600, 900, 5000])
 def test_a_plan_nested_too_deeply_is_one_line_not_a_traceback(depth):
     nested = "[" * depth + "]" * depth
-    text = '{"eventTypes": {"a": {"properties": {"enum": [%s]}}}, "otherEventTypes": "allow"}' % nested
+    text = '{"eventTypes": {"a": {"properties": {"enum": [%s]}}}, "otherEventTypes": "allow"}' % nested  # noqa: UP031 - a JSON text: with %, its braces need no doubling
     with pytest.raises(PlanError) as raised:
         plan_from_text(text, "plan.json")
     assert "\n" not in str(raised.value)

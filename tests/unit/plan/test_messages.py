@@ -1,4 +1,6 @@
-"""Messages and pointers of violations: JSON type names, RFC 6901 escaping, enums cut short, library messages kept short."""
+"""Messages and pointers of violations: JSON type names, RFC 6901 escaping,
+enums cut short, library messages kept short.
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,12 @@ PLAN = plan_from_text(
     json.dumps(
         {
             "eventTypes": {
-                "buy": {"properties": {"properties": {"n": {"type": "integer"}, "m": {"type": "integer"}}, "required": ["n"]}}
+                "buy": {
+                    "properties": {
+                        "properties": {"n": {"type": "integer"}, "m": {"type": "integer"}},
+                        "required": ["n"],
+                    }
+                }
             },
             "otherEventTypes": "refuse",
         }
@@ -40,7 +45,9 @@ def test_an_event_breaking_the_plan_twice_at_one_pointer_counts_once_there():
     plan = plan_from_text(
         json.dumps(
             {
-                "eventTypes": {"t": {"properties": {"properties": {"s": {"type": "string", "minLength": 3, "pattern": "^a"}}}}},
+                "eventTypes": {
+                    "t": {"properties": {"properties": {"s": {"type": "string", "minLength": 3, "pattern": "^a"}}}}
+                },
                 "otherEventTypes": "allow",
             }
         )

@@ -168,7 +168,9 @@ class Counts:
 
 def test_a_refusal_is_replayed_only_while_the_storage_still_holds_its_window(app, refusals):
     storage = Counts(window=2)
-    middleware = RefuseKnownClients(app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,)))
+    middleware = RefuseKnownClients(
+        app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,))
+    )
     refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
     assert Answer(middleware, environ()).status == "429 TOO MANY REQUESTS"
     storage.counts.clear()  # memcached flushed or restarted: the window starts afresh
@@ -179,7 +181,9 @@ def test_a_refusal_is_replayed_only_while_the_storage_still_holds_its_window(app
 def test_a_refusal_whose_window_cannot_be_read_goes_to_the_limiter(app, refusals):
     storage = Counts(window=5)
     storage.failing = True
-    middleware = RefuseKnownClients(app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,)))
+    middleware = RefuseKnownClients(
+        app, refusals, client_of(64), PATHS, still_refused=storage_check(storage, (OSError,))
+    )
     refusals.remember(CLIENT, time.time() + 60, "2", BODY, counter_key="window")
     assert Answer(middleware, environ()).status == "201 CREATED"
     assert len(app.calls) == 1

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def statements(path: Path) -> list[str]:
     """The file's code, without its docstring or comments."""
     body = ast.parse(path.read_text()).body
-    return [ast.dump(node) for node in body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    return [
+        ast.dump(node) for node in body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
 
 
 def test_the_checkouts_configuration_is_the_packaged_one():

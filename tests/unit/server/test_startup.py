@@ -8,6 +8,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from gunicorn.config import Config
@@ -44,7 +45,7 @@ def test_the_variables_follow_the_settings(tmp_path):
 class Response:
     status = "201 CREATED"
     sent = 79
-    headers: list = []
+    headers: ClassVar[list[tuple[str, str]]] = []
 
 
 def test_gunicorns_logger_takes_the_settings_read_here_not_the_environment(tmp_path, monkeypatch, capsys):
@@ -85,7 +86,7 @@ def listener():
 
 
 def test_an_address_in_use_is_refused_at_the_first_start(tmp_path, listener):
-    with pytest.raises(SystemExit, match="^collector: COLLECTOR_BIND: "):
+    with pytest.raises(SystemExit, match=r"^collector: COLLECTOR_BIND: "):
         startup.configure(None, environ_for(tmp_path, bind=listener))
 
 

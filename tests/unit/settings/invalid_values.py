@@ -1,4 +1,6 @@
-"""Setting values that are not valid, and the one line that says so: shared by load_settings's, the CLI's and gunicorn's tests."""
+"""Setting values that are not valid, and the one line that says so:
+shared by load_settings's, the CLI's and gunicorn's tests.
+"""
 
 from __future__ import annotations
 

@@ -38,12 +38,12 @@ def test_keys_come_from_the_variable_and_the_file(tmp_path):
 
 @pytest.mark.parametrize("raw", ["short", "k" * 16 + " space", ",", "é" * 16])
 def test_bad_keys_are_not_valid(raw):
-    with pytest.raises(SettingsError, match="^COLLECTOR_API_KEYS="):
+    with pytest.raises(SettingsError, match=r"^COLLECTOR_API_KEYS="):
         load_settings(environ={"COLLECTOR_API_KEYS": raw})
 
 
 def test_a_missing_key_file_is_not_valid(tmp_path):
-    with pytest.raises(SettingsError, match="COLLECTOR_API_KEYS_FILE=.*No such file or directory"):
+    with pytest.raises(SettingsError, match=r"COLLECTOR_API_KEYS_FILE=.*No such file or directory"):
         load_settings(environ={"COLLECTOR_API_KEYS_FILE": str(tmp_path / "missing")})
 
 
@@ -64,7 +64,7 @@ def test_keys_are_never_shown(capsys, monkeypatch, make_app):
 
 
 def test_limits_per_key_need_keys():
-    with pytest.raises(SettingsError, match="^COLLECTOR_RATE_LIMIT_BY=key needs write keys"):
+    with pytest.raises(SettingsError, match=r"^COLLECTOR_RATE_LIMIT_BY=key needs write keys"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key"})
     assert load_settings(environ={"COLLECTOR_RATE_LIMIT_BY": "key", "COLLECTOR_API_KEYS": KEY}).rate_limit_by == "key"
 

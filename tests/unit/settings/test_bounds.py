@@ -26,7 +26,10 @@ BOUNDS = [
         "COLLECTOR_DEAD_LETTER_MAX_BYTES", "1", "1099511627776", "0", "1099511627777",
         "a whole number from 1 to 1099511627776",
     ),
-    ("COLLECTOR_CLOCK_SKEW_SECONDS", "0.001", "31536000", "0", "31536001", "a number of seconds from 0.001 to 31536000"),
+    (
+        "COLLECTOR_CLOCK_SKEW_SECONDS", "0.001", "31536000", "0", "31536001",
+        "a number of seconds from 0.001 to 31536000",
+    ),
     ("COLLECTOR_MAX_EVENT_AGE_DAYS", "0.001", "36500", "0", "1000000", "a number of days from 0.001 to 36500"),
     ("COLLECTOR_ROTATE_BYTES", "1", "1099511627776", "0", "1099511627777", "a whole number from 1 to 1099511627776"),
     ("COLLECTOR_ROTATE_SECONDS", "1", "31536000", "0.999", "31536001", "a number of seconds from 1 to 31536000"),
@@ -72,7 +75,7 @@ def test_values_past_the_bounds_are_said_not_valid_in_one_line(variable, lowest,
 
 
 def test_a_number_too_long_for_a_float_is_not_valid_not_read_as_infinity():
-    with pytest.raises(SettingsError, match="COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
+    with pytest.raises(SettingsError, match=r"COLLECTOR_RATE_LIMIT_TIMEOUT='9{400}' is not valid"):
         load_settings(environ={"COLLECTOR_RATE_LIMIT_TIMEOUT": "9" * 400})
 
 
@@ -83,12 +86,17 @@ RATE_LIMIT = (
 )
 
 
-@pytest.mark.parametrize("raw", ["1 per second", "1000000000 per minute", "5 per year", "5 per 366 days", "1/second;5 per 12 months"])
+@pytest.mark.parametrize(
+    "raw", ["1 per second", "1000000000 per minute", "5 per year", "5 per 366 days", "1/second;5 per 12 months"]
+)
 def test_rate_limits_within_the_bounds_are_accepted(raw):
     assert load_settings(environ={"COLLECTOR_RATE_LIMIT": raw}).rate_limit == raw
 
 
-@pytest.mark.parametrize("raw", ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"])
+@pytest.mark.parametrize(
+    "raw",
+    ["1000000001 per minute", "5 per 367 days", "5 per 2 years", "5 per 99999999999 years", "1/second;2 per 100 years"],
+)
 def test_rate_limits_past_the_bounds_are_not_valid(raw):
     # A window of 10^11 years gave X-RateLimit-Reset 3110400001765424128: no client can read it as a time.
     with pytest.raises(SettingsError) as caught:

@@ -1,4 +1,5 @@
-"""Settings declared once: read from the environment, a value not valid said in one line, shown as written, documented."""
+"""Settings declared once: read from the environment, a value not valid said in one line, shown as written, documented.
+"""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_assignments_are_read_as_systemd_reads_them(tmp_path, text, expected):
 
 
 def test_a_missing_or_non_utf8_file_is_said_not_valid_in_one_line(tmp_path):
-    with pytest.raises(SettingsError, match="^--env-file '.*missing': No such file or directory$"):
+    with pytest.raises(SettingsError, match=r"^--env-file '.*missing': No such file or directory$"):
         envfile.read(tmp_path / "missing")
     (tmp_path / "latin1.env").write_bytes(b"A=caf\xe9\n")
     with pytest.raises(SettingsError, match="not UTF-8"):

@@ -105,7 +105,7 @@ def test_a_data_directory_under_a_file_is_not_valid(tmp_path):
 def test_a_data_directory_behind_a_dangling_link_is_not_valid(tmp_path):
     link = tmp_path / "data"
     link.symlink_to(tmp_path / "gone")
-    with pytest.raises(SettingsError, match="data is not a directory$"):
+    with pytest.raises(SettingsError, match=r"data is not a directory$"):
         load_settings(environ={"COLLECTOR_DATA_DIR": str(link)})
 
 
@@ -162,13 +162,17 @@ def test_a_unix_socket_passed_by_systemd_is_compared_by_path(tmp_path):
         listener.listen()
         assert places.activated_socket_mismatch(f"unix:{path}", listener.fileno()) is None
         assert places.activated_socket_mismatch(f"unix://{path}", listener.fileno()) is None
-        assert "is not where systemd's socket listens" in places.activated_socket_mismatch("127.0.0.1:8000", listener.fileno())
+        assert "is not where systemd's socket listens" in places.activated_socket_mismatch(
+            "127.0.0.1:8000", listener.fileno()
+        )
 
 
 HOST_NAME = "1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit (it is part of file names)"
 
 
-@pytest.mark.parametrize("raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"])
+@pytest.mark.parametrize(
+    "raw", ["a/b", "..", "../x", "vm a", "-vm", ".hidden", "x" * 65, "x" * 300, "vm\u00e9", "vm:a"]
+)
 def test_a_host_name_that_cannot_be_part_of_a_file_name_is_not_valid(raw):
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"COLLECTOR_HOST_NAME": raw})
