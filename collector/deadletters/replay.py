@@ -42,9 +42,9 @@ import flask
 
 from .. import idempotency
 from ..errors import CollectorError
+from ..ingest.botcheck import RequestBots
 from ..ingest.eventtime import parse_time
 from ..ingest.facts import RequestFacts, format_received_at
-from ..ingest.botcheck import RequestBots
 from ..ingest.intake import Intake
 from ..ingest.parsing import parse_json
 from ..ingest.views import created_response

@@ -259,7 +259,8 @@ def bot_line(event_type: str, at: float, n: int, category: str = "crawler") -> b
 @pytest.fixture
 def mixed(store) -> StoreIndex:
     """Last hour: 3 views by people, 2 by bots; 1 signup by a driven browser."""
-    lines = [line("view", NOW - 600 + n, n) for n in range(3)] + [bot_line("view", NOW - 300 + n, 10 + n) for n in range(2)]
+    lines = [line("view", NOW - 600 + n, n) for n in range(3)]
+    lines += [bot_line("view", NOW - 300 + n, 10 + n) for n in range(2)]
     lines.append(bot_line("signup", NOW - 100, 20, "headless"))
     (store / (name(1, 1) + ".jsonl")).write_bytes(b"".join(lines))
     index = StoreIndex(store, clock=Clock())
