@@ -2,9 +2,10 @@
 
 (a) single events and (b) 100-event batches against the bare WSGI baseline
 and the naive service, (c) the 429 path, (d) each COLLECTOR_FSYNC mode, (e)
-worker RSS under a long load, (f) each optional feature on, (g) the worker
-models, and py-spy profiles. Results go into `bench.results` (shape, name) ->
-Measurement, which report.py renders.
+worker RSS under a long load, (f) each optional feature on (and bots told
+apart, on single events and batches), (g) the worker models, and py-spy
+profiles. Results go into `bench.results` (shape, name) -> Measurement, which
+report.py renders.
 """
 
 from __future__ import annotations
@@ -20,16 +21,33 @@ FSYNC_MODES = ("always", "interval", "never")
 WRITE_KEY = "bench-write-key-0123456789abcdef"
 # Each optional feature on, against all of them off, single events (issue: what each one costs).
 # label -> (the service's settings, wrk's extra environment: request headers)
+# Bots are told apart by default (COLLECTOR_BOTS=flag); these rows turn it off,
+# so that each measures its own feature alone (bots have their rows, BOTS).
+BOTS_OFF = {"COLLECTOR_BOTS": "off"}
 FEATURES = {
-    "all features off": ({}, {}),
+    "all features off": (BOTS_OFF, {}),
     "CORS, allowed origin": (
-        {"COLLECTOR_CORS_ORIGINS": "https://shop.example.com"},
+        {**BOTS_OFF, "COLLECTOR_CORS_ORIGINS": "https://shop.example.com"},
         {"BENCH_HEADERS": "Origin: https://shop.example.com"},
     ),
-    "write key": ({"COLLECTOR_API_KEYS": WRITE_KEY}, {"BENCH_HEADERS": f"X-Collector-Key: {WRITE_KEY}"}),
-    "client address hashed": ({"COLLECTOR_CLIENT_IP": "hash"}, {}),
-    "dedupe=event": ({"COLLECTOR_DEDUPE": "event"}, {}),
-    "Idempotency-Key": ({}, {"BENCH_IDEMPOTENCY": "1"}),
+    "write key": ({**BOTS_OFF, "COLLECTOR_API_KEYS": WRITE_KEY}, {"BENCH_HEADERS": f"X-Collector-Key: {WRITE_KEY}"}),
+    "client address hashed": ({**BOTS_OFF, "COLLECTOR_CLIENT_IP": "hash"}, {}),
+    "dedupe=event": ({**BOTS_OFF, "COLLECTOR_DEDUPE": "event"}, {}),
+    "Idempotency-Key": (BOTS_OFF, {"BENCH_IDEMPOTENCY": "1"}),
+}
+# Bots told apart (COLLECTOR_BOTS=flag, the default) against off, with the same
+# User-Agent on every request (wrk sends none of its own), on single events and
+# 100-event batches: a person's agent is a cached look-up and a per-event
+# webdriver check; a crawler's events are each stored with client.bot.
+BROWSER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+CRAWLER_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+BOTS_OFF_LABEL = "bots off, a browser's User-Agent"
+BOTS = {
+    BOTS_OFF_LABEL: (BOTS_OFF, {"BENCH_HEADERS": f"User-Agent: {BROWSER_AGENT}"}),
+    "bots flagged (default), a browser's User-Agent": ({}, {"BENCH_HEADERS": f"User-Agent: {BROWSER_AGENT}"}),
+    "bots flagged (default), a crawler's User-Agent": ({}, {"BENCH_HEADERS": f"User-Agent: {CRAWLER_AGENT}"}),
 }
 # /v1/batch beside /collect/event: the same server, the same events as Segment messages
 # (bench/wrk/events.lua), 100 a batch, in the same interleaved rounds.
@@ -134,6 +152,22 @@ def run_features(bench: Bench, shape: str) -> None:
                          servers={label: server for label, (server, _) in servers.items()})
     for label, measurement in found.items():
         bench.results[(shape, f"single, {label}")] = measurement
+    for server, _ in servers.values():
+        server.stop()
+    run_bots(bench, shape)
+
+
+def run_bots(bench: Bench, shape: str) -> None:
+    """(f) bots told apart (flag) against off, single events then 100-event batches, each set interleaved."""
+    servers = {
+        label: (bench.start(shape, SERVICE_APP, **settings), wrk_env) for label, (settings, wrk_env) in BOTS.items()
+    }
+    for events, kind in ((1, "single"), (100, "batch")):
+        log(f"[{shape}] bots: {', '.join(BOTS)}: {kind}, interleaved")
+        found = bench.measure({label: (server.url, wrk_env) for label, (server, wrk_env) in servers.items()}, events,
+                             servers={label: server for label, (server, _) in servers.items()})
+        for label, measurement in found.items():
+            bench.results[(shape, f"{kind}, {label}")] = measurement
     for server, _ in servers.values():
         server.stop()
 

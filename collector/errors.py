@@ -121,6 +121,12 @@ HOST_NOT_ALLOWED = ErrorCode(
     "the console without a key was asked under a `Host` other than `localhost`, `127.0.0.1` or `[::1]` "
     "(a page rebinding its name to loopback)",
 )
+BOT_REFUSED = ErrorCode(
+    "bot_refused",
+    403,
+    "`COLLECTOR_BOTS=refuse` and the `User-Agent` is a known bot, or an event says `context.webdriver: true`; "
+    "nothing of the request was stored",
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,6 +14,8 @@ from ..store import datafiles, reading
 from .output import Skipped, count, table, time_argument
 
 BAR_WIDTH = 40
+# `--bots`: the readers print every stored event unless told (a reader never hides lines).
+BOTS_CHOICES = ("exclude", "only")
 
 
 def add_commands(commands: Any) -> None:
@@ -38,6 +40,7 @@ def add_commands(commands: Any) -> None:
         "then rejected requests by code from the dead letters (COLLECTOR_DEAD_LETTER=on).",
     )
     stats.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
+    _add_bots(stats)
     stats.set_defaults(run=run_stats)
     for command in (verify, stats):
         command.add_argument(
@@ -58,6 +61,7 @@ def _add_cat(actions: Any) -> None:
     )
     cat.add_argument("--until", type=time_argument, help="only events received before this time")
     cat.add_argument("--type", dest="event_type", help="only events of this eventType")
+    _add_bots(cat)
     cat.add_argument(
         "--data-dir",
         dest="data_dirs",
@@ -69,6 +73,22 @@ def _add_cat(actions: Any) -> None:
         "vm-a --data-dir vm-b), read as one stream in receivedAt order (default: COLLECTOR_DATA_DIR, or ./data)",
     )
     cat.set_defaults(run=run_cat)
+
+
+def _add_bots(command: Any) -> None:
+    command.add_argument(
+        "--bots",
+        choices=BOTS_CHOICES,
+        help="`exclude`: leave out the events of known bots (those stored with client.bot, see docs/bots.md); "
+        "`only`: only those (default: every event)",
+    )
+
+
+def _wanted(bots: str | None, event: dict[str, Any]) -> bool:
+    """Whether `--bots` keeps `event`: every event without it."""
+    if bots is None:
+        return True
+    return (reading.bot_of(event) is not None) == (bots == "only")
 
 
 def _each_once(data_dirs: Sequence[Path]) -> list[Path]:
@@ -86,6 +106,8 @@ def run_cat(args: argparse.Namespace, out: TextIO) -> int:
     skipped = Skipped()
     for line, event in reading.events_in_time_order(_each_once(args.data_dirs), on_problem=skipped.warn):
         if args.event_type is not None and event.get("eventType") != args.event_type:
+            continue
+        if not _wanted(args.bots, event):
             continue
         if since <= reading.parse_time(event["receivedAt"]) < until:
             stream.write(line)
@@ -109,28 +131,62 @@ def run_verify(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if problems else 0
 
 
+class BotCounts:
+    """The bots among the events counted: per type and per category."""
+
+    def __init__(self) -> None:
+        self.per_type: Counter[str] = Counter()
+        self.per_category: Counter[str] = Counter()
+
+    def count(self, event: dict[str, Any]) -> None:
+        bot = reading.bot_of(event)
+        if bot is not None:
+            self.per_type[str(event.get("eventType"))] += 1
+            self.per_category[str(bot.get("category"))] += 1
+
+
 def run_stats(args: argparse.Namespace, out: TextIO) -> int:
     skipped = Skipped()
+    bots = BotCounts()
     events = (event for _, event in reading.events_in_time_order(args.data_dir, on_problem=skipped.warn))
-    per_type, per_hour = reading.count_events(events)
+    per_type, per_hour = reading.count_events(_counting_bots(events, args.bots, bots))
     rejections = Counter(str(letter.get("code")) for letter in deadletters.read(args.data_dir))
     if args.json:
         summary = {
             "events": sum(per_type.values()),
+            "bots": sum(bots.per_type.values()),
             "perType": dict(per_type.most_common()),
+            "botsPerType": dict(bots.per_type.most_common()),
+            "botsByCategory": dict(bots.per_category.most_common()),
             "perHour": {hour + ":00Z": n for hour, n in sorted(per_hour.items())},
             "rejectionsByCode": dict(rejections.most_common()),
         }
         print(json.dumps(summary), file=out)
         out.flush()
         return skipped.exit_status()
-    _print_stats(out, per_type, per_hour, rejections)
+    _print_stats(out, per_type, per_hour, rejections, bots)
     return skipped.exit_status()
 
 
-def _print_stats(out: TextIO, per_type: Counter[str], per_hour: Counter[str], rejections: Counter[str]) -> None:
-    """The tables, the hours as bars, the dead letters by code, then the total."""
-    table(out, ("eventType", "events"), [(name, str(n)) for name, n in per_type.most_common()])
+def _counting_bots(events: Iterator[dict[str, Any]], choice: str | None, bots: BotCounts) -> Iterator[dict[str, Any]]:
+    for event in events:
+        if _wanted(choice, event):
+            bots.count(event)
+            yield event
+
+
+def _print_stats(
+    out: TextIO, per_type: Counter[str], per_hour: Counter[str], rejections: Counter[str], bots: BotCounts
+) -> None:
+    """The tables (people and bots apart), the hours as bars, the dead letters by code, then the total."""
+    rows = [
+        (name, str(n), str(n - bots.per_type[name]), str(bots.per_type[name]), _share(bots.per_type[name], n))
+        for name, n in per_type.most_common()
+    ]
+    table(out, ("eventType", "events", "people", "bots", "bot share"), rows)
+    if bots.per_category:
+        print("\nbots' events by category", file=out)
+        table(out, ("category", "events"), [(name, str(n)) for name, n in bots.per_category.most_common()])
     print(file=out)
     table(out, ("hour (UTC)", "events"), [(hour + ":00Z", str(n)) for hour, n in sorted(per_hour.items())])
     if per_hour:
@@ -142,5 +198,9 @@ def _print_stats(out: TextIO, per_type: Counter[str], per_hour: Counter[str], re
     if rejections:
         print("\nrejected requests by code (dead letters)", file=out)
         table(out, ("code", "requests"), [(code, str(n)) for code, n in rejections.most_common()])
-    print(f"\n{count(sum(per_type.values()), 'event')}", file=out)
+    print(f"\n{count(sum(per_type.values()), 'event')}, {sum(bots.per_type.values())} of them from bots", file=out)
     out.flush()
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "-"

@@ -21,6 +21,7 @@ from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
 from ..store import datafiles
 from . import auth
+from .counts import EXCLUDE, ONLY
 from .index import StoreIndex
 from .rejections import Rejections
 
@@ -64,26 +65,32 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
         limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
         event_type = _text_parameter("type")
         query = _text_parameter("q")
+        bots = _bots_parameter()
         index.refresh()
-        found = index.newest(limit, event_type, query)
+        found = index.newest(limit, event_type, query, bots)
         return _json({"events": [orjson.loads(event.line) for event in found]})
 
     @app.get("/api/series")
     def series() -> flask.Response:
         minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
         step = 3600 if minutes > HOURLY_PAST_MINUTES else 60
+        bots = _bots_parameter()
         index.refresh()
-        return _json({"step_seconds": step, "series": index.series(minutes, step)})
+        return _json({"step_seconds": step, "series": index.series(minutes, step, bots)})
 
     @app.get("/api/overview")
     def overview() -> flask.Response:
-        """What the page shows beside the events: top types, rejections, plan violations, dead letters, the store."""
+        """What the page shows beside the events: top types, people and bots, rejections, plan violations,
+        dead letters, the store."""
+        bots = _bots_parameter()
         index.refresh()
         if rejections is not None:
             rejections.fresh()
         return _json(
             {
-                "topTypes": [[name, count] for name, count in index.top_types(60)],
+                "topTypes": [[name, count] for name, count in index.top_types(60, bots=bots)],
+                # Every event, whatever `bots` says: the share is what a reader decides by.
+                "botShare": [list(row) for row in index.bot_share(60)],
                 "rejections": {
                     "lastHour": rejections.last_hour() if rejections else {},
                     "problem": None if rejections is None else rejections.problem,
@@ -169,6 +176,14 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
             INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
         )
     return int(raw)
+
+
+def _bots_parameter() -> str | None:
+    """`bots`: `exclude` (people only) or `only` (bots only); absent: every event."""
+    value = _text_parameter("bots")
+    if value not in (None, EXCLUDE, ONLY):
+        raise CollectorError(INVALID_QUERY, f"query parameter bots must be {EXCLUDE} or {ONLY}; got {value!r}")
+    return value
 
 
 def _text_parameter(name: str) -> str | None:

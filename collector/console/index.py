@@ -11,9 +11,11 @@ it to `.jsonl` when finished (same inode, same bytes) and may compress it to
   one never seen (the console started after it was compressed) is read once.
 
 Each event read adds one to the count of its minute and of its hour (of
-`receivedAt`, when it was stored) and event type, and goes into a buffer of
-the newest events. A refresh therefore costs what was written since the last
-one, never the whole store; files deleted by retention keep their counts until
+`receivedAt`, when it was stored) and event type, a bot's event (stored with
+`client.bot`) to the bots' counts too, and goes into a buffer of the newest
+events, so that every answer can show people and bots apart, or leave bots
+out. A refresh therefore costs what was written since the last one, never the
+whole store; files deleted by retention keep their counts until
 those minutes are older than the longest series the API answers.
 
 Everything kept is bounded, whatever clients send (see the constants below):
@@ -28,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ import orjson
 
 from ..ops.instrument import MAX_EVENT_TYPES
 from ..store import datafiles, reading
+from .counts import EXCLUDE, ONLY, TimeCounts, chosen
 from .typenames import TypeNames, top
 
 # The newest events, for the live view and its search (`/api/events`): at most
@@ -75,6 +78,7 @@ class Event:
     event_id: str
     ping_id: str
     client: str
+    bot: str | None = None  # the category of the bot that sent it (client.bot), None for a person
 
 
 def stem(path: Path) -> str:
@@ -99,8 +103,8 @@ class StoreIndex:
         self.data_dir = Path(data_dir)
         self._clock = clock
         self._files: dict[str, _File] = {}
-        self._minutes: dict[int, Counter[str]] = {}
-        self._hours: dict[int, Counter[str]] = {}
+        self._counts = TimeCounts()  # every event
+        self._bot_counts = TimeCounts()  # bots' events alone
         self._types = TypeNames(event_types)
         self._recent: deque[tuple[Event, int]] = deque()
         self._recent_limit = recent
@@ -159,7 +163,11 @@ class StoreIndex:
             self.unreadable_lines += 1
             return False
         event_type = str(event.get("eventType", ""))
-        self._count(received, self._types.name(event_type))
+        bot = reading.bot_of(event)
+        name = self._types.name(event_type)
+        self._counts.add(received, name, self._kept_since)
+        if bot is not None:
+            self._bot_counts.add(received, name, self._kept_since)
         self._keep(
             Event(
                 received=received,
@@ -168,20 +176,10 @@ class StoreIndex:
                 event_id=str(event.get("eventId") or ""),
                 ping_id=str(event.get("pingId") or ""),
                 client=_client(event.get("client")),
+                bot=None if bot is None else str(bot.get("category")),
             )
         )
         return True
-
-    def _count(self, received: float, name: str) -> None:
-        # Counts older than those kept are not made at all: reading a month of
-        # files at start-up costs no memory for the weeks the API never answers.
-        oldest_minute, oldest_hour = self._kept_since
-        minute = int(received // 60) * 60
-        if minute >= oldest_minute:
-            _bucket(self._minutes, minute)[name] += 1
-        hour = minute - minute % 3600
-        if hour >= oldest_hour:
-            _bucket(self._hours, hour)[name] += 1
 
     def _keep(self, event: Event) -> None:
         cost = _cost(event)
@@ -198,15 +196,18 @@ class StoreIndex:
         return now - MINUTE_BUCKETS * 60, now - HOUR_BUCKETS * 3600
 
     def _forget_old_counts(self) -> None:
-        oldest_minute, oldest_hour = self._oldest()
-        for counts, oldest in ((self._minutes, oldest_minute), (self._hours, oldest_hour)):
-            for start in [start for start in counts if start < oldest]:
-                del counts[start]
+        for counts in (self._counts, self._bot_counts):
+            counts.forget_before(*self._oldest())
 
     # -- answers ------------------------------------------------------------
 
-    def newest(self, limit: int, event_type: str | None = None, query: str | None = None) -> list[Event]:
-        """The newest stored events first, at most `limit`, of `event_type`, with `query` as eventId or pingId."""
+    def newest(
+        self, limit: int, event_type: str | None = None, query: str | None = None, bots: str | None = None
+    ) -> list[Event]:
+        """The newest stored events first, at most `limit`, of `event_type`, with `query` as eventId or pingId.
+
+        `bots`: `exclude` leaves bots' events out, `only` keeps only them; None keeps every event.
+        """
         with self._lock:
             events = sorted((event for event, _ in self._recent), key=lambda event: event.received, reverse=True)
         found = []
@@ -215,46 +216,48 @@ class StoreIndex:
                 continue
             if query is not None and query not in (event.event_id, event.ping_id):
                 continue
+            if bots is not None and (event.bot is not None) != (bots == ONLY):
+                continue
             found.append(event)
             if len(found) == limit:
                 break
         return found
 
-    def series(self, minutes: int, step: int) -> dict[str, list[list[int]]]:
+    def series(self, minutes: int, step: int, bots: str | None = None) -> dict[str, list[list[int]]]:
         """Counts per event type over the last `minutes`, in buckets of `step` seconds: [[start, count], ...].
 
         A step of whole hours is counted from the hourly counts, any other from
         the per-minute ones (kept for a day). At most MAX_EVENT_TYPES types
         are named, those with the most events; the rest are added up as `other`.
+        `bots` as for `newest`: people's counts (`exclude`), bots' (`only`), or all.
         """
         now = self._clock()
         last = int(now // step) * step
         first = last - (minutes * 60 // step - 1) * step
         buckets = range(first, last + step, step)
-        totals: dict[str, Counter[int]] = {}
         with self._lock:
-            source = self._hours if step % 3600 == 0 else self._minutes
-            for start, counts in source.items():
-                if start < first or start > last + step:
-                    continue
-                bucket = int(start // step) * step
-                for event_type, count in counts.items():
-                    totals.setdefault(event_type, Counter())[bucket] += count
-        totals = top(totals, MAX_EVENT_TYPES)
+            every = self._counts.totals(first, last, step)
+            of_bots = self._bot_counts.totals(first, last, step) if bots is not None else {}
+        totals = top(chosen(every, of_bots, bots), MAX_EVENT_TYPES)
         return {
             event_type: [[start, counts.get(start, 0)] for start in buckets]
             for event_type, counts in sorted(totals.items())
         }
 
-    def top_types(self, minutes: int, limit: int = 10) -> list[tuple[str, int]]:
-        """The event types with the most events over the last `minutes` (at most a day)."""
+    def top_types(self, minutes: int, limit: int = 10, bots: str | None = None) -> list[tuple[str, int]]:
+        """The event types with the most events over the last `minutes` (at most a day); `bots` as for `newest`."""
         oldest = self._clock() - minutes * 60
-        total: Counter[str] = Counter()
         with self._lock:
-            for minute, counts in self._minutes.items():
-                if minute + 60 > oldest:
-                    total.update(counts)
+            every, of_bots = self._counts.since(oldest), self._bot_counts.since(oldest)
+        total = of_bots if bots == ONLY else every - of_bots if bots == EXCLUDE else every
         return total.most_common(limit)
+
+    def bot_share(self, minutes: int, limit: int = 10) -> list[tuple[str, int, int]]:
+        """(type, events, of them bots') for the types with the most events over the last `minutes`."""
+        oldest = self._clock() - minutes * 60
+        with self._lock:
+            every, of_bots = self._counts.since(oldest), self._bot_counts.since(oldest)
+        return [(name, count, of_bots[name]) for name, count in every.most_common(limit)]
 
     def damaged(self) -> dict[str, str]:
         """The files skipped as not data files or damaged (name -> why); each is counted in unreadable_lines."""
@@ -264,20 +267,13 @@ class StoreIndex:
     def counted_cells(self) -> int:
         """How many (time, event type) counts are kept: what the counts cost in memory."""
         with self._lock:
-            return sum(len(counts) for source in (self._minutes, self._hours) for counts in source.values())
+            return self._counts.cells() + self._bot_counts.cells()
 
 
 def _cost(event: Event) -> int:
     """What keeping `event` costs, in bytes: its line, the strings kept beside it, Python's overhead."""
     strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client)
     return len(event.line) + strings + EVENT_OVERHEAD_BYTES
-
-
-def _bucket(counts: dict[int, Counter[str]], start: int) -> Counter[str]:
-    bucket = counts.get(start)
-    if bucket is None:
-        bucket = counts[start] = Counter()
-    return bucket
 
 
 def _client(client: Any) -> str:

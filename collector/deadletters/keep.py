@@ -2,8 +2,9 @@
 
 Every rejection of POST /collect/event (and of the /v1/ routes) is kept, whatever raised it, with the
 body as the collector read it (inflated, if it came gzipped), except the
-rate-limited and unauthorised ones: those are counted in the metrics and never
-stored, so that a client hammering the service cannot fill the disk with them.
+rate-limited, unauthorised and bot-refused ones: those are counted in the
+metrics and never stored, so that a client hammering the service (a crawler
+with COLLECTOR_BOTS=refuse) cannot fill the disk with them.
 The client is kept as a stored event keeps it (COLLECTOR_CLIENT_IP applies,
 and `keyId` with write keys), and so is the request's `Idempotency-Key`: a
 replay stores the letter under them, as the request would have been stored.
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from ..ingest import Intake
     from .letters import DeadLetters
 
-NOT_KEPT = frozenset({401, 429})
+# 401 (write keys), 403 (bot_refused: the data path's only 403), 429 (rate limits).
+NOT_KEPT = frozenset({401, 403, 429})
 COLLECT_PATH = "/collect/event"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
 

@@ -24,7 +24,8 @@ stores what is already there:
 
 Replayed events get a new `pingId` and `receivedAt` (the time they are
 stored: the readers order events by it), and keep their client (`keyId`
-too). Their clock skew is measured against the letter's own `receivedAt`, the
+too); its kept `userAgent` goes through today's bot step (COLLECTOR_BOTS), as
+a new request's would. Their clock skew is measured against the letter's own `receivedAt`, the
 moment the client sent them, not the replay's: a correct clock stays correct.
 """
 
@@ -41,6 +42,7 @@ import flask
 
 from .. import idempotency
 from ..errors import CollectorError
+from ..ingest.botcheck import RequestBots
 from ..ingest.eventtime import parse_time
 from ..ingest.facts import RequestFacts, format_received_at
 from ..ingest.intake import Intake
@@ -77,6 +79,7 @@ class Candidate:
     data: dict[str, Any]
     events: list[dict[str, Any]]  # each with an eventId
     key_id: str | None
+    bots: RequestBots | None  # the bot step's answer for the letter's kept User-Agent
 
 
 def replay(settings: Any, since: float | None = None) -> ReplayReport:
@@ -112,14 +115,18 @@ def _candidates(data_dir: Path, intake: Intake, since: float | None, report: Rep
         if why:
             report.not_replayable.append((letter["id"], why))
             continue
+        client = letter.get("client") or {}
         try:
             payload = parse_json(letter["body"].encode("utf-8"))
             data = intake.validate(payload)
+            # The bot step as a new request meets it: COLLECTOR_BOTS=refuse stores no bot's letter.
+            bots = intake.bots(data["messageBody"], client.get("userAgent"))
+            data = {**data, "messageBody": intake.check_plan(data["messageBody"])}  # today's plan, as a new request
         except CollectorError as error:
             report.refused[error.code] += 1
             continue
         events = [_with_event_id(event, letter["id"], index) for index, event in enumerate(data["messageBody"])]
-        found.append(Candidate(letter, payload, data, events, (letter.get("client") or {}).get("keyId")))
+        found.append(Candidate(letter, payload, data, events, client.get("keyId"), bots))
     deadletters.prune_replayed(data_dir, kept)
     return found
 
@@ -163,7 +170,7 @@ def _store_one(
         new = retries.new_events(candidate.events, candidate.key_id)
         events = [event for event in new if (candidate.key_id, event["eventId"]) not in present]
         facts = _facts(letter, candidate.key_id)
-        lines = intake.lines(events, candidate.data.get("messageheader"), facts)
+        lines = intake.lines(events, candidate.data.get("messageheader"), facts, candidate.bots)
         writer.append(lines)
     except CollectorError as error:  # refused again (a key in flight or reused, a size), or storage failed
         report.refused[error.code] += 1

@@ -54,6 +54,8 @@ NEVER: dict[str, str] = {
     "can fix it (a new key)",
     "missing_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     "invalid_write_key": "it had no valid write key: a replay must not store what a key would have refused",
+    # Never kept either (keep.py): listed so that a letter of it, however it came, is judged.
+    "bot_refused": "COLLECTOR_BOTS=refuse kept its bot out: a replay must not store what the mode refused",
     "console_key_required": "not a request to store events",
     "host_not_allowed": "not a request to store events",
     "range_not_satisfiable": "not a request to store events",

@@ -3,7 +3,8 @@
 Pure functions: no request, no clock, no I/O, so each is tested alone.
 A stored line is the event as sent (after validation), plus `eventId` (the
 client's, or a new UUID4), `pingId`, `receivedAt`, `messageheader` (when sent)
-and `client` (`ip`, `userAgent`, and `keyId` when write keys are required).
+and `client` (`ip`, `userAgent`, `keyId` when write keys are required, and
+`bot` for a known bot's event: see botcheck.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import jsontext
+from ..bots import Bot
 from ..errors import EVENT_TOO_LARGE, CollectorError
+from .botcheck import RequestBots
 from .eventtime import RequestTime, TimeRules
 from .facts import RequestFacts
 
@@ -24,6 +27,7 @@ def stored_lines(
     facts: RequestFacts,
     max_event_bytes: int,
     time_rules: TimeRules | None = None,
+    bots: RequestBots | None = None,
 ) -> list[bytes]:
     """Each event as its stored line: its fields as sent (its time corrected and
     flagged by `time_rules`, see eventtime), `eventId` when it had none, then
@@ -31,7 +35,8 @@ def stored_lines(
 
     The added fields are encoded once per request and joined to each event's
     own encoding (events cannot hold those keys: the schema refuses unknown
-    keys), so a batch does not copy and re-encode them per event.
+    keys), so a batch does not copy and re-encode them per event. An event of
+    a bot (`bots`) gets them with `client.bot`, encoded once per bot.
     :raises CollectorError: a 413 naming the first event larger than the limit as
         stored, or a 400 if an event is nested too deeply to store.
     """
@@ -41,7 +46,10 @@ def stored_lines(
     added["client"] = {"ip": facts.client_ip, "userAgent": facts.user_agent}
     if facts.key_id is not None:
         added["client"]["keyId"] = facts.key_id
-    tail = b"," + encode_record(added)[1:]  # ',"pingId":...}\n'
+    tails = Tails(added)
+    # One tail for every event (a person's, or the agent's bot), unless some say webdriver.
+    tail = tails.of(bots.agent if bots is not None else None)
+    per_event = bots if bots is not None and bots.varies else None
     lines = []
     times: RequestTime | None = None
     for index, event in enumerate(events):
@@ -54,7 +62,7 @@ def stored_lines(
         head = encode_record(event, index)[:-2]  # '{"eventType":...' without '}\n'
         if "eventId" not in event:
             head += b',"eventId":"' + str(uuid.uuid4()).encode() + b'"'
-        line = head + tail
+        line = head + (tail if per_event is None else tails.of(per_event.of(event)))
         if len(line) - 1 - _note_bytes(event) > max_event_bytes:
             raise CollectorError(
                 EVENT_TOO_LARGE,
@@ -76,6 +84,24 @@ def _note_bytes(event: Mapping[str, Any]) -> int:
     if "planViolations" not in event:
         return 0
     return len(jsontext.dumps_line({"planViolations": event["planViolations"]})) - 2  # '{' and '}\n' are not in it
+
+
+class Tails:
+    """The fields the server adds, encoded as the end of a line (',"pingId":...}'), once per bot of the request."""
+
+    def __init__(self, added: dict[str, Any]) -> None:
+        self.added = added
+        self.person = b"," + encode_record(added)[1:]
+        self.bots: dict[Bot, bytes] = {}
+
+    def of(self, bot: Bot | None) -> bytes:
+        if bot is None:
+            return self.person
+        tail = self.bots.get(bot)
+        if tail is None:
+            with_bot = {**self.added, "client": {**self.added["client"], "bot": bot.as_json()}}
+            tail = self.bots[bot] = b"," + encode_record(with_bot)[1:]
+        return tail
 
 
 def encode_record(record: Mapping[str, Any], index: int | None = None) -> bytes:

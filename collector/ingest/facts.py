@@ -55,9 +55,14 @@ def request_facts(request: flask.Request, client_ip: str = "full") -> RequestFac
         ping_id=known.ping_id or new_ping_id(),
         received_at=format_received_at(time.time()),
         client_ip=address_shown(client_ip)(client_address(request.remote_addr)),
-        user_agent=header_text(request.headers.get("User-Agent")),
+        user_agent=user_agent(request),
         key_id=known.key_id,
     )
+
+
+def user_agent(request: flask.Request) -> str | None:
+    """The request's User-Agent as the client sent it (UTF-8 decoded back), or None without one."""
+    return header_text(request.headers.get("User-Agent"))
 
 
 def format_received_at(now: float) -> str:

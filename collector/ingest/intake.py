@@ -1,22 +1,26 @@
 """The intake: what the data path checks and adds to a request, built once at start-up from the settings.
 
 The view (POST /collect/event), the Segment-compatible routes and the dead-letter
-replay take a request the same way: validate its payload (the schemas, the most
-events per request), know its facts (pingId, time, client as COLLECTOR_CLIENT_IP
+replay take a request the same way, step by step in this order: validate its
+payload (the schemas, the most events per request), its bots (COLLECTOR_BOTS),
+the tracking plan (COLLECTOR_TRACKING_PLAN), know its facts (pingId, time, client as COLLECTOR_CLIENT_IP
 keeps it), and turn its events into stored lines (the event-time rules, the most
 bytes per event). They share these steps through one `Intake`, so none of them
-reads a setting or can take a step differently from the others.
+reads a setting or can take a step differently from the others. That holds
+for the bot step too (COLLECTOR_BOTS, botcheck.py): its classifier is built
+once per worker here, so all three classify alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import flask
 
 from ..errors import BODY_TOO_LARGE, CollectorError
+from .botcheck import BotCheck, RequestBots
 from .enrich import stored_lines
 from .eventtime import TimeRules, rules_for
 from .facts import RequestFacts, request_facts
@@ -31,16 +35,17 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Intake:
-    """The validator, the event-time rules, the size limits and the client-address mode of the data path."""
+    """The data path's validator, bot step, event-time rules, size limits and client-address mode."""
 
     validator: RequestValidator
     time_rules: TimeRules
     max_body_bytes: int
     max_event_bytes: int
     client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
+    bot_check: BotCheck = dataclasses.field(default_factory=BotCheck)  # COLLECTOR_BOTS; built without settings: off
     # COLLECTOR_TRACKING_PLAN, compiled once at start-up (in gunicorn's master: collector/plan/pinning.py),
-    # and COLLECTOR_TRACKING_PLAN_MODE. Every route and the dead-letter replay check through `validate`
-    # or `segment`: after the envelope is valid, before enrichment (see plancheck.py).
+    # and COLLECTOR_TRACKING_PLAN_MODE. Every route and the dead-letter replay check through `check_plan`
+    # or `check_segment_plan`: after the bot step, before enrichment (see plancheck.py).
     plan: TrackingPlan | None = None
     plan_mode: str = "flag"
 
@@ -52,21 +57,35 @@ class Intake:
             max_body_bytes=settings.max_body_bytes,
             max_event_bytes=settings.max_event_bytes,
             client_ip=settings.client_ip,
+            bot_check=BotCheck(settings.bots, settings.bot_patterns),
             plan=settings.tracking_plan,
             plan_mode=settings.tracking_plan_mode,
         )
 
     def validate(self, payload: Any) -> dict[str, Any]:
-        """The validated request body (`messageBody`, `messageheader` when sent), its events checked against the plan.
+        """The validated request body (`messageBody`, and `messageheader` when sent): the envelope.
 
-        Events breaking the plan in flag mode come back flagged (copies: the payload is left as sent).
-        :raises CollectorError: a 400 with a message a person can act on (see schemas.py), or
-            `tracking_plan_violation` in refuse mode (see plancheck.py).
+        :raises CollectorError: a 400 with a message a person can act on (see schemas.py).
         """
-        data = self.validator.validate(payload)
+        return self.validator.validate(payload)
+
+    def bots(self, events: Sequence[Mapping[str, Any]], user_agent: str | None) -> RequestBots | None:
+        """The bot step, right after validation: the request's bots for its lines (None: COLLECTOR_BOTS=off).
+
+        Before the plan's step: a refused bot is checked no further.
+        :raises CollectorError: 403 `bot_refused` with COLLECTOR_BOTS=refuse when any event is a bot's.
+        """
+        return self.bot_check.check(events, user_agent)
+
+    def check_plan(self, events: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+        """The tracking plan's step, after the bot step: `events`, those breaking the plan flagged in flag mode.
+
+        Flagged events are copies (the payload is left as sent, for its Idempotency-Key's fingerprint).
+        :raises CollectorError: 400 `tracking_plan_violation` in refuse mode (see plancheck.py).
+        """
         if self.plan is None:
-            return data
-        return {**data, "messageBody": checked_events(self.plan, self.plan_mode, data["messageBody"])}
+            return events
+        return checked_events(self.plan, self.plan_mode, events)
 
     def segment(self, payload: Any, call: str | None, body: bytes) -> SegmentRequest:
         """A Segment request body (`call` None for /v1/batch) mapped, and its core validated like our own.
@@ -76,13 +95,17 @@ class Intake:
         """
         check_batch_size(body, self.max_body_bytes)
         mapped = map_request(payload, call)
-        single = call is not None
         try:
             self.validator.validate(mapped.core)
         except CollectorError as error:
-            raise segment_error(error, single) from None
+            raise segment_error(error, single=call is not None) from None
+        return mapped
+
+    def check_segment_plan(self, mapped: SegmentRequest, call: str | None) -> SegmentRequest:
+        """`check_plan` for a Segment request, its errors' details named as that route's others are."""
         if self.plan is None:
             return mapped
+        single = call is not None
         name = _the_message if single else _segment_name
         try:
             events = checked_events(self.plan, self.plan_mode, mapped.events, name)
@@ -96,13 +119,17 @@ class Intake:
         return request_facts(request, self.client_ip)
 
     def lines(
-        self, events: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None, facts: RequestFacts
+        self,
+        events: Iterable[Mapping[str, Any]],
+        header: Mapping[str, Any] | None,
+        facts: RequestFacts,
+        bots: RequestBots | None = None,
     ) -> list[bytes]:
-        """Validated `events` as their stored lines (see enrich.stored_lines).
+        """Validated `events` as their stored lines (see enrich.stored_lines), each with its `client.bot` if any.
 
         :raises CollectorError: a 413 naming the first event larger than COLLECTOR_MAX_EVENT_BYTES as stored.
         """
-        return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules)
+        return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules, bots)
 
 
 def _segment_name(index: int) -> str:

@@ -3,7 +3,8 @@
 On the same blueprint as /collect/event, so under the same rate limit (one
 budget per client for both), write keys and pingIds. request -> parse ->
 map (segment.py) and validate (the collector's own validator, on the core of
-each message; both through the intake) -> the shared enrich -> write path (views.store_request) ->
+each message; both through the intake) -> bots (as the view's) -> the shared enrich -> write path
+(views.store_request) ->
 `200 {"success": true}`, the answer Segment's SDKs expect.
 """
 
@@ -13,6 +14,7 @@ import flask
 
 from ..request import record
 from .dryrun import is_dry_run
+from .facts import user_agent
 from .parsing import request_payload
 from .segment import BATCH_PATHS, CALLS, SHORT_CALLS
 from .views import bp, data_path, store_request
@@ -34,10 +36,14 @@ def segment_call(call: str) -> flask.Response:
 def segment_request(call: str | None) -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
+    intake = data_path().intake
     raw_body = record.current().raw_body
     assert raw_body is not None, "request_payload has read the body (or raised)"
-    mapped = data_path().intake.segment(payload, call, raw_body)
-    return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response)
+    mapped = intake.segment(payload, call, raw_body)
+    # The bot step, first after validation as on /collect/event; a message's context is kept as sent.
+    bots = intake.bots(mapped.events, user_agent(flask.request))
+    mapped = intake.check_segment_plan(mapped, call)  # the tracking plan, after the bots as on /collect/event
+    return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response, bots)
 
 
 def success_response(_ping_id: str) -> flask.Response:

@@ -1,6 +1,6 @@
 """The one blueprint: POST /collect/event, read as the data path it is.
 
-request -> parse -> validate -> enrich -> write -> respond (a dry run,
+request -> parse -> validate -> bots -> enrich -> write -> respond (a dry run,
 `?validate=1`, stops before the write: see `dryrun`). The rate limit is
 checked by flask-limiter before this code runs, so a client over its limit
 costs no parsing (unless the limit counts events: then the limiter asks
@@ -17,7 +17,7 @@ import flask
 from .. import ops
 from ..request import record
 from .dryrun import is_dry_run, valid_response
-from .facts import new_ping_id
+from .facts import new_ping_id, user_agent
 from .keys import current_key_id
 from .parsing import request_payload
 from .plancheck import flagged
@@ -25,6 +25,7 @@ from .plancheck import flagged
 if TYPE_CHECKING:
     from ..idempotency import Idempotency
     from ..store import EventWriter
+    from .botcheck import RequestBots
     from .intake import Intake
 
 bp = flask.Blueprint("collect", __name__)
@@ -60,8 +61,12 @@ def assign_ping_id() -> None:
 def collect_event() -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    data = data_path().intake.validate(payload)
-    return store_request(data["messageBody"], data.get("messageheader"), payload, dry_run, created_response)
+    intake = data_path().intake
+    data = intake.validate(payload)
+    # The bot step (COLLECTOR_BOTS), first after validation: a refused bot (403) is checked no further.
+    bots = intake.bots(data["messageBody"], user_agent(flask.request))
+    events = intake.check_plan(data["messageBody"])  # the tracking plan: refused, or flagged copies
+    return store_request(events, data.get("messageheader"), payload, dry_run, created_response, bots)
 
 
 def store_request(
@@ -70,10 +75,12 @@ def store_request(
     payload: Any,
     dry_run: bool,
     answer: Callable[[str], flask.Response],
+    bots: RequestBots | None = None,
 ) -> flask.Response:
     """Validated `events` -> enrich -> write -> `answer(pingId)`: the path every ingest route shares.
 
-    `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
+    `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint;
+    `bots` what the bot step found (intake.bots), for each event's `client.bot`.
     """
     path = data_path()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
@@ -81,7 +88,7 @@ def store_request(
         return earlier  # a retry of a request already stored: its very answer, nothing stored again
     events = events if dry_run else path.idempotency.new_events(events, scope)
     facts = path.intake.facts(flask.request)
-    lines = path.intake.lines(events, header, facts)
+    lines = path.intake.lines(events, header, facts, bots)
     if dry_run:
         flagging = path.intake.plan is not None and path.intake.plan_mode == "flag"
         return valid_response(len(lines), flagged(events) if flagging else None)
@@ -89,6 +96,8 @@ def store_request(
     path.idempotency.stored(events, scope)
     ops.count_accepted_events(events)  # and those flagged by the tracking plan
     ops.count_time_flags(lines)
+    if bots is not None:
+        ops.count_bot_events(bots.categories(events), "stored")
     response = answer(facts.ping_id)
     path.idempotency.completed(response)
     return response

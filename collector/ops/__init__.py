@@ -8,9 +8,17 @@ from pathlib import Path
 import flask
 
 from . import health, instrument, logs, metrics
-from .instrument import count_accepted_events, count_requests, count_time_flags
+from .instrument import count_accepted_events, count_bot_events, count_requests, count_time_flags
 
-__all__ = ["count_accepted_events", "count_requests", "count_time_flags", "init_app", "logs", "metrics"]
+__all__ = [
+    "count_accepted_events",
+    "count_bot_events",
+    "count_requests",
+    "count_time_flags",
+    "init_app",
+    "logs",
+    "metrics",
+]
 
 
 def init_app(

@@ -7,7 +7,8 @@ error code when the request's record holds one (every error response leaves
 its code there, see collector/request/record.py; the replay too), and times
 the POSTs of the data path's routes (`/collect/event` and the Segment-compatible
 `/v1/` routes: collector/stack.py passes them in, as ops does not import ingest).
-The views report accepted events through `count_accepted_events`, once they are stored.
+The views report accepted events through `count_accepted_events`, once they are stored,
+and bots' events through `count_bot_events` (stored, or refused by COLLECTOR_BOTS=refuse).
 
 The request path stays cheap: the label children each counter needs are
 bound once and kept in dicts (a `.labels()` call costs more than the
@@ -26,10 +27,12 @@ from typing import Any
 
 import flask
 
+from ..bots import CATEGORIES
 from ..errors import CODES
 from ..errors import RATE_LIMITED as RATE_LIMITED_ERROR
 from ..request import record
 from .metrics import (
+    BOT_EVENTS,
     EVENTS_ACCEPTED,
     FILES_FINISHED,
     PLAN_VIOLATIONS,
@@ -216,6 +219,15 @@ def count_time_flags(lines: Sequence[bytes]) -> None:
             TIME_FLAGGED_EVENTS.labels(flag=flag).inc()
 
 
+BOT_OUTCOMES = ("stored", "refused")
+
+
+def count_bot_events(categories: Mapping[str, int], outcome: str) -> None:
+    """Count a request's bot events by category (bots.CATEGORIES: a bounded label), `stored` or `refused`."""
+    for category, events in categories.items():
+        BOT_EVENTS.labels(category=category, outcome=outcome).inc(events)
+
+
 def count_requests(routes: Mapping[str, str]) -> Callable[[Callable], CountRequests]:
     """The layer that counts every answer: outermost, so that it wraps every other one.
 
@@ -243,4 +255,7 @@ def init_app(app: flask.Flask, event_types: frozenset[str], plan_types: Sequence
         RATE_LIMIT_UNCHECKED.labels(outcome=outcome)
     for flag in ("future", "old"):
         TIME_FLAGGED_EVENTS.labels(flag=flag)
+    for category in CATEGORIES:
+        for outcome in BOT_OUTCOMES:
+            BOT_EVENTS.labels(category=category, outcome=outcome)
     WORKERS.set(1)

@@ -99,6 +99,12 @@ TIME_FLAGGED_EVENTS = Counter(
     "COLLECTOR_MAX_EVENT_AGE_DAYS (after clock-skew correction)",
     ["flag"],
 )
+BOT_EVENTS = Counter(
+    "collector_bot_events",
+    "Events from known bots (COLLECTOR_BOTS; see docs/bots.md), by category (crawler, headless, monitor, preview, "
+    "custom) and outcome: stored flagged with client.bot, or refused (403 bot_refused, with COLLECTOR_BOTS=refuse)",
+    ["category", "outcome"],
+)
 DEAD_LETTERS = Counter(
     "collector_dead_letters",
     "Refused requests kept as dead letters (COLLECTOR_DEAD_LETTER=on)",

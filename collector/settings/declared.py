@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..bots import parse_patterns
 from . import access, places, planfile, values
 
 if TYPE_CHECKING:
@@ -168,6 +169,18 @@ class Settings:
         values.choice("flag", "refuse"),
         "what an event breaking the plan gets: `flag` (stored with `planViolations`, counted) or `refuse` "
         "(the request gets 400 `tracking_plan_violation`, nothing stored)",
+    )
+    bots: str = declare(
+        "flag",
+        values.choice("flag", "refuse", "off"),
+        "known bots (crawlers, headless browsers, monitors, link previews): `flag` stores their events with "
+        "`client.bot`, `refuse` answers 403 and stores nothing, `off` stores no `bot` key; see [Bots](bots.md)",
+    )
+    bot_patterns: tuple[str, ...] = declare(
+        "",
+        parse_patterns,
+        "the team's own bots: comma-separated regular expressions, matched case-insensitively in the User-Agent "
+        "(category `custom`; at most 50, of 200 characters each); empty: none",
     )
     # memcached keeps whole seconds (under 1 s would be 0: "never expires").
     idempotency_seconds: float = declare(

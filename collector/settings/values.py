@@ -204,10 +204,12 @@ def show_workers(value: int | None) -> str:
 
 def show_value(value: Any) -> str:
     """A typed value written as an operator would set it: 3600, not 3600.0; ./data, not data."""
-    if value is None or value == "" or value == frozenset():
+    if value is None or value == "" or value == frozenset() or value == ():
         return EMPTY
     if isinstance(value, frozenset):
         return ",".join(sorted(value))
+    if isinstance(value, tuple):  # a list whose order counts (COLLECTOR_BOT_PATTERNS: the first match names)
+        return ",".join(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, Path):

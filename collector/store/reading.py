@@ -199,6 +199,13 @@ def _stop_if_too_many(bad_lines: int) -> None:
         raise datafiles.NotADataFile(f"{bad_lines} bad lines: damaged throughout, the rest is not read")
 
 
+def bot_of(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored event's `client.bot` (`{"name", "category"}`), or None for a person's (see docs/bots.md)."""
+    client = event.get("client")
+    bot = client.get("bot") if isinstance(client, dict) else None
+    return bot if isinstance(bot, dict) else None
+
+
 def count_events(events: Iterator[dict[str, Any]]) -> tuple[Counter, Counter]:
     """Events per type and per hour (`2026-11-26T05`) of receivedAt."""
     per_type: Counter = Counter()

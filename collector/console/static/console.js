@@ -37,18 +37,26 @@ function setStatus(text, down) {
 
 // -- live events -------------------------------------------------------------
 
+// The "leave bots out" switch: every query then asks for people's events only.
+function withBots(params) {
+  if ($("hide-bots").checked) params.set("bots", "exclude");
+  return params;
+}
+
 function eventsQuery() {
   const params = new URLSearchParams({ limit: String(SHOWN_EVENTS) });
   const type = $("type-filter").value;
   const search = $("search").value.trim();
   if (type) params.set("type", type);
   if (search) params.set("q", search);
-  return `/api/events?${params}`;
+  return `/api/events?${withBots(params)}`;
 }
 
 function clientText(client) {
   if (!client || typeof client !== "object") return "";
-  return client.ip || client.keyId || client.userAgent || "";
+  const who = client.ip || client.keyId || client.userAgent || "";
+  const bot = client.bot && typeof client.bot === "object" ? client.bot : null;
+  return bot ? `${who} · bot: ${bot.name} (${bot.category})` : who;
 }
 
 function renderEvents(events) {
@@ -113,6 +121,7 @@ function watchScrolling() {
   });
   $("type-filter").addEventListener("change", () => { state.seen.clear(); pollEvents(); });
   $("search").addEventListener("input", () => { state.seen.clear(); pollEvents(); });
+  $("hide-bots").addEventListener("change", () => { state.seen.clear(); pollEvents(); pollOverview(); pollCharts(); });
   $("close-detail").addEventListener("click", () => { $("detail").hidden = true; });
 }
 
@@ -144,7 +153,10 @@ function drawChart(id, answer) {
 
 async function pollCharts() {
   try {
-    const [hour, week] = await Promise.all([getJSON("/api/series?minutes=60"), getJSON("/api/series?minutes=10080")]);
+    const [hour, week] = await Promise.all([
+      getJSON(`/api/series?${withBots(new URLSearchParams({ minutes: "60" }))}`),
+      getJSON(`/api/series?${withBots(new URLSearchParams({ minutes: "10080" }))}`),
+    ]);
     drawChart("chart-minutes", hour);
     drawChart("chart-hours", week);
     updateTypeFilter(Object.keys(week.series));
@@ -186,8 +198,10 @@ function bytes(n) {
 
 async function pollOverview() {
   try {
-    const overview = await getJSON("/api/overview");
+    const overview = await getJSON(`/api/overview?${withBots(new URLSearchParams())}`);
     fillTable("#top-types", overview.topTypes);
+    fillTable("#bot-share", overview.botShare.map(([type, events, bots]) =>
+      [type, events - bots, bots, `${Math.round((100 * bots) / events)}%`]));
     fillTable("#rejections", Object.entries(overview.rejections.lastHour));
     const problem = $("rejections-problem");
     problem.hidden = !overview.rejections.problem;

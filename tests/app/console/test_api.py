@@ -123,6 +123,34 @@ def test_overview_tells_top_types_dead_letters_and_the_store(make_app, tmp_path)
     assert [f["state"] for f in overview["store"]["files"]] == ["open"]
 
 
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def test_the_api_shows_people_and_bots_apart_and_can_leave_bots_out(collector, console):
+    post(collector, {"eventType": "view", "eventId": "person"}, {"eventType": "view", "eventId": "driven",
+                                                                 "context": {"webdriver": True}})
+    crawled = collector.post("/collect/event", json={"messageBody": [{"eventType": "view", "eventId": "crawler"}]},
+                             headers={"User-Agent": GOOGLEBOT})
+    assert crawled.status_code == 201
+    overview = console.get("/api/overview").get_json()
+    assert overview["topTypes"] == [["view", 3]]
+    assert overview["botShare"] == [["view", 3, 2]]
+    assert console.get("/api/overview?bots=exclude").get_json()["topTypes"] == [["view", 1]]
+    ids = [e["eventId"] for e in console.get("/api/events?bots=exclude").get_json()["events"]]
+    assert ids == ["person"]
+    ids = {e["eventId"] for e in console.get("/api/events?bots=only").get_json()["events"]}
+    assert ids == {"driven", "crawler"}
+    series = console.get("/api/series?bots=only").get_json()["series"]
+    assert sum(count for _, count in series["view"]) == 2
+
+
+@pytest.mark.parametrize("path", ["/api/events", "/api/series", "/api/overview"])
+def test_another_bots_choice_is_a_bad_query(console, path):
+    answer = console.get(path + "?bots=hide")
+    assert (answer.status_code, answer.get_json()["code"]) == (400, "invalid_query")
+    assert "exclude or only" in answer.get_json()["message"]
+
+
 def test_a_range_past_the_end_of_a_file_gets_416_with_a_code_of_the_errors_table(console):
     answer = console.get("/static/console.css", headers={"Range": "bytes=99999999-"})
     assert answer.status_code == 416

@@ -96,6 +96,42 @@ def test_events_appear_live_filter_chart_and_markup_stays_text(start_service, st
     browser.get("about:blank")
 
 
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+BOT_SHARE = (
+    "return Array.from(document.querySelectorAll('#bot-share tbody tr'))"
+    ".map(r => Array.from(r.cells).map(c => c.textContent))"
+)
+
+
+def test_people_and_bots_are_shown_apart_and_the_switch_leaves_bots_out(start_service, start_console, browser):
+    service = start_service()
+    console = start_console(service.data_dir, service.url + "/metrics")
+    person = post(service, {"eventType": "page_view", "eventId": "person"})
+    crawled = service.post({"messageBody": [{"eventType": "page_view", "eventId": "crawler"}]},
+                           headers={"User-Agent": GOOGLEBOT})
+    assert crawled.status_code == 201, crawled.text
+    crawler = orjson.loads(crawled.json()["value"])["pingId"]
+    browser.get(console + "/")
+    wait_until(lambda: browser.execute_script(BOT_SHARE) == [["page_view", "1", "1", "50%"]], 30,
+               "the share of bots per type")
+    both = {(person, "person"), (crawler, "crawler")}
+    wait_until(lambda: {tuple(row) for row in browser.execute_script(ROWS)} == both, 30, "both events live")
+    clients = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#events tbody tr')).map(r => r.cells[4].textContent)"
+    )
+    assert any("bot: Googlebot (crawler)" in client for client in clients)
+    browser.execute_script("document.getElementById('hide-bots').click()")
+    wait_until(lambda: browser.execute_script(ROWS) == [[person, "person"]], 30, "the bot's event left out")
+    wait_until(
+        lambda: browser.execute_script(
+            "return Array.from(document.querySelectorAll('#top-types tbody tr')).map(r => r.textContent)"
+        ) == ["page_view1"],
+        30,
+        "the top types counting people only",
+    )
+    browser.get("about:blank")
+
+
 def test_a_key_is_needed_off_loopback_and_asked_for_with_it(start_service, start_console, tmp_path):
     service = start_service()
     not_started = subprocess.run(

@@ -75,7 +75,7 @@ def test_stats_counts_events_per_type_and_hour(capsys, data_dir):
     code, out, _ = run(capsys, "events", "stats", "--data-dir", str(data_dir))
     assert code == 0
     rows = [row.split() for row in out.splitlines()]
-    assert ["a", "3"] in rows and ["b", "2"] in rows
+    assert ["a", "3", "3", "0", "0%"] in rows and ["b", "2", "2", "0", "0%"] in rows  # people and bots apart
     assert ["2026-11-26T05:00Z", "3"] in rows and ["2026-11-26T06:00Z", "2"] in rows
 
 
@@ -95,7 +95,8 @@ def test_stats_draws_the_hours_as_bars_and_counts_dead_letters_by_code(capsys, d
     assert ["a_code", "2"] in rows and ["b_code", "1"] in rows
     assert "rejected requests by code (dead letters)" in out.splitlines()
     assert run(capsys, "events", "stats", "--json", "--data-dir", str(data_dir))[1:] == (
-        '{"events": 5, "perType": {"a": 3, "b": 2}, "perHour": {"2026-11-26T05:00Z": 3, "2026-11-26T06:00Z": 2}, '
+        '{"events": 5, "bots": 0, "perType": {"a": 3, "b": 2}, "botsPerType": {}, "botsByCategory": {}, '
+        '"perHour": {"2026-11-26T05:00Z": 3, "2026-11-26T06:00Z": 2}, '
         '"rejectionsByCode": {"a_code": 2, "b_code": 1}}\n',
         "",
     )
@@ -214,3 +215,62 @@ def test_cat_help_says_it_takes_several_data_directories(capsys):
     with pytest.raises(SystemExit):
         cli.main(["events", "cat", "--help"])
     assert "--data-dir DIR [DIR ...]" in capsys.readouterr().out
+
+
+CRAWLER = {"client": {"userAgent": "Googlebot/2.1", "bot": {"name": "Googlebot", "category": "crawler"}}}
+DRIVEN = {"client": {"userAgent": "Mozilla/5.0", "bot": {"name": "WebDriver", "category": "headless"}}}
+
+
+@pytest.fixture
+def mixed_dir(tmp_path):
+    """People and bots: 3 page views (1 of them a crawler's), 2 clicks (1 of a driven browser)."""
+    data = tmp_path / "mixed"
+    data.mkdir()
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl").write_bytes(
+        line("page_view", "2026-11-26T05:00:00.000Z", client={"ip": "203.0.113.7"})
+        + line("page_view", "2026-11-26T05:00:01.000Z", **CRAWLER)
+        + line("click", "2026-11-26T05:00:02.000Z", **DRIVEN)
+        + line("page_view", "2026-11-26T06:00:00.000Z")
+        + line("click", "2026-11-26T06:00:01.000Z")
+    )
+    return data
+
+
+def cat_times(capsys, data_dir, *options):
+    code, out, _ = run(capsys, "events", "cat", *options, "--data-dir", str(data_dir))
+    assert code == 0
+    return [orjson.loads(raw)["receivedAt"][11:19] for raw in out.encode().split(b"\n")[:-1]]
+
+
+def test_cat_prints_bots_events_too_unless_told_to_leave_them_out_or_keep_only_them(capsys, mixed_dir):
+    assert cat_times(capsys, mixed_dir) == ["05:00:00", "05:00:01", "05:00:02", "06:00:00", "06:00:01"]
+    assert cat_times(capsys, mixed_dir, "--bots", "exclude") == ["05:00:00", "06:00:00", "06:00:01"]
+    assert cat_times(capsys, mixed_dir, "--bots", "only") == ["05:00:01", "05:00:02"]
+    assert cat_times(capsys, mixed_dir, "--bots", "only", "--type", "click") == ["05:00:02"]
+
+
+def test_cat_refuses_another_bots_choice(capsys, mixed_dir):
+    with pytest.raises(SystemExit):
+        run(capsys, "events", "cat", "--bots", "hide", "--data-dir", str(mixed_dir))
+    assert "invalid choice: 'hide'" in capsys.readouterr().err
+
+
+def test_stats_shows_people_and_bots_apart_with_the_bot_share_per_type(capsys, mixed_dir):
+    code, out, _ = run(capsys, "events", "stats", "--data-dir", str(mixed_dir))
+    assert code == 0
+    rows = [row.split() for row in out.splitlines()]
+    assert ["eventType", "events", "people", "bots", "bot", "share"] in rows
+    assert ["page_view", "3", "2", "1", "33%"] in rows and ["click", "2", "1", "1", "50%"] in rows
+    assert ["crawler", "1"] in rows and ["headless", "1"] in rows
+    assert out.splitlines()[-1] == "5 events, 2 of them from bots"
+
+
+def test_stats_can_leave_bots_out_or_count_only_them(capsys, mixed_dir):
+    _, out, _ = run(capsys, "events", "stats", "--bots", "exclude", "--data-dir", str(mixed_dir))
+    rows = [row.split() for row in out.splitlines()]
+    assert ["page_view", "2", "2", "0", "0%"] in rows and ["2026-11-26T05:00Z", "1"] in rows
+    assert out.splitlines()[-1] == "3 events, 0 of them from bots"
+    _, out, _ = run(capsys, "events", "stats", "--json", "--bots", "only", "--data-dir", str(mixed_dir))
+    summary = orjson.loads(out)
+    assert (summary["events"], summary["bots"], summary["perType"]) == (2, 2, {"page_view": 1, "click": 1})
+    assert summary["botsByCategory"] == {"crawler": 1, "headless": 1}

@@ -246,3 +246,43 @@ def test_a_week_of_counts_per_minute_by_many_types_stays_bounded(store):
 
 def total(series: dict[str, list[list[int]]]) -> int:
     return sum(count for points in series.values() for _, count in points)
+
+
+def bot_line(event_type: str, at: float, n: int, category: str = "crawler") -> bytes:
+    bot = {"name": "Googlebot" if category == "crawler" else "WebDriver", "category": category}
+    return orjson.dumps(
+        {"eventType": event_type, "eventId": f"e-{n}", "pingId": f"p-{n}", "receivedAt": format_time(at),
+         "client": {"ip": "66.249.66.1", "userAgent": "Googlebot/2.1", "bot": bot}}
+    ) + b"\n"
+
+
+@pytest.fixture
+def mixed(store) -> StoreIndex:
+    """Last hour: 3 views by people, 2 by bots; 1 signup by a driven browser."""
+    lines = [line("view", NOW - 600 + n, n) for n in range(3)]
+    lines += [bot_line("view", NOW - 300 + n, 10 + n) for n in range(2)]
+    lines.append(bot_line("signup", NOW - 100, 20, "headless"))
+    (store / (name(1, 1) + ".jsonl")).write_bytes(b"".join(lines))
+    index = StoreIndex(store, clock=Clock())
+    index.refresh(force=True)
+    return index
+
+
+def test_people_and_bots_are_counted_apart_with_the_bot_share_per_type(mixed):
+    assert mixed.top_types(60) == [("view", 5), ("signup", 1)]
+    assert mixed.bot_share(60) == [("view", 5, 2), ("signup", 1, 1)]
+
+
+def test_bots_can_be_left_out_of_the_counts_or_counted_alone(mixed):
+    assert mixed.top_types(60, bots="exclude") == [("view", 3)]
+    assert mixed.top_types(60, bots="only") == [("view", 2), ("signup", 1)]
+    assert total(mixed.series(60, 60, bots="exclude")) == 3
+    assert total(mixed.series(60, 60, bots="only")) == 3
+    assert total(mixed.series(10080, 3600, bots="exclude")) == 3
+    assert set(mixed.series(60, 60, bots="exclude")) == {"view"}, "a type only bots sent is not drawn for people"
+
+
+def test_the_newest_events_can_leave_bots_out_or_keep_only_them(mixed):
+    assert [event.event_id for event in mixed.newest(10, bots="exclude")] == ["e-2", "e-1", "e-0"]
+    assert [event.event_id for event in mixed.newest(10, bots="only")] == ["e-20", "e-11", "e-10"]
+    assert [event.bot for event in mixed.newest(10)][:2] == ["headless", "crawler"]

@@ -207,6 +207,28 @@ def test_replayed_events_keep_the_write_key_id(data_dir):
     assert event["client"] == {"ip": "203.0.113.7", "userAgent": "t", "keyId": "1234abcd"}
 
 
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def test_a_replay_classifies_the_letter_kept_user_agent_as_a_new_request_would(data_dir):
+    letter(data_dir, events_body("signup", "e-1"), client={"ip": "203.0.113.7", "userAgent": GOOGLEBOT})
+    body = {"messageBody": [{"eventType": "signup", "eventId": "e-2", "context": {"webdriver": True}}]}
+    letter(data_dir, body, client={"ip": "203.0.113.7", "userAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"})
+    replay(settings_for(data_dir))
+    assert [event["client"]["bot"] for event in read_events(data_dir)] == [
+        {"name": "Googlebot", "category": "crawler"},
+        {"name": "WebDriver", "category": "headless"},
+    ]
+
+
+def test_with_bots_refused_a_replay_stores_no_bot_letter(data_dir):
+    letter(data_dir, events_body("signup", "e-1"), client={"ip": "203.0.113.7", "userAgent": GOOGLEBOT})
+    letter(data_dir, events_body("signup", "e-2"))
+    report = replay(settings_for(data_dir, bots="refuse"))
+    assert report.refused == {"bot_refused": 1}
+    assert [event["eventId"] for event in read_events(data_dir)] == ["e-2"]
+
+
 def test_a_replay_is_refused_while_another_runs(data_dir):
     letter(data_dir, events_body("signup", "e-1"))
     with deadletters.replay_lock(data_dir), pytest.raises(deadletters.ReplayRunning):

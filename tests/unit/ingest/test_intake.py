@@ -102,6 +102,15 @@ def test_a_segment_body_over_segment_limit_or_ours_is_too_large(tmp_path):
 # The tracking plan: checked after the envelope, before enrichment (docs/tracking-plan.md).
 
 SHOP = Path(__file__).parents[1] / "plan" / "data" / "shop.json"
+
+
+def checked(built, payload):
+    """The data path's steps up to the plan's: the envelope, then the plan (the bot step between needs a request)."""
+    return built.check_plan(built.validate(payload)["messageBody"])
+
+
+def checked_segment(built, payload, call):
+    return built.check_segment_plan(built.segment(payload, call, b"{}"), call)
 GOOD_VIEW = {"eventType": "product_viewed", "properties": {"sku": "A1", "price": 9.5, "currency": "EUR"}}
 BAD_VIEW = {"eventType": "product_viewed", "properties": {"price": "9.50", "currency": "EUR"}}
 BAD_VIEW_DETAILS = {
@@ -112,9 +121,9 @@ BAD_VIEW_DETAILS = {
 
 def test_refuse_mode_refuses_a_request_with_an_event_breaking_the_plan_with_pointers(tmp_path):
     built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
-    assert built.validate({"messageBody": [GOOD_VIEW]})["messageBody"] == [GOOD_VIEW]
+    assert checked(built, {"messageBody": [GOOD_VIEW]}) == [GOOD_VIEW]
     with pytest.raises(CollectorError) as caught:
-        built.validate({"messageBody": [GOOD_VIEW, BAD_VIEW]})
+        checked(built, {"messageBody": [GOOD_VIEW, BAD_VIEW]})
     assert (caught.value.status, caught.value.code) == (400, "tracking_plan_violation")
     assert caught.value.details == {"messageBody": {"1": BAD_VIEW_DETAILS}}
     message = "messageBody[1] breaks the tracking plan: /properties/price: expected number, got string"
@@ -124,14 +133,14 @@ def test_refuse_mode_refuses_a_request_with_an_event_breaking_the_plan_with_poin
 def test_the_envelope_is_checked_before_the_plan(tmp_path):
     built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
     with pytest.raises(CollectorError) as caught:
-        built.validate({"messageBody": [BAD_VIEW, {"eventType": "page_view", "unknown": 1}]})
+        checked(built, {"messageBody": [BAD_VIEW, {"eventType": "page_view", "unknown": 1}]})
     assert caught.value.code == "unknown_field"
 
 
 def test_flag_mode_marks_each_event_breaking_the_plan_and_leaves_the_payload_as_sent(tmp_path):
     built = intake(tmp_path, tracking_plan=str(SHOP))
     payload = {"messageBody": [GOOD_VIEW, BAD_VIEW, {"eventType": "not_in_plan"}]}
-    events = built.validate(payload)["messageBody"]
+    events = checked(built, payload)
     assert events[0] == GOOD_VIEW
     assert events[1] == {
         **BAD_VIEW,
@@ -147,28 +156,28 @@ def test_flag_mode_marks_each_event_breaking_the_plan_and_leaves_the_payload_as_
 
 
 def test_without_a_plan_nothing_is_checked(tmp_path):
-    assert intake(tmp_path).validate({"messageBody": [BAD_VIEW]})["messageBody"] == [BAD_VIEW]
+    assert checked(intake(tmp_path), {"messageBody": [BAD_VIEW]}) == [BAD_VIEW]
 
 
 def test_segment_messages_are_checked_and_refused_in_segment_words(tmp_path):
     built = intake(tmp_path, tracking_plan=str(SHOP), tracking_plan_mode="refuse")
     good = {"type": "track", "event": "product_viewed", "userId": "u1", "properties": GOOD_VIEW["properties"]}
     bad = {**good, "properties": BAD_VIEW["properties"]}
-    assert len(built.segment({"batch": [good]}, None, b"{}").events) == 1
+    assert len(checked_segment(built, {"batch": [good]}, None).events) == 1
     with pytest.raises(CollectorError) as caught:
-        built.segment({"batch": [good, bad]}, None, b"{}")
+        checked_segment(built, {"batch": [good, bad]}, None)
     assert caught.value.code == "tracking_plan_violation"
     assert caught.value.details == {"batch": {"1": BAD_VIEW_DETAILS}}
     assert caught.value.message.startswith("batch[1] breaks the tracking plan: ")
     with pytest.raises(CollectorError) as caught:
-        built.segment(bad, "track", b"{}")
+        checked_segment(built, bad, "track")
     assert caught.value.details == BAD_VIEW_DETAILS
     assert caught.value.message.startswith("the message breaks the tracking plan: ")
 
 
 def test_segment_messages_are_flagged_in_flag_mode(tmp_path):
     built = intake(tmp_path, tracking_plan=str(SHOP))
-    page = built.segment({"type": "page", "userId": "u1"}, "page", b"{}")
+    page = checked_segment(built, {"type": "page", "userId": "u1"}, "page")
     assert [event["eventType"] for event in page.events] == ["page"]
     assert page.events[0]["planViolations"][0]["path"] == "/eventType"  # otherEventTypes: refuse
 
@@ -182,9 +191,56 @@ def test_a_flagged_event_is_never_refused_for_the_bytes_its_violations_add(tmp_p
     [line] = built.lines([near_the_limit], None, FACTS)
     assert len(line) - 1 == 600
     flagged = {"eventType": "page_view", "properties": {"path": "x" * (room + 1)}}  # no leading '/': flagged
-    [event] = built.validate({"messageBody": [flagged]})["messageBody"]
+    [event] = checked(built, {"messageBody": [flagged]})
     [line] = built.lines([event], None, FACTS)
     assert len(line) - 1 > 600 and orjson.loads(line)["planViolations"][0]["path"] == "/properties/path"
     with pytest.raises(CollectorError) as caught:  # one byte more of the client's own is still too large
         built.lines([{**event, "properties": {"path": "x" * (room + 2)}}], None, FACTS)
     assert caught.value.code == "event_too_large"
+
+
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def test_lines_carry_the_bot_the_bot_step_found(tmp_path):
+    built = intake(tmp_path)
+    events = [{"eventType": "a"}, {"eventType": "b", "context": {"webdriver": True}}]
+    crawler = built.bots(events, GOOGLEBOT)
+    assert [orjson.loads(line)["client"]["bot"] for line in built.lines(events, None, FACTS, crawler)] == [
+        {"name": "Googlebot", "category": "crawler"}
+    ] * 2
+    lines = built.lines(events, None, FACTS, built.bots(events, "agent/1"))
+    person, driven = (orjson.loads(line)["client"] for line in lines)
+    assert "bot" not in person and driven["bot"] == {"name": "WebDriver", "category": "headless"}
+
+
+@pytest.mark.parametrize(("mode", "bot"), [("flag", True), ("off", False)])
+def test_the_bots_setting_decides_whether_events_are_flagged(tmp_path, mode, bot):
+    built = intake(tmp_path, bots=mode)
+    [line] = built.lines([{"eventType": "a"}], None, FACTS, built.bots([{"eventType": "a"}], GOOGLEBOT))
+    assert ("bot" in orjson.loads(line)["client"]) is bot
+
+
+def test_refuse_mode_refuses_a_bot_before_anything_is_stored(tmp_path):
+    with pytest.raises(CollectorError) as caught:
+        intake(tmp_path, bots="refuse").bots([{"eventType": "a"}], GOOGLEBOT)
+    assert (caught.value.status, caught.value.code) == (403, "bot_refused")
+
+
+def test_a_team_patterns_make_custom_bots(tmp_path):
+    built = intake(tmp_path, bot_patterns="^agent/")
+    [line] = built.lines([{"eventType": "a"}], None, FACTS, built.bots([{"eventType": "a"}], FACTS.user_agent))
+    assert orjson.loads(line)["client"]["bot"] == {"name": "agent/", "category": "custom"}
+
+
+def test_a_bot_is_refused_before_the_plan_is_checked(tmp_path):
+    # The data path's order (views.collect_event): envelope, bots, plan. A refused bot's request breaking the
+    # plan too gets the bot's 403, so that COLLECTOR_BOTS=refuse says the same whatever the plan.
+    built = intake(tmp_path, bots="refuse", tracking_plan=str(SHOP), tracking_plan_mode="refuse")
+    events = built.validate({"messageBody": [BAD_VIEW]})["messageBody"]
+    with pytest.raises(CollectorError) as caught:
+        built.bots(events, GOOGLEBOT)
+    assert caught.value.code == "bot_refused"
+    with pytest.raises(CollectorError) as caught:
+        built.check_plan(events)
+    assert caught.value.code == "tracking_plan_violation"

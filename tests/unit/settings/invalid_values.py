@@ -60,6 +60,11 @@ INVALID_VALUES = [
     ("COLLECTOR_EVENT_TYPES", " , ,", EVENT_TYPES),
     ("COLLECTOR_MAX_EVENT_BYTES", "100", MAX_EVENT_BYTES),
     ("COLLECTOR_MAX_EVENT_BYTES", "255", MAX_EVENT_BYTES),
+    ("COLLECTOR_BOTS", "block", "one of flag, refuse, off"),
+    ("COLLECTOR_BOT_PATTERNS", "acme(", "pattern 'acme(' is not a valid regular expression: "
+     "missing ), unterminated subpattern at position 4"),
+    ("COLLECTOR_BOT_PATTERNS", "acme,.*", "pattern '.*' matches an empty User-Agent, so it would flag every request"),
+    ("COLLECTOR_BOT_PATTERNS", ",,", "empty (no patterns of the team's own) or comma-separated regular expressions"),
     ("COLLECTOR_DATA_DIR", "", "a directory path (empty would mean the current directory)"),
     ("COLLECTOR_DATA_DIR", "  ", "a directory path (empty would mean the current directory)"),
     # Not writable even by root, unlike a chmod-ed directory.

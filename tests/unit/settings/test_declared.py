@@ -52,6 +52,13 @@ def test_values_are_read_from_the_environment():
     assert settings.workers == 4 and settings.worker_processes() == 4
 
 
+def test_bots_are_flagged_by_default_and_a_team_patterns_read_in_order():
+    assert (load_settings(environ={}).bots, load_settings(environ={}).bot_patterns) == ("flag", ())
+    settings = load_settings(environ={"COLLECTOR_BOTS": "refuse", "COLLECTOR_BOT_PATTERNS": " acme-uptime , ^scraper/"})
+    assert (settings.bots, settings.bot_patterns) == ("refuse", ("acme-uptime", "^scraper/"))
+    assert settings.describe()["COLLECTOR_BOT_PATTERNS"] == "acme-uptime,^scraper/"
+
+
 def test_auto_workers_is_one_per_core_with_memcached(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 6)
     environ = {"COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:11211", "COLLECTOR_WORKERS": "AUTO"}
