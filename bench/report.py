@@ -13,6 +13,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import scenarios
 from wrkload import Measurement, Spread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +130,7 @@ def main_figures(bench) -> str:
         if base:
             rows += _shape_rows(bench, shape, base)
         rows += _segment_rows(bench, shape)
+        rows += _data_quality_rows(bench, shape)
     pinned = [m for (shape, name), m in bench.results.items()
               if len(m.worker_cores) > 1 and "shared" not in name and "naive" not in name and "baseline" not in name]
     if pinned:
@@ -216,6 +218,22 @@ def _segment_rows(bench, shape: str) -> list[str]:
         return []
     return [_row("Segment /v1/batch, 100 messages a request, events/s", shape, f"{segment.eps.median:,.0f}",
                  f"/collect/event, 100-event batches: {batch.eps.median:,.0f}", f"{segment.eps.ratio(batch.eps):.2f}x")]
+
+
+def _data_quality_rows(bench, shape: str) -> list[str]:
+    """(f) bots and the tracking plan, each against both off in the same rounds: what telling data apart costs."""
+    rows = []
+    for kind, unit in (("single", "single events, req/s"), ("batch", "100-event batches, events/s")):
+        off = _get(bench, shape, f"{kind}, {scenarios.BOTS_OFF_LABEL}")
+        if off is None:
+            continue
+        for label in scenarios.DATA_QUALITY:
+            found = _get(bench, shape, f"{kind}, {label}")
+            if label == scenarios.BOTS_OFF_LABEL or found is None:
+                continue
+            rows.append(_row(f"{unit}, {label}", shape, f"{found.eps.median:,.0f}",
+                             f"{scenarios.BOTS_OFF_LABEL}: {off.eps.median:,.0f}", f"{found.eps.ratio(off.eps):.2f}x"))
+    return rows
 
 
 def _spread(s: Spread, fmt: str) -> str:

@@ -3,7 +3,7 @@
 (a) single events and (b) 100-event batches against the bare WSGI baseline
 and the naive service, (c) the 429 path, (d) each COLLECTOR_FSYNC mode, (e)
 worker RSS under a long load, (f) each optional feature on (and bots told
-apart, on single events and batches), (g) the worker models, and py-spy
+apart and a tracking plan, on single events and batches), (g) the worker models, and py-spy
 profiles. Results go into `bench.results` (shape, name) -> Measurement, which
 report.py renders.
 """
@@ -11,6 +11,7 @@ report.py renders.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import procs
 import wrkload
@@ -22,7 +23,7 @@ WRITE_KEY = "bench-write-key-0123456789abcdef"
 # Each optional feature on, against all of them off, single events (issue: what each one costs).
 # label -> (the service's settings, wrk's extra environment: request headers)
 # Bots are told apart by default (COLLECTOR_BOTS=flag); these rows turn it off,
-# so that each measures its own feature alone (bots have their rows, BOTS).
+# so that each measures its own feature alone (bots have their rows, DATA_QUALITY).
 BOTS_OFF = {"COLLECTOR_BOTS": "off"}
 FEATURES = {
     "all features off": (BOTS_OFF, {}),
@@ -35,19 +36,30 @@ FEATURES = {
     "dedupe=event": ({**BOTS_OFF, "COLLECTOR_DEDUPE": "event"}, {}),
     "Idempotency-Key": (BOTS_OFF, {"BENCH_IDEMPOTENCY": "1"}),
 }
-# Bots told apart (COLLECTOR_BOTS=flag, the default) against off, with the same
-# User-Agent on every request (wrk sends none of its own), on single events and
-# 100-event batches: a person's agent is a cached look-up and a per-event
-# webdriver check; a crawler's events are each stored with client.bot.
+# (f) data quality: bots told apart (COLLECTOR_BOTS=flag, the default) and a
+# 10-type tracking plan (bench/plans/ten-types.json, which every event of
+# bench/wrk/events.lua meets), each against both off, with the same User-Agent
+# on every request (wrk sends none of its own), on single events and 100-event
+# batches in the same interleaved rounds: a person's agent is a cached look-up
+# and a per-event webdriver check, a crawler's events are each stored with
+# client.bot, and the plan is one compiled schema check per event.
 BROWSER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 CRAWLER_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-BOTS_OFF_LABEL = "bots off, a browser's User-Agent"
-BOTS = {
-    BOTS_OFF_LABEL: (BOTS_OFF, {"BENCH_HEADERS": f"User-Agent: {BROWSER_AGENT}"}),
-    "bots flagged (default), a browser's User-Agent": ({}, {"BENCH_HEADERS": f"User-Agent: {BROWSER_AGENT}"}),
+TEN_TYPE_PLAN = str(Path(__file__).resolve().parent / "plans" / "ten-types.json")
+PLAN_ON = {"COLLECTOR_TRACKING_PLAN": TEN_TYPE_PLAN}
+AS_A_BROWSER = {"BENCH_HEADERS": f"User-Agent: {BROWSER_AGENT}"}
+BOTS_OFF_LABEL = "bots off, no plan, a browser's User-Agent"
+DATA_QUALITY = {
+    BOTS_OFF_LABEL: (BOTS_OFF, AS_A_BROWSER),
+    "bots flagged (default), a browser's User-Agent": ({}, AS_A_BROWSER),
     "bots flagged (default), a crawler's User-Agent": ({}, {"BENCH_HEADERS": f"User-Agent: {CRAWLER_AGENT}"}),
+    "10-type tracking plan (flag), bots off": ({**BOTS_OFF, **PLAN_ON}, AS_A_BROWSER),
+    "10-type tracking plan (refuse), bots off": (
+        {**BOTS_OFF, **PLAN_ON, "COLLECTOR_TRACKING_PLAN_MODE": "refuse"}, AS_A_BROWSER,
+    ),
+    "10-type tracking plan and bots flagged": (PLAN_ON, AS_A_BROWSER),
 }
 # /v1/batch beside /collect/event: the same server, the same events as Segment messages
 # (bench/wrk/events.lua), 100 a batch, in the same interleaved rounds.
@@ -154,16 +166,17 @@ def run_features(bench: Bench, shape: str) -> None:
         bench.results[(shape, f"single, {label}")] = measurement
     for server, _ in servers.values():
         server.stop()
-    run_bots(bench, shape)
+    run_data_quality(bench, shape)
 
 
-def run_bots(bench: Bench, shape: str) -> None:
-    """(f) bots told apart (flag) against off, single events then 100-event batches, each set interleaved."""
+def run_data_quality(bench: Bench, shape: str) -> None:
+    """(f) bots and the tracking plan against both off, single events then 100-event batches, each set interleaved."""
     servers = {
-        label: (bench.start(shape, SERVICE_APP, **settings), wrk_env) for label, (settings, wrk_env) in BOTS.items()
+        label: (bench.start(shape, SERVICE_APP, **settings), wrk_env)
+        for label, (settings, wrk_env) in DATA_QUALITY.items()
     }
     for events, kind in ((1, "single"), (100, "batch")):
-        log(f"[{shape}] bots: {', '.join(BOTS)}: {kind}, interleaved")
+        log(f"[{shape}] data quality: {', '.join(DATA_QUALITY)}: {kind}, interleaved")
         found = bench.measure({label: (server.url, wrk_env) for label, (server, wrk_env) in servers.items()}, events,
                              servers={label: server for label, (server, _) in servers.items()})
         for label, measurement in found.items():

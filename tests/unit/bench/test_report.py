@@ -112,3 +112,19 @@ def test_the_published_results_read_as_the_report_writes_them(name):
 def test_no_published_result_speaks_of_issues_or_verdicts():
     for path in (ROOT / "bench").glob("*.md"):
         assert not INTERNAL.findall(path.read_text()), path.name
+
+
+def test_bots_and_the_plan_are_given_as_ratios_to_both_off_in_the_same_rounds(report):
+    bench = bench_of(report)
+    wrkload = importlib.import_module("wrkload")
+    scenarios = importlib.import_module("scenarios")
+    off = scenarios.BOTS_OFF_LABEL
+    plan = "10-type tracking plan (flag), bots off"
+    bench.results[("deployed", f"single, {off}")] = measurement(wrkload, 1400, 25.0)
+    bench.results[("deployed", f"single, {plan}")] = measurement(wrkload, 1330, 26.0)
+    bench.results[("deployed", f"batch, {off}")] = measurement(wrkload, 500, 80.0, 100)
+    bench.results[("deployed", f"batch, {plan}")] = measurement(wrkload, 480, 82.0, 100)
+    text = report.main_figures(bench)
+    assert f"| single events, req/s, {plan} | deployed | 1,330 | {off}: 1,400 | 0.95x |" in text
+    assert f"| 100-event batches, events/s, {plan} | deployed | 48,000 | {off}: 50,000 | 0.96x |" in text
+    assert not [line for line in text.splitlines() if plan in line and "| default |" in line], "none measured there"
