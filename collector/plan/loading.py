@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from ..settings import is_valid_event_type
+from ..eventtypes import is_valid_event_type
 from .compiled import OTHER_EVENT_TYPES, EventType, TrackingPlan
 from .document import DocumentError, parse
 from .messages import pointer

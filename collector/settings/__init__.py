@@ -1,10 +1,11 @@
 """Every COLLECTOR_* setting, declared once, read once at start-up into `Settings`."""
 
-from .checks import SettingsError, risks
+from ..eventtypes import is_valid_event_type
+from .checks import risks
 from .declared import Setting, Settings, declarations
+from .error import SettingsError
 from .loading import data_dir_to_read, load_settings, plan_file_to_read
 from .tables import markdown_table, text_table
-from .values import is_valid_event_type
 
 __all__ = [
     "Setting",

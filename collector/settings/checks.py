@@ -11,14 +11,11 @@ from typing import TYPE_CHECKING
 
 from limits.storage import MemcachedStorage, MemoryStorage, Storage
 
+from .error import SettingsError
 from .places import MEMCACHED, MEMORY, SQLITE, STRATEGIES, host_port
 
 if TYPE_CHECKING:
     from .declared import Settings
-
-
-class SettingsError(ValueError):
-    """A COLLECTOR_* variable has a value the service cannot use."""
 
 
 # The storage class behind each URI the storage setting accepts; the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .checks import SettingsError
+from .error import SettingsError
 
 _WHITESPACE = " \t\n\r"
 _NEWLINE = "\n\r"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import places
-from .checks import SettingsError, check_combinations
+from .checks import check_combinations
 from .declared import PREFIX, Setting, Settings, declarations
+from .error import SettingsError
 
 # The `user:password@` of a URI, never echoed in a message (no setting takes one).
 _USER_INFO = re.compile(r"//[^/@\s]*@")

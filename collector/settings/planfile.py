@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checks import SettingsError
+from .error import SettingsError
 from .values import EMPTY
 
 VARIABLE = "COLLECTOR_TRACKING_PLAN"

@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 import limits
 
+from ..eventtypes import is_valid_event_type
+
 # How an empty value (off, any, the machine's own) is shown, in every column.
 EMPTY = "(empty)"
 
@@ -145,15 +147,6 @@ def rate_limit(raw: str) -> str:
             f"{MAX_RATE_WINDOW_SECONDS // 86400} days, e.g. '1000 per minute' or '10/second;500/hour'"
         )
     return raw.strip()
-
-
-# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F (C0, DEL, C1).
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def is_valid_event_type(value: str) -> bool:
-    """The eventType rule: 1-128 characters, not blank, no control characters (Cc)."""
-    return 0 < len(value) <= 128 and not value.isspace() and not _CONTROL_CHARACTER.search(value)
 
 
 def event_types(raw: str) -> frozenset[str]:
