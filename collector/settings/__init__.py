@@ -2,7 +2,8 @@
 
 from ..eventtypes import is_valid_event_type
 from .checks import risks
-from .declared import Setting, Settings, declarations
+from .declared import Settings, declarations
+from .declaring import Setting
 from .error import SettingsError
 from .loading import data_dir_to_read, load_settings, plan_file_to_read
 from .tables import markdown_table, text_table

@@ -17,49 +17,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..bots import parse_patterns
 from . import access, places, planfile, values
+from .declaring import KEY, PREFIX, Setting, declare
 
 if TYPE_CHECKING:
     from ..plan import TrackingPlan
-
-PREFIX = "COLLECTOR_"
-_KEY = "collector.setting"
-
-
-@dataclasses.dataclass(frozen=True)
-class Setting:
-    """One declared setting: its field, its variable, and how its values are read and shown."""
-
-    name: str
-    env: str
-    default: str
-    parse: Callable[[str], Any]
-    doc: str
-    show: Callable[[Any], str]
-    # A secret's value is never echoed, not even a wrong one: it may be the
-    # right key mistyped, or hold the right keys beside a wrong one.
-    secret: bool = False
-
-    @property
-    def shown_default(self) -> str:
-        return self.default or values.EMPTY
-
-
-def declare(
-    default: str,
-    parse: Callable[[str], Any],
-    doc: str,
-    show: Callable[[Any], str] = values.show_value,
-    secret: bool = False,
-) -> Any:
-    """A `Settings` field read from its variable: `default` is the raw text used when it is unset."""
-    return dataclasses.field(metadata={_KEY: dict(default=default, parse=parse, doc=doc, show=show, secret=secret)})
-
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -351,6 +317,6 @@ class Settings:
 def declarations() -> tuple[Setting, ...]:
     """Every setting, in the order of `Settings`' fields."""
     return tuple(
-        Setting(name=field.name, env=PREFIX + field.name.upper(), **field.metadata[_KEY])
+        Setting(name=field.name, env=PREFIX + field.name.upper(), **field.metadata[KEY])
         for field in dataclasses.fields(Settings)
     )

@@ -16,7 +16,8 @@ from typing import Any
 
 from . import places
 from .checks import check_combinations
-from .declared import PREFIX, Setting, Settings, declarations
+from .declared import Settings, declarations
+from .declaring import PREFIX, Setting
 from .error import SettingsError
 
 # The `user:password@` of a URI, never echoed in a message (no setting takes one).

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from . import values
-from .declared import Setting, Settings, declarations
+from .declared import Settings, declarations
+from .declaring import Setting
 
 _CODE = re.compile("`([^`]*)`")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)#]*)(?:#[^)]*)?\)")
