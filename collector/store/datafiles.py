@@ -228,7 +228,7 @@ def recover_abandoned(data_dir: Path, sync: bool) -> list[Path]:
     for path in data_files(data_dir):
         if path.name.endswith(OPEN_SUFFIX):
             try:
-                result = _recover_one(path, data_dir, sync)
+                result = recover_one(path, data_dir, sync)
             except OSError as error:
                 logger.error("could not recover abandoned file %s: %s", path, error)
                 continue
@@ -237,7 +237,8 @@ def recover_abandoned(data_dir: Path, sync: bool) -> list[Path]:
     return finished
 
 
-def _recover_one(path: Path, data_dir: Path, sync: bool) -> Path | None:
+def recover_one(path: Path, data_dir: Path, sync: bool) -> Path | None:
+    """Repair and finish one `.open` file if no live writer holds it; its finished path, or None."""
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -249,8 +250,8 @@ def _recover_one(path: Path, data_dir: Path, sync: bool) -> Path | None:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 return None  # a live writer holds it
             raise
-        if os.fstat(fd).st_nlink == 0:
-            return None  # removed between listing and locking
+        if not _still_named(path, fd):
+            return None  # finished, recovered or removed between opening and locking
         size = os.fstat(fd).st_size
         if size == 0:
             os.unlink(path)
@@ -269,6 +270,13 @@ def _recover_one(path: Path, data_dir: Path, sync: bool) -> Path | None:
         return target
     finally:
         os.close(fd)
+
+
+def _still_named(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _whole_lines_size(fd: int, size: int) -> int:
