@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import datadir
 from ..errors import STORAGE_UNAVAILABLE, CollectorError
 from ..ops.metrics import BYTES_WRITTEN, FILES_FINISHED
-from . import datafiles
+from . import datafiles, finishing
 from .fsyncpolicy import FSYNC_MODES, FsyncPolicy, cause
 from .openfile import OpenFile
 
@@ -61,6 +61,7 @@ class EventWriter:
         self._pid: int | None = None  # process that owns the file and the state below
         self._failing = False
         self._dirty = False
+        self._finish_seen: int | None = None  # the last finish request answered (see `finishing`)
 
     @property
     def fsync(self) -> str:
@@ -131,6 +132,21 @@ class EventWriter:
             if due and datadir.is_there(self.data_dir):  # else finished once the directory is back
                 self._file.finish("rotated")
 
+    def finish_if_asked(self) -> None:
+        """Finish the current file if `collector events forget` (see `finishing`) asked since the last look."""
+        generation = finishing.requested(self.data_dir)  # outside the lock: requests never wait for it
+        with self._lock:
+            if generation is None or generation == self._finish_seen or self._pid != os.getpid():
+                return
+            if self._file.fd is not None and not self.broken:
+                if not datadir.is_there(self.data_dir):
+                    return  # answered once the directory is back, as rotation is
+                self._file.check_still_ours()  # a file deleted from outside is salvaged first
+                if self._file.fd is not None:
+                    self._file.finish("asked")
+            # Broken: the file stays `.open` for recovery once this worker exits.
+            self._finish_seen = generation
+
     def sync_if_due(self) -> None:
         """fsync what was written since the last call (COLLECTOR_FSYNC=interval)."""
         with self._lock:
@@ -153,6 +169,7 @@ class EventWriter:
                 if self._policy.timed:
                     self.sync_if_due()
                 self.rotate_if_due()
+                self.finish_if_asked()
             except OSError as error:
                 logger.error("background sync or rotation failed: %s", error)
 
@@ -207,6 +224,8 @@ class EventWriter:
         FILES_FINISHED.labels(reason="recovered").inc(len(recovered))
         self._pid = os.getpid()
         self._dirty = False
+        # Asks made before this process wrote anything are not for it.
+        self._finish_seen = finishing.requested(self.data_dir)
         threading.Thread(target=self._background, name="collector-writer", daemon=True).start()
         # Files finished by an earlier run or just recovered may await compression or retention.
         self._on_finish()
