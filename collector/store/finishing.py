@@ -66,12 +66,17 @@ _POLL_SECONDS = 0.05
 def requested(data_dir: Path) -> int | None:
     """The generation last asked for in `data_dir`: 0 if never, None if it cannot be read now."""
     try:
-        with open(data_dir / REQUEST_NAME, "rb") as stream:
-            return int(stream.read(32))
+        fd = os.open(data_dir / REQUEST_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return 0
+    except OSError:
+        return None  # unreadable: the writer keeps what it knew and looks again later
+    try:
+        return int(os.read(fd, 32))  # os.read, not open(): a few µs, once per background period
     except (OSError, ValueError):
-        return None  # unreadable or damaged: the writer keeps what it knew and looks again later
+        return None  # damaged (or not a regular file): as unreadable
+    finally:
+        os.close(fd)
 
 
 def open_files(data_dir: Path) -> list[Path]:
