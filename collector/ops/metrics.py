@@ -150,7 +150,8 @@ BYTES_WRITTEN = Counter(
 FILES_FINISHED = Counter(
     "collector_files_finished",
     "Data files finished (renamed to .jsonl), by reason: rotated (size or age), stopped (the worker "
-    "stopped), failed (after a write failure), recovered (left .open by a dead worker, at start-up)",
+    "stopped), failed (after a write failure), recovered (left .open by a dead worker, at start-up), "
+    "asked (on request of a command such as `collector events forget`)",
     ["reason"],
 )
 FSYNC_FAILURES = Counter(

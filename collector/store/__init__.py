@@ -1,14 +1,15 @@
 """The event store: JSON-lines files written, rotated, compressed, expired, read and verified.
 
-`build_writer(settings)` is what the app uses; `datafiles` (the on-disk format)
-and `reading` (events in time order, file checks) are what the tools use.
+`build_writer(settings)` is what the app uses; `datafiles` (the on-disk format),
+`reading` (events in time order, file checks) and `finishing` (asking the
+running service's writers to finish their open files) are what the tools use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import datafiles, reading
+from . import datafiles, finishing, reading
 from .maintenance import Maintenance
 from .writer import EventWriter
 
@@ -20,6 +21,7 @@ __all__ = [
     "Maintenance",
     "build_writer",
     "datafiles",
+    "finishing",
     "reading",
 ]
 
