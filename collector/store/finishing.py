@@ -10,6 +10,9 @@ does, and waits until every file that was open when it asked is finished:
    start-up recovery's own code (`datafiles.recover_one`: a torn last line
    cut off into `quarantine/`); then the `.open` files a writer holds (its
    `flock`) are listed. With the service stopped, the list is empty.
+   Finishing an orphan needs write access to it (the service's user, or
+   root); a command that lacks it logs why, and the file stays listed, so
+   the wait in 4 fails rather than pass over it.
 2. `ask_workers_to_finish(data_dir)`: the number in `data/.finish-request`
    (a generation, 0 when the file is missing) is raised by one, the file
    replaced by a rename, so a reader never sees half a number. Asks take
@@ -48,7 +51,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from . import datafiles
@@ -61,6 +64,7 @@ REQUEST_NAME = ".finish-request"
 _LOCK_NAME = REQUEST_NAME + ".lock"
 _TEMP_NAME = REQUEST_NAME + ".tmp"
 _POLL_SECONDS = 0.05
+_READABLE = 0o644
 
 
 def requested(data_dir: Path) -> int | None:
@@ -99,8 +103,9 @@ def ask_workers_to_finish(data_dir: Path) -> int:
         generation = (requested(data_dir) or 0) + 1
         temp = data_dir / _TEMP_NAME
         temp.unlink(missing_ok=True)  # a crashed ask's, maybe another user's: not opened for writing
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _READABLE)
         try:
+            os.fchmod(fd, _READABLE)  # whatever the asker's umask: the service may be another user
             datafiles.write_all(fd, b"%d\n" % generation)
         finally:
             os.close(fd)
@@ -178,8 +183,10 @@ def _is_held(path: Path) -> bool:
 @contextmanager
 def _held_lock(lock_path: Path) -> Iterator[None]:
     # Read-only: flock needs no write access, so asks of different users take turns too.
-    fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(lock_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, _READABLE)
     try:
+        with suppress(PermissionError):  # made by another user, who made it readable
+            os.fchmod(fd, _READABLE)
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import stat
 
 import pytest
 
@@ -138,3 +140,15 @@ def test_asking_needs_the_data_directory(tmp_path):
     with pytest.raises(FileNotFoundError):
         finishing.ask_workers_to_finish(tmp_path / "missing")
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_request_is_readable_by_the_service_whatever_the_askers_umask(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    previous = os.umask(0o077)  # an operator's strict umask, the service another user
+    try:
+        finishing.ask_workers_to_finish(data)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((data / finishing.REQUEST_NAME).stat().st_mode) == 0o644
+    assert stat.S_IMODE((data / (finishing.REQUEST_NAME + ".lock")).stat().st_mode) == 0o644
