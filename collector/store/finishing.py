@@ -32,6 +32,11 @@ does, and waits until every file that was open when it asked is finished:
    is still open at the timeout (a writer whose background thread is stuck,
    its data directory gone): the caller must not treat it as finished.
 
+In that order: list, ask, wait. A file listed after the ask may be a new one,
+opened once its writer had answered, which nobody will finish; the wait for
+it would time out. Events appended after the ask go to new `.open` files; a
+caller that must see them asks again.
+
 Why a file and the background thread, not a signal or a check on each append:
 the service only reads the file, so any user who may write the data directory
 can ask (a signal needs the master's pid and the service's user, and a Python
