@@ -56,3 +56,20 @@ def test_with_the_service_stopped_nothing_is_open_and_asking_is_harmless(start_s
     finishing.ask_workers_to_finish(service.data_dir)
     assert finishing.wait_for_finished(service.data_dir, [], timeout=0)
     assert_acknowledged_stored_once(["one"], service.data_dir)
+
+
+def test_files_of_a_service_killed_after_the_ask_are_finished_by_the_wait(start_service):
+    service = start_service(rate_limit="1000000/hour", workers="2")
+    data = service.data_dir
+    with Load(service.url, clients=6, pad=100) as load:
+        load.wait_for(100)
+        files = finishing.open_files(data)
+        assert files
+        finishing.ask_workers_to_finish(data)
+        service.kill_all()  # SIGKILL, master and workers: nobody is left to answer
+    # Whatever the workers did before they died, the wait finishes the rest, as start-up recovery would.
+    assert finishing.wait_for_finished(data, files, timeout=60)
+    assert_finished(files)
+    assert finishing.open_files(data) == []
+    assert set(load.statuses) <= {201, "error"}  # requests in flight at the kill got no answer
+    assert_acknowledged_stored_once(load.acknowledged, data)
