@@ -152,3 +152,30 @@ def test_the_request_is_readable_by_the_service_whatever_the_askers_umask(tmp_pa
         os.umask(previous)
     assert stat.S_IMODE((data / finishing.REQUEST_NAME).stat().st_mode) == 0o644
     assert stat.S_IMODE((data / (finishing.REQUEST_NAME + ".lock")).stat().st_mode) == 0o644
+
+
+def test_a_file_deleted_from_outside_is_salvaged_before_it_is_finished(writers, tmp_path):
+    data = tmp_path / "data"
+    writer = writers("a")
+    writer.append([line(1)])
+    [deleted] = finishing.open_files(data)
+    deleted.unlink()  # an operator, a careless logrotate
+    finishing.ask_workers_to_finish(data)
+    writer.finish_if_asked()
+    assert finishing.open_files(data) == []
+    assert stored(data) == [1]
+
+
+def test_a_writer_whose_data_directory_is_away_answers_once_it_is_back(writers, tmp_path):
+    data, away = tmp_path / "data", tmp_path / "away"
+    writer = writers("a")
+    writer.append([line(1)])
+    files = finishing.open_files(data)
+    finishing.ask_workers_to_finish(data)
+    data.rename(away)
+    writer.finish_if_asked()  # the request is read from nowhere: nothing done, nothing created
+    assert not data.exists()
+    away.rename(data)
+    writer.finish_if_asked()
+    assert finishing.wait_for_finished(data, files, timeout=0)
+    assert stored(data) == [1]
