@@ -37,15 +37,22 @@ opened once its writer had answered, which nobody will finish; the wait for
 it would time out. Events appended after the ask go to new `.open` files; a
 caller that must see them asks again.
 
-Why a file and the background thread, not a signal or a check on each append:
-the service only reads the file, so any user who may write the data directory
-can ask (a signal needs the master's pid and the service's user, and a Python
-signal handler runs in a worker's main thread, which must not take the
-writer's lock); it works with any number of workers, masters or VMs (each
-asks only the writers of its own data directory); an idle worker answers as
-well as a busy one; and the append path does not change at all. The cost is
-one open-read-close of a tiny file per writer and background period
-(measured in bench/finishing.py), and an answer within about a second.
+Why a file read by the background thread, rather than:
+- a signal to the gunicorn master relayed to the workers: it needs the
+  master's pid and the service's user; the master has no spare signal to
+  relay (HUP, USR1, USR2, TTIN, TTOU, WINCH all mean something to it); and
+  a Python handler runs in the worker's main thread between bytecodes,
+  where taking the writer's lock can deadlock, so it could only set a flag
+  for a thread to act on: that thread is the background one anyway;
+- a check on each append (even a stat cached for N ms): it answers a busy
+  worker sooner, but not an idle one, which the background thread must
+  serve anyway; and it puts a cost, however small, on every request.
+The file is only read by the service, so any user who may write the data
+directory can ask; it works with any number of workers, masters or VMs
+(each asks only the writers of its own data directory); and the append path
+does not change at all. The cost is one open-read-close of a tiny file per
+writer and background period (measured in bench/finishing.py, see
+docs/stored-lines-and-files.md), and an answer within about a second.
 """
 
 from __future__ import annotations
