@@ -18,14 +18,14 @@ from collector.suppressed import (
     read_ids,
 )
 
-FILE = """\
-# people who asked not to be collected (ticket numbers in comments)
-user-1
-
-  anon-7f3c  
-#user-2 is a comment, not an id
-id with inner spaces
-"""
+FILE = (
+    "# people who asked not to be collected (ticket numbers in comments)\n"
+    "user-1\n"
+    "\n"
+    "  anon-7f3c  \n"
+    "#user-2 is a comment, not an id\n"
+    "id with inner spaces\n"
+)
 
 
 @pytest.fixture(autouse=True)
