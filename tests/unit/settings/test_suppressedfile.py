@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector import suppressed
-from collector.settings import SettingsError, load_settings
+from collector.settings import SettingsError, load_settings, suppressed_ids_file_to_read
 from collector.suppressed import LONGEST_ID, SuppressedIds
 
 
@@ -74,3 +74,12 @@ def test_a_worker_takes_the_list_its_master_pinned_for_the_same_file_and_never_r
     suppressed.pin(master)
     path.write_text("x" * (LONGEST_ID + 1) + "\n")  # edited (broken) since: not read
     assert load_settings(environ=environ(tmp_path, path)).suppressed_ids_file is master
+
+
+def test_the_file_to_append_to_is_read_from_its_variable_alone(tmp_path):
+    # For `collector events forget --suppress`: another setting's bad value must not stop an erasure.
+    assert suppressed_ids_file_to_read({"COLLECTOR_WORKERS": "many"}) is None
+    assert suppressed_ids_file_to_read({"COLLECTOR_SUPPRESSED_IDS_FILE": "  "}) is None
+    path = tmp_path / "not-yet-made.txt"
+    environ = {"COLLECTOR_SUPPRESSED_IDS_FILE": f" {path} ", "COLLECTOR_WORKERS": "many"}
+    assert suppressed_ids_file_to_read(environ) == path
