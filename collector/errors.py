@@ -127,6 +127,12 @@ BOT_REFUSED = ErrorCode(
     "`COLLECTOR_BOTS=refuse` and the `User-Agent` is a known bot, or an event says `context.webdriver: true`; "
     "nothing of the request was stored",
 )
+SUPPRESSED = ErrorCode(
+    "suppressed",
+    403,
+    "an event's `userId` or `anonymousId` is in `COLLECTOR_SUPPRESSED_IDS_FILE`: a person who asked not to be "
+    "collected; nothing of the request was stored (nor kept as a dead letter)",
+)
 NOT_FOUND = ErrorCode("not_found", 404, "another path")
 METHOD_NOT_ALLOWED = ErrorCode("method_not_allowed", 405, "another method; `Allow` lists those allowed")
 BODY_TOO_LARGE = ErrorCode("body_too_large", 413, "the body is over `COLLECTOR_MAX_BODY_BYTES`")

@@ -4,7 +4,9 @@ Every rejection of POST /collect/event (and of the /v1/ routes) is kept, whateve
 body as the collector read it (inflated, if it came gzipped), except the
 rate-limited, unauthorised and bot-refused ones: those are counted in the
 metrics and never stored, so that a client hammering the service (a crawler
-with COLLECTOR_BOTS=refuse) cannot fill the disk with them.
+with COLLECTOR_BOTS=refuse) cannot fill the disk with them; nor the
+suppressed ones (COLLECTOR_SUPPRESSED_IDS_FILE), whose body holds the events
+of a person who asked not to be collected.
 The client is kept as a stored event keeps it (COLLECTOR_CLIENT_IP applies,
 and `keyId` with write keys), and so is the request's `Idempotency-Key`: a
 replay stores the letter under them, as the request would have been stored.
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 import flask
 import orjson
 
+from ..errors import SUPPRESSED
 from ..idempotency import HEADER as IDEMPOTENCY_KEY
 from ..request import record
 
@@ -25,8 +28,11 @@ if TYPE_CHECKING:
     from ..ingest import Intake
     from .letters import DeadLetters
 
-# 401 (write keys), 403 (bot_refused: the data path's only 403), 429 (rate limits).
+# 401 (write keys), 403 (bot_refused, suppressed), 429 (rate limits).
 NOT_KEPT = frozenset({401, 403, 429})
+# Never kept whatever becomes of its status above: a letter holds the raw body, and so would keep the very
+# events of a person who asked not to be collected (COLLECTOR_SUPPRESSED_IDS_FILE).
+NEVER_KEPT_CODES = frozenset({SUPPRESSED.code})
 COLLECT_PATH = "/collect/event"
 COLLECT_BLUEPRINT = "collect"  # /collect/event and the Segment-compatible /v1/ routes
 
@@ -47,6 +53,8 @@ class KeepRejected:
         """after_request: keep a rejected request to one of the data path's routes (the collect blueprint)."""
         status = response.status_code
         if status < 400 or status in NOT_KEPT or flask.request.blueprint != COLLECT_BLUEPRINT:
+            return response
+        if record.current().error_code in NEVER_KEPT_CODES:
             return response
         self.keep(response, status)
         return response

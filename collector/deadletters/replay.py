@@ -24,7 +24,8 @@ stores what is already there:
 
 Replayed events get a new `pingId` and `receivedAt` (the time they are
 stored: the readers order events by it), and keep their client (`keyId`
-too); its kept `userAgent` goes through today's bot step (COLLECTOR_BOTS), as
+too); a letter carrying an id of today's COLLECTOR_SUPPRESSED_IDS_FILE is
+never stored, and its kept `userAgent` goes through today's bot step (COLLECTOR_BOTS), as
 a new request's would. Their clock skew is measured against the letter's own `receivedAt`, the
 moment the client sent them, not the replay's: a correct clock stays correct.
 """
@@ -119,6 +120,9 @@ def _candidates(data_dir: Path, intake: Intake, since: float | None, report: Rep
         try:
             payload = parse_json(letter["body"].encode("utf-8"))
             data = intake.validate(payload)
+            # Today's suppressed ids, first as for a new request: a letter kept (for another code) before its
+            # person asked not to be collected is never stored.
+            intake.suppress(data["messageBody"])
             # The bot step as a new request meets it: COLLECTOR_BOTS=refuse stores no bot's letter.
             bots = intake.bots(data["messageBody"], client.get("userAgent"))
             data = {**data, "messageBody": intake.check_plan(data["messageBody"])}  # today's plan, as a new request

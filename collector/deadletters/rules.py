@@ -56,6 +56,8 @@ NEVER: dict[str, str] = {
     "invalid_write_key": "it had no valid write key: a replay must not store what a key would have refused",
     # Never kept either (keep.py): listed so that a letter of it, however it came, is judged.
     "bot_refused": "COLLECTOR_BOTS=refuse kept its bot out: a replay must not store what the mode refused",
+    "suppressed": "a person who asked not to be collected (COLLECTOR_SUPPRESSED_IDS_FILE): a replay must never store "
+    "their events",
     "console_key_required": "not a request to store events",
     "host_not_allowed": "not a request to store events",
     "range_not_satisfiable": "not a request to store events",

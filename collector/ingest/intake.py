@@ -2,7 +2,8 @@
 
 The view (POST /collect/event), the Segment-compatible routes and the dead-letter
 replay take a request the same way, step by step in this order: validate its
-payload (the schemas, the most events per request), its bots (COLLECTOR_BOTS),
+payload (the schemas, the most events per request), its suppressed ids
+(COLLECTOR_SUPPRESSED_IDS_FILE), its bots (COLLECTOR_BOTS),
 the tracking plan (COLLECTOR_TRACKING_PLAN), know its facts (pingId, time, client as COLLECTOR_CLIENT_IP
 keeps it), and turn its events into stored lines (the event-time rules, the most
 bytes per event). They share these steps through one `Intake`, so none of them
@@ -27,10 +28,12 @@ from .facts import RequestFacts, request_facts
 from .plancheck import checked_events
 from .schemas import RequestValidator
 from .segment import MAX_BATCH_BYTES, SegmentRequest, map_request, segment_details, segment_error
+from .suppresscheck import refuse_suppressed
 
 if TYPE_CHECKING:
     from ..plan import TrackingPlan
     from ..settings import Settings
+    from ..suppressed import SuppressedIds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +51,9 @@ class Intake:
     # or `check_segment_plan`: after the bot step, before enrichment (see plancheck.py).
     plan: TrackingPlan | None = None
     plan_mode: str = "flag"
+    # COLLECTOR_SUPPRESSED_IDS_FILE, read once at start-up (in gunicorn's master: collector/suppressed.py).
+    # Every route and the dead-letter replay check through `suppress`: first after validation.
+    suppressed: SuppressedIds | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -60,6 +66,7 @@ class Intake:
             bot_check=BotCheck(settings.bots, settings.bot_patterns),
             plan=settings.tracking_plan,
             plan_mode=settings.tracking_plan_mode,
+            suppressed=settings.suppressed_ids_file,
         )
 
     def validate(self, payload: Any) -> dict[str, Any]:
@@ -68,6 +75,17 @@ class Intake:
         :raises CollectorError: a 400 with a message a person can act on (see schemas.py).
         """
         return self.validator.validate(payload)
+
+    def suppress(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """The suppression step, first after validation: before the bots and the plan (see suppresscheck.py).
+
+        :raises CollectorError: 403 `suppressed` when any event's userId or anonymousId is suppressed.
+        """
+        refuse_suppressed(self.suppressed, events)
+
+    def suppress_segment(self, mapped: SegmentRequest, call: str | None) -> None:
+        """`suppress` for a Segment request (`call` None for /v1/batch), its events named as that route names them."""
+        refuse_suppressed(self.suppressed, mapped.events, _segment_name if call is None else _no_name)
 
     def bots(self, events: Sequence[Mapping[str, Any]], user_agent: str | None) -> RequestBots | None:
         """The bot step, right after validation: the request's bots for its lines (None: COLLECTOR_BOTS=off).
@@ -138,6 +156,10 @@ def _segment_name(index: int) -> str:
 
 def _the_message(_index: int) -> str:
     return "the message"
+
+
+def _no_name(_index: int) -> None:
+    return None  # one message: its fields named alone, as that route's validation errors name them
 
 
 def check_batch_size(body: bytes, max_body_bytes: int) -> None:

@@ -3,8 +3,8 @@
 On the same blueprint as /collect/event, so under the same rate limit (one
 budget per client for both), write keys and pingIds. request -> parse ->
 map (segment.py) and validate (the collector's own validator, on the core of
-each message; both through the intake) -> bots (as the view's) -> the shared enrich -> write path
-(views.store_request) ->
+each message; both through the intake) -> suppressed ids, bots and plan (as
+the view's) -> the shared enrich -> write path (views.store_request) ->
 `200 {"success": true}`, the answer Segment's SDKs expect.
 """
 
@@ -40,7 +40,8 @@ def segment_request(call: str | None) -> flask.Response:
     raw_body = record.current().raw_body
     assert raw_body is not None, "request_payload has read the body (or raised)"
     mapped = intake.segment(payload, call, raw_body)
-    # The bot step, first after validation as on /collect/event; a message's context is kept as sent.
+    intake.suppress_segment(mapped, call)  # suppressed ids, first after validation as on /collect/event
+    # The bot step, next as on /collect/event; a message's context is kept as sent.
     bots = intake.bots(mapped.events, user_agent(flask.request))
     mapped = intake.check_segment_plan(mapped, call)  # the tracking plan, after the bots as on /collect/event
     return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response, bots)

@@ -1,6 +1,6 @@
 """The one blueprint: POST /collect/event, read as the data path it is.
 
-request -> parse -> validate -> bots -> enrich -> write -> respond (a dry run,
+request -> parse -> validate -> suppressed ids -> bots -> plan -> enrich -> write -> respond (a dry run,
 `?validate=1`, stops before the write: see `dryrun`). The rate limit is
 checked by flask-limiter before this code runs, so a client over its limit
 costs no parsing (unless the limit counts events: then the limiter asks
@@ -63,7 +63,10 @@ def collect_event() -> flask.Response:
     payload = request_payload(flask.request)
     intake = data_path().intake
     data = intake.validate(payload)
-    # The bot step (COLLECTOR_BOTS), first after validation: a refused bot (403) is checked no further.
+    # Suppressed ids (COLLECTOR_SUPPRESSED_IDS_FILE), first after validation: a person who asked not to be
+    # collected is refused (403) whatever else the request is, a bot's or one breaking the plan.
+    intake.suppress(data["messageBody"])
+    # The bot step (COLLECTOR_BOTS), next: a refused bot (403) is checked no further.
     bots = intake.bots(data["messageBody"], user_agent(flask.request))
     events = intake.check_plan(data["messageBody"])  # the tracking plan: refused, or flagged copies
     return store_request(events, data.get("messageheader"), payload, dry_run, created_response, bots)

@@ -38,7 +38,7 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .. import datadir, metricsdir
+from .. import datadir, metricsdir, suppressed
 from ..ops import access_log
 from ..plan import pinning
 from ..request import privacy
@@ -47,6 +47,7 @@ from .hooks import Hooks
 
 if TYPE_CHECKING:
     from ..plan import TrackingPlan
+    from ..suppressed import SuppressedIds
 
 # The packaged configuration file that `collector serve` hands gunicorn.
 CONFIG_FILE = Path(__file__).with_name("gunicorn_config.py")
@@ -92,9 +93,10 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
     """
     global _in_effect
     in_effect = _in_effect if environ.get(_STARTED) == str(os.getpid()) else None
-    # The tracking plan file is read here, in the master, at start and on each SIGHUP, and the plan
-    # pinned for the workers it forks (collector/plan/pinning.py): set aside the one pinned, to read it anew.
-    pinned = pinning.unpin()
+    # The tracking plan file and the suppressed ids file are read here, in the master, at start and on
+    # each SIGHUP, and pinned for the workers it forks (collector/plan/pinning.py, collector/suppressed.py):
+    # set aside those pinned, to read the files anew.
+    pinned = pinning.unpin(), suppressed.unpin()
     try:
         # Refuses, in one line, every value gunicorn or a worker would fail on
         # (the bind address, the data directory, several workers with memory://, a bad plan).
@@ -104,6 +106,7 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
             return _refuse_reload(str(error), pinned, in_effect)
         refuse(str(error), own_metrics_dir)
     pinning.pin(settings.tracking_plan)
+    suppressed.pin(settings.suppressed_ids_file)
     _in_effect = settings
     # The data directory is made here, in the master, once: the workers it forks
     # (a recycled one too) inherit which directory it is, and refuse to write into
@@ -136,15 +139,18 @@ def bind_problem(bind: str, environ: Mapping[str, str]) -> str | None:
     return places.activated_socket_mismatch(bind) if places.socket_activated(environ) else places.listener_on(bind)
 
 
-def _refuse_reload(message: str, pinned: TrackingPlan | None, in_effect: Settings) -> Settings:
+def _refuse_reload(
+    message: str, pinned: tuple[TrackingPlan | None, SuppressedIds | None], in_effect: Settings
+) -> Settings:
     """A SIGHUP that read a bad setting (a plan file broken mid-edit): keep serving as before, and say why.
 
     Exiting here (as a bad setting at the first start does) would stop the
     master, and with it every worker. gunicorn still replaces the workers
-    after a SIGHUP; the new ones are forked with the plan pinned before, so the
-    service keeps its plan until a SIGHUP reads a good file.
+    after a SIGHUP; the new ones are forked with the plan and the suppressed
+    ids pinned before, so the service keeps both until a SIGHUP reads good files.
     """
-    pinning.pin(pinned)
+    pinning.pin(pinned[0])
+    suppressed.pin(pinned[1])
     print(f"collector: reload refused, the service keeps its configuration: {message}", file=sys.stderr, flush=True)
     return in_effect
 

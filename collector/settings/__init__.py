@@ -5,7 +5,7 @@ from .checks import risks
 from .declared import Settings, declarations
 from .declaring import Setting
 from .error import SettingsError
-from .loading import data_dir_to_read, load_settings, plan_file_to_read
+from .loading import data_dir_to_read, load_settings, plan_file_to_read, suppressed_ids_file_to_read
 from .tables import markdown_table, text_table
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "markdown_table",
     "plan_file_to_read",
     "risks",
+    "suppressed_ids_file_to_read",
     "text_table",
 ]

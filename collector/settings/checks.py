@@ -13,6 +13,7 @@ from limits.storage import MemcachedStorage, MemoryStorage, Storage
 
 from .error import SettingsError
 from .places import MEMCACHED, MEMORY, SQLITE, STRATEGIES, host_port
+from .suppressedfile import check_outside
 
 if TYPE_CHECKING:
     from .declared import Settings
@@ -33,6 +34,7 @@ def check_combinations(settings: Settings) -> None:
             "COLLECTOR_TRACKING_PLAN and COLLECTOR_EVENT_TYPES are both set: the plan names the event types "
             "(its otherEventTypes says what becomes of the others); unset COLLECTOR_EVENT_TYPES"
         )
+    check_outside(settings.suppressed_ids_file, settings.data_dir)
     if settings.rate_limit_by == "key" and not settings.write_keys:
         raise SettingsError(
             "COLLECTOR_RATE_LIMIT_BY=key needs write keys (COLLECTOR_API_KEYS or COLLECTOR_API_KEYS_FILE)"

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..bots import parse_patterns
-from . import access, places, planfile, values
+from . import access, places, planfile, suppressedfile, values
 from .declaring import KEY, PREFIX, Setting, declare
 
 if TYPE_CHECKING:
     from ..plan import TrackingPlan
+    from ..suppressed import SuppressedIds
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -147,6 +148,16 @@ class Settings:
         parse_patterns,
         "the team's own bots: comma-separated regular expressions, matched case-insensitively in the User-Agent "
         "(category `custom`; at most 50, of 200 characters each); empty: none",
+    )
+    # Outside the data directory (checks.py): see docs/suppression.md.
+    suppressed_ids_file: SuppressedIds | None = declare(  # noqa: RUF009
+        "",
+        suppressedfile.suppressed_ids,
+        "a file of ids of people who asked not to be collected, one per line (`#` comments; at most 1000000 "
+        "ids of 256 characters), outside the data directory: a request whose event has one as `userId` or "
+        "`anonymousId` gets 403 `suppressed`, nothing stored; read at start-up and on SIGHUP; empty: off. See "
+        "[Suppression](suppression.md)",
+        show=suppressedfile.show_suppressed,
     )
     # memcached keeps whole seconds (under 1 s would be 0: "never expires").
     idempotency_seconds: float = declare(

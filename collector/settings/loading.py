@@ -80,6 +80,19 @@ def plan_file_to_read(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(raw) if raw else None
 
 
+def suppressed_ids_file_to_read(environ: Mapping[str, str] | None = None) -> Path | None:
+    """COLLECTOR_SUPPRESSED_IDS_FILE's path for `collector events forget --suppress`, which appends to it; None
+    when empty.
+
+    Only that variable is read, as `data_dir_to_read` reads only its own: an erasure must not be stopped by a
+    bad value of some other setting, nor by the file itself (it may not exist yet, or be the broken file the
+    service refused at its last reload).
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get(PREFIX + "SUPPRESSED_IDS_FILE", "").strip()
+    return Path(raw) if raw else None
+
+
 def _read(setting: Setting, raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw

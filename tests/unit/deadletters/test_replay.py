@@ -284,3 +284,21 @@ def test_a_replay_in_flag_mode_stores_the_letter_flagged(data_dir, tmp_path):
     replay(settings_for(data_dir, tracking_plan=plan_file(tmp_path / "plan.json", 10)))
     [event] = read_events(data_dir)
     assert event["planViolations"] == [{"path": "/properties/n", "message": "greater than the maximum 10"}]
+
+
+def test_a_replay_stores_no_letter_of_a_suppressed_person(data_dir, tmp_path):
+    # Kept for another code before the person asked not to be collected: today's list applies, as to a new request.
+    listed = tmp_path / "suppressed.txt"
+    listed.write_text("gone-user\n")
+    letter(data_dir, {"messageBody": [{"eventType": "signup", "eventId": "e-1", "userId": "gone-user"}]})
+    letter(data_dir, {"messageBody": [{"eventType": "signup", "eventId": "e-2", "anonymousId": "a-2"}]})
+    report = replay(settings_for(data_dir, suppressed_ids_file=str(listed)))
+    assert report.refused == {"suppressed": 1}
+    assert [event["eventId"] for event in read_events(data_dir)] == ["e-2"]
+
+
+def test_a_suppressed_letter_is_never_replayed(data_dir):
+    letter(data_dir, events_body("signup", "e-1"), code="suppressed", status=403)
+    report = replay(settings_for(data_dir))
+    assert report.never == {"suppressed": 1}
+    assert read_events(data_dir) == []

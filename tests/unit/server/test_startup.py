@@ -13,6 +13,7 @@ from typing import ClassVar
 import pytest
 from gunicorn.config import Config
 
+from collector import suppressed
 from collector.ops.access_log import JSONLogger
 from collector.plan import pinning
 from collector.server import startup
@@ -128,6 +129,7 @@ def master_state():
     """The master's state in this process (the plan pinned, the settings in effect), put back after the test."""
     yield
     pinning.unpin()
+    suppressed.unpin()
     startup._in_effect = None
 
 
@@ -175,3 +177,45 @@ def test_a_broken_plan_at_the_first_start_stops_it(tmp_path, master_state):
     with pytest.raises(SystemExit) as stopped:
         startup.configure(None, environ_for(tmp_path, tracking_plan=str(plan)))
     assert str(stopped.value).startswith("collector: COLLECTOR_TRACKING_PLAN: tracking plan ")
+
+
+def test_the_master_pins_the_suppressed_ids_it_read_and_a_sighup_reads_them_again(tmp_path, master_state):
+    path = tmp_path / "suppressed.txt"
+    path.write_text("u1\n")
+    environ = environ_for(tmp_path, suppressed_ids_file=str(path))
+    first = startup.start(None, environ).suppressed_ids_file
+    assert first is not None and suppressed.pinned(str(path)) is first
+    path.write_text("u1\nu2\n")
+    again = startup.start(None, environ).suppressed_ids_file
+    assert again is not None and again.ids == {"u1", "u2"} and suppressed.pinned(str(path)) is again
+
+
+def test_a_sighup_reading_a_broken_suppressed_ids_file_keeps_the_list_in_effect_and_says_why_in_one_line(
+    tmp_path, master_state, capsys
+):
+    path = tmp_path / "suppressed.txt"
+    path.write_text("u1\n")
+    environ = environ_for(tmp_path, suppressed_ids_file=str(path))
+    first = startup.start(None, environ)
+    path.write_text("x" * 300 + "\n")
+    startup.configure(None, environ)  # no SystemExit: the master and its workers go on
+    assert suppressed.pinned(str(path)) is first.suppressed_ids_file
+    path.unlink()
+    startup.configure(None, environ)
+    assert suppressed.pinned(str(path)) is first.suppressed_ids_file
+    lines = capsys.readouterr().err.splitlines()
+    prefix = "collector: reload refused, the service keeps its configuration: COLLECTOR_SUPPRESSED_IDS_FILE: "
+    assert lines == [
+        f"{prefix}{path}: line 1: an id longer than 256 characters (the longest userId or anonymousId accepted)",
+        f"{prefix}{path}: cannot be read (No such file or directory)",
+    ]
+
+
+def test_a_suppressed_ids_file_inside_the_data_directory_stops_the_first_start(tmp_path, master_state):
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "data" / "suppressed.txt"
+    path.write_text("u1\n")
+    with pytest.raises(SystemExit) as stopped:
+        startup.configure(None, environ_for(tmp_path, suppressed_ids_file=str(path)))
+    line = f"collector: COLLECTOR_SUPPRESSED_IDS_FILE={path} is inside COLLECTOR_DATA_DIR"
+    assert str(stopped.value).startswith(line)
