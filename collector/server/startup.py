@@ -26,7 +26,7 @@ net.ipv4.tcp_migrate_req=1 needs root and changes the whole host; and gunicorn
 ignores systemd's socket with SO_REUSEPORT. bench/RESULTS-reloads.md measures
 the four. What SO_REUSEPORT was for, every core busy under a burst of
 keep-alive connections, comes from `worker_connections` (see
-Settings.worker_connections).
+`worker_connections` below).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def variables(settings: Settings) -> dict[str, Any]:
         "threads": settings.threads,
         # One listening socket shared by every worker: see the module's docstring.
         "reuse_port": False,
-        "worker_connections": settings.worker_connections(),
+        "worker_connections": worker_connections(settings),
         "timeout": TIMEOUT,
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": 5,
@@ -186,3 +186,22 @@ def variables(settings: Settings) -> dict[str, Any]:
         # every instance on the host; the collector does not use it.
         "control_socket_disable": True,
     }
+
+
+def worker_connections(settings: Settings) -> int:
+    """gunicorn's worker_connections: how many connections a worker holds before it leaves new ones to the others.
+
+    The workers share one listening socket, and whichever wakes first
+    accepts: unbounded, one worker could take a whole burst of keep-alive
+    connections (wrk's, nginx's upstream pool) and leave the other cores
+    idle for as long as they live. Twice the threads: a request in flight
+    per thread, plus as many idle keep-alive connections (gthread answers
+    "Connection: close" once that many are idle). Idle ones alone stay
+    under the bound (answers ending together add at most threads - 1 to
+    them), so a worker stops accepting only while it has requests in
+    flight, and a new connection never waits behind idle ones. One
+    worker: gunicorn's default, 1000.
+    """
+    if settings.worker_processes() < 2:
+        return 1000
+    return 2 * settings.threads

@@ -305,24 +305,6 @@ class Settings:
             return self.workers
         return (os.cpu_count() or 1) if self.shares_limits else 1
 
-    def worker_connections(self) -> int:
-        """gunicorn's worker_connections: how many connections a worker holds before it leaves new ones to the others.
-
-        The workers share one listening socket, and whichever wakes first
-        accepts: unbounded, one worker could take a whole burst of keep-alive
-        connections (wrk's, nginx's upstream pool) and leave the other cores
-        idle for as long as they live. Twice the threads: a request in flight
-        per thread, plus as many idle keep-alive connections (gthread answers
-        "Connection: close" once that many are idle). Idle ones alone stay
-        under the bound (answers ending together add at most threads - 1 to
-        them), so a worker stops accepting only while it has requests in
-        flight, and a new connection never waits behind idle ones. One
-        worker: gunicorn's default, 1000.
-        """
-        if self.worker_processes() < 2:
-            return 1000
-        return 2 * self.threads
-
 
 @functools.cache
 def declarations() -> tuple[Setting, ...]:

@@ -17,6 +17,7 @@ from collector import suppressed
 from collector.ops.access_log import JSONLogger
 from collector.plan import pinning
 from collector.server import startup
+from collector.settings import load_settings
 
 
 def environ_for(tmp_path, **settings: str) -> dict[str, str]:
@@ -219,3 +220,16 @@ def test_a_suppressed_ids_file_inside_the_data_directory_stops_the_first_start(t
         startup.configure(None, environ_for(tmp_path, suppressed_ids_file=str(path)))
     line = f"collector: COLLECTOR_SUPPRESSED_IDS_FILE={path} is inside COLLECTOR_DATA_DIR"
     assert str(stopped.value).startswith(line)
+
+
+@pytest.mark.parametrize(
+    ("workers", "threads", "expected"),
+    [
+        ("2", "4", 8),  # a request in flight per thread, and as many idle keep-alive connections
+        ("3", "1", 2),
+        ("1", "4", 1000),  # one worker takes every connection anyway: gunicorn's default
+    ],
+)
+def test_a_worker_holds_twice_its_threads_in_connections_when_others_share_its_socket(workers, threads, expected):
+    environ = {"COLLECTOR_WORKERS": workers, "COLLECTOR_THREADS": threads, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
+    assert startup.worker_connections(load_settings(environ=environ)) == expected

@@ -111,18 +111,6 @@ def test_several_workers_counting_limits_in_memory_stop_load_settings():
     assert load_settings(environ=memory).worker_processes() == 1  # auto
 
 
-@pytest.mark.parametrize(
-    ("workers", "threads", "expected"),
-    [
-        ("2", "4", 8),  # a request in flight per thread, and as many idle keep-alive connections
-        ("3", "1", 2),
-        ("1", "4", 1000),  # one worker takes every connection anyway: gunicorn's default
-    ],
-)
-def test_a_worker_holds_twice_its_threads_in_connections_when_others_share_its_socket(workers, threads, expected):
-    environ = {"COLLECTOR_WORKERS": workers, "COLLECTOR_THREADS": threads, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
-    assert load_settings(environ=environ).worker_connections() == expected
-
 
 def test_each_field_declares_its_variable_default_parser_and_doc():
     assert [setting.name for setting in declarations()] == [field.name for field in dataclasses.fields(Settings)]
