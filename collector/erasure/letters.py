@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import jsontext
 from ..deadletters import letters
-from . import rewrite
+from . import blocks, rewrite
 from .matching import Matcher
 
 
@@ -50,7 +50,7 @@ def erase(data_dir: Path, matcher: Matcher, dry_run: bool) -> int:
     with _cap_lock(data_dir):
         for path in letter_files(data_dir):
             if sum(1 for letter in _letters_of(path) if matcher.letter_is_theirs(letter)):
-                erased += rewrite.rewrite(path, keep).dropped
+                erased += rewrite.rewrite(path, blocks.per_line(keep)).dropped
     return erased
 
 

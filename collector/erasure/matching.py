@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import jsontext
+from . import blocks
 
 FIELDS = ("userId", "anonymousId", "sessionId")
 
@@ -71,6 +72,25 @@ class Matcher:
     def maybe_theirs(self, line: bytes) -> bool:
         """False when `line` surely holds none of the ids (so it need not be parsed)."""
         return not self._shortcut or any(needle in line for needle in self._needles)
+
+    def spans(self, block: bytes) -> list[tuple[int, int]]:
+        """(start, end) of the lines of a block of whole lines that may be the person's, in order.
+
+        Found by searching the block for each id's bytes, so that a block of
+        other people's lines costs a few `bytes.find`, not a test per line.
+        """
+        if not self._shortcut:
+            return blocks.line_spans(block)
+        found: set[tuple[int, int]] = set()
+        for needle in self._needles:
+            at = block.find(needle)
+            while at >= 0:
+                start = block.rfind(b"\n", 0, at) + 1
+                end = block.find(b"\n", at)
+                end = len(block) if end < 0 else end + 1
+                found.add((start, end))
+                at = block.find(needle, end)
+        return sorted(found)
 
     def holds_any(self, data: bytes) -> bool:
         """Whether any id's bytes occur anywhere in `data` (for text that is no event: torn lines)."""

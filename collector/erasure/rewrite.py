@@ -39,15 +39,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..store import datafiles
+from .blocks import BlockTransform, lines_in, whole_line_blocks
 
 TEMP_SUFFIX = ".erasing"
 # What `gzip` does by default: the erasure's cost is the compression, and
 # level 9 (the compressor's) costs three times as much for a few per cent.
 GZIP_LEVEL = 6
-_BUFFER = 1 << 20
 
-# A line to keep (as it is, or changed), or None to drop it.
-Transform = Callable[[bytes], "bytes | None"]
 
 
 @dataclasses.dataclass
@@ -73,8 +71,8 @@ def _nothing(step: str) -> None:
     pass
 
 
-def rewrite(path: Path, transform: Transform, step: Callable[[str], None] = _nothing) -> Rewritten:
-    """Replace the finished file `path` by its lines through `transform`, or remove it if none is left.
+def rewrite(path: Path, transform: BlockTransform, step: Callable[[str], None] = _nothing) -> Rewritten:
+    """Replace the finished file `path` by its blocks of lines through `transform`, or remove it if none is left.
 
     `step` is called after each step ("written", "verified", "replaced",
     "synced", or "removed"): tests crash there.
@@ -106,28 +104,26 @@ def rewrite(path: Path, transform: Transform, step: Callable[[str], None] = _not
     return result
 
 
-def _write_temp(path: Path, temp: Path, transform: Transform) -> tuple[Rewritten, int]:
-    """The lines of `path` through `transform` into `temp`, fsynced; the counts and the bytes written."""
+def _write_temp(path: Path, temp: Path, transform: BlockTransform) -> tuple[Rewritten, int]:
+    """The blocks of `path` through `transform` into `temp`, fsynced; the counts and the bytes written."""
     result = Rewritten()
     written = 0
     compressed = path.name.endswith(".gz")
-    with datafiles.open_regular(path) as source, open(temp, "wb", buffering=_BUFFER) as raw:
+    with datafiles.open_regular(path) as source, open(temp, "wb", buffering=0) as raw:
         plain_name = path.name.removesuffix(".gz")
         target: gzip.GzipFile | BinaryIO = gzip.GzipFile(plain_name, "wb", GZIP_LEVEL, raw) if compressed else raw
         # Closing the GzipFile writes its trailer; the plain file stays open for the fsync below.
         with target if compressed else contextlib.nullcontext():
-            for line in datafiles.bounded_lines(source):
-                new = transform(line)
-                if new is None:
-                    result.dropped += 1
-                    continue
-                if new is line:
-                    result.kept += 1
+            for block in whole_line_blocks(source):
+                new, dropped, changed = transform(block)
+                result.dropped += dropped
+                result.changed += changed
+                result.kept += lines_in(new) - changed
+                if compressed:
+                    target.write(new)
                 else:
-                    result.changed += 1
-                target.write(new)
+                    datafiles.write_all(raw.fileno(), new)
                 written += len(new)
-        raw.flush()
         os.fsync(raw.fileno())
     return result, written
 
@@ -135,11 +131,11 @@ def _write_temp(path: Path, temp: Path, transform: Transform) -> tuple[Rewritten
 def _check_reads_back(temp: Path, compressed: bool, written: int, lines: int) -> None:
     """Read the new file back: as many bytes and lines as were written (and, gzipped, its CRC right)."""
     size = count = 0
-    with open(temp, "rb", buffering=_BUFFER) as raw:
+    with open(temp, "rb") as raw:
         stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         with stream:
-            for line in datafiles.bounded_lines(stream):  # type: ignore[arg-type]
-                size += len(line)
-                count += 1
+            for block in whole_line_blocks(stream):
+                size += len(block)
+                count += lines_in(block)
     if (size, count) != (written, lines):
         raise OSError(f"the rewritten copy {temp.name} reads back as {count} lines, not {lines}: not used")

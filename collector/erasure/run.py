@@ -31,7 +31,7 @@ from pathlib import Path
 from ..idempotency.state import FILE_NAME as IDEMPOTENCY_FILE
 from ..idempotency.state import SQLiteState
 from ..store import datafiles, finishing, generation, maintenance, reading
-from . import letters, rewrite
+from . import blocks, letters, rewrite
 from .matching import Matcher
 from .transform import LineTransform
 
@@ -122,7 +122,8 @@ class Erasure:
     def _count(self, path: Path) -> int:
         """The person's events in one file (read only); a file gone since listed holds none."""
         try:
-            return sum(1 for line in datafiles.iter_lines(path) if self.transform.theirs(line) is not None)
+            with datafiles.open_data_file(path) as stream:
+                return sum(self.transform.count(block) for block in blocks.whole_line_blocks(stream))
         except FileNotFoundError:
             return 0
 

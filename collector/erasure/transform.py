@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsontext
+from . import blocks
 from .keyed import hash_id
 from .matching import Matcher
 
 
 class LineTransform:
-    """Called on each line of a file being rewritten: the line to keep (changed or not), or None."""
+    """Called on each block of lines of a file rewritten (see blocks.py): the person's lines dropped or changed."""
 
     def __init__(self, matcher: Matcher, key: bytes | None = None) -> None:
         self.matcher = matcher
@@ -35,7 +36,16 @@ class LineTransform:
         self._note(event)
         return event
 
-    def __call__(self, line: bytes) -> bytes | None:
+    def __call__(self, block: bytes) -> tuple[bytes, int, int]:
+        """A block of whole lines without the person's (or with theirs anonymised); lines dropped, changed."""
+        return blocks.changing(block, self.matcher.spans(block), self.line)
+
+    def count(self, block: bytes) -> int:
+        """The person's events in a block of whole lines (noted, changed nowhere)."""
+        return sum(1 for start, end in self.matcher.spans(block) if self.theirs(block[start:end]) is not None)
+
+    def line(self, line: bytes) -> bytes | None:
+        """The line to keep in place of `line` (itself when it is not the person's), or None."""
         event = self.theirs(line)
         if event is None:
             return line

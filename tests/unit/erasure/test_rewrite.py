@@ -5,12 +5,16 @@ import os
 import pytest
 
 from collector.erasure import rewrite
+from collector.erasure.blocks import per_line
 from collector.store import datafiles, reading
 from tests.unit.erasure.helpers import GONE, event, lines_of, name, write
 
 
-def drop_gone(line: bytes) -> bytes | None:
+def drop_line(line: bytes) -> bytes | None:
     return None if GONE.encode() in line else line
+
+
+drop_gone = per_line(drop_line)
 
 
 @pytest.fixture(params=[".jsonl", ".jsonl.gz"])
