@@ -118,6 +118,7 @@ def _entry(args: argparse.Namespace, ids: Ids, key: bytes, report: Report) -> di
         "ids": audit.hashed_ids(ids, key),
         "events": report.events,
         "files": report.files,
+        "removedFiles": report.removed,
         "deadLetters": report.dead_letters,
         "idempotencyRows": report.idempotency_rows,
         "tornFiles": report.torn_files,

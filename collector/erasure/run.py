@@ -44,6 +44,7 @@ class Report:
     """What an erasure did (or, dry, would do)."""
 
     files: dict[str, int] = dataclasses.field(default_factory=dict)  # file name -> the person's events there
+    removed: list[str] = dataclasses.field(default_factory=list)  # files left with no events, so removed
     dead_letters: int = 0
     idempotency_rows: int = 0
     torn_files: int = 0
@@ -118,6 +119,8 @@ class Erasure:
                 return
             done = rewrite.rewrite(path, self.transform, self.step)
             report.files[path.name] = done.dropped + done.changed
+            if done.removed:
+                report.removed.append(path.name)
 
     def _count(self, path: Path) -> int:
         """The person's events in one file (read only); a file gone since listed holds none."""

@@ -45,6 +45,7 @@ def test_every_file_plain_gz_and_a_dead_workers_open_one_loses_the_persons_event
     assert report.events == 4 and report.complete
     assert every_line(store) == OTHERS
     assert not (store / name(2)).exists()  # left with no events: removed
+    assert report.removed == [name(2)]
     assert generation.read(store) == 1  # the console reads the store again
 
 
