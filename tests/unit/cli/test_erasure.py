@@ -42,7 +42,7 @@ def test_forget_erases_by_user_anonymous_and_session_id_and_logs_hashes_only(cap
     (entry,) = audit.read(store)
     assert entry["events"] == 4 and entry["action"] == "forget" and entry["complete"]
     assert entry["files"] == {name(1, ".jsonl.gz"): 2, name(2): 2}
-    assert entry["removedFiles"] == []
+    assert entry["removedFiles"] == [name(2)]  # left with no events
     key = keyed.load_key(store)
     assert entry["ids"]["userId"] == [keyed.hash_id(key, GONE)]
     log = (store / "erasures.log").read_bytes()
