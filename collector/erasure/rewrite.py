@@ -11,7 +11,7 @@ shippers globbing `events-*.jsonl` / `events-*.jsonl.gz`):
    in `.erasing`, none of the data files' suffixes. The next erasure removes it.
 2. The temporary file is read back and its lines counted (gzip checks its CRC):
    a write the disk got wrong is never renamed over the events it replaces.
-3. It is given the old file's mode and modification time (retention by age goes by
+3. It is given the old file's owner, mode and modification time (retention by age goes by
    it: an erased file must not live longer, nor go sooner) and renamed over
    the old name. rename(2) replaces the name in one step: a reader opens
    either the old inode or the new one, never neither; one that opened the
@@ -92,6 +92,7 @@ def rewrite(path: Path, transform: BlockTransform, step: Callable[[str], None] =
         _check_reads_back(temp, path.name.endswith(".gz"), written, result.changed + result.kept)
         step("verified")
         old = path.stat()
+        _same_owner(temp, old)
         os.chmod(temp, stat.S_IMODE(old.st_mode))
         os.utime(temp, ns=(old.st_mtime_ns, old.st_mtime_ns))
         os.rename(temp, path)
@@ -102,6 +103,13 @@ def rewrite(path: Path, transform: BlockTransform, step: Callable[[str], None] =
     datafiles.fsync_directory(path.parent)
     step("synced")
     return result
+
+
+def _same_owner(temp: Path, old: os.stat_result) -> None:
+    """Run as root, keep the file the service's: its writer appends to dead-letter files by name."""
+    if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(PermissionError):  # not root: the file stays the erasing user's
+            os.chown(temp, old.st_uid, old.st_gid)
 
 
 def _write_temp(path: Path, temp: Path, transform: BlockTransform) -> tuple[Rewritten, int]:

@@ -102,3 +102,11 @@ def test_a_copy_that_reads_back_wrong_is_never_renamed_over_the_old(tmp_path, mo
         rewrite.rewrite(path, drop_gone)
     assert lines_of(path) == [event(1), event(2, GONE)]
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root gives a file away")
+def test_run_as_root_the_rewritten_file_keeps_its_owner(tmp_path):
+    path = write(tmp_path / name(1), [event(1), event(2, GONE)])
+    os.chown(path, 1234, 1234)
+    rewrite.rewrite(path, drop_gone)
+    assert (path.stat().st_uid, path.stat().st_gid) == (1234, 1234)
