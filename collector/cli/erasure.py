@@ -101,6 +101,11 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
     except lock.Refused as error:
         print(f"collector: {error}", file=sys.stderr)
         return BUSY_EXIT if error.busy else 2
+    except OSError as error:
+        # A full disk, a file that cannot be replaced: each file is old or new, never half done.
+        print(f"collector: the erasure stopped: {error}; every file is whole (old or erased): "
+              "run it again once this is fixed", file=sys.stderr)
+        return 1
     _print_report(out, args, report)
     return 0 if report.complete else 1
 

@@ -139,3 +139,16 @@ def test_a_live_workers_open_file_holding_the_person_makes_forget_exit_1_naming_
         os.close(fd)
     assert code == 1 and f"NOT erased: {held.name}" in err
     assert audit.read(store)[-1]["notReached"] == [held.name]
+
+
+def test_a_file_that_cannot_be_replaced_stops_forget_with_exit_1_and_leaves_it_whole(capsys, store, monkeypatch):
+    from collector.erasure import rewrite
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rewrite, "_write_temp", full_disk)
+    code, _, err = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
+    assert code == 1 and "No space left on device" in err and "run it again" in err
+    assert len(stored(store)) == 5
+    assert not (store / "erasures.log").exists()
