@@ -2,7 +2,8 @@
 
 By job: `matching` (whose is an event, a dead letter), `keyed` (the data
 directory's key and the keyed hashes of ids), `transform` (what happens to a
-line), `rewrite` (one file replaced atomically, and why a crash is safe),
+line), `blocks` (files read and written a block of lines at a time), `rewrite`
+(one file replaced atomically, and why a crash is safe),
 `letters` (dead letters), `run` (an erasure over the whole directory),
 `audit` (erasures.log), `lock` (one at a time, in a collector's directory
 only), `export` (the person's events and letters, for an access request).

@@ -59,7 +59,8 @@ def held(data_dir: Path) -> Iterator[None]:
     :raises Refused: another erasure holds it (never waited for).
     """
     path = Path(data_dir) / LOCK_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    # It holds nothing: readable by all, and read-only is enough for flock, so another user can take it.
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
