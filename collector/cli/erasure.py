@@ -107,6 +107,7 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
               "run it again once this is fixed", file=sys.stderr)
         return 1
     _print_report(out, args, report)
+    _print_hashes(out, ids, key)
     return 0 if report.complete else 1
 
 
@@ -133,20 +134,29 @@ def _entry(args: argparse.Namespace, ids: Ids, key: bytes, report: Report) -> di
 
 
 def _print_report(out: TextIO, args: argparse.Namespace, report: Report) -> None:
-    verb = ("would be " if args.dry_run else "") + ("anonymised" if args.anonymise else "erased")
+    would = "would be " if args.dry_run else ""
+    verb = would + ("anonymised" if args.anonymise else "erased")
     for name, events in report.files.items():
         print(f"{name}: {count(events, 'event')} {verb}", file=out)
     print(
-        f"{count(report.events, 'event')} from {count(len(report.files), 'file')}, "
-        f"{count(report.dead_letters, 'dead letter')}, {count(report.idempotency_rows, 'idempotency row')} and "
-        f"{count(report.torn_files, 'quarantined torn file')} {'would be ' if args.dry_run else ''}"
-        f"{'deleted' if report.dead_letters or report.idempotency_rows or report.torn_files else 'touched'}"
-        + ("" if args.dry_run else "; logged to erasures.log"),
+        f"{verb}: {count(report.events, 'event')} from {count(len(report.files), 'file')}; {would}deleted: "
+        f"{count(report.dead_letters, 'dead letter')}, {count(report.idempotency_rows, 'idempotency row')}, "
+        f"{count(report.torn_files, 'quarantined torn file')}" + ("" if args.dry_run else "; logged to erasures.log"),
         file=out,
     )
     for name in report.not_reached:
         print(f"collector: NOT erased: {name} (a worker still writes it, or it is damaged); run forget again",
               file=sys.stderr)
+    out.flush()
+
+
+def _print_hashes(out: TextIO, ids: Ids, key: bytes | None) -> None:
+    """The ids as the audit log keeps them, to look for in it (none before the first erasure made the key)."""
+    if key is None:
+        print("no erasure yet in this data directory: no key, so no hashes to look for", file=out)
+        return
+    for kind, hashes in audit.hashed_ids(ids, key).items():
+        print(f"{kind} as erasures.log keeps it: {', '.join(hashes)}", file=out)
     out.flush()
 
 

@@ -45,7 +45,7 @@ def test_forget_on_a_stopped_services_store_leaves_everyone_else_once_and_verify
 
     erased = collector_command("events", "forget", "--user-id", "u-gone", "--data-dir", str(data_dir))
     assert erased.returncode == 0, erased.stderr
-    assert "40 events" in erased.stdout and "1 dead letter" in erased.stdout
+    assert "erased: 40 events" in erased.stdout and "deleted: 1 dead letter," in erased.stdout
 
     events = read_events(data_dir)
     assert sorted(event["eventId"] for event in events) == sorted(f"u-kept-{n}" for n in range(40))
@@ -56,7 +56,7 @@ def test_forget_on_a_stopped_services_store_leaves_everyone_else_once_and_verify
     assert "u-gone" not in log and json.loads(log)["events"] == 40
 
     again = collector_command("events", "forget", "--user-id", "u-gone", "--data-dir", str(data_dir))
-    assert again.returncode == 0 and "0 events" in again.stdout
+    assert again.returncode == 0 and "erased: 0 events" in again.stdout
     # The service starts again on the erased store and takes events as before.
     service = start_service(data_dir=data_dir, workers="2", compress="gzip", dead_letter="on", dedupe="event")
     try:

@@ -38,7 +38,7 @@ def test_forget_erases_by_user_anonymous_and_session_id_and_logs_hashes_only(cap
                          "--session-id", "s-gone", "--data-dir", str(store))
     assert code == 0, err
     assert [e["eventId"] for e in stored(store)] == ["e-1"]
-    assert "4 events from 2 files" in out
+    assert "erased: 4 events from 2 files" in out
     (entry,) = audit.read(store)
     assert entry["events"] == 4 and entry["action"] == "forget" and entry["complete"]
     assert entry["files"] == {name(1, ".jsonl.gz"): 2, name(2): 2}
@@ -63,8 +63,15 @@ def test_a_dry_run_prints_the_same_counts_and_changes_nothing(capsys, store):
     code, dry, _ = run(capsys, "events", "forget", "--user-id", GONE, "--dry-run", "--data-dir", str(store))
     assert code == 0
     assert {path.name: path.read_bytes() for path in store.iterdir()} == before
+    assert "no key" in dry
     _, done, _ = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
-    assert dry.replace("would be ", "") == done.replace("; logged to erasures.log", "")
+    _, again, _ = run(capsys, "events", "forget", "--user-id", GONE, "--dry-run", "--data-dir", str(store))
+    # The same counts, said as what would be done.
+    assert [line.replace("would be ", "") for line in dry.splitlines()[:3]] == [
+        line.replace("; logged to erasures.log", "") for line in done.splitlines()[:3]
+    ]
+    # Whether someone was erased: the dry run prints the hash to look for in the log.
+    assert f"userId as erasures.log keeps it: {audit.read(store)[0]['ids']['userId'][0]}" in again
 
 
 def test_anonymise_hashes_the_same_id_alike_every_time_nulls_the_address_and_keeps_counts(capsys, store):
@@ -87,7 +94,7 @@ def test_the_persons_dead_letters_are_deleted_and_the_others_kept(capsys, store)
     keep_letter(store, b'{"messageBody": [{"eventType": "bad type", "userId": "someone"}]}')
     keep_letter(store, b'{not json "u-gone"')
     code, out, _ = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
-    assert code == 0 and "2 dead letters" in out
+    assert code == 0 and "deleted: 2 dead letters" in out
     code, listing, _ = run(capsys, "deadletter", "list", "--json", "--data-dir", str(store))
     assert "someone" in listing and GONE not in listing
 
