@@ -87,7 +87,9 @@ class Erasure:
         report.dead_letters = letters.erase(self.data_dir, self.matcher, self.dry_run)
         report.idempotency_rows = self._erase_idempotency()
         report.torn_files = self._erase_torn()
-        if not self.dry_run and (report.files or report.dead_letters or report.torn_files):
+        if not self.dry_run:
+            # Even when this run found nothing: a run killed after its rewrites, before this
+            # bump, left the console holding what it erased; the run after it finishes the job.
             generation.bump(self.data_dir)
         return report
 

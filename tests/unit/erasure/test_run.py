@@ -161,3 +161,10 @@ def test_killed_at_any_step_a_second_erasure_finishes_and_nothing_else_is_lost_o
     erase(store)
     assert every_line(store) == OTHERS
     assert not [path for path in store.iterdir() if path.name.startswith(".events-")]
+
+
+def test_a_run_that_finds_nothing_still_tells_the_console_to_read_again(store):
+    # The run before it may have been killed between its rewrites and telling the console.
+    erase(store)
+    assert erase(store).events == 0
+    assert generation.read(store) == 2
