@@ -93,11 +93,13 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
         # A dry run reads only, as `export` does: it takes no lock and creates no file, not even the lock's.
         with _locked(args.data_dir) if not args.dry_run else contextlib.nullcontext():
             key = keyed.load_key(args.data_dir, create=not args.dry_run)
+            earlier = audit.cut_short(args.data_dir)
             report = Erasure(
                 args.data_dir, Matcher(ids), key if args.anonymise else None, args.dry_run
             ).run()
             if not args.dry_run and key is not None:
-                audit.append(args.data_dir, _entry(args, ids, key, report))
+                audit.append(args.data_dir, {**_entry(args, ids, key, report), "cutShort": earlier})
+                audit.close_journal(args.data_dir)
     except lock.Refused as error:
         print(f"collector: {error}", file=sys.stderr)
         return BUSY_EXIT if error.busy else 2

@@ -9,8 +9,13 @@ find whether someone was erased, hash their id with the same key
 (`collector events forget --dry-run` prints the hashes) and look for it.
 
 A line is written when an erasure ends, appended and fsynced. A run cut
-short (a crash, SIGKILL) writes none; the run that finishes its job writes
-its own, with what it found left to do. A dry run writes nothing.
+short (a crash, SIGKILL) writes none, but what it did is not lost to the log:
+each file is noted in a journal (`.erasure.journal`: file names and counts,
+no ids) just before it is rewritten, and the run that finishes the job puts
+what the journal holds in its own line (`cutShort`), then removes the
+journal. A file noted may not have been rewritten yet (the kill came first):
+the log errs towards naming a file whose copies need looking at, never
+towards leaving one out. A dry run writes nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +51,40 @@ def append(data_dir: Path, entry: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+JOURNAL = ".erasure.journal"
+
+
+def note(data_dir: Path, name: str, events: int) -> None:
+    """Journal, durably, that this run is about to rewrite (or remove) one file, of `events` of the person's."""
+    fd = os.open(Path(data_dir) / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, jsontext.dumps_line({"file": name, "events": events}))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def cut_short(data_dir: Path) -> dict[str, Any] | None:
+    """What runs killed before their audit line were doing, from the journal: files and counts; None if nothing."""
+    try:
+        lines = (Path(data_dir) / JOURNAL).read_bytes().splitlines()
+    except FileNotFoundError:
+        return None
+    files: dict[str, int] = {}
+    for line in lines:
+        try:
+            entry = jsontext.loads(line)
+        except jsontext.InvalidJSON:
+            continue  # torn by the kill before its file was touched: this run finds that file again
+        files[entry["file"]] = max(files.get(entry["file"], 0), entry["events"])
+    return {"files": files}
+
+
+def close_journal(data_dir: Path) -> None:
+    """After the audit line is written: the journal's files are in it."""
+    (Path(data_dir) / JOURNAL).unlink(missing_ok=True)
 
 
 def read(data_dir: Path) -> list[dict[str, Any]]:

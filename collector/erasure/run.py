@@ -16,7 +16,8 @@ In this order, each step safe to stop at and to run again:
 4. Dead letters (`letters.py`), the idempotency state's rows of the erased
    events, torn lines in `quarantine/` that name the person.
 5. The store's generation is bumped (the console reads the store again), and
-   the audit log gets its line.
+   the audit log gets its line (each file was journaled just before its
+   rewrite, so that a run killed before its line is not lost to the log).
 
 A crash anywhere leaves every file old or new (see `rewrite.py`), and a second
 run does what is left: it finds the person's events where they still are.
@@ -31,7 +32,7 @@ from pathlib import Path
 from ..idempotency.state import FILE_NAME as IDEMPOTENCY_FILE
 from ..idempotency.state import SQLiteState
 from ..store import datafiles, finishing, generation, maintenance, reading
-from . import blocks, letters, rewrite
+from . import audit, blocks, letters, rewrite
 from .matching import Matcher
 from .transform import LineTransform
 
@@ -119,6 +120,7 @@ class Erasure:
             if path.name.endswith(datafiles.OPEN_SUFFIX):
                 report.not_reached.append(path.name)  # a live worker's: never rewritten under it
                 return
+            audit.note(self.data_dir, path.name, found)  # before: a kill during the rewrite is not lost to the log
             done = rewrite.rewrite(path, self.transform, self.step)
             report.files[path.name] = done.dropped + done.changed
             if done.removed:

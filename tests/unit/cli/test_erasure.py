@@ -159,3 +159,14 @@ def test_a_file_that_cannot_be_replaced_stops_forget_with_exit_1_and_leaves_it_w
     assert code == 1 and "No space left on device" in err and "run it again" in err
     assert len(stored(store)) == 5
     assert not (store / "erasures.log").exists()
+
+
+def test_what_a_run_killed_before_its_audit_line_did_goes_into_the_next_runs_line(capsys, store):
+    audit.note(store, name(1, ".jsonl.gz"), 2)  # as a killed run left it
+    code, _, _ = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
+    assert code == 0
+    (entry,) = audit.read(store)
+    assert entry["cutShort"] == {"files": {name(1, ".jsonl.gz"): 2}}
+    assert audit.cut_short(store) is None
+    run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
+    assert audit.read(store)[-1]["cutShort"] is None

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from collector.erasure import Ids, Matcher
+from collector.erasure import Ids, Matcher, audit
 from collector.erasure.run import Erasure
 from collector.idempotency.state import SQLiteState
 from collector.store import datafiles, generation, maintenance
@@ -136,7 +136,7 @@ def test_torn_lines_in_quarantine_that_name_the_person_are_removed(store):
 CRASHING = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from collector.erasure import Ids, Matcher
+    from collector.erasure import Ids, Matcher, audit
     from collector.erasure.run import Erasure
 
     at, nth = sys.argv[2], int(sys.argv[3])
@@ -158,9 +158,13 @@ def test_killed_at_any_step_a_second_erasure_finishes_and_nothing_else_is_lost_o
     assert done.returncode in (-signal.SIGKILL, 0)  # 0: that step did not come nth time
     left = every_line(store)
     assert [line for line in left if GONE.encode() not in line] == OTHERS  # never both, never neither
+    done_before = audit.cut_short(store)
     erase(store)
     assert every_line(store) == OTHERS
     assert not [path for path in store.iterdir() if path.name.startswith(".events-")]
+    if done.returncode != 0:
+        # What the killed run was doing is journaled, for the audit line of the run that finishes.
+        assert done_before is not None and set(done_before["files"]) <= {name(1, ".jsonl.gz"), name(2), name(4)}
 
 
 def test_a_run_that_finds_nothing_still_tells_the_console_to_read_again(store):
