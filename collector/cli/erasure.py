@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,8 +104,9 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
     except lock.Refused as error:
         print(f"collector: {error}", file=sys.stderr)
         return BUSY_EXIT if error.busy else 2
-    except OSError as error:
-        # A full disk, a file that cannot be replaced: each file is old or new, never half done.
+    except (OSError, sqlite3.Error) as error:
+        # A full disk, a file that cannot be replaced, the idempotency state locked past its
+        # timeout: each file is old or new, never half done, and a second run does the rest.
         print(f"collector: the erasure stopped: {error}; every file is whole (old or erased): "
               "run it again once this is fixed", file=sys.stderr)
         return 1
