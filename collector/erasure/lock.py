@@ -21,13 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..deadletters import letters
-from ..store import maintenance
+from ..store import datafiles, generation, maintenance
 
 LOCK_FILE = ".erasure.lock"
 AUDIT_LOG = "erasures.log"
-# What the collector writes in its data directory (events, upkeep, dead
-# letters, idempotency state, torn lines, an earlier erasure).
-_SIGNS = (maintenance.LOCK_NAME, letters.DIRECTORY, ".idempotency.sqlite3", "quarantine", AUDIT_LOG, LOCK_FILE)
+# What the collector writes in its data directory (besides `events-*`): upkeep, dead letters, the
+# idempotency and rate-limit SQLite files, torn lines, an earlier erasure.
+_SIGNS = (
+    maintenance.LOCK_NAME, letters.DIRECTORY, ".idempotency.sqlite3", ".ratelimit.sqlite3",
+    datafiles.QUARANTINE_DIR, generation.FILE_NAME, AUDIT_LOG, LOCK_FILE,
+)
 
 
 class Refused(Exception):
