@@ -254,7 +254,6 @@ class SQLiteState:
             db.close()
 
 
-
 class MemcachedState:
     """The state in memcached, shared by every VM that counts limits there."""
 
