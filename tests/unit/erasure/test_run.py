@@ -192,3 +192,20 @@ def test_compression_starting_during_a_rewrite_waits_for_it_and_never_brings_the
     compressor.join()
     assert every_line(store) == OTHERS
     assert all(path.name.endswith(".gz") for path in datafiles.data_files(store))
+
+
+def test_a_file_a_worker_opened_after_the_erasure_began_holds_new_events_not_the_erasures(store, monkeypatch):
+    import fcntl
+
+    from collector.store import finishing
+
+    later = write(store / name(9, ".jsonl.open"), [event(90, GONE)])
+    fd = os.open(later, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # its live writer
+    monkeypatch.setattr(finishing, "open_files", lambda data_dir: [])  # not there when the workers were asked
+    try:
+        report = erase(store)
+    finally:
+        os.close(fd)
+    assert report.complete and report.events == 4
+    assert lines_of(later) == [event(90, GONE)]
