@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import jsontext
+from .. import idempotency, jsontext
 from ..erasure import Ids, Matcher, audit, export, keyed, lock
 from ..erasure.run import Erasure, Report
+from ..idempotency.state import MemcachedState
+from ..settings import SettingsError, load_settings
 from .output import Skipped, count
 
 # As `collector deadletter replay` when one runs already: EX_TEMPFAIL, try again later.
@@ -95,9 +97,14 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
         with _locked(args.data_dir) if not args.dry_run else contextlib.nullcontext():
             key = keyed.load_key(args.data_dir, create=not args.dry_run)
             earlier = audit.cut_short(args.data_dir)
-            report = Erasure(
-                args.data_dir, Matcher(ids), key if args.anonymise else None, args.dry_run
-            ).run()
+            memcached = _memcached_state()
+            try:
+                report = Erasure(
+                    args.data_dir, Matcher(ids), key if args.anonymise else None, args.dry_run, memcached=memcached
+                ).run()
+            finally:
+                if memcached is not None:
+                    memcached.close()
             if not args.dry_run and key is not None:
                 audit.append(args.data_dir, {**_entry(args, ids, key, report), "cutShort": earlier})
                 audit.close_journal(args.data_dir)
@@ -113,6 +120,19 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
     _print_report(out, args, report)
     _print_hashes(out, ids, key)
     return 0 if report.complete else 1
+
+
+def _memcached_state() -> MemcachedState | None:
+    """The idempotency state in memcached, when the service's settings put it there (read as `deadletter
+    replay` reads them: run forget with the service's environment, e.g. its EnvironmentFile)."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"collector: the settings do not load ({error}): an idempotency state in memcached is not reached",
+              file=sys.stderr)
+        return None
+    state = idempotency.build(settings).state if settings.idempotency_in_memcached else None
+    return state if isinstance(state, MemcachedState) else None
 
 
 @contextlib.contextmanager

@@ -14,7 +14,8 @@ In this order, each step safe to stop at and to run again:
    without them (`rewrite.py`), under the maintenance turn, one file at a
    time, so that compression and retention wait a file's time at most.
 4. Dead letters (`letters.py`), the idempotency state's rows of the erased
-   events, torn lines in `quarantine/` that name the person.
+   events (SQLite, and memcached when the settings put it there), torn lines
+   in `quarantine/` that name the person.
 5. The store's generation is bumped (the console reads the store again), and
    the audit log gets its line (each file was journaled just before its
    rewrite, so that a run killed before its line is not lost to the log).
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..idempotency.state import FILE_NAME as IDEMPOTENCY_FILE
-from ..idempotency.state import SQLiteState
+from ..idempotency.state import STATE_ERRORS, MemcachedState, SQLiteState
 from ..store import datafiles, finishing, generation, maintenance, reading
 from . import audit, blocks, letters, rewrite
 from .matching import Matcher
@@ -67,6 +68,7 @@ class Erasure:
     def __init__(
         self, data_dir: Path, matcher: Matcher, key: bytes | None = None, dry_run: bool = False,
         step: Callable[[str], None] = lambda name: None, finish_seconds: float = FINISH_SECONDS,
+        memcached: MemcachedState | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.matcher = matcher
@@ -74,6 +76,7 @@ class Erasure:
         self.transform = LineTransform(matcher, key)
         self.step = step  # called between the steps of each rewrite: tests crash there
         self.finish_seconds = finish_seconds
+        self.memcached = memcached  # the idempotency state, when the settings put it in memcached
         self.open_at_start: set[str] = set()  # the live workers' open files when they were asked to finish
 
     def run(self) -> Report:
@@ -87,7 +90,7 @@ class Erasure:
         for path in datafiles.data_files(self.data_dir):
             self._erase_file(path, report)
         report.dead_letters = letters.erase(self.data_dir, self.matcher, self.dry_run)
-        report.idempotency_rows = self._erase_idempotency()
+        report.idempotency_rows = self._erase_idempotency(report)
         report.torn_files = self._erase_torn()
         if not self.dry_run:
             # Even when this run found nothing: a run killed after its rewrites, before this
@@ -139,12 +142,19 @@ class Erasure:
         except FileNotFoundError:
             return 0
 
-    def _erase_idempotency(self) -> int:
+    def _erase_idempotency(self, report: Report) -> int:
+        event_ids, ping_ids = sorted(self.transform.event_ids), self.transform.ping_ids
+        count = 0
+        if self.memcached is not None:
+            try:
+                count += self.memcached.forget(event_ids, ping_ids, self.dry_run)
+            except STATE_ERRORS as error:
+                report.not_reached.append(f"the idempotency state in memcached ({error})")
         if not (self.data_dir / IDEMPOTENCY_FILE).exists():
-            return 0
+            return count
         state = SQLiteState(self.data_dir, window_seconds=1.0, timeout=10.0)
         try:
-            return state.forget(sorted(self.transform.event_ids), self.transform.ping_ids, self.dry_run)
+            return count + state.forget(event_ids, ping_ids, self.dry_run)
         finally:
             state.close()
 

@@ -296,5 +296,14 @@ class MemcachedState:
             names = {"collector/event/" + digest(i): b"1" for i in event_ids}
             self.client.set_many(names, expire=expire(self.window, self._clock()))
 
+    def forget(self, event_ids: list[str], ping_ids: set[str], dry_run: bool = False) -> int:
+        """For an erasure: the entries of these (scoped) eventIds. A request's entry is keyed by its
+        Idempotency-Key, which no stored event holds: it expires with the window, unreached."""
+        names = ["collector/event/" + digest(event_id) for event_id in event_ids]
+        found = list(self.client.get_many(names)) if names else []
+        if not dry_run and found:
+            self.client.delete_many(found, noreply=False)
+        return len(found)
+
     def close(self) -> None:
         self.client.close()

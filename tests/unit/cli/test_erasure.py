@@ -170,3 +170,18 @@ def test_what_a_run_killed_before_its_audit_line_did_goes_into_the_next_runs_lin
     assert audit.cut_short(store) is None
     run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
     assert audit.read(store)[-1]["cutShort"] is None
+
+
+def test_with_the_idempotency_state_in_memcached_the_erased_events_ids_go_there(capsys, store, environ, memcached):
+    from pymemcache.client.base import PooledClient
+
+    from collector.idempotency.state import MemcachedState
+
+    environ.setenv("COLLECTOR_RATE_LIMIT_STORAGE", memcached.uri)
+    state = MemcachedState(PooledClient(("127.0.0.1", memcached.port), timeout=2), 3600)
+    state.record_events(["e-1", "e-2", "e-4"])
+    code, out, err = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
+    assert code == 0, err
+    assert "deleted: 0 dead letters, 2 idempotency rows" in out
+    assert state.stored_events(["e-1", "e-2", "e-4"]) == {"e-1"}
+    state.close()

@@ -154,3 +154,12 @@ def test_an_erasure_forgets_the_rows_of_its_event_ids_and_the_answers_naming_its
     assert state.claim("key-1", "f").outcome == "claimed"
     assert state.claim("key-2", "f").outcome == "done"
     state.close()
+
+
+def test_an_erasure_forgets_the_event_ids_of_the_erased_events_in_either_state(make_state):
+    state = make_state()
+    state.record_events(["e-1", "k e-2", "e-3"])
+    assert state.forget(["e-1", "k e-2", "e-9"], set(), dry_run=True) == 2
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-1", "k e-2", "e-3"}
+    assert state.forget(["e-1", "k e-2", "e-9"], set()) == 2
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-3"}
