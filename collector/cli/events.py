@@ -18,8 +18,11 @@ BAR_WIDTH = 40
 BOTS_CHOICES = ("exclude", "only")
 
 
-def add_commands(commands: Any) -> None:
-    """Add `events cat|verify|stats` to the subcommands `commands` of the `collector` parser."""
+def add_commands(commands: Any) -> Any:
+    """Add `events cat|verify|stats` to the subcommands `commands` of the `collector` parser; `events`' own subcommands.
+
+    (`forget` and `export` add themselves there: cli/erasure.py.)
+    """
     group = commands.add_parser(
         "events", help="read and check stored events", description="Read and check stored events."
     )
@@ -46,6 +49,7 @@ def add_commands(commands: Any) -> None:
         command.add_argument(
             "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
         )
+    return actions
 
 
 def _add_cat(actions: Any) -> None:

@@ -18,6 +18,12 @@ out. A refresh therefore costs what was written since the last one, never the
 whole store; files deleted by retention keep their counts until
 those minutes are older than the longest series the API answers.
 
+An erasure (`collector events forget`) is the one change in place: it bumps
+the store's generation (`store/generation.py`), and the index that sees a new
+one forgets everything and reads the store again, so that the erased events
+leave the counts and the newest events at the next refresh. (The counts of
+files deleted by retention since go with them then.)
+
 Everything kept is bounded, whatever clients send (see the constants below):
 the newest events by count and by bytes; the counts by time (a day by the
 minute, a week by the hour) and by type, as `/metrics` bounds its labels.
@@ -38,7 +44,7 @@ from typing import Any
 import orjson
 
 from ..ops.instrument import MAX_EVENT_TYPES
-from ..store import datafiles, reading
+from ..store import datafiles, generation, reading
 from .counts import EXCLUDE, ONLY, TimeCounts, chosen
 from .typenames import TypeNames, top
 
@@ -102,16 +108,22 @@ class StoreIndex:
     ) -> None:
         self.data_dir = Path(data_dir)
         self._clock = clock
-        self._files: dict[str, _File] = {}
-        self._counts = TimeCounts()  # every event
-        self._bot_counts = TimeCounts()  # bots' events alone
         self._types = TypeNames(event_types)
         self._recent: deque[tuple[Event, int]] = deque()
         self._recent_limit = recent
-        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
         self._lock = threading.Lock()
         self._refreshed = float("-inf")
         self._kept_since = (0.0, 0.0)  # the oldest minute and hour counted, set at each refresh
+        self._generation = generation.read(self.data_dir)
+        self._start_over()
+
+    def _start_over(self) -> None:
+        """Forget everything read: the store changed in place (an erasure)."""
+        self._files: dict[str, _File] = {}
+        self._counts = TimeCounts()  # every event
+        self._bot_counts = TimeCounts()  # bots' events alone
+        self._recent.clear()
+        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
         self.unreadable_lines = 0
         self._damaged: dict[str, str] = {}  # file name -> why it is not read
 
@@ -125,6 +137,9 @@ class StoreIndex:
                 return
             self._refreshed = now
             self._kept_since = self._oldest()
+            if (current := generation.read(self.data_dir)) != self._generation:
+                self._generation = current
+                self._start_over()
             for path in datafiles.data_files(self.data_dir):
                 self._read(path)
             self._forget_old_counts()

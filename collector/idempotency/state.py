@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -34,6 +35,7 @@ from ..memcachedexpiry import expire
 
 logger = logging.getLogger(__name__)
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 FILE_NAME = ".idempotency.sqlite3"
 # Rows kept at most; past it the oldest go first (a full table costs a retry
 # its deduplication, never an event).
@@ -219,12 +221,37 @@ class SQLiteState:
             db.execute("ROLLBACK")
             raise
 
+    def forget(self, event_ids: list[str], ping_ids: set[str], dry_run: bool = False) -> int:
+        """For an erasure: delete the rows of these (scoped) eventIds and the answers naming these pingIds.
+
+        A row holds no event content in clear, but it is about the person: an
+        Idempotency-Key, the SHA-256 of their request's body, the 201 naming
+        its pingId; an eventId. How many rows (would) go.
+        """
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # One pass over the answers (pingIds are the server's UUIDs), not one scan per pingId.
+            keys = [(key,) for key, answer in db.execute("SELECT key, response FROM requests")
+                    if answer and ping_ids.intersection(_UUID.findall(bytes(answer).decode("ascii", "replace")))]
+            ids = [(event_id,) for event_id in event_ids]
+            if dry_run:
+                count = len(keys) + sum(db.execute("SELECT count(*) FROM events WHERE id = ?", i).fetchone()[0]
+                                        for i in ids)
+            else:
+                count = db.executemany("DELETE FROM requests WHERE key = ?", keys).rowcount
+                count += db.executemany("DELETE FROM events WHERE id = ?", ids).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return count
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
             self._local.db = None
             db.close()
-
 
 
 class MemcachedState:
@@ -268,6 +295,15 @@ class MemcachedState:
         if event_ids:
             names = {"collector/event/" + digest(i): b"1" for i in event_ids}
             self.client.set_many(names, expire=expire(self.window, self._clock()))
+
+    def forget(self, event_ids: list[str], ping_ids: set[str], dry_run: bool = False) -> int:
+        """For an erasure: the entries of these (scoped) eventIds. A request's entry is keyed by its
+        Idempotency-Key, which no stored event holds: it expires with the window, unreached."""
+        names = ["collector/event/" + digest(event_id) for event_id in event_ids]
+        found = list(self.client.get_many(names)) if names else []
+        if not dry_run and found:
+            self.client.delete_many(found, noreply=False)
+        return len(found)
 
     def close(self) -> None:
         self.client.close()

@@ -10,7 +10,8 @@ commands alike.
 Names start with the file's UTC start time, so they sort in time order, and
 carry host, process id and a per-process sequence, so they are unique across
 hosts and workers. A shipper takes `events-*.jsonl` (and `*.jsonl.gz`) only:
-those never change again. Every event is `events-*.jsonl*`.
+those never change again, but for an erasure (`collector.erasure`), which
+replaces one atomically under the same name. Every event is `events-*.jsonl*`.
 
 The process writing a `.open` file holds an exclusive `flock` on it for as long
 as it writes; a `.open` file nobody holds was left by a process that died, and

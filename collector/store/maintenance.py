@@ -183,7 +183,7 @@ class Maintenance:
     def run_once(self) -> None:
         """One pass: clean up after crashes, compress, then apply retention."""
         datadir.check(self.data_dir)  # not even its lock file in a directory put in its place
-        with _turn(self.data_dir / LOCK_NAME):
+        with turn(self.data_dir):
             self._clean_up()
             if self.compress == "gzip":
                 self._compress_finished()
@@ -191,13 +191,7 @@ class Maintenance:
                 self._apply_retention()
 
     def _clean_up(self) -> None:
-        # Holding the turn, no other pass is writing: any temp file is a crash's leftover.
-        for temp in self.data_dir.glob(".events-*" + TEMP_SUFFIX):
-            temp.unlink(missing_ok=True)
-        for gz in self.data_dir.glob("events-*" + datafiles.COMPRESSED_SUFFIX):
-            original = gz.with_name(gz.name[: -len(".gz")])
-            if original.exists():  # crashed between the rename of the verified .gz and this unlink
-                original.unlink()
+        clean_up(self.data_dir)
 
     def _compress_finished(self) -> None:
         for path in datafiles.data_files(self.data_dir):
@@ -230,10 +224,29 @@ def _finished_facts(data_dir: Path) -> Iterator[FileFacts]:
             yield FileFacts(path, stat.st_size, stat.st_mtime)
 
 
+def clean_up(data_dir: Path) -> None:
+    """Undo what a crashed compression left: call it holding the `turn`.
+
+    Holding the turn, no pass is writing: any temp file is a crash's leftover,
+    and an original beside its `.gz` was left between the rename of the
+    verified `.gz` and its own removal.
+    """
+    for temp in data_dir.glob(".events-*" + TEMP_SUFFIX):
+        temp.unlink(missing_ok=True)
+    for gz in data_dir.glob("events-*" + datafiles.COMPRESSED_SUFFIX):
+        original = gz.with_name(gz.name[: -len(".gz")])
+        if original.exists():
+            original.unlink()
+
+
 @contextmanager
-def _turn(lock_path: Path) -> Iterator[None]:
-    """Wait for other workers' passes to end, then hold the data directory's maintenance lock."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+def turn(data_dir: Path) -> Iterator[None]:
+    """Wait for other workers' passes to end, then hold the data directory's maintenance lock.
+
+    What else changes finished files (an erasure) takes the same turn, so that
+    no file is compressed or expired while it is rewritten.
+    """
+    fd = os.open(Path(data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

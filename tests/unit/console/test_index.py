@@ -153,6 +153,22 @@ def test_newest_events_first_filtered_by_type_and_by_ping_or_event_id(store):
     assert index.newest(10, event_type="buy", query="e-3") == []
 
 
+def test_an_erasure_bumping_the_generation_makes_the_index_read_the_store_again(store):
+    from collector.store import generation
+
+    path = store / (name(1, 1) + ".jsonl")
+    path.write_bytes(b"".join(line("view", NOW - 100 + i, i) for i in range(4)))
+    index = StoreIndex(store, clock=Clock())
+    index.refresh(force=True)
+    assert len(index.newest(10)) == 4
+    # Rewritten under the same name (finished: read once, never again) without two of its events.
+    path.write_bytes(line("view", NOW - 100, 0) + line("view", NOW - 97, 3))
+    generation.bump(store)
+    index.refresh(force=True)
+    assert [e.event_id for e in index.newest(10)] == ["e-3", "e-0"]
+    assert index.top_types(24 * 60) == [("view", 2)]
+
+
 def test_a_damaged_line_is_counted_as_unreadable_and_the_rest_read(store):
     path = store / (name(1, 1) + ".jsonl")
     path.write_bytes(line("view", NOW, 1) + b"{not json\n" + line("view", NOW, 2))

@@ -139,3 +139,27 @@ def test_a_claim_on_a_file_locked_past_the_timeout_is_busy_and_claims_nothing(tm
         holder.close()
     assert state.claim("k", "f").outcome == "claimed", "the busy claim left nothing behind"
     state.close()
+
+
+def test_an_erasure_forgets_the_rows_of_its_event_ids_and_the_answers_naming_its_ping_ids(tmp_path):
+    state = SQLiteState(tmp_path, window_seconds=3600)
+    state.record_events(["e-1", "k e-2", "e-3"])
+    ping = "00000000-0000-4000-8000-000000000001"
+    state.complete("key-1", "f", b'{"headers": {}, "value": "{\\"pingId\\": \\"' + ping.encode() + b'\\"}"}')
+    state.complete("key-2", "f", b'{"headers": {}, "value": "{\\"pingId\\": \\"other\\"}"}')
+    assert state.forget(["e-1", "k e-2"], {ping}, dry_run=True) == 3
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-1", "k e-2", "e-3"}
+    assert state.forget(["e-1", "k e-2"], {ping}) == 3
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-3"}
+    assert state.claim("key-1", "f").outcome == "claimed"
+    assert state.claim("key-2", "f").outcome == "done"
+    state.close()
+
+
+def test_an_erasure_forgets_the_event_ids_of_the_erased_events_in_either_state(make_state):
+    state = make_state()
+    state.record_events(["e-1", "k e-2", "e-3"])
+    assert state.forget(["e-1", "k e-2", "e-9"], set(), dry_run=True) == 2
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-1", "k e-2", "e-3"}
+    assert state.forget(["e-1", "k e-2", "e-9"], set()) == 2
+    assert state.stored_events(["e-1", "k e-2", "e-3"]) == {"e-3"}
