@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import idempotency, jsontext
+from .. import idempotency, jsontext, suppressed
 from ..erasure import Ids, Matcher, audit, export, keyed, lock
 from ..erasure.run import Erasure, Report
 from ..idempotency.state import MemcachedState
-from ..settings import SettingsError, load_settings
+from ..settings import SettingsError, load_settings, suppressed_ids_file_to_read
 from .output import Skipped, count
 
 # As `collector deadletter replay` when one runs already: EX_TEMPFAIL, try again later.
@@ -35,6 +35,11 @@ def add_commands(actions: Any) -> None:
     forget.add_argument(
         "--anonymise", action="store_true",
         help="keep the events, with the given ids replaced by keyed hashes and client.ip null (pseudonymisation)",
+    )
+    forget.add_argument(
+        "--suppress", action="store_true",
+        help="first add the person's userIds and anonymousIds (and --ids-file ids) to COLLECTOR_SUPPRESSED_IDS_FILE, "
+        "so that the service refuses them from its next reload (systemctl reload collector)",
     )
     forget.set_defaults(run=run_forget)
     access = actions.add_parser(
@@ -95,6 +100,9 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
         lock.check_data_dir(args.data_dir)
         # A dry run reads only, as `export` does: it takes no lock and creates no file, not even the lock's.
         with _locked(args.data_dir) if not args.dry_run else contextlib.nullcontext():
+            added = _suppress(args, ids, out) if args.suppress else None
+            if added is False:
+                return 2
             key = keyed.load_key(args.data_dir, create=not args.dry_run)
             earlier = audit.cut_short(args.data_dir)
             memcached = _memcached_state()
@@ -106,7 +114,10 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
                 if memcached is not None:
                     memcached.close()
             if not args.dry_run and key is not None:
-                audit.append(args.data_dir, {**_entry(args, ids, key, report), "cutShort": earlier})
+                entry = _entry(args, ids, key, report)
+                if added is not None:
+                    entry["suppressed"] = added
+                audit.append(args.data_dir, {**entry, "cutShort": earlier})
                 audit.close_journal(args.data_dir)
     except lock.Refused as error:
         print(f"collector: {error}", file=sys.stderr)
@@ -120,6 +131,34 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
     _print_report(out, args, report)
     _print_hashes(out, ids, key)
     return 0 if report.complete else 1
+
+
+def _suppress(args: argparse.Namespace, ids: Ids, out: TextIO) -> int | bool:
+    """--suppress: add the ids the service matches (userId, anonymousId) to its suppressed-ids file, before the
+    erasure, so that nothing of the person is collected again once the service reloads it. How many ids were new,
+    or False (said on stderr) when the file is not set or cannot take them: then nothing is erased either.
+
+    sessionIds are not added: the service does not match them (a session is not a person).
+    """
+    path = suppressed_ids_file_to_read()
+    if path is None:
+        print("collector: --suppress needs COLLECTOR_SUPPRESSED_IDS_FILE, the file the service reads "
+              "(run forget with the service's environment, e.g. its EnvironmentFile); nothing was erased",
+              file=sys.stderr)
+        return False
+    wanted = sorted(ids.user | ids.anonymous | ids.any_field)
+    if args.dry_run:
+        print(f"would add {count(len(wanted), 'id')} to {path}", file=out)
+        return len(wanted)
+    try:
+        added = suppressed.append_suppressed(path, wanted)
+    except (ValueError, OSError) as error:  # SuppressedIdsError is a ValueError
+        print(f"collector: cannot add to the suppressed ids file {path}: {error}; nothing was erased",
+              file=sys.stderr)
+        return False
+    print(f"{count(added, 'id')} added to {path}: reload the service (systemctl reload collector) for it to "
+          "refuse them", file=out)
+    return added
 
 
 def _memcached_state() -> MemcachedState | None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class Load:
         self.acknowledged: list[str] = []
         self.statuses: Counter = Counter()
         self.retry_after: set[str] = set()
+        self.answered: list[tuple[float, float]] = []  # (sent, answered) of each response, time.monotonic()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(clients)]
@@ -48,6 +50,14 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join(self.seconds + 40)
+
+    def longest_answer(self, start: float, end: float) -> float:
+        """The longest a request sent from `start` to `end` (time.monotonic()) waited for its answer, in seconds.
+
+        Measured, never asserted on: the figure the manual states (a busy machine's say nothing of the code).
+        """
+        with self._lock:
+            return max((answered - sent for sent, answered in self.answered if start <= sent <= end), default=0.0)
 
     def wait_for(self, count: int, status: int = 201, timeout: float = 20) -> None:
         """Until `count` responses with `status` came back (no sleeping for a fixed time)."""
@@ -68,6 +78,7 @@ class Load:
                         {"eventType": "load", "eventId": i, "properties": {"pad": "x" * self.pad}} for i in ids
                     ]
                 }
+                sent = time.monotonic()
                 try:
                     response = session.post(self.url + "/collect/event", json=body, timeout=10)
                 except requests.RequestException:
@@ -75,6 +86,7 @@ class Load:
                         self.statuses["error"] += 1
                     continue
                 with self._lock:
+                    self.answered.append((sent, time.monotonic()))
                     self.statuses[response.status_code] += 1
                     if response.status_code == 201:
                         self.acknowledged.extend(ids)

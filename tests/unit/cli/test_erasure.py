@@ -185,3 +185,47 @@ def test_with_the_idempotency_state_in_memcached_the_erased_events_ids_go_there(
     assert "deleted: 0 dead letters, 2 idempotency rows" in out
     assert state.stored_events(["e-1", "e-2", "e-4"]) == {"e-1"}
     state.close()
+
+
+def test_suppress_adds_the_user_and_anonymous_ids_to_the_suppressed_ids_file_then_erases(
+    capsys, store, tmp_path, monkeypatch
+):
+    listed = tmp_path / "etc" / "suppressed-ids.txt"
+    listed.parent.mkdir()
+    listed.write_text("# people who asked not to be collected\nu-earlier\n")
+    monkeypatch.setenv("COLLECTOR_SUPPRESSED_IDS_FILE", str(listed))
+    code, out, err = run(capsys, "events", "forget", "--user-id", GONE, "--anonymous-id", "a-gone",
+                         "--session-id", "s-gone", "--suppress", "--data-dir", str(store))
+    assert code == 0, err
+    # sessionIds are not suppressed: the service matches userId and anonymousId only.
+    assert listed.read_text().splitlines() == ["# people who asked not to be collected", "u-earlier", "a-gone", GONE]
+    assert f"2 ids added to {listed}" in out and "systemctl reload collector" in out
+    assert [e["eventId"] for e in stored(store)] == ["e-1"]
+    (entry,) = audit.read(store)
+    assert entry["suppressed"] == 2
+
+
+def test_suppress_without_the_setting_is_refused_and_nothing_is_erased(capsys, store, monkeypatch):
+    monkeypatch.delenv("COLLECTOR_SUPPRESSED_IDS_FILE", raising=False)
+    before = stored(store)
+    code, _, err = run(capsys, "events", "forget", "--user-id", GONE, "--suppress", "--data-dir", str(store))
+    assert code == 2 and "COLLECTOR_SUPPRESSED_IDS_FILE" in err
+    assert stored(store) == before and not (store / "erasures.log").exists()
+
+
+def test_suppress_refuses_an_id_the_file_cannot_hold_before_erasing(capsys, store, tmp_path, monkeypatch):
+    listed = tmp_path / "suppressed-ids.txt"
+    monkeypatch.setenv("COLLECTOR_SUPPRESSED_IDS_FILE", str(listed))
+    before = stored(store)
+    code, _, err = run(capsys, "events", "forget", "--user-id", "#not-an-id", "--suppress", "--data-dir", str(store))
+    assert code == 2 and "suppressed" in err.lower()
+    assert stored(store) == before and not listed.exists()
+
+
+def test_a_dry_run_with_suppress_says_what_it_would_add_and_changes_nothing(capsys, store, tmp_path, monkeypatch):
+    listed = tmp_path / "suppressed-ids.txt"
+    monkeypatch.setenv("COLLECTOR_SUPPRESSED_IDS_FILE", str(listed))
+    code, out, err = run(capsys, "events", "forget", "--user-id", GONE, "--suppress", "--dry-run",
+                         "--data-dir", str(store))
+    assert code == 0, err
+    assert f"would add 1 id to {listed}" in out and not listed.exists()
