@@ -36,6 +36,7 @@ import dataclasses
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,9 @@ import flask
 
 from .. import idempotency
 from ..errors import CollectorError
-from ..ingest.botcheck import RequestBots
 from ..ingest.eventtime import parse_time
 from ..ingest.facts import RequestFacts, format_received_at
-from ..ingest.intake import Intake
+from ..ingest.intake import Accepted, Intake
 from ..ingest.parsing import parse_json
 from ..ingest.views import created_response
 from ..request.record import ENVIRON_KEY as RECORD
@@ -77,10 +77,9 @@ class Candidate:
 
     letter: dict[str, Any]
     payload: Any
-    data: dict[str, Any]
-    events: list[dict[str, Any]]  # each with an eventId
+    accepted: Accepted  # past today's checks; its bots for the letter's kept User-Agent
+    events: list[dict[str, Any]]  # accepted.events, each with an eventId
     key_id: str | None
-    bots: RequestBots | None  # the bot step's answer for the letter's kept User-Agent
 
 
 def replay(settings: Any, since: float | None = None) -> ReplayReport:
@@ -119,18 +118,14 @@ def _candidates(data_dir: Path, intake: Intake, since: float | None, report: Rep
         client = letter.get("client") or {}
         try:
             payload = parse_json(letter["body"].encode("utf-8"))
-            data = intake.validate(payload)
-            # Today's suppressed ids, first as for a new request: a letter kept (for another code) before its
-            # person asked not to be collected is never stored.
-            intake.suppress(data["messageBody"])
-            # The bot step as a new request meets it: COLLECTOR_BOTS=refuse stores no bot's letter.
-            bots = intake.bots(data["messageBody"], client.get("userAgent"))
-            data = {**data, "messageBody": intake.check_plan(data["messageBody"])}  # today's plan, as a new request
+            # Today's checks, as a new request meets them: a letter of a person suppressed since, a bot's with
+            # COLLECTOR_BOTS=refuse, or one breaking today's plan in refuse mode is never stored.
+            accepted = intake.accept(payload, client.get("userAgent"))
         except CollectorError as error:
             report.refused[error.code] += 1
             continue
-        events = [_with_event_id(event, letter["id"], index) for index, event in enumerate(data["messageBody"])]
-        found.append(Candidate(letter, payload, data, events, client.get("keyId"), bots))
+        events = [_with_event_id(event, letter["id"], index) for index, event in enumerate(accepted.events)]
+        found.append(Candidate(letter, payload, accepted, events, client.get("keyId")))
     deadletters.prune_replayed(data_dir, kept)
     return found
 
@@ -174,7 +169,7 @@ def _store_one(
         new = retries.new_events(candidate.events, candidate.key_id)
         events = [event for event in new if (candidate.key_id, event["eventId"]) not in present]
         facts = _facts(letter, candidate.key_id)
-        lines = intake.lines(events, candidate.data.get("messageheader"), facts, candidate.bots)
+        lines = intake.lines(events, candidate.accepted.header, facts, candidate.accepted.bots)
         writer.append(lines)
     except CollectorError as error:  # refused again (a key in flight or reused, a size), or storage failed
         report.refused[error.code] += 1
@@ -209,9 +204,9 @@ def _facts(letter: dict[str, Any], key_id: str | None) -> RequestFacts:
     )
 
 
-def _with_event_id(event: dict[str, Any], letter_id: str, index: int) -> dict[str, Any]:
+def _with_event_id(event: Mapping[str, Any], letter_id: str, index: int) -> dict[str, Any]:
     if "eventId" in event:
-        return event
+        return dict(event)
     return {**event, "eventId": str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{letter_id}/{index}"))}
 
 

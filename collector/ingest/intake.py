@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
 
 @dataclasses.dataclass(frozen=True)
+class Accepted:
+    """A request's events past every check, ready for their lines."""
+
+    events: Sequence[Mapping[str, Any]]  # as sent, or flagged copies (the tracking plan's flag mode)
+    header: Mapping[str, Any] | None  # the messageheader, when sent
+    bots: RequestBots | None  # the bot step's answer, for each event's client.bot (None: COLLECTOR_BOTS=off)
+
+
+@dataclasses.dataclass(frozen=True)
 class Intake:
     """The data path's validator, bot step, event-time rules, size limits and client-address mode."""
 
@@ -68,6 +77,28 @@ class Intake:
             plan_mode=settings.tracking_plan_mode,
             suppressed=settings.suppressed_ids_file,
         )
+
+    def accept(self, payload: Any, user_agent: str | None) -> Accepted:
+        """The data path's checks of a /collect/event body, in their order: the envelope, suppressed ids, bots,
+        the tracking plan. The view and the dead-letter replay both take a request through here.
+
+        Suppressed ids come first (a person who asked not to be collected is refused whatever else the request
+        is), then bots (a refused bot is checked no further), then the plan.
+        :raises CollectorError: the first check that refuses the request.
+        """
+        data = self.validate(payload)
+        self.suppress(data["messageBody"])
+        bots = self.bots(data["messageBody"], user_agent)
+        return Accepted(self.check_plan(data["messageBody"]), data.get("messageheader"), bots)
+
+    def accept_segment(self, payload: Any, call: str | None, body: bytes, user_agent: str | None) -> Accepted:
+        """`accept` for a Segment request (`call` None for /v1/batch; `body` as read, for Segment's size limit),
+        its errors worded as that route words them."""
+        mapped = self.segment(payload, call, body)
+        self.suppress_segment(mapped, call)
+        bots = self.bots(mapped.events, user_agent)  # a message's context is kept as sent
+        mapped = self.check_segment_plan(mapped, call)
+        return Accepted(mapped.events, mapped.core.get("messageheader"), bots)
 
     def validate(self, payload: Any) -> dict[str, Any]:
         """The validated request body (`messageBody`, and `messageheader` when sent): the envelope.

@@ -36,15 +36,10 @@ def segment_call(call: str) -> flask.Response:
 def segment_request(call: str | None) -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    intake = data_path().intake
     raw_body = record.current().raw_body
     assert raw_body is not None, "request_payload has read the body (or raised)"
-    mapped = intake.segment(payload, call, raw_body)
-    intake.suppress_segment(mapped, call)  # suppressed ids, first after validation as on /collect/event
-    # The bot step, next as on /collect/event; a message's context is kept as sent.
-    bots = intake.bots(mapped.events, user_agent(flask.request))
-    mapped = intake.check_segment_plan(mapped, call)  # the tracking plan, after the bots as on /collect/event
-    return store_request(mapped.events, mapped.core.get("messageheader"), payload, dry_run, success_response, bots)
+    accepted = data_path().intake.accept_segment(payload, call, raw_body, user_agent(flask.request))
+    return store_request(accepted, payload, dry_run, success_response)
 
 
 def success_response(_ping_id: str) -> flask.Response:

@@ -9,7 +9,7 @@ costs no parsing (unless the limit counts events: then the limiter asks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import flask
@@ -25,8 +25,7 @@ from .plancheck import flagged
 if TYPE_CHECKING:
     from ..idempotency import Idempotency
     from ..store import EventWriter
-    from .botcheck import RequestBots
-    from .intake import Intake
+    from .intake import Accepted, Intake
 
 bp = flask.Blueprint("collect", __name__)
 EXTENSION = "collector.ingest"
@@ -61,37 +60,28 @@ def assign_ping_id() -> None:
 def collect_event() -> flask.Response:
     dry_run = is_dry_run(flask.request)
     payload = request_payload(flask.request)
-    intake = data_path().intake
-    data = intake.validate(payload)
-    # Suppressed ids (COLLECTOR_SUPPRESSED_IDS_FILE), first after validation: a person who asked not to be
-    # collected is refused (403) whatever else the request is, a bot's or one breaking the plan.
-    intake.suppress(data["messageBody"])
-    # The bot step (COLLECTOR_BOTS), next: a refused bot (403) is checked no further.
-    bots = intake.bots(data["messageBody"], user_agent(flask.request))
-    events = intake.check_plan(data["messageBody"])  # the tracking plan: refused, or flagged copies
-    return store_request(events, data.get("messageheader"), payload, dry_run, created_response, bots)
+    accepted = data_path().intake.accept(payload, user_agent(flask.request))
+    return store_request(accepted, payload, dry_run, created_response)
 
 
 def store_request(
-    events: Sequence[Mapping[str, Any]],
-    header: Mapping[str, Any] | None,
+    accepted: Accepted,
     payload: Any,
     dry_run: bool,
     answer: Callable[[str], flask.Response],
-    bots: RequestBots | None = None,
 ) -> flask.Response:
-    """Validated `events` -> enrich -> write -> `answer(pingId)`: the path every ingest route shares.
+    """Accepted events -> enrich -> write -> `answer(pingId)`: the path every ingest route shares.
 
-    `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint;
-    `bots` what the bot step found (intake.bots), for each event's `client.bot`.
+    `payload` is the request's body as parsed, for its Idempotency-Key's fingerprint.
     """
     path = data_path()
     scope = current_key_id()  # retries and eventIds belong to the write key that sent them
     if not dry_run and (earlier := path.idempotency.replay_or_claim(flask.request, payload, scope)):
         return earlier  # a retry of a request already stored: its very answer, nothing stored again
-    events = events if dry_run else path.idempotency.new_events(events, scope)
+    events = accepted.events if dry_run else path.idempotency.new_events(accepted.events, scope)
+    bots = accepted.bots
     facts = path.intake.facts(flask.request)
-    lines = path.intake.lines(events, header, facts, bots)
+    lines = path.intake.lines(events, accepted.header, facts, bots)
     if dry_run:
         flagging = path.intake.plan is not None and path.intake.plan_mode == "flag"
         return valid_response(len(lines), flagged(events) if flagging else None)

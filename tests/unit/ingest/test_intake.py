@@ -244,3 +244,16 @@ def test_a_bot_is_refused_before_the_plan_is_checked(tmp_path):
     with pytest.raises(CollectorError) as caught:
         built.check_plan(events)
     assert caught.value.code == "tracking_plan_violation"
+
+
+def test_accept_takes_a_body_through_every_check_in_order_and_hands_on_what_the_lines_need(tmp_path):
+    built = intake(tmp_path, bots="flag", tracking_plan=str(SHOP))
+    accepted = built.accept({"messageheader": {"appVersion": "1.0"}, "messageBody": [GOOD_VIEW, BAD_VIEW]}, GOOGLEBOT)
+    assert accepted.header == {"appVersion": "1.0"}
+    assert accepted.events[0] == GOOD_VIEW and "planViolations" in accepted.events[1]  # the plan's flag mode
+    lines = built.lines(accepted.events, accepted.header, FACTS, accepted.bots)
+    assert [orjson.loads(line)["client"]["bot"]["name"] for line in lines] == ["Googlebot", "Googlebot"]
+    refusing = intake(tmp_path, bots="refuse", tracking_plan=str(SHOP), tracking_plan_mode="refuse")
+    with pytest.raises(CollectorError) as caught:
+        refusing.accept({"messageBody": [BAD_VIEW]}, GOOGLEBOT)
+    assert caught.value.code == "bot_refused", "the bot step comes before the plan's"
