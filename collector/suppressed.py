@@ -13,7 +13,7 @@ the file on the disk), while costing a hash per event and a key to keep alike
 across workers.
 
 Read by gunicorn's master only, at start and on each SIGHUP, as the tracking
-plan is (collector/plan/pinning.py says why): the master pins the list it read
+plan is (collector/settings/pinned.py says why): the master pins the list it read
 here, and the workers it forks take the pinned list for the same file instead
 of reading it, so an edited file takes effect in every worker at the next
 reload and never in one worker alone, and a file broken mid-edit never stops
@@ -186,25 +186,3 @@ def _replace(path: Path, text: str, directory: int) -> None:
         temporary.unlink(missing_ok=True)
         raise
     os.fsync(directory)
-
-
-# The list gunicorn's master read, inherited by the workers it forks (see the module's docstring).
-_pinned: SuppressedIds | None = None
-
-
-def pin(suppressed: SuppressedIds | None) -> None:
-    """Keep `suppressed` (None: none) as the list of this process and of the workers it forks."""
-    global _pinned
-    _pinned = suppressed
-
-
-def unpin() -> SuppressedIds | None:
-    """Forget the pinned list, so that the next reading of the settings reads the file again; the list it was."""
-    global _pinned
-    suppressed, _pinned = _pinned, None
-    return suppressed
-
-
-def pinned(source: str) -> SuppressedIds | None:
-    """The list pinned for the file `source`, if one is."""
-    return _pinned if _pinned is not None and _pinned.source == source else None

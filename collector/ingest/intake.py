@@ -55,7 +55,7 @@ class Intake:
     max_event_bytes: int
     client_ip: str = "full"  # COLLECTOR_CLIENT_IP: what is kept of a client's address
     bot_check: BotCheck = dataclasses.field(default_factory=BotCheck)  # COLLECTOR_BOTS; built without settings: off
-    # COLLECTOR_TRACKING_PLAN, compiled once at start-up (in gunicorn's master: collector/plan/pinning.py),
+    # COLLECTOR_TRACKING_PLAN, compiled once at start-up (in gunicorn's master: collector/settings/pinned.py),
     # and COLLECTOR_TRACKING_PLAN_MODE. Every route and the dead-letter replay check through `check_plan`
     # or `check_segment_plan`: after the bot step, before enrichment (see plancheck.py).
     plan: TrackingPlan | None = None

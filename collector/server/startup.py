@@ -36,18 +36,13 @@ import sys
 import sysconfig
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from .. import datadir, metricsdir, suppressed
+from .. import datadir, metricsdir
 from ..ops import access_log
-from ..plan import pinning
 from ..request import privacy
-from ..settings import Settings, SettingsError, load_settings, places
+from ..settings import Settings, SettingsError, load_settings, pinned, places, planfile, suppressedfile
 from .hooks import Hooks
-
-if TYPE_CHECKING:
-    from ..plan import TrackingPlan
-    from ..suppressed import SuppressedIds
 
 # The packaged configuration file that `collector serve` hands gunicorn.
 CONFIG_FILE = Path(__file__).with_name("gunicorn_config.py")
@@ -94,19 +89,19 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
     global _in_effect
     in_effect = _in_effect if environ.get(_STARTED) == str(os.getpid()) else None
     # The tracking plan file and the suppressed ids file are read here, in the master, at start and on
-    # each SIGHUP, and pinned for the workers it forks (collector/plan/pinning.py, collector/suppressed.py):
-    # set aside those pinned, to read the files anew.
-    pinned = pinning.unpin(), suppressed.unpin()
+    # each SIGHUP, and pinned for the workers it forks (collector/settings/pinned.py): set aside those
+    # pinned, to read the files anew.
+    held = pinned.unpin()
     try:
         # Refuses, in one line, every value gunicorn or a worker would fail on
         # (the bind address, the data directory, several workers with memory://, a bad plan).
         settings = load_settings(environ)
     except SettingsError as error:
         if in_effect is not None:
-            return _refuse_reload(str(error), pinned, in_effect)
+            return _refuse_reload(str(error), held, in_effect)
         refuse(str(error), own_metrics_dir)
-    pinning.pin(settings.tracking_plan)
-    suppressed.pin(settings.suppressed_ids_file)
+    pinned.pin(planfile.VARIABLE, settings.tracking_plan)
+    pinned.pin(suppressedfile.VARIABLE, settings.suppressed_ids_file)
     _in_effect = settings
     # The data directory is made here, in the master, once: the workers it forks
     # (a recycled one too) inherit which directory it is, and refuse to write into
@@ -140,7 +135,7 @@ def bind_problem(bind: str, environ: Mapping[str, str]) -> str | None:
 
 
 def _refuse_reload(
-    message: str, pinned: tuple[TrackingPlan | None, SuppressedIds | None], in_effect: Settings
+    message: str, held: Mapping[str, Any], in_effect: Settings
 ) -> Settings:
     """A SIGHUP that read a bad setting (a plan file broken mid-edit): keep serving as before, and say why.
 
@@ -149,8 +144,7 @@ def _refuse_reload(
     after a SIGHUP; the new ones are forked with the plan and the suppressed
     ids pinned before, so the service keeps both until a SIGHUP reads good files.
     """
-    pinning.pin(pinned[0])
-    suppressed.pin(pinned[1])
+    pinned.restore(held)
     print(f"collector: reload refused, the service keeps its configuration: {message}", file=sys.stderr, flush=True)
     return in_effect
 

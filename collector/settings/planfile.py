@@ -9,31 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from .error import SettingsError
+from . import pinned
 from .values import EMPTY
 
 VARIABLE = "COLLECTOR_TRACKING_PLAN"
 
 
 def tracking_plan(raw: str) -> Any:
-    """The compiled plan of the file named by `raw`; None when empty (no plan).
+    """The compiled plan of the file named by `raw`; None when empty (no plan); in a worker, its master's
+    (see pinned.py).
 
     :raises SettingsError: the file cannot be read or is not a good plan, in one line.
     """
-    path = raw.strip()
-    if not path:
-        return None
     # Imported here: collector.plan imports collector.settings (the eventType rule).
-    from ..plan import PlanError, load_plan, pinning
+    from ..plan import PlanError, load_plan
 
-    # In a worker of gunicorn's master, the master's plan (see collector/plan/pinning.py).
-    plan = pinning.pinned(path)
-    if plan is not None:
-        return plan
-    try:
-        return load_plan(path)
-    except PlanError as error:
-        raise SettingsError(f"{VARIABLE}: {error}") from None
+    return pinned.read_file(VARIABLE, raw, load_plan, PlanError)
 
 
 def show_plan(plan: Any) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..suppressed import SuppressedIds, SuppressedIdsError, pinned, read_ids
+from ..suppressed import SuppressedIds, SuppressedIdsError, read_ids
+from . import pinned
 from .error import SettingsError
 from .values import EMPTY
 
@@ -18,21 +19,11 @@ VARIABLE = "COLLECTOR_SUPPRESSED_IDS_FILE"
 
 
 def suppressed_ids(raw: str) -> SuppressedIds | None:
-    """The ids of the file named by `raw`; None when empty (off).
+    """The ids of the file named by `raw`; None when empty (off); in a worker, its master's (see pinned.py).
 
     :raises SettingsError: the file cannot be read or breaks a bound, in one line.
     """
-    path = raw.strip()
-    if not path:
-        return None
-    # In a worker of gunicorn's master, the master's list (see collector/suppressed.py).
-    listed = pinned(path)
-    if listed is not None:
-        return listed
-    try:
-        return read_ids(path)
-    except SuppressedIdsError as error:
-        raise SettingsError(f"{VARIABLE}: {error}") from None
+    return pinned.read_file(VARIABLE, raw, read_ids, SuppressedIdsError)
 
 
 def check_outside(listed: SuppressedIds | None, data_dir: Path) -> None:

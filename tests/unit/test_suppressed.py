@@ -28,12 +28,6 @@ FILE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def nothing_pinned():
-    suppressed.unpin()
-    yield
-    suppressed.unpin()
-
 
 def test_one_id_a_line_blank_lines_and_comments_skipped_whitespace_around_stripped(tmp_path):
     path = tmp_path / "suppressed.txt"
@@ -159,13 +153,3 @@ def test_appends_at_once_lose_no_id(tmp_path):
     for thread in threads:
         thread.join(60)
     assert len(read_ids(path)) == 8 * 20
-
-
-def test_a_pinned_list_is_found_by_its_file_only_and_unpinned_for_a_reload():
-    listed = SuppressedIds("/etc/collector/suppressed.txt", frozenset({"u1"}))
-    assert suppressed.pinned(listed.source) is None
-    suppressed.pin(listed)
-    assert suppressed.pinned("/etc/collector/suppressed.txt") is listed
-    assert suppressed.pinned("/etc/collector/other.txt") is None
-    assert suppressed.unpin() is listed
-    assert suppressed.pinned(listed.source) is None

@@ -13,11 +13,9 @@ from typing import ClassVar
 import pytest
 from gunicorn.config import Config
 
-from collector import suppressed
 from collector.ops.access_log import JSONLogger
-from collector.plan import pinning
 from collector.server import startup
-from collector.settings import load_settings
+from collector.settings import load_settings, pinned
 
 
 def environ_for(tmp_path, **settings: str) -> dict[str, str]:
@@ -129,8 +127,7 @@ def test_the_script_is_the_one_beside_this_python():
 def master_state():
     """The master's state in this process (the plan pinned, the settings in effect), put back after the test."""
     yield
-    pinning.unpin()
-    suppressed.unpin()
+    pinned.unpin()
     startup._in_effect = None
 
 
@@ -143,7 +140,7 @@ def write_plan(path: Path, most: object) -> Path:
 def test_the_master_pins_the_plan_it_read_for_the_workers_it_forks(tmp_path, master_state):
     plan = write_plan(tmp_path / "plan.json", 5)
     settings = startup.start(None, environ_for(tmp_path, tracking_plan=str(plan)))
-    assert pinning.pinned(str(plan)) is settings.tracking_plan is not None
+    assert pinned.pinned("COLLECTOR_TRACKING_PLAN", str(plan)) is settings.tracking_plan is not None
 
 
 def test_a_sighup_reads_the_plan_again(tmp_path, master_state):
@@ -152,7 +149,7 @@ def test_a_sighup_reads_the_plan_again(tmp_path, master_state):
     first = startup.start(None, environ).tracking_plan
     write_plan(plan, 50)
     again = startup.start(None, environ).tracking_plan
-    assert again is not first and pinning.pinned(str(plan)) is again
+    assert again is not first and pinned.pinned("COLLECTOR_TRACKING_PLAN", str(plan)) is again
     assert again.check({"eventType": "a", "properties": {"n": 10}}) == []
 
 
@@ -165,7 +162,7 @@ def test_a_sighup_reading_a_broken_plan_keeps_the_configuration_in_effect_and_sa
     write_plan(plan, "lots")
     again = startup.configure(None, environ)  # no SystemExit: the master and its workers go on
     assert again["workers"] == startup.variables(first)["workers"]
-    assert pinning.pinned(str(plan)) is first.tracking_plan
+    assert pinned.pinned("COLLECTOR_TRACKING_PLAN", str(plan)) is first.tracking_plan
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(
         "collector: reload refused, the service keeps its configuration: "
@@ -185,10 +182,11 @@ def test_the_master_pins_the_suppressed_ids_it_read_and_a_sighup_reads_them_agai
     path.write_text("u1\n")
     environ = environ_for(tmp_path, suppressed_ids_file=str(path))
     first = startup.start(None, environ).suppressed_ids_file
-    assert first is not None and suppressed.pinned(str(path)) is first
+    assert first is not None and pinned.pinned("COLLECTOR_SUPPRESSED_IDS_FILE", str(path)) is first
     path.write_text("u1\nu2\n")
     again = startup.start(None, environ).suppressed_ids_file
-    assert again is not None and again.ids == {"u1", "u2"} and suppressed.pinned(str(path)) is again
+    assert again is not None and again.ids == {"u1", "u2"}
+    assert pinned.pinned("COLLECTOR_SUPPRESSED_IDS_FILE", str(path)) is again
 
 
 def test_a_sighup_reading_a_broken_suppressed_ids_file_keeps_the_list_in_effect_and_says_why_in_one_line(
@@ -200,10 +198,10 @@ def test_a_sighup_reading_a_broken_suppressed_ids_file_keeps_the_list_in_effect_
     first = startup.start(None, environ)
     path.write_text("x" * 300 + "\n")
     startup.configure(None, environ)  # no SystemExit: the master and its workers go on
-    assert suppressed.pinned(str(path)) is first.suppressed_ids_file
+    assert pinned.pinned("COLLECTOR_SUPPRESSED_IDS_FILE", str(path)) is first.suppressed_ids_file
     path.unlink()
     startup.configure(None, environ)
-    assert suppressed.pinned(str(path)) is first.suppressed_ids_file
+    assert pinned.pinned("COLLECTOR_SUPPRESSED_IDS_FILE", str(path)) is first.suppressed_ids_file
     lines = capsys.readouterr().err.splitlines()
     prefix = "collector: reload refused, the service keeps its configuration: COLLECTOR_SUPPRESSED_IDS_FILE: "
     assert lines == [

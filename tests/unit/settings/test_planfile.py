@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from collector.plan import TrackingPlan, pinning
-from collector.settings import SettingsError, load_settings
+from collector.plan import TrackingPlan
+from collector.settings import SettingsError, load_settings, pinned
 
 SHOP = Path(__file__).parents[1] / "plan" / "data" / "shop.json"
 
 
 @pytest.fixture(autouse=True)
 def no_pinned_plan():
-    pinning.unpin()
+    pinned.unpin()
     yield
-    pinning.unpin()
+    pinned.unpin()
 
 
 def test_no_plan_by_default_and_flag_mode(tmp_path):
@@ -67,9 +67,9 @@ def test_a_plan_pinned_by_the_master_is_taken_as_it_is_and_the_file_not_read_aga
     shutil.copy(SHOP, copy)
     environ = {"COLLECTOR_DATA_DIR": str(tmp_path), "COLLECTOR_TRACKING_PLAN": str(copy)}
     master = load_settings(environ=environ).tracking_plan
-    pinning.pin(master)
+    pinned.pin("COLLECTOR_TRACKING_PLAN", master)
     copy.write_text("broken")  # changed after the master read it: a worker still takes the master's plan
     assert load_settings(environ=environ).tracking_plan is master
-    pinning.unpin()
+    pinned.unpin()
     with pytest.raises(SettingsError):
         load_settings(environ=environ)

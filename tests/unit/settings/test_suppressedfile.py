@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from collector import suppressed
-from collector.settings import SettingsError, load_settings, suppressed_ids_file_to_read
+from collector.settings import SettingsError, load_settings, pinned, suppressed_ids_file_to_read
 from collector.suppressed import LONGEST_ID, SuppressedIds
 
 
 @pytest.fixture(autouse=True)
 def nothing_pinned():
-    suppressed.unpin()
+    pinned.unpin()
     yield
-    suppressed.unpin()
+    pinned.unpin()
 
 
 def environ(tmp_path, path) -> dict[str, str]:
@@ -71,7 +70,7 @@ def test_a_worker_takes_the_list_its_master_pinned_for_the_same_file_and_never_r
     path = tmp_path / "suppressed.txt"
     path.write_text("u1\n")
     master = load_settings(environ=environ(tmp_path, path)).suppressed_ids_file
-    suppressed.pin(master)
+    pinned.pin("COLLECTOR_SUPPRESSED_IDS_FILE", master)
     path.write_text("x" * (LONGEST_ID + 1) + "\n")  # edited (broken) since: not read
     assert load_settings(environ=environ(tmp_path, path)).suppressed_ids_file is master
 
