@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import logging
 import os
 import threading
@@ -38,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import datadir, jsontext
+from .. import datadir, filelock, jsontext
 from ..ops.metrics import DEAD_LETTERS
 from ..store import datafiles
 
@@ -111,9 +110,7 @@ class DeadLetters:
         self.directory.mkdir(exist_ok=True)
         # Every process writes under one flock, so the cap holds for their sum
         # at every moment: room is made before a letter is written, never after.
-        lock = os.open(self.directory / CAP_LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with cap_lock(self.directory):
             self._make_room(len(line))
             path = self._path
             size = -1 if path is None or self._pid != os.getpid() else _size(path, missing=-1)
@@ -128,8 +125,6 @@ class DeadLetters:
                 datafiles.write_all(fd, line)
             finally:
                 os.close(fd)
-        finally:
-            os.close(lock)  # releases the flock
 
     def _make_room(self, incoming: int) -> None:
         """Delete the oldest files (any process's) until `incoming` more bytes fit under the cap."""
@@ -240,17 +235,17 @@ def replay_lock(data_dir: Path) -> Iterator[None]:
     """
     path = Path(data_dir) / DIRECTORY / REPLAY_LOCK
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReplayRunning(
-                f"another `collector deadletter replay` is running: it holds the lock on {path}"
-            ) from None
+    running = f"another `collector deadletter replay` is running: it holds the lock on {path}"
+    with filelock.flocked(path, busy=lambda: ReplayRunning(running)):
         yield
-    finally:
-        os.close(fd)
+
+
+@contextlib.contextmanager
+def cap_lock(directory: Path) -> Iterator[None]:
+    """The lock every process appends letters under (and whatever rewrites them takes): the cap holds for
+    their sum at every moment."""
+    with filelock.flocked(Path(directory) / CAP_LOCK):
+        yield
 
 
 def _size(path: Path, missing: int = 0) -> int:

@@ -10,9 +10,6 @@ that comes next opens the file by name, the new one.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +44,7 @@ def erase(data_dir: Path, matcher: Matcher, dry_run: bool) -> int:
         return None if isinstance(letter, dict) and matcher.letter_is_theirs(letter) else line
 
     erased = 0
-    with _cap_lock(data_dir):
+    with letters.cap_lock(Path(data_dir) / letters.DIRECTORY):
         for path in letter_files(data_dir):
             if sum(1 for letter in _letters_of(path) if matcher.letter_is_theirs(letter)):
                 erased += rewrite.rewrite(path, blocks.per_line(keep)).dropped
@@ -62,14 +59,3 @@ def _letters_of(path: Path) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(letter, dict):
             yield letter
-
-
-@contextlib.contextmanager
-def _cap_lock(data_dir: Path) -> Iterator[None]:
-    """The lock every dead-letter writer appends under (see deadletters/letters.py)."""
-    fd = os.open(Path(data_dir) / letters.DIRECTORY / letters.CAP_LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o640)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

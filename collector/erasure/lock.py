@@ -15,11 +15,11 @@ when it holds something only the collector writes there.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import filelock
 from ..deadletters import letters
 from ..store import datafiles, generation, maintenance
 
@@ -62,18 +62,10 @@ def held(data_dir: Path) -> Iterator[None]:
     :raises Refused: another erasure holds it (never waited for).
     """
     path = Path(data_dir) / LOCK_FILE
+    running = f"another `collector events forget` is running: it holds the lock on {path}"
     # It holds nothing: readable by all, and read-only is enough for flock, so another user can take it.
-    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Refused(
-                f"another `collector events forget` is running: it holds the lock on {path}", busy=True
-            ) from None
+    with filelock.flocked(path, flags=os.O_RDONLY, mode=0o644, busy=lambda: Refused(running, busy=True)):
         yield
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,6 @@ first, and only as many as the limits ask for.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import gzip
 import logging
 import os
@@ -37,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import datadir
+from .. import datadir, filelock
 from ..ops.metrics import FILES_COMPRESSED, RETENTION_DELETED_BYTES, RETENTION_DELETED_FILES
 from . import datafiles
 
@@ -246,9 +245,5 @@ def turn(data_dir: Path) -> Iterator[None]:
     What else changes finished files (an erasure) takes the same turn, so that
     no file is compressed or expired while it is rewritten.
     """
-    fd = os.open(Path(data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with filelock.flocked(Path(data_dir) / LOCK_NAME, flags=os.O_RDWR, mode=0o644):
         yield
-    finally:
-        os.close(fd)
