@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 from .. import jsontext
@@ -14,6 +13,7 @@ from ..deadletters import letters as deadletters
 from ..deadletters.replay import replay
 from ..settings import load_settings
 from ..store.reading import parse_time
+from .output import add_data_dir
 
 
 def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
@@ -40,9 +40,7 @@ def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
     replaying.add_argument("--since", type=time_type, help="only those received at or after this time")
     replaying.set_defaults(run=run_replay)
     for command in (listing, replaying):
-        command.add_argument(
-            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
-        )
+        add_data_dir(command)
 
 
 def run_list(args: argparse.Namespace, out: TextIO) -> int:

@@ -15,7 +15,7 @@ from ..erasure import Ids, Matcher, audit, export, keyed, lock
 from ..erasure.run import Erasure, Report
 from ..idempotency.state import MemcachedState
 from ..settings import SettingsError, load_settings, suppressed_ids_file_to_read
-from .output import Skipped, count
+from .output import Skipped, add_data_dir, count
 
 # As `collector deadletter replay` when one runs already: EX_TEMPFAIL, try again later.
 BUSY_EXIT = 75
@@ -51,9 +51,7 @@ def add_commands(actions: Any) -> None:
     access.set_defaults(run=run_export)
     for command in (forget, access):
         _add_ids(command)
-        command.add_argument(
-            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
-        )
+        add_data_dir(command)
 
 
 def _add_ids(command: Any) -> None:

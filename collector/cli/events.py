@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from ..deadletters import letters as deadletters
 from ..store import datafiles, reading
-from .output import Skipped, count, table, time_argument
+from .output import Skipped, add_data_dir, count, table, time_argument
 
 BAR_WIDTH = 40
 # `--bots`: the readers print every stored event unless told (a reader never hides lines).
@@ -46,9 +46,7 @@ def add_commands(commands: Any) -> Any:
     _add_bots(stats)
     stats.set_defaults(run=run_stats)
     for command in (verify, stats):
-        command.add_argument(
-            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
-        )
+        add_data_dir(command)
     return actions
 
 

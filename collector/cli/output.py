@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from ..store import reading
+
+
+def add_data_dir(command: Any) -> None:
+    """`--data-dir DIR`, as every command that reads one data directory takes it (`collector/cli/__init__.py`
+    resolves the default)."""
+    command.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
 
 
 def time_argument(text: str) -> float:

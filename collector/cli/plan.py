@@ -14,7 +14,7 @@ from ..plan.inference import Inference
 from ..plan.review import Review, review
 from ..settings import plan_file_to_read
 from ..store import reading
-from .output import Skipped, table, time_argument
+from .output import Skipped, add_data_dir, table, time_argument
 
 
 def add_commands(commands: Any) -> None:
@@ -57,9 +57,7 @@ def add_commands(commands: Any) -> None:
             type=time_argument,
             help="only events received at or after this time (RFC 3339 or a date; UTC if no offset)",
         )
-        command.add_argument(
-            "--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)"
-        )
+        add_data_dir(command)
 
 
 def share(text: str) -> float:
