@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 from tests.churn import post_on_new_connections
 from tests.processes import wait_until
@@ -42,6 +46,48 @@ class Load:
     def stop(self) -> list:
         self.stop_event.set()
         self.thread.join(300)
+        return self.outcomes
+
+
+class TwoKindsLoad:
+    """Client threads sending, in turn, a request of each of two kinds until stopped (a bounded loop): the
+    reload tests of a file the master reads (a tracking plan, a suppressed-ids list) send one kind the reload
+    changes nothing for and one it does.
+
+    `send(number)` sends request `number` and gives back (its kind, its event, its outcome).
+    """
+
+    def __init__(
+        self, send: Callable[[int], tuple[str, dict, Any]], limit: int = 3000, clients: int = 6, seconds: float = 240
+    ) -> None:
+        self.outcomes: list[tuple[str, dict, Any]] = []
+        self.stop_event = threading.Event()
+        numbers = itertools.count()
+        lock = threading.Lock()
+        deadline = time.monotonic() + seconds
+
+        def client() -> None:
+            while not self.stop_event.is_set() and time.monotonic() < deadline:
+                with lock:
+                    number = next(numbers)
+                if number >= limit:
+                    return
+                sent = send(number)
+                with lock:
+                    self.outcomes.append(sent)
+
+        self.threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+        for thread in self.threads:
+            thread.start()
+
+    def wait_for_more(self, more: int = 40) -> None:
+        target = len(self.outcomes) + more
+        wait_until(lambda: len(self.outcomes) >= target, 120, f"{more} more answers")
+
+    def stop(self) -> list[tuple[str, dict, Any]]:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(120)
         return self.outcomes
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import collections
 import http.client
-import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ import requests
 
 from tests.processes import ROOT, wait_until
 from tests.servers import service_env
-from tests.system.reloading import hup_and_wait
+from tests.system.reloading import TwoKindsLoad, hup_and_wait
 
 pytestmark = pytest.mark.system
 
@@ -69,48 +66,21 @@ def test_the_service_refuses_a_listed_id_in_every_worker_and_stores_the_others(s
     assert 'collector_rejected_requests_total{code="suppressed"} 8.0' in metrics
 
 
-class Load:
-    """Client threads sending, in turn, an event of a person never listed and one of a person listed by the
-    reload (a bounded loop)."""
+def load_of(port: int) -> TwoKindsLoad:
+    """In turn, an event of a person never listed and one of a person the reload lists."""
 
-    def __init__(self, port: int, limit: int = 3000, clients: int = 6, seconds: float = 240) -> None:
-        self.outcomes: list[tuple[str, dict, tuple[int | str, str | None]]] = []
-        self.stop_event = threading.Event()
-        numbers = itertools.count()
-        lock = threading.Lock()
-        deadline = time.monotonic() + seconds
+    def send(number: int) -> tuple[str, dict, tuple[int | str, str | None]]:
+        kind = "leaving" if number % 2 else "staying"
+        event = view("leaving-user" if kind == "leaving" else f"user-{number}", number)
+        return kind, event, post(port, event)
 
-        def client() -> None:
-            while not self.stop_event.is_set() and time.monotonic() < deadline:
-                with lock:
-                    number = next(numbers)
-                if number >= limit:
-                    return
-                kind = "leaving" if number % 2 else "staying"
-                event = view("leaving-user" if kind == "leaving" else f"user-{number}", number)
-                outcome = post(port, event)
-                with lock:
-                    self.outcomes.append((kind, event, outcome))
-
-        self.threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-        for thread in self.threads:
-            thread.start()
-
-    def wait_for_more(self, more: int = 40) -> None:
-        target = len(self.outcomes) + more
-        wait_until(lambda: len(self.outcomes) >= target, 120, f"{more} more answers")
-
-    def stop(self) -> list:
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(120)
-        return self.outcomes
+    return TwoKindsLoad(send)
 
 
 def test_a_sighup_under_load_takes_the_new_list_and_refuses_no_request_for_another_reason(start_service, tmp_path):
     path = listed(tmp_path, "gone-user")
     service = start_service(suppressed_ids_file=str(path), **SETTINGS)
-    load = Load(service.port)
+    load = load_of(service.port)
     try:
         load.wait_for_more()
         replace(path, path.read_text() + "leaving-user\n")

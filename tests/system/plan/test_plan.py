@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import collections
 import http.client
-import itertools
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ import requests
 
 from tests.processes import ROOT, wait_until
 from tests.servers import service_env
-from tests.system.reloading import hup_and_wait
+from tests.system.reloading import TwoKindsLoad, hup_and_wait
 
 pytestmark = pytest.mark.system
 
@@ -124,42 +121,16 @@ def post_kind(port: int, event: dict) -> int | str:
         connection.close()
 
 
-class PlanLoad:
-    """Client threads sending, in turn, an event both plans pass and one only the new plan passes (a bounded loop)."""
+def plan_load(port: int) -> TwoKindsLoad:
+    """In turn, an event both plans pass and one only the new plan passes."""
 
-    def __init__(self, port: int, limit: int = 3000, clients: int = 6, seconds: float = 240) -> None:
-        self.outcomes: list[tuple[str, dict, int | str]] = []
-        self.stop_event = threading.Event()
-        numbers = itertools.count()
-        lock = threading.Lock()
-        deadline = time.monotonic() + seconds
+    def send(number: int) -> tuple[str, dict, int | str]:
+        kind = "changing" if number % 2 else "steady"
+        properties = {"sku": f"s{number}", "quantity": 150 if kind == "changing" else 1}
+        event = {"eventType": "add_to_cart", "eventId": f"e{number}", "properties": properties}
+        return kind, event, post_kind(port, event)
 
-        def client() -> None:
-            while not self.stop_event.is_set() and time.monotonic() < deadline:
-                with lock:
-                    number = next(numbers)
-                if number >= limit:
-                    return
-                kind = "changing" if number % 2 else "steady"
-                properties = {"sku": f"s{number}", "quantity": 150 if kind == "changing" else 1}
-                event = {"eventType": "add_to_cart", "eventId": f"e{number}", "properties": properties}
-                outcome = post_kind(port, event)
-                with lock:
-                    self.outcomes.append((kind, event, outcome))
-
-        self.threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-        for thread in self.threads:
-            thread.start()
-
-    def wait_for_more(self, more: int = 40) -> None:
-        target = len(self.outcomes) + more
-        wait_until(lambda: len(self.outcomes) >= target, 120, f"{more} more answers")
-
-    def stop(self) -> list:
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(120)
-        return self.outcomes
+    return TwoKindsLoad(send)
 
 
 def raise_the_most_quantity(plan: Path, most: int) -> None:
@@ -178,7 +149,7 @@ def replace(path: Path, text: str) -> None:
 def test_a_sighup_under_load_takes_the_new_plan_and_refuses_or_loses_no_other_request(start_service, tmp_path):
     plan = plan_copy(tmp_path)
     service = start_service(tracking_plan=str(plan), tracking_plan_mode="refuse", **SETTINGS)
-    load = PlanLoad(service.port)
+    load = plan_load(service.port)
     try:
         load.wait_for_more()
         raise_the_most_quantity(plan, 999)
