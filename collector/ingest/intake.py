@@ -25,6 +25,7 @@ from .botcheck import BotCheck, RequestBots
 from .enrich import stored_lines
 from .eventtime import TimeRules, rules_for
 from .facts import RequestFacts, request_facts
+from .naming import segment_name
 from .plancheck import checked_events
 from .schemas import RequestValidator
 from .segment import MAX_BATCH_BYTES, SegmentRequest, map_request, segment_details, segment_error
@@ -116,7 +117,7 @@ class Intake:
 
     def suppress_segment(self, mapped: SegmentRequest, call: str | None) -> None:
         """`suppress` for a Segment request (`call` None for /v1/batch), its events named as that route names them."""
-        refuse_suppressed(self.suppressed, mapped.events, _segment_name if call is None else _no_name)
+        refuse_suppressed(self.suppressed, mapped.events, segment_name(call))
 
     def bots(self, events: Sequence[Mapping[str, Any]], user_agent: str | None) -> RequestBots | None:
         """The bot step, right after validation: the request's bots for its lines (None: COLLECTOR_BOTS=off).
@@ -154,13 +155,13 @@ class Intake:
         """`check_plan` for a Segment request, its errors' details named as that route's others are."""
         if self.plan is None:
             return mapped
-        single = call is not None
-        name = _the_message if single else _segment_name
         try:
-            events = checked_events(self.plan, self.plan_mode, mapped.events, name)
+            events = checked_events(self.plan, self.plan_mode, mapped.events, segment_name(call))
         except CollectorError as error:
             # Details named as this route's other errors name them: `batch`, or the message's own fields.
-            raise CollectorError(error.kind, error.message, details=segment_details(error.details, single)) from None
+            raise CollectorError(
+                error.kind, error.message, details=segment_details(error.details, single=call is not None)
+            ) from None
         return dataclasses.replace(mapped, events=[dict(event) for event in events])
 
     def facts(self, request: flask.Request) -> RequestFacts:
@@ -179,18 +180,6 @@ class Intake:
         :raises CollectorError: a 413 naming the first event larger than COLLECTOR_MAX_EVENT_BYTES as stored.
         """
         return stored_lines(events, header, facts, self.max_event_bytes, self.time_rules, bots)
-
-
-def _segment_name(index: int) -> str:
-    return f"batch[{index}]"
-
-
-def _the_message(_index: int) -> str:
-    return "the message"
-
-
-def _no_name(_index: int) -> None:
-    return None  # one message: its fields named alone, as that route's validation errors name them
 
 
 def check_batch_size(body: bytes, max_body_bytes: int) -> None:

@@ -15,11 +15,12 @@ refuses unknown keys, and the Segment mapping reserves it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TRACKING_PLAN_VIOLATION, CollectorError
 from ..plan import by_path
+from .naming import EventName, collect_name
 
 if TYPE_CHECKING:
     from ..plan import TrackingPlan
@@ -32,11 +33,11 @@ def checked_events(
     plan: TrackingPlan,
     mode: str,
     events: Sequence[Mapping[str, Any]],
-    name: Callable[[int], str] = lambda index: f"messageBody[{index}]",
+    name: EventName = collect_name,
 ) -> list[Mapping[str, Any]]:
     """`events` as they go on to be stored: in flag mode those breaking the plan with `planViolations`.
 
-    `name(index)` names an event in refuse mode's message.
+    `name(index)` names an event in refuse mode's message (None: a single Segment call's, "the message").
     :raises CollectorError: refuse mode, `tracking_plan_violation` naming every event that breaks the plan.
     """
     found = {index: violations for index, event in enumerate(events) if (violations := plan.check(event))}
@@ -46,7 +47,7 @@ def checked_events(
         first, violations = next(iter(found.items()))
         raise CollectorError(
             TRACKING_PLAN_VIOLATION,
-            f"{name(first)} breaks the tracking plan: {violations[0].path}: {violations[0].message}",
+            f"{name(first) or 'the message'} breaks the tracking plan: {violations[0].path}: {violations[0].message}",
             details={"messageBody": {str(index): by_path(violations) for index, violations in found.items()}},
         )
     return [

@@ -13,24 +13,20 @@ and answers are logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import SUPPRESSED, CollectorError
+from .naming import EventName, collect_name
 
 if TYPE_CHECKING:
     from ..suppressed import SuppressedIds
 
 
-def collect_name(index: int) -> str:
-    """An event of POST /collect/event, as its validation errors name it."""
-    return f"messageBody[{index}]"
-
-
 def refuse_suppressed(
     suppressed: SuppressedIds | None,
     events: Sequence[Mapping[str, object]],
-    name: Callable[[int], str | None] = collect_name,
+    name: EventName = collect_name,
 ) -> None:
     """Nothing when no event carries a suppressed id; `name(index)` names an event (None: the only message).
 
