@@ -229,3 +229,15 @@ def test_a_dry_run_with_suppress_says_what_it_would_add_and_changes_nothing(caps
                          "--data-dir", str(store))
     assert code == 0, err
     assert f"would add 1 id to {listed}" in out and not listed.exists()
+
+
+def test_stats_reflect_an_erasure_at_once(capsys, store):
+    def counted() -> int:
+        code, out, err = run(capsys, "events", "stats", "--json", "--data-dir", str(store))
+        assert code == 0, err
+        return orjson.loads(out)["events"]
+
+    assert counted() == 5
+    code, _, err = run(capsys, "events", "forget", "--user-id", GONE, "--data-dir", str(store))
+    assert code == 0, err
+    assert counted() == 3  # the person's two events are gone from the counts
