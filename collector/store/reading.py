@@ -126,6 +126,13 @@ def events_in_time_order(
     if isinstance(data_dirs, Path):
         data_dirs = [data_dirs]
     files = [path for data_dir in data_dirs for path in datafiles.data_files(data_dir)]
+    return events_of_files(files, on_problem)
+
+
+def events_of_files(
+    files: Sequence[Path], on_problem: Callable[[Problem], None] = lambda problem: None
+) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """`events_in_time_order` over chosen data files (`collector events query` chooses them by time)."""
     return _in_order(_merged(deque(sorted(files, key=lambda path: path.name)), on_problem))
 
 
