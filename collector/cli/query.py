@@ -1,0 +1,84 @@
+"""`collector events query "SQL"`: DuckDB SQL over a view `events` of the whole store (collector/query/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import duckdb
+
+from ..query import formats, loading, named
+from .output import Skipped, table, time_argument
+
+
+def add_commands(actions: Any) -> None:
+    """Add `query` to `events`' subcommands `actions`."""
+    query = actions.add_parser(
+        "query",
+        help="SQL (DuckDB) over a view `events` of every stored event",
+        description="Run SQL (DuckDB) over a table `events` of every stored event (open, finished and compressed "
+        "files, read as `collector events cat` reads them): typed columns eventType, eventId, userId, anonymousId, "
+        "sessionId, pingId, timestamp, receivedAt, ..., JSON columns properties, context, messageheader, client, "
+        "and `event`, the whole stored event. A damaged line or file is said on stderr and the exit status is 1.",
+    )
+    query.add_argument("sql", nargs="?", help='the query, e.g. "select eventType, count(*) from events group by 1"')
+    query.add_argument("--name", help="run a named query shipped with the collector instead (see --list)")
+    query.add_argument("--list", action="store_true", help="list the named queries and what each answers")
+    query.add_argument("--show", action="store_true", help="with --name: print its SQL instead of running it")
+    query.add_argument("--format", choices=formats.FORMATS, default="table", help="the answer's form (default: table)")
+    query.add_argument(
+        "--since", type=time_argument, help="only events received at or after this time (files chosen by it)"
+    )
+    query.add_argument("--until", type=time_argument, help="only events received before this time")
+    query.add_argument(
+        "--data-dir",
+        dest="data_dirs",
+        type=Path,
+        nargs="+",
+        action="extend",
+        metavar="DIR",
+        help="the data directory, or several read as one (default: COLLECTOR_DATA_DIR, or ./data)",
+    )
+    query.set_defaults(run=run_query)
+
+
+def run_query(args: argparse.Namespace, out: TextIO) -> int:
+    if args.list:
+        table(out, ("name", "what it answers"), named.described())
+        out.flush()
+        return 0
+    sql = _sql(args)
+    if sql is None:
+        return 2
+    if args.show:
+        out.write(sql)
+        out.flush()
+        return 0
+    skipped = Skipped()
+    data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
+    connection = loading.connect(data_dirs, args.since, args.until, on_problem=skipped.warn)
+    try:
+        answer = loading.run(connection, sql)
+    except duckdb.Error as error:
+        print(f"collector: the query failed: {error}", file=sys.stderr)
+        return 2
+    finally:
+        connection.close()
+    formats.write(answer, args.format, out)
+    return skipped.exit_status()
+
+
+def _sql(args: argparse.Namespace) -> str | None:
+    """The SQL to run: the argument, or the named query's; None (said on stderr) when neither or both."""
+    if (args.sql is None) == (args.name is None):
+        print('collector: give a query ("SQL") or --name NAME (see --list), not both', file=sys.stderr)
+        return None
+    if args.name is None:
+        return str(args.sql)
+    try:
+        return named.sql_of(args.name)
+    except named.UnknownQuery as error:
+        print(f"collector: {error.args[0]}", file=sys.stderr)
+        return None

@@ -1,0 +1,105 @@
+"""The view `events`: the store's events, read by the store's own reader, in a DuckDB table.
+
+Why not DuckDB's `read_json` over `data/events-*`: it would not cut an open
+file's torn last line (a write under way) or report a damaged line or file
+the way `collector events cat` does (it stops, or with `ignore_errors` skips
+silently). So the events come from `reading.events_of_files`, which reads
+plain, `.gz` and open files with cat's rules and reports every bad line;
+their lines, exactly as stored, go to a temporary JSON-lines file that
+DuckDB then reads in bulk (much quicker than inserting rows from Python).
+Each line is wrapped as `{"e": <the event>}` and read as DuckDB's JSON type,
+which keeps the text as it is: an integer beyond 64 bits stays exact, and
+`->>` gives it as text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..store import reading
+from . import selection
+
+
+@dataclasses.dataclass
+class Answer:
+    names: list[str]
+    json_columns: set[int]  # their values are JSON text, written as such by `formats`
+    rows: list[tuple[Any, ...]]
+
+
+# The stored fields, typed. Strings as text (a userId is a string, schemas.py);
+# times as TIMESTAMPTZ (receivedAt is checked by the reader; a client's
+# `timestamp` that is not one is NULL there, and kept as sent in `event`).
+TEXT_FIELDS = ("eventType", "eventId", "userId", "anonymousId", "sessionId", "pingId", "timestampFlag")
+TIME_FIELDS = ("timestamp", "originalTimestamp")
+JSON_FIELDS = ("properties", "context", "messageheader", "client", "planViolations")
+
+
+# No extension loaded behind the operator's back (DuckDB would download it):
+# without ICU, TIMESTAMPTZ is UTC throughout, so days and hours are UTC days
+# and hours whatever the machine's time zone, as in `collector events stats`.
+CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+
+
+def _columns() -> str:
+    text = [f"e->>'$.{name}' AS \"{name}\"" for name in TEXT_FIELDS]
+    times = [f"try_cast(e->>'$.{name}' AS TIMESTAMPTZ) AS \"{name}\"" for name in TIME_FIELDS]
+    nested = [f"e->'$.{name}' AS \"{name}\"" for name in JSON_FIELDS]
+    return ", ".join(
+        [
+            *text,
+            *times,
+            "CAST(e->>'$.receivedAt' AS TIMESTAMPTZ) AS \"receivedAt\"",
+            "try_cast(e->>'$.clockSkewSeconds' AS DOUBLE) AS \"clockSkewSeconds\"",
+            *nested,
+            "e AS event",
+        ]
+    )
+
+
+def connect(
+    data_dirs: Sequence[Path],
+    since: float | None = None,
+    until: float | None = None,
+    on_problem: Callable[[reading.Problem], None] = lambda problem: None,
+) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB with the table `events` of the events of `data_dirs` received in [since, until)."""
+    files = selection.files_between(data_dirs, since, until)
+    low = since if since is not None else float("-inf")
+    high = until if until is not None else float("inf")
+    connection = duckdb.connect(config=CONFIG)
+    with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
+        lines = Path(scratch) / "events.jsonl"
+        with lines.open("wb") as out:
+            for line, event in reading.events_of_files(files, on_problem):
+                if low <= reading.parse_time(event["receivedAt"]) < high:
+                    out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
+        connection.execute(
+            f"CREATE TABLE events AS SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
+            "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
+            [str(lines)],
+        )
+    return connection
+
+
+def run(connection: duckdb.DuckDBPyConnection, sql: str) -> Answer:
+    """The answer of `sql` over the view.
+
+    :raises duckdb.Error: the SQL is wrong, or fails.
+    """
+    result = connection.execute(sql)
+    description = result.description or []
+    return Answer(
+        names=[column[0] for column in description],
+        json_columns={index for index, column in enumerate(description) if str(column[1]) == "JSON"},
+        rows=result.fetchall(),
+    )
