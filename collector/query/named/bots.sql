@@ -4,6 +4,6 @@ SELECT
     client->>'$.bot.category' AS category,
     count(*) AS events
 FROM events
-WHERE client->'$.bot' IS NOT NULL
+WHERE (client->'$.bot') IS NOT NULL  -- parentheses: IS binds tighter than ->
 GROUP BY ALL
 ORDER BY events DESC, bot;

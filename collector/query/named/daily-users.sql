@@ -6,6 +6,6 @@ SELECT
     count(DISTINCT "userId") AS "signedIn",
     count(*) AS events
 FROM events
-WHERE client->'$.bot' IS NULL
+WHERE (client->'$.bot') IS NULL  -- parentheses: IS binds tighter than ->
 GROUP BY ALL
 ORDER BY day;
