@@ -41,7 +41,7 @@ def store(tmp_path):
 
 
 def _cat(capsys, data):
-    code, out, err = run(capsys, "events", "cat", "--data-dir", str(data))
+    _code, out, _err = run(capsys, "events", "cat", "--data-dir", str(data))
     return [jsontext.loads(raw.encode()) for raw in out.splitlines(keepends=True)]
 
 
@@ -53,7 +53,7 @@ def _query(capsys, *argv):
 def test_daily_types_counts_what_cat_reads(capsys, store):
     events = _cat(capsys, store)
     expected = Counter((event["receivedAt"][:10], event["eventType"]) for event in events)
-    code, rows, err = _query(capsys, "--name", "daily-types", "--format", "jsonl", "--data-dir", str(store))
+    _code, rows, _err = _query(capsys, "--name", "daily-types", "--format", "jsonl", "--data-dir", str(store))
     assert {(row["day"], row["eventType"]): row["events"] for row in rows} == expected
     assert sum(expected.values()) == 7  # the torn line is no event: said, not counted
 
@@ -63,7 +63,7 @@ def test_daily_users_counts_the_people_cat_reads(capsys, store):
     people: dict[str, set[str]] = {}
     for event in events:
         people.setdefault(event["receivedAt"][:10], set()).add(event.get("userId") or event.get("anonymousId"))
-    code, rows, err = _query(capsys, "--name", "daily-users", "--format", "jsonl", "--data-dir", str(store))
+    code, rows, _err = _query(capsys, "--name", "daily-users", "--format", "jsonl", "--data-dir", str(store))
     assert code == 1  # the torn line
     assert {row["day"]: row["people"] for row in rows} == {day: len(ids - {None}) for day, ids in people.items()}
 
@@ -73,7 +73,7 @@ def test_top_pages_and_bots_count_what_cat_reads(capsys, store):
     views = Counter(event["properties"]["path"] for event in events if event["eventType"] == "page_view")
     code, rows, err = _query(capsys, "--name", "top-pages", "--format", "jsonl", "--data-dir", str(store))
     assert {row["path"]: row["views"] for row in rows} == views
-    code, rows, err = _query(capsys, "--name", "bots", "--format", "jsonl", "--data-dir", str(store))
+    _code, rows, _err = _query(capsys, "--name", "bots", "--format", "jsonl", "--data-dir", str(store))
     assert rows == [{"bot": "Googlebot", "category": "crawler", "events": 1}]
 
 
@@ -94,8 +94,11 @@ def test_a_damaged_gz_file_is_said_and_the_others_read(capsys, store):
 
 @pytest.mark.parametrize("form", ["jsonl", "csv", "table"])
 def test_integers_beyond_64_bits_come_out_exact(capsys, store, form):
-    sql = "select properties, properties->>'$.n' AS n, CAST(properties->>'$.n' AS HUGEINT) AS h from events order by receivedAt"
-    code, out, err = run(capsys, "events", "query", sql, "--format", form, "--data-dir", str(store))
+    sql = (
+        "select properties, properties->>'$.n' AS n, CAST(properties->>'$.n' AS HUGEINT) AS h "
+        "from events order by receivedAt"
+    )
+    _code, out, _err = run(capsys, "events", "query", sql, "--format", form, "--data-dir", str(store))
     assert out.count(str(BIG)) == 3
     if form == "jsonl":
         rows = [jsontext.loads(raw.encode()) for raw in out.splitlines(keepends=True)]
@@ -107,13 +110,13 @@ def test_several_data_directories_are_one_store(capsys, store, tmp_path):
     other.mkdir()
     (other / "events-20261126T050000.000000Z-vm-b-7-000001.jsonl").write_bytes(line("signup", "2026-11-26T06:00:00Z"))
     argv = ("select count(*) AS n from events", "--format", "jsonl", "--data-dir", str(store), str(other), str(store))
-    code, rows, err = _query(capsys, *argv)
+    _code, rows, _err = _query(capsys, *argv)
     assert rows == [{"n": 8}]
 
 
 def test_since_and_until_keep_the_events_received_in_the_window(capsys, store):
     argv = ("select eventType, receivedAt from events order by 2", "--format", "csv", "--data-dir", str(store))
-    code, out, err = run(capsys, "events", "query", *argv, "--since", "2026-11-26T05:00:01Z", "--until", "2026-11-27")
+    _code, out, err = run(capsys, "events", "query", *argv, "--since", "2026-11-26T05:00:01Z", "--until", "2026-11-27")
     assert out.splitlines() == [
         "eventType,receivedAt",
         "page_view,2026-11-26T05:00:01.000Z",
@@ -126,12 +129,12 @@ def test_since_and_until_keep_the_events_received_in_the_window(capsys, store):
 
 def test_columns_are_typed(capsys, store):
     sql = "select typeof(receivedAt) r, typeof(userId) u, typeof(properties) p, typeof(client) c from events limit 1"
-    code, rows, err = _query(capsys, sql, "--format", "jsonl", "--data-dir", str(store))
+    _code, rows, _err = _query(capsys, sql, "--format", "jsonl", "--data-dir", str(store))
     assert rows == [{"r": "TIMESTAMP WITH TIME ZONE", "u": "VARCHAR", "p": "JSON", "c": "JSON"}]
 
 
 def test_the_table_is_aligned(capsys, store):
-    code, out, err = run(capsys, "events", "query", "--name", "daily-types", "--data-dir", str(store))
+    _code, out, _err = run(capsys, "events", "query", "--name", "daily-types", "--data-dir", str(store))
     assert out.splitlines() == [
         "day         eventType  events",
         "2026-11-26  page_view       4",
@@ -143,7 +146,7 @@ def test_the_table_is_aligned(capsys, store):
 
 
 def test_list_names_each_query_with_what_it_answers(capsys, store):
-    code, out, err = run(capsys, "events", "query", "--list", "--data-dir", str(store))
+    code, out, _err = run(capsys, "events", "query", "--list", "--data-dir", str(store))
     assert code == 0
     for name in ("daily-types", "daily-users", "top-pages", "bots"):
         assert any(row.startswith(name + " ") for row in out.splitlines())
