@@ -71,7 +71,7 @@ def test_daily_users_counts_the_people_cat_reads(capsys, store):
 def test_top_pages_and_bots_count_what_cat_reads(capsys, store):
     events = _cat(capsys, store)
     views = Counter(event["properties"]["path"] for event in events if event["eventType"] == "page_view")
-    code, rows, err = _query(capsys, "--name", "top-pages", "--format", "jsonl", "--data-dir", str(store))
+    _code, rows, _err = _query(capsys, "--name", "top-pages", "--format", "jsonl", "--data-dir", str(store))
     assert {row["path"]: row["views"] for row in rows} == views
     _code, rows, _err = _query(capsys, "--name", "bots", "--format", "jsonl", "--data-dir", str(store))
     assert rows == [{"bot": "Googlebot", "category": "crawler", "events": 1}]
