@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-import duckdb
-
-from ..query import formats, loading, named
+from ..query import named
 from .output import Skipped, table, time_argument
+
+# `--format`'s choices, written here: importing collector.query.formats would
+# import DuckDB (0.1 s), which only a query needs, into every `collector` command.
+FORMATS = ("table", "csv", "jsonl")
 
 
 def add_commands(actions: Any) -> None:
@@ -27,7 +29,7 @@ def add_commands(actions: Any) -> None:
     query.add_argument("--name", help="run a named query shipped with the collector instead (see --list)")
     query.add_argument("--list", action="store_true", help="list the named queries and what each answers")
     query.add_argument("--show", action="store_true", help="with --name: print its SQL instead of running it")
-    query.add_argument("--format", choices=formats.FORMATS, default="table", help="the answer's form (default: table)")
+    query.add_argument("--format", choices=FORMATS, default="table", help="the answer's form (default: table)")
     query.add_argument(
         "--since", type=time_argument, help="only events received at or after this time (files chosen by it)"
     )
@@ -56,6 +58,10 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
         out.write(sql)
         out.flush()
         return 0
+    import duckdb  # only a query needs it: see FORMATS
+
+    from ..query import formats, loading
+
     skipped = Skipped()
     data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
     connection = loading.connect(data_dirs, args.since, args.until, on_problem=skipped.warn)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
 from collector import jsontext
+from collector.cli import query
+from collector.query import formats
 from tests.unit.cli.helpers import line, run
 
 BOT = {"ip": "203.0.113.9", "userAgent": "Googlebot/2.1", "bot": {"name": "Googlebot", "category": "crawler"}}
@@ -158,3 +162,9 @@ def test_bad_sql_and_unknown_names_exit_2_with_one_line(capsys, store):
     assert "the query failed" in err
     code, out, err = run(capsys, "events", "query", "--name", "nope", "--data-dir", str(store))
     assert code == 2 and "no named query 'nope'" in err
+
+
+def test_other_commands_do_not_import_duckdb():
+    assert query.FORMATS == formats.FORMATS
+    code = "import sys, collector.cli; collector.cli.build_parser(); print('duckdb' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
