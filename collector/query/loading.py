@@ -3,8 +3,9 @@
 Why not DuckDB's `read_json` over `data/events-*`: it would not cut an open
 file's torn last line (a write under way) or report a damaged line or file
 the way `collector events cat` does (it stops, or with `ignore_errors` skips
-silently). So the events come from `reading.events_of_files`, which reads
-plain, `.gz` and open files with cat's rules and reports every bad line;
+silently). So the events come from the store's reader, which reads
+plain, `.gz` and open files with cat's rules and reports every bad line
+(`reading.events_of_file`: file by file, as SQL needs no order);
 their lines, exactly as stored, go to a temporary JSON-lines file that
 DuckDB then reads in bulk (much quicker than inserting rows from Python).
 Each line is wrapped as `{"e": <the event>}` and read as DuckDB's JSON type,
@@ -80,9 +81,10 @@ def connect(
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
         lines = Path(scratch) / "events.jsonl"
         with lines.open("wb") as out:
-            for line, event in reading.events_of_files(files, on_problem):
-                if low <= reading.parse_time(event["receivedAt"]) < high:
-                    out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
+            for path in files:
+                for line, event in reading.events_of_file(path, on_problem):
+                    if low <= reading.parse_time(event["receivedAt"]) < high:
+                        out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
         connection.execute(
             f"CREATE TABLE events AS SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
             "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",

@@ -126,13 +126,6 @@ def events_in_time_order(
     if isinstance(data_dirs, Path):
         data_dirs = [data_dirs]
     files = [path for data_dir in data_dirs for path in datafiles.data_files(data_dir)]
-    return events_of_files(files, on_problem)
-
-
-def events_of_files(
-    files: Sequence[Path], on_problem: Callable[[Problem], None] = lambda problem: None
-) -> Iterator[tuple[bytes, dict[str, Any]]]:
-    """`events_in_time_order` over chosen data files (`collector events query` chooses them by time)."""
     return _in_order(_merged(deque(sorted(files, key=lambda path: path.name)), on_problem))
 
 
@@ -180,6 +173,15 @@ def _in_order(merged: Iterator[tuple[float, bytes, dict[str, Any]]]) -> Iterator
     while held:
         _, _, line, event = heapq.heappop(held)
         yield line, event
+
+
+def events_of_file(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
+    """(line, event) of the valid events of one file in the order written, with `cat`'s rules.
+
+    For a reader that needs no order (`collector events query`: SQL sorts for
+    itself), which then saves the merge: about a fifth of the reading time.
+    """
+    return _valid_events(path, on_problem)
 
 
 def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
