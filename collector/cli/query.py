@@ -64,14 +64,15 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
 
     skipped = Skipped()
     data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
-    connection = loading.connect(data_dirs, args.since, args.until, on_problem=skipped.warn)
     try:
-        answer = loading.run(connection, sql)
+        connection = loading.connect(data_dirs, args.since, args.until, on_problem=skipped.warn, check=sql)
+        try:
+            answer = loading.run(connection, sql)
+        finally:
+            connection.close()
     except duckdb.Error as error:
         print(f"collector: the query failed: {error}", file=sys.stderr)
         return 2
-    finally:
-        connection.close()
     formats.write(answer, args.format, out)
     return skipped.exit_status()
 

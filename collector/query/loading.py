@@ -19,7 +19,7 @@ import dataclasses
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 
@@ -72,25 +72,43 @@ def connect(
     since: float | None = None,
     until: float | None = None,
     on_problem: Callable[[reading.Problem], None] = lambda problem: None,
+    check: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-process DuckDB with the table `events` of the events of `data_dirs` received in [since, until)."""
-    files = selection.files_between(data_dirs, since, until)
-    low = since if since is not None else float("-inf")
-    high = until if until is not None else float("inf")
+    """An in-process DuckDB with the table `events` of the events of `data_dirs` received in [since, until).
+
+    :raises duckdb.Error: the SQL `check` is wrong: found before the store is read (`EXPLAIN` over the empty table).
+    """
     connection = duckdb.connect(config=CONFIG)
+    connection.execute(f"CREATE TABLE events AS SELECT {_columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
+    if check is not None:
+        connection.execute(f"EXPLAIN {check}")
+    files = selection.files_between(data_dirs, since, until)
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
         lines = Path(scratch) / "events.jsonl"
         with lines.open("wb") as out:
-            for path in files:
-                for line, event in reading.events_of_file(path, on_problem):
-                    if low <= reading.parse_time(event["receivedAt"]) < high:
-                        out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
+            _write_events(files, since, until, on_problem, out)
         connection.execute(
-            f"CREATE TABLE events AS SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
+            f"INSERT INTO events SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
             "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
             [str(lines)],
         )
     return connection
+
+
+def _write_events(
+    files: list[Path],
+    since: float | None,
+    until: float | None,
+    on_problem: Callable[[reading.Problem], None],
+    out: BinaryIO,
+) -> None:
+    """The stored lines of the events of `files` received in [since, until), each wrapped as `{"e": ...}`."""
+    low = since if since is not None else float("-inf")
+    high = until if until is not None else float("inf")
+    for path in files:
+        for line, event in reading.events_of_file(path, on_problem):
+            if low <= reading.parse_time(event["receivedAt"]) < high:
+                out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
 
 
 def run(connection: duckdb.DuckDBPyConnection, sql: str) -> Answer:

@@ -160,6 +160,7 @@ def test_bad_sql_and_unknown_names_exit_2_with_one_line(capsys, store):
     code, out, err = run(capsys, "events", "query", "select from nowhere", "--data-dir", str(store))
     assert (code, out) == (2, "")
     assert "the query failed" in err
+    assert "skipped" not in err  # found wrong before the store is read
     code, out, err = run(capsys, "events", "query", "--name", "nope", "--data-dir", str(store))
     assert code == 2 and "no named query 'nope'" in err
 
