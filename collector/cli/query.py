@@ -27,8 +27,8 @@ def add_commands(actions: Any) -> None:
     )
     query.add_argument("sql", nargs="?", help='the query, e.g. "select eventType, count(*) from events group by 1"')
     query.add_argument("--name", help="run a named query shipped with the collector instead (see --list)")
-    query.add_argument("--list", action="store_true", help="list the named queries and what each answers")
-    query.add_argument("--show", action="store_true", help="with --name: print its SQL instead of running it")
+    query.add_argument("--list", action=_List, nargs=0, help="list the named queries and what each answers")
+    query.add_argument("--show", action=_Show, metavar="NAME", help="print the SQL of a named query, to copy")
     query.add_argument("--format", choices=FORMATS, default="table", help="the answer's form (default: table)")
     query.add_argument(
         "--since", type=time_argument, help="only events received at or after this time (files chosen by it)"
@@ -46,18 +46,29 @@ def add_commands(actions: Any) -> None:
     query.set_defaults(run=run_query)
 
 
+class _List(argparse.Action):
+    """`--list` answers at once, as `--help` does: it needs no data directory."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        table(sys.stdout, ("name", "what it answers"), named.described())
+        parser.exit(0)
+
+
+class _Show(argparse.Action):
+    """`--show NAME` answers at once, as `--help` does: it needs no data directory."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *args: Any) -> None:
+        try:
+            sys.stdout.write(named.sql_of(str(values)))
+        except named.UnknownQuery as error:
+            parser.exit(2, f"collector: {error.args[0]}\n")
+        parser.exit(0)
+
+
 def run_query(args: argparse.Namespace, out: TextIO) -> int:
-    if args.list:
-        table(out, ("name", "what it answers"), named.described())
-        out.flush()
-        return 0
     sql = _sql(args)
     if sql is None:
         return 2
-    if args.show:
-        out.write(sql)
-        out.flush()
-        return 0
     import duckdb  # only a query needs it: see FORMATS
 
     from ..query import formats, loading

@@ -149,11 +149,19 @@ def test_the_table_is_aligned(capsys, store):
     ]
 
 
-def test_list_names_each_query_with_what_it_answers(capsys, store):
-    code, out, _err = run(capsys, "events", "query", "--list", "--data-dir", str(store))
-    assert code == 0
+def test_list_and_show_need_no_data_directory(capsys, environ):
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "events", "query", "--list")
+    out, _err = capsys.readouterr()
+    assert stop.value.code == 0
     for name in ("daily-types", "daily-users", "top-pages", "bots"):
         assert any(row.startswith(name + " ") for row in out.splitlines())
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "events", "query", "--show", "top-pages")
+    assert (stop.value.code, capsys.readouterr().out.splitlines()[0]) == (
+        0,
+        "-- The 20 most viewed pages: page_view events by properties.path, with the people who saw each.",
+    )
 
 
 def test_bad_sql_and_unknown_names_exit_2_with_one_line(capsys, store):
