@@ -76,11 +76,8 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
     skipped = Skipped()
     data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
     try:
-        connection = loading.connect(data_dirs, args.since, args.until, on_problem=skipped.warn, check=sql)
-        try:
+        with loading.opened(data_dirs, args.since, args.until, on_problem=skipped.warn, check=sql) as connection:
             answer = loading.run(connection, sql)
-        finally:
-            connection.close()
     except duckdb.Error as error:
         print(f"collector: the query failed: {error}", file=sys.stderr)
         return 2

@@ -15,9 +15,10 @@ which keeps the text as it is: an integer beyond 64 bits stays exact, and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -67,32 +68,40 @@ def _columns() -> str:
     )
 
 
-def connect(
+@contextlib.contextmanager
+def opened(
     data_dirs: Sequence[Path],
     since: float | None = None,
     until: float | None = None,
     on_problem: Callable[[reading.Problem], None] = lambda problem: None,
     check: str | None = None,
-) -> duckdb.DuckDBPyConnection:
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-process DuckDB with the table `events` of the events of `data_dirs` received in [since, until).
+
+    What DuckDB spills to disk (a store larger than memory) goes to a
+    temporary directory removed afterwards, not to its default, `./.tmp` in
+    whatever directory the operator is in.
 
     :raises duckdb.Error: the SQL `check` is wrong: found before the store is read (`EXPLAIN` over the empty table).
     """
-    connection = duckdb.connect(config=CONFIG)
-    connection.execute(f"CREATE TABLE events AS SELECT {_columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
-    if check is not None:
-        connection.execute(f"EXPLAIN {check}")
-    files = selection.files_between(data_dirs, since, until)
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
-        lines = Path(scratch) / "events.jsonl"
-        with lines.open("wb") as out:
-            _write_events(files, since, until, on_problem, out)
-        connection.execute(
-            f"INSERT INTO events SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
-            "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
-            [str(lines)],
-        )
-    return connection
+        connection = duckdb.connect(config={**CONFIG, "temp_directory": str(Path(scratch) / "spill")})
+        try:
+            connection.execute(f"CREATE TABLE events AS SELECT {_columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
+            if check is not None:
+                connection.execute(f"EXPLAIN {check}")
+            lines = Path(scratch) / "events.jsonl"
+            with lines.open("wb") as out:
+                _write_events(selection.files_between(data_dirs, since, until), since, until, on_problem, out)
+            connection.execute(
+                f"INSERT INTO events SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
+                "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
+                [str(lines)],
+            )
+            lines.unlink()
+            yield connection
+        finally:
+            connection.close()
 
 
 def _write_events(

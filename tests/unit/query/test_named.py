@@ -8,10 +8,10 @@ from collector.query import loading, named
 
 
 def test_every_named_query_says_what_it_answers_and_runs_over_an_empty_store(tmp_path):
-    connection = loading.connect([tmp_path])
-    for name, summary in named.described():
-        assert summary, name
-        assert loading.run(connection, named.sql_of(name)).rows == []
+    with loading.opened([tmp_path]) as connection:
+        for name, summary in named.described():
+            assert summary, name
+            assert loading.run(connection, named.sql_of(name)).rows == []
 
 
 def test_an_unknown_name_lists_those_there_are():
