@@ -2,8 +2,8 @@
 
 Why not DuckDB's `read_json` over `data/events-*`: it would not cut an open
 file's torn last line (a write under way) or report a damaged line or file
-the way `collector events cat` does (it stops, or with `ignore_errors` skips
-silently). So the events come from the store's reader, which reads
+the way `collector events cat` does (it stops, or with `ignore_errors` counts
+each as a row of NULLs, silently). So the events come from the store's reader, which reads
 plain, `.gz` and open files with cat's rules and reports every bad line
 (`reading.events_of_file`: file by file, as SQL needs no order);
 their lines, exactly as stored, go to a temporary JSON-lines file that
