@@ -1,6 +1,6 @@
 """The `collector` command for operators.
 
-`collector events cat|verify|stats|forget|export`, `plan infer|check`, `settings`, `openapi`,
+`collector events cat|verify|stats|forget|export|query`, `plan infer|check`, `settings`, `openapi`,
 `deadletter list|replay`, `console`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..settings import SettingsError, data_dir_to_read
-from . import console, deadletter, erasure, events, openapi, plan, serve, settings
+from . import console, deadletter, erasure, events, openapi, plan, query, serve, settings
 from .output import time_argument
 
 
@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The `collector` parser: each command's module adds its own subcommands, in the order `--help` lists them."""
     parser = argparse.ArgumentParser(prog="collector", description="Tools for the collector's event store.")
     commands = parser.add_subparsers(title="commands")
-    erasure.add_commands(events.add_commands(commands))
+    event_commands = events.add_commands(commands)
+    erasure.add_commands(event_commands)
+    query.add_commands(event_commands)
     plan.add_commands(commands)
     settings.add_commands(commands)
     openapi.add_commands(commands)

@@ -175,6 +175,15 @@ def _in_order(merged: Iterator[tuple[float, bytes, dict[str, Any]]]) -> Iterator
         yield line, event
 
 
+def events_of_file(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
+    """(line, event) of the valid events of one file in the order written, with `cat`'s rules.
+
+    For a reader that needs no order (`collector events query`: SQL sorts for
+    itself), which then saves the merge: about a fifth of the reading time.
+    """
+    return _valid_events(path, on_problem)
+
+
 def _valid_events(path: Path, on_problem: Callable[[Problem], None]) -> Iterator[tuple[bytes, dict]]:
     """The valid events of one file; bad lines, and a file that cannot be read
     on (truncated or not gzip), go to `on_problem`, and the other files are read on."""

@@ -1,0 +1,99 @@
+"""`collector events query "SQL"`: DuckDB SQL over a view `events` of the whole store (collector/query/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..query import named
+from .output import Skipped, table, time_argument
+
+# `--format`'s choices, written here: importing collector.query.formats would
+# import DuckDB (0.1 s), which only a query needs, into every `collector` command.
+FORMATS = ("table", "csv", "jsonl")
+
+
+def add_commands(actions: Any) -> None:
+    """Add `query` to `events`' subcommands `actions`."""
+    query = actions.add_parser(
+        "query",
+        help="SQL (DuckDB) over a view `events` of every stored event",
+        description="Run SQL (DuckDB) over a table `events` of every stored event (open, finished and compressed "
+        "files, read as `collector events cat` reads them): typed columns eventType, eventId, userId, anonymousId, "
+        "sessionId, pingId, timestamp, receivedAt, ..., JSON columns properties, context, messageheader, client, "
+        "and `event`, the whole stored event. A damaged line or file is said on stderr and the exit status is 1.",
+    )
+    query.add_argument("sql", nargs="?", help='the query, e.g. "select eventType, count(*) from events group by 1"')
+    query.add_argument("--name", help="run a named query shipped with the collector instead (see --list)")
+    query.add_argument("--list", action=_List, nargs=0, help="list the named queries and what each answers")
+    query.add_argument("--show", action=_Show, metavar="NAME", help="print the SQL of a named query, to copy")
+    query.add_argument("--format", choices=FORMATS, default="table", help="the answer's form (default: table)")
+    query.add_argument(
+        "--since", type=time_argument, help="only events received at or after this time (files chosen by it)"
+    )
+    query.add_argument("--until", type=time_argument, help="only events received before this time")
+    query.add_argument(
+        "--data-dir",
+        dest="data_dirs",
+        type=Path,
+        nargs="+",
+        action="extend",
+        metavar="DIR",
+        help="the data directory, or several read as one (default: COLLECTOR_DATA_DIR, or ./data)",
+    )
+    query.set_defaults(run=run_query)
+
+
+class _List(argparse.Action):
+    """`--list` answers at once, as `--help` does: it needs no data directory."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        table(sys.stdout, ("name", "what it answers"), named.described())
+        parser.exit(0)
+
+
+class _Show(argparse.Action):
+    """`--show NAME` answers at once, as `--help` does: it needs no data directory."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *args: Any) -> None:
+        try:
+            sys.stdout.write(named.sql_of(str(values)))
+        except named.UnknownQuery as error:
+            parser.exit(2, f"collector: {error.args[0]}\n")
+        parser.exit(0)
+
+
+def run_query(args: argparse.Namespace, out: TextIO) -> int:
+    sql = _sql(args)
+    if sql is None:
+        return 2
+    import duckdb  # only a query needs it: see FORMATS
+
+    from ..query import formats, loading
+
+    skipped = Skipped()
+    data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
+    try:
+        with loading.opened(data_dirs, args.since, args.until, on_problem=skipped.warn, check=sql) as connection:
+            answer = loading.run(connection, sql)
+    except duckdb.Error as error:
+        print(f"collector: the query failed: {error}", file=sys.stderr)
+        return 2
+    formats.write(answer, args.format, out)
+    return skipped.exit_status()
+
+
+def _sql(args: argparse.Namespace) -> str | None:
+    """The SQL to run: the argument, or the named query's; None (said on stderr) when neither or both."""
+    if (args.sql is None) == (args.name is None):
+        print('collector: give a query ("SQL") or --name NAME (see --list), not both', file=sys.stderr)
+        return None
+    if args.name is None:
+        return str(args.sql)
+    try:
+        return named.sql_of(args.name)
+    except named.UnknownQuery as error:
+        print(f"collector: {error.args[0]}", file=sys.stderr)
+        return None

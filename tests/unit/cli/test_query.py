@@ -1,0 +1,179 @@
+"""`collector events query`: SQL over the store, with `collector events cat`'s reading rules."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from collector import jsontext
+from collector.cli import query
+from collector.query import formats
+from tests.unit.cli.helpers import line, run
+
+BOT = {"ip": "203.0.113.9", "userAgent": "Googlebot/2.1", "bot": {"name": "Googlebot", "category": "crawler"}}
+BIG = 123456789012345678901234567890123
+
+
+@pytest.fixture
+def store(tmp_path):
+    """Plain, .gz and open files of two workers over two days; the open file's last line torn (a write under way)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "events-20261126T050000.000000Z-h-1-000001.jsonl.gz").write_bytes(
+        gzip.compress(
+            line("page_view", "2026-11-26T05:00:00.000Z", userId="u1", properties={"path": "/a"})
+            + line("signup", "2026-11-26T05:00:02.000Z", userId="u1")
+            + line("page_view", "2026-11-26T05:00:03.000Z", anonymousId="x1", properties={"path": "/b"})
+        )
+    )
+    (data / "events-20261126T050001.000000Z-h-2-000001.jsonl").write_bytes(
+        line("page_view", "2026-11-26T05:00:01.000Z", anonymousId="x2", properties={"path": "/a"})
+        + line("page_view", "2026-11-26T23:59:59.999Z", properties={"path": "/a"}, client=BOT)
+    )
+    (data / "events-20261127T001500.000000Z-h-1-000002.jsonl.open").write_bytes(
+        b'{"eventType":"page_view","receivedAt":"2026-11-27T00:15:00.000Z","userId":"u1",'
+        + f'"properties":{{"path":"/b","n":{BIG}}}}}\n'.encode()
+        + line("signup", "2026-11-27T00:16:00.000Z", userId="u2")
+        + b'{"eventType":"page_view","receivedAt":"2026-11-27T00:17'
+    )
+    return data
+
+
+def _cat(capsys, data):
+    _code, out, _err = run(capsys, "events", "cat", "--data-dir", str(data))
+    return [jsontext.loads(raw.encode()) for raw in out.splitlines(keepends=True)]
+
+
+def _query(capsys, *argv):
+    code, out, err = run(capsys, "events", "query", *argv)
+    return code, [json.loads(raw) for raw in out.splitlines()], err
+
+
+def test_daily_types_counts_what_cat_reads(capsys, store):
+    events = _cat(capsys, store)
+    expected = Counter((event["receivedAt"][:10], event["eventType"]) for event in events)
+    _code, rows, _err = _query(capsys, "--name", "daily-types", "--format", "jsonl", "--data-dir", str(store))
+    assert {(row["day"], row["eventType"]): row["events"] for row in rows} == expected
+    assert sum(expected.values()) == 7  # the torn line is no event: said, not counted
+
+
+def test_daily_users_counts_the_people_cat_reads(capsys, store):
+    events = [event for event in _cat(capsys, store) if "bot" not in event.get("client", {})]
+    people: dict[str, set[str]] = {}
+    for event in events:
+        people.setdefault(event["receivedAt"][:10], set()).add(event.get("userId") or event.get("anonymousId"))
+    code, rows, _err = _query(capsys, "--name", "daily-users", "--format", "jsonl", "--data-dir", str(store))
+    assert code == 1  # the torn line
+    assert {row["day"]: row["people"] for row in rows} == {day: len(ids - {None}) for day, ids in people.items()}
+
+
+def test_top_pages_and_bots_count_what_cat_reads(capsys, store):
+    events = _cat(capsys, store)
+    views = Counter(event["properties"]["path"] for event in events if event["eventType"] == "page_view")
+    _code, rows, _err = _query(capsys, "--name", "top-pages", "--format", "jsonl", "--data-dir", str(store))
+    assert {row["path"]: row["views"] for row in rows} == views
+    _code, rows, _err = _query(capsys, "--name", "bots", "--format", "jsonl", "--data-dir", str(store))
+    assert rows == [{"bot": "Googlebot", "category": "crawler", "events": 1}]
+
+
+def test_the_torn_line_of_an_open_file_is_said_and_the_exit_status_is_1(capsys, store):
+    code, rows, err = _query(capsys, "select count(*) AS n from events", "--format", "jsonl", "--data-dir", str(store))
+    assert rows == [{"n": 7}]
+    assert code == 1
+    assert "events-20261127T001500.000000Z-h-1-000002.jsonl.open:3: torn line" in err
+
+
+def test_a_damaged_gz_file_is_said_and_the_others_read(capsys, store):
+    (store / "events-20261126T050000.000000Z-h-1-000001.jsonl.gz").write_bytes(b"not gzip")
+    code, rows, err = _query(capsys, "select count(*) AS n from events", "--format", "jsonl", "--data-dir", str(store))
+    assert rows == [{"n": 4}]
+    assert code == 1
+    assert "h-1-000001.jsonl.gz:1: unreadable" in err
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv", "table"])
+def test_integers_beyond_64_bits_come_out_exact(capsys, store, form):
+    sql = (
+        "select properties, properties->>'$.n' AS n, CAST(properties->>'$.n' AS HUGEINT) AS h "
+        "from events order by receivedAt"
+    )
+    _code, out, _err = run(capsys, "events", "query", sql, "--format", form, "--data-dir", str(store))
+    assert out.count(str(BIG)) == 3
+    if form == "jsonl":
+        rows = [jsontext.loads(raw.encode()) for raw in out.splitlines(keepends=True)]
+        assert rows[-2] == {"properties": {"path": "/b", "n": BIG}, "n": str(BIG), "h": BIG}
+
+
+def test_several_data_directories_are_one_store(capsys, store, tmp_path):
+    other = tmp_path / "vm-b"
+    other.mkdir()
+    (other / "events-20261126T050000.000000Z-vm-b-7-000001.jsonl").write_bytes(line("signup", "2026-11-26T06:00:00Z"))
+    argv = ("select count(*) AS n from events", "--format", "jsonl", "--data-dir", str(store), str(other), str(store))
+    _code, rows, _err = _query(capsys, *argv)
+    assert rows == [{"n": 8}]
+
+
+def test_since_and_until_keep_the_events_received_in_the_window(capsys, store):
+    argv = ("select eventType, receivedAt from events order by 2", "--format", "csv", "--data-dir", str(store))
+    _code, out, err = run(capsys, "events", "query", *argv, "--since", "2026-11-26T05:00:01Z", "--until", "2026-11-27")
+    assert out.splitlines() == [
+        "eventType,receivedAt",
+        "page_view,2026-11-26T05:00:01.000Z",
+        "signup,2026-11-26T05:00:02.000Z",
+        "page_view,2026-11-26T05:00:03.000Z",
+        "page_view,2026-11-26T23:59:59.999Z",
+    ]
+    assert "h-1-000002.jsonl.open" not in err  # a file started after --until is not read
+
+
+def test_columns_are_typed(capsys, store):
+    sql = "select typeof(receivedAt) r, typeof(userId) u, typeof(properties) p, typeof(client) c from events limit 1"
+    _code, rows, _err = _query(capsys, sql, "--format", "jsonl", "--data-dir", str(store))
+    assert rows == [{"r": "TIMESTAMP WITH TIME ZONE", "u": "VARCHAR", "p": "JSON", "c": "JSON"}]
+
+
+def test_the_table_is_aligned(capsys, store):
+    _code, out, _err = run(capsys, "events", "query", "--name", "daily-types", "--data-dir", str(store))
+    assert out.splitlines() == [
+        "day         eventType  events",
+        "2026-11-26  page_view       4",
+        "2026-11-26  signup          1",
+        "2026-11-27  page_view       1",
+        "2026-11-27  signup          1",
+        "(4 rows)",
+    ]
+
+
+def test_list_and_show_need_no_data_directory(capsys, environ):
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "events", "query", "--list")
+    out, _err = capsys.readouterr()
+    assert stop.value.code == 0
+    for name in ("daily-types", "daily-users", "top-pages", "bots"):
+        assert any(row.startswith(name + " ") for row in out.splitlines())
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "events", "query", "--show", "top-pages")
+    assert (stop.value.code, capsys.readouterr().out.splitlines()[0]) == (
+        0,
+        "-- The 20 most viewed pages: page_view events by properties.path, with the people who saw each.",
+    )
+
+
+def test_bad_sql_and_unknown_names_exit_2_with_one_line(capsys, store):
+    code, out, err = run(capsys, "events", "query", "select from nowhere", "--data-dir", str(store))
+    assert (code, out) == (2, "")
+    assert "the query failed" in err
+    assert "skipped" not in err  # found wrong before the store is read
+    code, out, err = run(capsys, "events", "query", "--name", "nope", "--data-dir", str(store))
+    assert code == 2 and "no named query 'nope'" in err
+
+
+def test_other_commands_do_not_import_duckdb():
+    assert query.FORMATS == formats.FORMATS
+    code = "import sys, collector.cli; collector.cli.build_parser(); print('duckdb' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
