@@ -151,3 +151,18 @@ def test_a_loader_cut_off_mid_file_leaves_nothing_of_it_and_the_next_run_loads_i
         assert connection.execute(
             "SELECT count(DISTINCT line) FROM collector_events WHERE file = %s", (big,)
         ).fetchone() == (BIG_LINES,)
+
+
+def test_a_file_that_cannot_be_loaded_whole_is_not_loaded_at_all_and_named(dsn, tmp_path, capsys):
+    good = write_file(tmp_path, 1, 10)
+    truncated = write_file(tmp_path, 2, 1000, compressed=True)
+    whole = (tmp_path / (truncated + ".gz")).read_bytes()
+    (tmp_path / (truncated + ".gz")).write_bytes(whole[: len(whole) // 2])
+    refused = NAME.format(3, 3)  # jsonb takes no \u0000 in a string
+    (tmp_path / refused).write_bytes(
+        b'{"eventType":"a","receivedAt":"2026-12-01T03:00:00Z","properties":{"x":"\\u0000"}}\n'
+    )
+    code, out, err = run(capsys, "load", "postgres", "--dsn", dsn, "--data-dir", str(tmp_path))
+    assert (code, out) == (1, "loaded 1 files, 10 events\n")
+    assert truncated in err and f"{refused}: refused by PostgreSQL" in err
+    assert counts(dsn) == {good: 10} and ledger(dsn) == {good: 10}
