@@ -74,8 +74,8 @@ def test_every_finished_file_is_loaded_once_and_a_second_run_loads_nothing(dsn, 
 def test_columns_are_typed_and_nested_fields_are_exact_jsonb(dsn, tmp_path, capsys):
     name = NAME.format(1, 1)
     line = (
-        b'{"eventType":"buy","userId":"u","receivedAt":"2026-12-01T01:00:00.123Z",'
-        b'"properties":{"big":123456789012345678901234567890},"timestampFlag":"old"}\n'
+        b'{"eventType":"buy","userId":"u\\t\\\\v\\n","receivedAt":"2026-12-01T01:00:00.123Z",'
+        b'"properties":{"big":123456789012345678901234567890,"s":"a\\\\b\\tc"},"timestampFlag":"old"}\n'
     )
     (tmp_path / name).write_bytes(line + b"not json\n")
     code, _, err = run(capsys, "load", "postgres", "--dsn", dsn, "--data-dir", str(tmp_path))
@@ -83,9 +83,10 @@ def test_columns_are_typed_and_nested_fields_are_exact_jsonb(dsn, tmp_path, caps
     with psycopg.connect(dsn) as connection:
         row = connection.execute(
             "SELECT event_type, user_id, received_at = '2026-12-01T01:00:00.123Z', "
-            "properties->>'big', extra FROM collector_events"
+            "properties->>'big', properties->>'s', extra FROM collector_events"
         ).fetchone()
-        assert row == ("buy", "u", True, "123456789012345678901234567890", {"timestampFlag": "old"})
+        # COPY's own escapes (tab, backslash, newline) do not reach the values.
+        assert row == ("buy", "u\t\\v\n", True, "123456789012345678901234567890", "a\\b\tc", {"timestampFlag": "old"})
         assert connection.execute("SELECT lines, bad_lines FROM collector_loaded_files").fetchone() == (2, 1)
 
 
