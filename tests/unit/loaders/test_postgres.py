@@ -111,7 +111,8 @@ def copying(dsn: str) -> int | None:
     """The pid of the backend copying rows of the big file, once some (not all) are in."""
     with psycopg.connect(dsn, autocommit=True) as connection:
         row = connection.execute(
-            "SELECT pid FROM pg_stat_progress_copy WHERE tuples_processed > 0 AND tuples_processed < %s",
+            # More rows than the small file has: the big file's COPY, not the small one's.
+            "SELECT pid FROM pg_stat_progress_copy WHERE tuples_processed > 1000 AND tuples_processed < %s",
             (BIG_LINES // 2,),
         ).fetchone()
     return row[0] if row else None
