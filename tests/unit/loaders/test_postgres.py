@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import signal
 import subprocess
 import sys
@@ -60,6 +61,11 @@ def test_every_finished_file_is_loaded_once_and_a_second_run_loads_nothing(dsn, 
     assert (code, out, err) == (0, "loaded 2 files, 30 events\n", "")
     assert counts(dsn) == {plain: 10, compressed: 20}
     assert ledger(dsn) == {plain: 10, compressed: 20}
+    with psycopg.connect(dsn) as connection:
+        rows = connection.execute("SELECT name, size, sha256 FROM collector_loaded_files").fetchall()
+    sizes = {name: (size, sha256) for name, size, sha256 in rows}
+    body = gzip.decompress((tmp_path / (compressed + ".gz")).read_bytes())  # the lines, as a plain file holds them
+    assert sizes[compressed] == (len(body), hashlib.sha256(body).hexdigest())
 
     # Compressing a loaded file (COLLECTOR_COMPRESS) does not make it a new file.
     (tmp_path / (plain + ".gz")).write_bytes(gzip.compress((tmp_path / plain).read_bytes()))
