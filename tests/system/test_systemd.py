@@ -29,7 +29,13 @@ def unit_value(key: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "names", [("collector.socket", "collector.service"), ("collector-console.service",)], ids=lambda names: names[-1]
+    "names",
+    [
+        ("collector.socket", "collector.service"),
+        ("collector-console.service",),
+        ("collector-load-postgres.service", "collector-load-postgres.timer"),
+    ],
+    ids=lambda names: names[-1],
 )
 def test_systemd_analyze_verifies_the_units(tmp_path, names):
     analyze = require_binary("systemd-analyze", "/usr/bin", "/bin")
