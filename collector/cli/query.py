@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..query import named
+from ..query import named, workers
 from .output import Skipped, table, time_argument
 
 # `--format`'s choices, written here: importing collector.query.formats would
@@ -43,7 +43,26 @@ def add_commands(actions: Any) -> None:
         metavar="DIR",
         help="the data directory, or several read as one (default: COLLECTOR_DATA_DIR, or ./data)",
     )
+    query.add_argument(
+        "--jobs",
+        type=jobs_argument,
+        metavar="N",
+        help="processes reading and checking the files, 1 to the machine's cores (default: one per core, "
+        "at most one per file)",
+    )
     query.set_defaults(run=run_query)
+
+
+def jobs_argument(text: str) -> int:
+    """An argparse `type=` for `--jobs`: 1 to the cores of this machine (more would only take turns on them)."""
+    cores = workers.max_jobs()
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= cores:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to {cores} (the cores of this machine)")
+    return jobs
 
 
 class _List(argparse.Action):
@@ -75,8 +94,9 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
 
     skipped = Skipped()
     data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
+    window = (args.since, args.until)
     try:
-        with loading.opened(data_dirs, args.since, args.until, on_problem=skipped.warn, check=sql) as connection:
+        with loading.opened(data_dirs, *window, on_problem=skipped.warn, check=sql, jobs=args.jobs) as connection:
             answer = loading.run(connection, sql)
     except duckdb.Error as error:
         print(f"collector: the query failed: {error}", file=sys.stderr)

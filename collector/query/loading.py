@@ -5,9 +5,9 @@ file's torn last line (a write under way) or report a damaged line or file
 the way `collector events cat` does (it stops, or with `ignore_errors` counts
 each as a row of NULLs, silently). So the events come from the store's reader, which reads
 plain, `.gz` and open files with cat's rules and reports every bad line
-(`reading.events_of_file`: file by file, as SQL needs no order);
-their lines, exactly as stored, go to a temporary JSON-lines file that
-DuckDB then reads in bulk (much quicker than inserting rows from Python).
+(`reading.events_of_file`: file by file, as SQL needs no order, in parallel:
+`workers`); their lines, exactly as stored, go to temporary JSON-lines files
+that DuckDB then reads in bulk (much quicker than inserting rows from Python).
 Each line is wrapped as `{"e": <the event>}` and read as DuckDB's JSON type,
 which keeps the text as it is: an integer beyond 64 bits stays exact, and
 `->>` gives it as text.
@@ -20,12 +20,12 @@ import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 
 from ..store import reading
-from . import selection
+from . import selection, workers
 
 
 @dataclasses.dataclass
@@ -41,6 +41,8 @@ class Answer:
 TEXT_FIELDS = ("eventType", "eventId", "userId", "anonymousId", "sessionId", "pingId", "timestampFlag")
 TIME_FIELDS = ("timestamp", "originalTimestamp")
 JSON_FIELDS = ("properties", "context", "messageheader", "client", "planViolations")
+# The fields read from an event as text, in one pass (`_select`).
+_AS_TEXT = (*TEXT_FIELDS, *TIME_FIELDS, "receivedAt", "clockSkewSeconds")
 
 
 # No extension loaded behind the operator's back (DuckDB would download it):
@@ -53,19 +55,39 @@ CONFIG: dict[str, str | bool | int | float | list[str]] = {
 
 
 def _columns() -> str:
-    text = [f"e->>'$.{name}' AS \"{name}\"" for name in TEXT_FIELDS]
-    times = [f"try_cast(e->>'$.{name}' AS TIMESTAMPTZ) AS \"{name}\"" for name in TIME_FIELDS]
-    nested = [f"e->'$.{name}' AS \"{name}\"" for name in JSON_FIELDS]
+    """The columns of `events` from `e` (a stored event as JSON) and, read from it in one pass, `texts` and `nested`.
+
+    One `json_extract_string(e, [paths])` parses each event once; a `e->>'$.f'`
+    per column parsed it once per column, 15 times (3.5 times slower over a
+    million events). The values are the same, NULL for a missing field alike.
+    """
+    text = {name: f"texts[{index}]" for index, name in enumerate(_AS_TEXT, start=1)}
     return ", ".join(
         [
-            *text,
-            *times,
-            "CAST(e->>'$.receivedAt' AS TIMESTAMPTZ) AS \"receivedAt\"",
-            "try_cast(e->>'$.clockSkewSeconds' AS DOUBLE) AS \"clockSkewSeconds\"",
-            *nested,
+            *(f'{text[name]} AS "{name}"' for name in TEXT_FIELDS),
+            *(f'try_cast({text[name]} AS TIMESTAMPTZ) AS "{name}"' for name in TIME_FIELDS),
+            f'CAST({text["receivedAt"]} AS TIMESTAMPTZ) AS "receivedAt"',
+            f'try_cast({text["clockSkewSeconds"]} AS DOUBLE) AS "clockSkewSeconds"',
+            *(f'nested[{index}] AS "{name}"' for index, name in enumerate(JSON_FIELDS, start=1)),
             "e AS event",
         ]
     )
+
+
+def _paths(fields: Sequence[str]) -> str:
+    return "[" + ", ".join(f"'$.{name}'" for name in fields) + "]"
+
+
+def _select(source: str) -> str:
+    """SELECT the columns of `events` from `source`, a relation with the JSON column `e`."""
+    return (
+        f"SELECT {_columns()} FROM (SELECT e, json_extract_string(e, {_paths(_AS_TEXT)}) AS texts, "
+        f"json_extract(e, {_paths(JSON_FIELDS)}) AS nested FROM {source})"
+    )
+
+
+# The workers' files, a list given as the parameter: `{"e": <a stored event>}` a line.
+_PARTS = "read_json(?, format = 'newline_delimited', columns = {'e': 'JSON'}, maximum_object_size = 33554432)"
 
 
 @contextlib.contextmanager
@@ -75,49 +97,32 @@ def opened(
     until: float | None = None,
     on_problem: Callable[[reading.Problem], None] = lambda problem: None,
     check: str | None = None,
+    jobs: int | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-process DuckDB with the table `events` of the events of `data_dirs` received in [since, until).
 
-    What DuckDB spills to disk (a store larger than memory) goes to a
-    temporary directory removed afterwards, not to its default, `./.tmp` in
-    whatever directory the operator is in.
+    The files are read and checked by `jobs` processes (`workers`; default one
+    per core). What DuckDB spills to disk (a store larger than memory) goes to
+    a temporary directory removed afterwards with the workers' files, not to
+    its default, `./.tmp` in whatever directory the operator is in.
 
     :raises duckdb.Error: the SQL `check` is wrong: found before the store is read (`EXPLAIN` over the empty table).
     """
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
         connection = duckdb.connect(config={**CONFIG, "temp_directory": str(Path(scratch) / "spill")})
         try:
-            connection.execute(f"CREATE TABLE events AS SELECT {_columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
+            connection.execute(f"CREATE TABLE events AS {_select('(SELECT NULL::JSON AS e)')} WHERE false")
             if check is not None:
                 connection.execute(f"EXPLAIN {check}")
-            lines = Path(scratch) / "events.jsonl"
-            with lines.open("wb") as out:
-                _write_events(selection.files_between(data_dirs, since, until), since, until, on_problem, out)
-            connection.execute(
-                f"INSERT INTO events SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
-                "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
-                [str(lines)],
-            )
-            lines.unlink()
+            files = selection.files_between(data_dirs, since, until)
+            parts = workers.write_checked(files, since, until, Path(scratch), on_problem, jobs)
+            if parts:
+                connection.execute(f"INSERT INTO events {_select(_PARTS)}", [[str(part) for part in parts]])
+            for part in parts:
+                part.unlink()  # the table holds them now: their disk is free for DuckDB's spill
             yield connection
         finally:
             connection.close()
-
-
-def _write_events(
-    files: list[Path],
-    since: float | None,
-    until: float | None,
-    on_problem: Callable[[reading.Problem], None],
-    out: BinaryIO,
-) -> None:
-    """The stored lines of the events of `files` received in [since, until), each wrapped as `{"e": ...}`."""
-    low = since if since is not None else float("-inf")
-    high = until if until is not None else float("inf")
-    for path in files:
-        for line, event in reading.events_of_file(path, on_problem):
-            if low <= reading.parse_time(event["receivedAt"]) < high:
-                out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
 
 
 def run(connection: duckdb.DuckDBPyConnection, sql: str) -> Answer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -177,3 +178,59 @@ def test_other_commands_do_not_import_duckdb():
     assert query.FORMATS == formats.FORMATS
     code = "import sys, collector.cli; collector.cli.build_parser(); print('duckdb' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+@pytest.fixture
+def damaged(store, tmp_path):
+    """The store, with bad lines in two more files of a second data directory, one of them .gz."""
+    other = tmp_path / "vm-b"
+    other.mkdir()
+    (other / "events-20261126T060000.000000Z-vm-b-7-000001.jsonl.gz").write_bytes(
+        gzip.compress(line("signup", "2026-11-26T06:00:00Z") + b"nil\n" + line("signup", "2026-11-26T06:00:01Z"))
+    )
+    (other / "events-20261126T070000.000000Z-vm-b-8-000001.jsonl").write_bytes(
+        b'{"receivedAt":"yesterday"}\n' + line("page_view", "2026-11-26T07:00:00Z", properties={"path": "/c"})
+    )
+    return store, other
+
+
+@pytest.mark.parametrize("name", ["daily-types", "top-pages"])
+def test_one_job_or_two_give_the_same_answer_and_the_same_damage_said(capsys, damaged, name):
+    argv = ("--name", name, "--format", "csv", "--data-dir", *map(str, damaged))
+    one = run(capsys, "events", "query", *argv, "--jobs", "1")
+    assert one == run(capsys, "events", "query", *argv, "--jobs", "2")
+    code, _out, err = one
+    assert code == 1
+    assert [said.split(": ", 1)[1].rsplit("/", 1)[-1] for said in err.splitlines()] == [
+        "events-20261127T001500.000000Z-h-1-000002.jsonl.open:3: torn line: no newline at the end "
+        "(see `collector events verify`)",
+        "events-20261126T060000.000000Z-vm-b-7-000001.jsonl.gz:2: not valid JSON: invalid literal, expected 'null': "
+        "line 1 column 1 (char 0) (see `collector events verify`)",
+        "events-20261126T070000.000000Z-vm-b-8-000001.jsonl:1: receivedAt is not a time: 'yesterday' "
+        "(see `collector events verify`)",
+    ]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", str((os.cpu_count() or 1) + 1), "two"])
+def test_jobs_out_of_bounds_is_refused_in_one_line(capsys, store, jobs):
+    with pytest.raises(SystemExit) as stop:
+        run(capsys, "events", "query", "select 1", "--jobs", jobs, "--data-dir", str(store))
+    assert stop.value.code == 2
+    said = capsys.readouterr().err.splitlines()[-1]
+    assert said.endswith(f"argument --jobs: '{jobs}': give 1 to {os.cpu_count() or 1} (the cores of this machine)")
+
+
+def test_as_many_jobs_as_cores_is_accepted(capsys, store):
+    code, out, _err = run(
+        capsys,
+        "events",
+        "query",
+        "select 1 AS n",
+        "--jobs",
+        str(os.cpu_count() or 1),
+        "--data-dir",
+        str(store),
+        "--format",
+        "csv",
+    )
+    assert (code, out) == (1, "n\n1\n")  # 1: the open file's torn line
