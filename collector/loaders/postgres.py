@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 
 from ..store import datafiles, reading
@@ -202,8 +203,14 @@ def _text(value: Any) -> str | None:
 
 
 def _json(value: Any) -> str:
-    # The standard library writes integers beyond 64 bits exactly (orjson refuses them).
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # Writing the nested fields again was most of the loader's time with the
+    # standard library alone: orjson writes them 4 times quicker, and the same
+    # values (a stored event holds no NaN, which orjson would write as null).
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits, which orjson refuses: the standard library writes them exactly.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def ledger(dsn: str) -> Iterator[tuple[str, int, int, str]]:
