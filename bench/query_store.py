@@ -4,10 +4,10 @@ Writes `--events` stored events (default 1 million: 4 types, 5,000 users) in
 `--files` finished `.jsonl.gz` files (default 10), one per UTC day ending on
 2026-11-27, as one worker of the service names and fills them: each line as
 the service stores it (eventId, userId or anonymousId, sessionId, timestamp,
-properties, context, the pingId of the request that carried them (1 to 8 a request), receivedAt and client). The same
-arguments give the same bytes (a seeded generator, no time in the gzip
-headers), so runs compare. The
-figures it was used for are in docs/from-events-to-answers.md.
+properties, context, the pingId of the request that carried it, 1 to 8 events
+a request, receivedAt and client). The same arguments give the same bytes (a
+seeded generator, no time in the gzip headers), so runs compare. The figures
+it was used for are in docs/from-events-to-answers.md.
 """
 
 from __future__ import annotations
