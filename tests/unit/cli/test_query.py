@@ -5,15 +5,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from collector import jsontext
 from collector.cli import query
 from collector.query import formats
+from tests.processes import wait_until
 from tests.unit.cli.helpers import line, run
 
 BOT = {"ip": "203.0.113.9", "userAgent": "Googlebot/2.1", "bot": {"name": "Googlebot", "category": "crawler"}}
@@ -234,3 +237,44 @@ def test_as_many_jobs_as_cores_is_accepted(capsys, store):
         "csv",
     )
     assert (code, out) == (1, "n\n1\n")  # 1: the open file's torn line
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any process of process group `group` is still running (or not yet reaped)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while listed
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_ctrl_c_in_a_terminal_leaves_no_worker_and_no_temporary_file(tmp_path):
+    data, scratch = tmp_path / "data", tmp_path / "tmp"
+    data.mkdir()
+    scratch.mkdir()
+    for number in range(1, 5):
+        lines = b"".join(line("page_view", f"2026-11-26T0{number}:00:00.{n % 1000:03d}Z", n=n) for n in range(50_000))
+        (data / f"events-20261126T0{number}0000.000000Z-h-{number}-000001.jsonl").write_bytes(lines)
+    command = [sys.executable, "-m", "collector", "events", "query", "select count(*) from events", "--jobs", "2"]
+    query = subprocess.Popen(
+        [*command, "--data-dir", str(data)],
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        wait_until(lambda: list(scratch.glob("collector-query-*/part-*")), 60, "the workers' first files")
+        os.killpg(query.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets it
+        _out, err = query.communicate(timeout=60)
+    finally:
+        if query.poll() is None:
+            os.killpg(query.pid, signal.SIGKILL)
+            query.wait()
+    assert query.returncode != 0
+    assert err.count(b"KeyboardInterrupt") <= 1  # the command's own traceback at most, none from a worker
+    wait_until(lambda: not _group_alive(query.pid), 30, "the workers to end")
+    assert list(scratch.iterdir()) == []
