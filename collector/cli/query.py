@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -100,6 +101,10 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
             answer = loading.run(connection, sql)
     except duckdb.Error as error:
         print(f"collector: the query failed: {error}", file=sys.stderr)
+        return 2
+    except BrokenProcessPool:
+        # No answer rather than a partial one: what that worker had read is lost.
+        print("collector: the query failed: a process reading the files was killed (out of memory?)", file=sys.stderr)
         return 2
     formats.write(answer, args.format, out)
     return skipped.exit_status()

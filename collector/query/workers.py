@@ -10,16 +10,22 @@ which reports it file by file in the files' order, as one process reading
 them in turn would: the same messages, in the same order, whatever `jobs`.
 
 Workers are spawned (not forked: this process has DuckDB loaded, and its
-threads), ignore Ctrl-C, and are ended by this process whatever stops it, so
-that the caller can remove their files once `write_checked` returns or raises.
+threads), so a script calling this needs Python's `if __name__ == "__main__":`
+guard, as the `collector` command has. They ignore Ctrl-C, which this process
+handles: the files not started are dropped, those being read are finished
+(seconds: a file is at most the rotation size), then the workers end, so the
+caller can remove their files once `write_checked` returns or raises.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..store import reading
@@ -57,10 +63,18 @@ def write_checked(
     if processes == 1:
         _report(map(check_file, tasks), on_problem)
     else:
-        # Leaving the block (an error, a KeyboardInterrupt) terminates the
-        # workers and waits for them: none is left writing into `folder`.
-        with multiprocessing.get_context("spawn").Pool(processes, initializer=_ignore_interrupts) as pool:
-            _report(pool.imap(check_file, tasks), on_problem)
+        # Not multiprocessing.Pool: a worker killed (the kernel's OOM killer)
+        # would leave it waiting forever; this executor raises BrokenProcessPool.
+        spawn = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(processes, mp_context=spawn, initializer=_ignore_ctrl_c)
+        try:
+            with _ctrl_c_ignored():
+                results = pool.map(check_file, tasks)  # the workers start here
+            _report(results, on_problem)
+        finally:
+            # On an error or Ctrl-C the files not started are dropped, and those
+            # being read (one per worker) finish first: none is left writing in `folder`.
+            pool.shutdown(wait=True, cancel_futures=True)
     return [part for _, part, _, _ in tasks]
 
 
@@ -70,9 +84,26 @@ def _report(results: Iterator[list[reading.Problem]], on_problem: Callable[[read
             on_problem(problem)
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches every process of the terminal's group: the parent alone
-    # handles it (ending the workers), rather than each worker printing a traceback.
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored while workers start, so that they start with it ignored (a disposition kept across exec).
+
+    Ctrl-C reaches every process of the terminal's group: this process alone
+    handles it (ending the workers); a worker still importing when it came
+    would print a traceback of its own. A Ctrl-C in these milliseconds is lost.
+    Signals are set from the main thread only; elsewhere `_ignore_ctrl_c` is all.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

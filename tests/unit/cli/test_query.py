@@ -251,13 +251,19 @@ def _group_alive(group: int) -> bool:
     return False
 
 
-def test_ctrl_c_in_a_terminal_leaves_no_worker_and_no_temporary_file(tmp_path):
+def _big_store(tmp_path):
+    """Files that take the workers a while; and an empty TMPDIR."""
     data, scratch = tmp_path / "data", tmp_path / "tmp"
     data.mkdir()
     scratch.mkdir()
-    for number in range(1, 5):
+    for number in range(1, 7):
         lines = b"".join(line("page_view", f"2026-11-26T0{number}:00:00.{n % 1000:03d}Z", n=n) for n in range(50_000))
         (data / f"events-20261126T0{number}0000.000000Z-h-{number}-000001.jsonl").write_bytes(lines)
+    return data, scratch
+
+
+def _started_query(data, scratch):
+    """`collector events query` with two workers, once they have begun writing their files."""
     command = [sys.executable, "-m", "collector", "events", "query", "select count(*) from events", "--jobs", "2"]
     query = subprocess.Popen(
         [*command, "--data-dir", str(data)],
@@ -266,15 +272,50 @@ def test_ctrl_c_in_a_terminal_leaves_no_worker_and_no_temporary_file(tmp_path):
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
+    wait_until(lambda: list(scratch.glob("collector-query-*/part-*")), 60, "the workers' first files")
+    return query
+
+
+def _ended(query):
+    """The query's stderr once it ended by itself; killed (and the test failed) if it does not within a minute."""
     try:
-        wait_until(lambda: list(scratch.glob("collector-query-*/part-*")), 60, "the workers' first files")
-        os.killpg(query.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets it
-        _out, err = query.communicate(timeout=60)
+        return query.communicate(timeout=60)[1]
     finally:
         if query.poll() is None:
             os.killpg(query.pid, signal.SIGKILL)
             query.wait()
+
+
+def test_ctrl_c_in_a_terminal_leaves_no_worker_and_no_temporary_file(tmp_path):
+    data, scratch = _big_store(tmp_path)
+    query = _started_query(data, scratch)
+    os.killpg(query.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets it
+    err = _ended(query)
     assert query.returncode != 0
     assert err.count(b"KeyboardInterrupt") <= 1  # the command's own traceback at most, none from a worker
     wait_until(lambda: not _group_alive(query.pid), 30, "the workers to end")
     assert list(scratch.iterdir()) == []
+
+
+def test_a_worker_killed_ends_the_query_rather_than_hanging_it(tmp_path):
+    data, scratch = _big_store(tmp_path)
+    query = _started_query(data, scratch)
+    workers = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat") if _is_worker(stat, query.pid)]
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's OOM killer would
+    err = _ended(query)
+    assert query.returncode == 2
+    assert err.decode().splitlines() == [
+        "collector: the query failed: a process reading the files was killed (out of memory?)"
+    ]
+    wait_until(lambda: not _group_alive(query.pid), 30, "the workers to end")
+    assert list(scratch.iterdir()) == []
+
+
+def _is_worker(stat: Path, parent: int) -> bool:
+    """Whether the process of /proc/N/stat is a worker `parent` spawned (not multiprocessing's resource tracker)."""
+    try:
+        if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
+            return False
+        return b"spawn_main" in (stat.parent / "cmdline").read_bytes()
+    except OSError:
+        return False  # ended while listed
