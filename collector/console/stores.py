@@ -110,10 +110,14 @@ class Stores:
         for index in self.indexes.values():
             index.refresh(force)
 
-    def newest(self, limit: int, **criteria: Any) -> list[tuple[str, Event]]:
-        """(instance, event) of the newest events first, at most `limit`, each index asked with `criteria`."""
+    def newest(self, limit: int, *args: Any, **criteria: Any) -> list[tuple[str, Event]]:
+        """(instance, event) of the newest events first, at most `limit`, each index asked with the criteria.
+
+        The criteria go as they came (StoreIndex.newest says what they mean): a
+        search the index learns needs no change here.
+        """
         answers = [
-            [(name, event) for event in index.newest(limit, **criteria)] for name, index in self.indexes.items()
+            [(name, event) for event in index.newest(limit, *args, **criteria)] for name, index in self.indexes.items()
         ]
         merged = heapq.merge(*answers, key=lambda found: found[1].received, reverse=True)
         return list(itertools.islice(merged, limit))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import time
 import uuid
+from itertools import pairwise
 
 import orjson
 import pytest
@@ -64,7 +65,7 @@ def test_events_of_both_directories_each_with_its_instance(start_service, start_
     wait_until(lambda: shown() == expected, 30, "every event of both directories with its instance")
     events = requests.get(console + "/api/events", timeout=10).json()["events"]
     assert [event["instance"] for event in events[:3]] == ["vm-a"] * 3  # the newest: just posted
-    assert all(a["receivedAt"] >= b["receivedAt"] for a, b in zip(events, events[1:], strict=False))
+    assert all(a["receivedAt"] >= b["receivedAt"] for a, b in pairwise(events))
 
     overview = requests.get(console + "/api/overview", timeout=10).json()
     assert overview["instances"] == ["vm-a", "vm-b"]

@@ -46,9 +46,9 @@ def test_every_criterion_is_passed_to_each_index_unchanged(two, monkeypatch):
     asked = []
     real = StoreIndex.newest
 
-    def newest(self, limit, **criteria):
+    def newest(self, limit, *args, **criteria):
         asked.append((self.data_dir.name, limit, criteria))
-        return real(self, limit, **criteria)
+        return real(self, limit, *args, **criteria)
 
     monkeypatch.setattr(StoreIndex, "newest", newest)
     found = two.newest(3, event_type="view", query=None, bots="exclude")
@@ -57,6 +57,9 @@ def test_every_criterion_is_passed_to_each_index_unchanged(two, monkeypatch):
         ("vm-a", 3, {"event_type": "view", "query": None, "bots": "exclude"}),
         ("vm-b", 3, {"event_type": "view", "query": None, "bots": "exclude"}),
     ]
+    asked.clear()
+    assert [event.event_id for _, event in two.newest(2, "view")] == ["e-9", "e-8"]
+    assert [criteria for *_, criteria in asked] == [{}, {}]
     # A criterion the wrapper has never heard of reaches the indexes as it is (a later search flows through).
     with pytest.raises(TypeError, match="no_such_criterion"):
         two.newest(3, no_such_criterion="x")
