@@ -88,6 +88,7 @@ def create_app(
         index.refresh()
         if rejections is not None:
             rejections.fresh()
+        store, per_instance = index.store_panel()
         return _json(
             {
                 "topTypes": [[name, count] for name, count in index.top_types(60, bots=bots)],
@@ -102,11 +103,11 @@ def create_app(
                 "deadLetters": latest_letters(
                     {name: letters.latest() for name, letters in dead_letters.items()}, LATEST_DEAD_LETTERS
                 ),
-                "store": store_facts(settings, index),
+                "store": store_facts(settings, store),
                 "unreadableLines": index.unreadable_lines(),
                 "damagedFiles": index.damaged(),
                 # With several directories: "instances" and the store panel of each ("stores").
-                **index.per_instance(),
+                **per_instance,
             }
         )
 
@@ -143,10 +144,10 @@ class LatestDeadLetters:
             return sorted(self._latest, key=lambda letter: str(letter.get("receivedAt", "")), reverse=True)
 
 
-def store_facts(settings: Settings, stores: Stores) -> dict[str, Any]:
-    """The store panel: the files of every directory, their bytes, the free disk, and the retention settings."""
+def store_facts(settings: Settings, files: dict[str, Any]) -> dict[str, Any]:
+    """The store panel: the files (`Stores.store_panel`), and the retention settings."""
     return {
-        **stores.files(),
+        **files,
         "retentionDays": settings.retention_days,
         "retentionBytes": settings.retention_bytes,
         "compress": settings.compress,

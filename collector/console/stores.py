@@ -167,38 +167,30 @@ class Stores:
     def unreadable_lines(self) -> int:
         return sum(index.unreadable_lines for index in self.indexes.values())
 
-    def files(self) -> dict[str, Any]:
-        """The store panel's files, newest first, their bytes and the free disk (the least, over several)."""
+    def store_panel(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The store panel (each directory listed once): its files, newest first, their bytes and the free disk
+        (the least of the disks, over several); and what /api/overview adds with several, the instances and each
+        one's panel (with its unreadable lines and damaged files)."""
         each = {instance: files_of(path) for instance, path in self.directories.items()}
         if not self.several:
-            return next(iter(each.values()))
+            return next(iter(each.values())), {}
         free = [facts["diskFreeBytes"] for facts in each.values() if facts["diskFreeBytes"] is not None]
-        return {
-            "files": sorted(
-                ({**file, "instance": instance} for instance, facts in each.items() for file in facts["files"]),
-                key=lambda file: file["name"],
-                reverse=True,
-            ),
+        files = (({**file, "instance": instance} for file in facts["files"]) for instance, facts in each.items())
+        total = {
+            "files": sorted(itertools.chain.from_iterable(files), key=lambda file: file["name"], reverse=True),
             "bytes": sum(facts["bytes"] for facts in each.values()),
             "diskFreeBytes": min(free) if free else None,
         }
-
-    def per_instance(self) -> dict[str, Any]:
-        """What /api/overview adds with several directories: the instances, and the store panel of each."""
-        if not self.several:
-            return {}
-        return {
-            "instances": list(self.indexes),
-            "stores": [
-                {
-                    "instance": instance,
-                    **files_of(self.directories[instance]),
-                    "unreadableLines": index.unreadable_lines,
-                    "damagedFiles": index.damaged(),
-                }
-                for instance, index in self.indexes.items()
-            ],
-        }
+        stores = [
+            {
+                "instance": instance,
+                **each[instance],
+                "unreadableLines": index.unreadable_lines,
+                "damagedFiles": index.damaged(),
+            }
+            for instance, index in self.indexes.items()
+        ]
+        return total, {"instances": list(self.indexes), "stores": stores}
 
     def _named(self, instance: str, name: str) -> str:
         return f"{instance}/{name}" if self.several else name

@@ -151,7 +151,7 @@ def test_damaged_files_are_named_with_their_instance_and_told_per_instance(tmp_p
     stores.refresh(force=True)
     assert list(stores.damaged()) == ["vm-b/" + name(2, 1) + ".jsonl.gz"]
     assert stores.unreadable_lines() == 1
-    panel = stores.per_instance()
+    files, panel = stores.store_panel()
     assert panel["instances"] == ["vm-a", "vm-b"]
     [a, b] = panel["stores"]
     assert (a["instance"], a["unreadableLines"], a["damagedFiles"], [f["state"] for f in a["files"]]) == (
@@ -159,7 +159,6 @@ def test_damaged_files_are_named_with_their_instance_and_told_per_instance(tmp_p
     )
     assert (b["instance"], b["unreadableLines"], list(b["damagedFiles"])) == ("vm-b", 1, [name(2, 1) + ".jsonl.gz"])
     assert a["diskFreeBytes"] > 0
-    files = stores.files()
     assert sorted((f["instance"], f["name"]) for f in files["files"]) == [
         ("vm-a", name(1, 1) + ".jsonl.open"), ("vm-b", name(2, 1) + ".jsonl.gz")
     ]
@@ -171,9 +170,10 @@ def test_one_directory_answers_as_its_index_does(tmp_path):
     (tmp_path / "data" / (name(2, 1) + ".jsonl.gz")).write_bytes(b"not gzip")
     stores = Stores([tmp_path / "data"], clock=Clock())
     stores.refresh(force=True)
-    assert stores.per_instance() == {}
+    files, panel = stores.store_panel()
+    assert panel == {}
     assert list(stores.damaged()) == [name(2, 1) + ".jsonl.gz"]
-    assert "instance" not in stores.files()["files"][0]
+    assert [f["name"] for f in files["files"]] == [name(2, 1) + ".jsonl.gz", name(1, 1) + ".jsonl.open"]
 
 
 def test_dead_letters_of_every_directory_newest_first_each_with_its_instance():
