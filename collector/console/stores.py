@@ -127,15 +127,19 @@ class Stores:
         if not self.several:
             return self._only().series(*args, **criteria)
         totals: dict[str, Counter[int]] = {}
-        starts: list[int] = []
+        starts: set[int] = set()
+        width = 0
         for index in self.indexes.values():
             for event_type, points in index.series(*args, **criteria).items():
-                starts = starts or [start for start, _ in points]  # every type of every index has the same
+                width = len(points)
+                starts.update(start for start, _ in points)
                 counts = totals.setdefault(event_type, Counter())
                 for start, count in points:
                     counts[start] += count
+        # Each index reads its clock: a minute may have begun between two of them. The latest window is answered.
+        window = sorted(starts)[-width:] if width else []
         kept = top(totals, MAX_EVENT_TYPES)
-        return {name: [[start, counts[start]] for start in starts] for name, counts in sorted(kept.items())}
+        return {name: [[start, counts[start]] for start in window] for name, counts in sorted(kept.items())}
 
     def top_types(self, minutes: int, limit: int = 10, **criteria: Any) -> list[tuple[str, int]]:
         if not self.several:

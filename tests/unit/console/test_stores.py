@@ -189,3 +189,22 @@ def test_dead_letters_of_every_directory_newest_first_each_with_its_instance():
     ]
     alone = {"data": letters["vm-a"]}
     assert latest_letters(alone, limit=20) == letters["vm-a"], "one directory: the letters as they were"
+
+
+def test_a_minute_begun_between_two_indexes_asked_gives_the_latest_window(tmp_path):
+    class Ticking(Clock):
+        """Each index reads the clock once per series: the second reads it a minute later."""
+
+        def __call__(self) -> float:
+            self.now += 60
+            return self.now - 60
+
+    write(tmp_path / "vm-a", line("view", NOW - 30, 1))
+    write(tmp_path / "vm-b", line("view", NOW + 30, 2))
+    clock = Ticking()
+    stores = Stores([tmp_path / "vm-a", tmp_path / "vm-b"], clock=clock)
+    stores.refresh(force=True)
+    clock.now = NOW
+    [points] = stores.series(60, 60).values()
+    assert len(points) == 60 and points[-1][0] == int(NOW // 60) * 60 + 60
+    assert total({"view": points}) == 2
