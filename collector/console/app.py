@@ -49,7 +49,8 @@ def create_app(
 ) -> flask.Flask:
     """The console over `data_dirs` (default `settings.data_dir`); with `key`, every request must carry it."""
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    # Several: one VM's directory and the copies shipped from others, each event named by its instance.
+    # One StoreIndex per data directory, answering as one (stores.py): a VM's own directory and the
+    # copies shipped from others, each event named by its instance; one directory answers as before.
     index = Stores(data_dirs or [settings.data_dir], event_types=settings.event_types)
     dead_letters = {name: LatestDeadLetters(path) for name, path in index.directories.items()}
     app.extensions["collector.console"] = index
