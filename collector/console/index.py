@@ -105,8 +105,11 @@ class StoreIndex:
         recent: int = RECENT_EVENTS,
         clock: Callable[[], float] = time.time,
         event_types: frozenset[str] = frozenset(),
+        recent_bytes: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # Less than RECENT_BYTES when several indexes share the console's budget (stores.py).
+        self._recent_bytes_limit = RECENT_BYTES if recent_bytes is None else recent_bytes
         self._clock = clock
         self._types = TypeNames(event_types)
         self._recent: deque[tuple[Event, int]] = deque()
@@ -123,7 +126,7 @@ class StoreIndex:
         self._counts = TimeCounts()  # every event
         self._bot_counts = TimeCounts()  # bots' events alone
         self._recent.clear()
-        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
+        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most its share of RECENT_BYTES
         self.unreadable_lines = 0
         self._damaged: dict[str, str] = {}  # file name -> why it is not read
 
@@ -198,11 +201,11 @@ class StoreIndex:
 
     def _keep(self, event: Event) -> None:
         cost = _cost(event)
-        if cost > RECENT_BYTES:
+        if cost > self._recent_bytes_limit:
             return  # counted, not kept: it alone would be over the budget
         self._recent.append((event, cost))
         self.recent_bytes += cost
-        while len(self._recent) > self._recent_limit or self.recent_bytes > RECENT_BYTES:
+        while len(self._recent) > self._recent_limit or self.recent_bytes > self._recent_bytes_limit:
             _, dropped = self._recent.popleft()
             self.recent_bytes -= dropped
 

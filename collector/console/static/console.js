@@ -213,7 +213,13 @@ async function pollOverview() {
       `${store.files.length} files, ${bytes(store.bytes)}; disk free ${bytes(store.diskFreeBytes)}; ` +
       `retention: ${store.retentionDays ? `${store.retentionDays} days` : "no age limit"}, ` +
       `${store.retentionBytes ? bytes(store.retentionBytes) : "no size limit"}; compression: ${store.compress}`;
-    fillTable("#store-files", store.files.slice(0, 50).map((file) => [file.name, file.state, bytes(file.bytes)]));
+    // Over several data directories (one per VM): each instance's store, and each file's instance.
+    const instances = overview.stores || [];
+    $("store-instances").hidden = instances.length === 0;
+    fillTable("#store-instances", instances.map((each) => [each.instance, each.files.length, bytes(each.bytes),
+      bytes(each.diskFreeBytes), Object.keys(each.damagedFiles).length]));
+    fillTable("#store-files", store.files.slice(0, 50).map((file) =>
+      [file.instance ? `${file.instance}/${file.name}` : file.name, file.state, bytes(file.bytes)]));
   } catch (error) {
     setStatus(`overview not answering (${error.message})`, true);
   }
