@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
 from ..store import datafiles
-from . import auth
+from . import auth, search, timerange
 from .counts import EXCLUDE, ONLY
 from .index import StoreIndex
 from .rejections import Rejections
@@ -64,19 +65,20 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
     def events() -> flask.Response:
         limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
         event_type = _text_parameter("type")
-        query = _text_parameter("q")
+        since, until = _instant_parameter("from"), _instant_parameter("to")
+        query = search.parse(_text_parameter("q") or "", since, until)
         bots = _bots_parameter()
         index.refresh()
         found = index.newest(limit, event_type, query, bots)
-        return _json({"events": [orjson.loads(event.line) for event in found]})
+        # Beside the stored fields, the client's name the table shows and `client =` finds (clients.py).
+        return _json({"events": [{**orjson.loads(event.line), "clientName": event.client_name} for event in found]})
 
     @app.get("/api/series")
     def series() -> flask.Response:
-        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
-        step = 3600 if minutes > HOURLY_PAST_MINUTES else 60
+        minutes, step, until = _series_window()
         bots = _bots_parameter()
         index.refresh()
-        return _json({"step_seconds": step, "series": index.series(minutes, step, bots)})
+        return _json({"step_seconds": step, "series": index.series(minutes, step, bots, until)})
 
     @app.get("/api/overview")
     def overview() -> flask.Response:
@@ -176,6 +178,25 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
             INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
         )
     return int(raw)
+
+
+def _series_window() -> tuple[int, int, float | None]:
+    """(minutes, step, until) of `/api/series`: the last `minutes`, or `from` to `to` (now) within the counts kept."""
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is None:
+        if until is not None:
+            raise CollectorError(INVALID_QUERY, "query parameter to needs from")
+        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
+        return minutes, 3600 if minutes > HOURLY_PAST_MINUTES else 60, None
+    if _text_parameter("minutes") is not None:
+        raise CollectorError(INVALID_QUERY, "give query parameter minutes or from (and to), not both")
+    now = time.time()
+    return timerange.series_window(since, now if until is None else until, now)
+
+
+def _instant_parameter(name: str) -> float | None:
+    raw = _text_parameter(name)
+    return None if raw is None else timerange.instant(name, raw)
 
 
 def _bots_parameter() -> str | None:
