@@ -13,9 +13,11 @@ const ADDED_KEYS = ["clientName", "instance"];
 
 // rows: key -> <tr> shown; paused: why ("button", "click", "selection", "scroll") or null;
 // open: the key of the row opened (by pingId/eventId, never by position); looked: whether the rows
-// shown were seen, so that what comes next is new (not so on a first page, or after a new question).
+// shown were seen, so that what comes next is new (not so on a first page, or after a new question);
+// answerDue: a new question was asked, whose answer is shown even while paused.
 const live = {
-  rows: new Map(), paused: null, open: null, looked: false, showInstance: false, asked: 0, searchTimer: null,
+  rows: new Map(), paused: null, open: null, looked: false, showInstance: false, asked: 0, answerDue: false,
+  searchTimer: null,
 };
 
 function keyOf(event) {
@@ -153,7 +155,7 @@ function resumeTable() {
   pollEvents();
 }
 
-async function pollEvents(force) {
+async function pollEvents() {
   live.asked += 1;
   const asked = live.asked;
   try {
@@ -161,10 +163,12 @@ async function pollEvents(force) {
     if (asked !== live.asked) return; // a newer question was asked meanwhile
     setStatus(`live · ${new Date().toLocaleTimeString()}`);
     showSearchProblem("");
-    if (live.paused && !force) {
+    if (live.paused && !live.answerDue) {
       showPaused(events.filter((event) => !live.rows.has(keyOf(event))).length);
     } else {
       renderEvents(events);
+      live.answerDue = false;
+      if (live.paused) showPaused(0);
     }
   } catch (error) {
     if (error.status === 400) showSearchProblem(error.detail || error.message);
@@ -176,8 +180,9 @@ async function pollEvents(force) {
 function askAgain() {
   live.rows = new Map();
   live.looked = false;
+  live.answerDue = true;
   renderHead();
-  pollEvents(true);
+  pollEvents();
 }
 
 function setInstances(instances) {
