@@ -63,11 +63,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
 
     @app.get("/api/events")
     def events() -> flask.Response:
-        limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
-        event_type = _text_parameter("type")
-        since, until = _instant_parameter("from"), _instant_parameter("to")
-        query = search.parse(_text_parameter("q") or "", since, until)
-        bots = _bots_parameter()
+        limit, event_type, query, bots = _events_criteria()
         index.refresh()
         found = index.newest(limit, event_type, query, bots)
         # Beside the stored fields, the client's name the table shows and `client =` finds (clients.py).
@@ -178,6 +174,16 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
             INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
         )
     return int(raw)
+
+
+def _events_criteria() -> tuple[int, str | None, search.Search, str | None]:
+    """`/api/events`' limit, type, search (q, from, to) and bots, as StoreIndex.newest takes them."""
+    limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
+    event_type = _text_parameter("type")
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is not None and until is not None and since >= until:
+        raise CollectorError(INVALID_QUERY, "query parameter from must be before to")
+    return limit, event_type, search.parse(_text_parameter("q") or "", since, until), _bots_parameter()
 
 
 def _series_window() -> tuple[int, int, float | None]:

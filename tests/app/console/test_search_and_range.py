@@ -75,6 +75,8 @@ def test_events_within_a_time_range_of_received_at(collector, console):
     assert console.get(f"/api/events?from={now - 600}&to={now - 300}").get_json()["events"] == []
     assert console.get(f"/api/events?from={now + 600}").get_json()["events"] == []
     assert console.get("/api/events?from=soon").status_code == 400
+    backwards = console.get(f"/api/events?from={now}&to={now - 60}")
+    assert backwards.status_code == 400 and "from must be before to" in backwards.get_json()["message"]
 
 
 def test_series_follow_a_chosen_range_by_the_minute_for_a_day_by_the_hour_past_it(collector, console):
