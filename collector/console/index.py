@@ -292,5 +292,7 @@ class StoreIndex:
 
 def _cost(event: Event) -> int:
     """What keeping `event` costs, in bytes: its line, the strings kept beside it, Python's overhead."""
-    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client)
+    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client) + len(
+        event.client_name
+    )
     return len(event.line) + strings + EVENT_OVERHEAD_BYTES
