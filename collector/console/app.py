@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from .. import errors
 from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from . import auth
+from . import auth, search, timerange
 from .counts import EXCLUDE, ONLY
 from .rejections import Rejections
 from .stores import Stores, latest_letters, shown
@@ -65,21 +66,22 @@ def create_app(
 
     @app.get("/api/events")
     def events() -> flask.Response:
-        limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
-        event_type = _text_parameter("type")
-        query = _text_parameter("q")
-        bots = _bots_parameter()
+        limit, event_type, query, bots = _events_criteria()
         index.refresh()
-        found = index.newest(limit, event_type=event_type, query=query, bots=bots)
-        return _json({"events": [shown(instance, event, index.several) for instance, event in found]})
+        found = index.newest(limit, event_type, query, bots)
+        # Beside the stored fields (and the instance, with several data directories), the client's name the
+        # table shows and `client =` finds (clients.py).
+        return _json(
+            {"events": [{**shown(instance, event, index.several), "clientName": event.client_name}
+                        for instance, event in found]}
+        )
 
     @app.get("/api/series")
     def series() -> flask.Response:
-        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
-        step = 3600 if minutes > HOURLY_PAST_MINUTES else 60
+        minutes, step, until = _series_window()
         bots = _bots_parameter()
         index.refresh()
-        return _json({"step_seconds": step, "series": index.series(minutes, step, bots)})
+        return _json({"step_seconds": step, "series": index.series(minutes, step, bots, until)})
 
     @app.get("/api/overview")
     def overview() -> flask.Response:
@@ -168,6 +170,35 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
             INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
         )
     return int(raw)
+
+
+def _events_criteria() -> tuple[int, str | None, search.Search, str | None]:
+    """`/api/events`' limit, type, search (q, from, to) and bots, as StoreIndex.newest takes them."""
+    limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
+    event_type = _text_parameter("type")
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is not None and until is not None and since >= until:
+        raise CollectorError(INVALID_QUERY, "query parameter from must be before to")
+    return limit, event_type, search.parse(_text_parameter("q") or "", since, until), _bots_parameter()
+
+
+def _series_window() -> tuple[int, int, float | None]:
+    """(minutes, step, until) of `/api/series`: the last `minutes`, or `from` to `to` (now) within the counts kept."""
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is None:
+        if until is not None:
+            raise CollectorError(INVALID_QUERY, "query parameter to needs from")
+        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
+        return minutes, 3600 if minutes > HOURLY_PAST_MINUTES else 60, None
+    if _text_parameter("minutes") is not None:
+        raise CollectorError(INVALID_QUERY, "give query parameter minutes or from (and to), not both")
+    now = time.time()
+    return timerange.series_window(since, now if until is None else until, now)
+
+
+def _instant_parameter(name: str) -> float | None:
+    raw = _text_parameter(name)
+    return None if raw is None else timerange.instant(name, raw)
 
 
 def _bots_parameter() -> str | None:
