@@ -80,4 +80,12 @@ def test_events_of_both_directories_each_with_its_instance(start_service, start_
         "return Array.from(document.querySelectorAll('#store-files tbody tr')).map(r => r.cells[0].textContent)"
     )
     assert any(name.startswith("vm-b/events-") for name in files)
+    # The live table: an instance column, each row's instance in its last cell.
+    rows = (
+        "return Array.from(document.querySelectorAll('#events tbody tr'))"
+        ".map(r => [r.dataset.eventId, r.cells[r.cells.length - 1].textContent])"
+    )
+    wait_until(lambda: dict(browser.execute_script(rows)) == expected, 30, "each row with its instance")
+    header = browser.execute_script("return document.querySelector('#events thead th:last-child').textContent")
+    assert header.lower() == "instance"
     browser.get("about:blank")
