@@ -23,6 +23,12 @@ def add_commands(commands: Any) -> None:
         "--metrics-url",
         help="the collector's /metrics, for the rejected requests (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
     )
+    console.add_argument(
+        "--allow-replay",
+        action="store_true",
+        help="offer a replay button on each dead letter (needs COLLECTOR_CONSOLE_KEY, and the data directory "
+        "writable: the replay stores events, as `collector deadletter replay` does)",
+    )
     console.set_defaults(run=run_console)
 
 
@@ -30,12 +36,16 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
     from ..console import server
 
     # The console only reads: its data directory need not be writable to it
-    # (the systemd unit makes the whole file system read-only).
-    settings = load_settings(overrides={"data_dir": data_dir_to_read()})
+    # (the systemd unit makes the whole file system read-only). Unless it
+    # replays: then it loads the settings as `collector deadletter replay` does,
+    # the data directory checked writable at start, not at the first click.
+    settings = load_settings() if args.allow_replay else load_settings(overrides={"data_dir": data_dir_to_read()})
     bind = args.bind or server.DEFAULT_BIND
-    problem = server.bind_problem(bind, settings.console_key)
+    problem = server.bind_problem(bind, settings.console_key) or server.replay_problem(
+        args.allow_replay, settings.console_key
+    )
     if problem:
         print(f"collector: {problem}", file=sys.stderr)
         return 2
-    server.ConsoleServer(settings, bind, args.metrics_url).run()
+    server.ConsoleServer(settings, bind, args.metrics_url, allow_replay=args.allow_replay).run()
     return 0

@@ -20,7 +20,7 @@ from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
 from ..store import datafiles
-from . import auth
+from . import auth, letters
 from .counts import EXCLUDE, ONLY
 from .index import StoreIndex
 from .rejections import Rejections
@@ -31,6 +31,8 @@ DEFAULT_EVENTS = 100
 MAX_MINUTES = 10080  # 7 days
 HOURLY_PAST_MINUTES = 1440  # past a day, a point per hour
 LATEST_DEAD_LETTERS = 20
+# Replay writes: only a console that asks for its key may offer it (a loopback console answers anyone on the VM).
+REPLAY_NEEDS_KEY = "--allow-replay needs COLLECTOR_CONSOLE_KEY: a console that replays must ask for its key"
 # The page and the API: nothing from another origin, no inline script or style,
 # never framed. Every event value reaches the page as JSON and is shown with
 # textContent, so an event holding markup shows it as text; this stops the rest.
@@ -45,8 +47,15 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings, key: str | None, rejections: Rejections | None = None) -> flask.Flask:
-    """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py)."""
+def create_app(
+    settings: Settings, key: str | None, rejections: Rejections | None = None, allow_replay: bool = False
+) -> flask.Flask:
+    """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py).
+
+    `allow_replay` (`collector console --allow-replay`) adds the one route that writes, and needs `key`.
+    """
+    if allow_replay and not key:
+        raise ValueError(REPLAY_NEEDS_KEY)
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     index = StoreIndex(settings.data_dir, event_types=settings.event_types)
     dead_letters = LatestDeadLetters(settings.data_dir)
@@ -103,6 +112,8 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
                 "damagedFiles": index.damaged(),
             }
         )
+
+    letters.add_routes(app, settings, allow_replay=allow_replay)
 
     @app.after_request
     def secure(response: flask.Response) -> flask.Response:

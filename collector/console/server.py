@@ -35,6 +35,13 @@ def bind_problem(bind: str, key: str) -> str | None:
     return None
 
 
+def replay_problem(allow_replay: bool, key: str) -> str | None:
+    """Why the console may not offer replay: it writes, so only a console that asks for its key may."""
+    from .app import REPLAY_NEEDS_KEY
+
+    return REPLAY_NEEDS_KEY if allow_replay and not key else None
+
+
 def is_loopback(host: str) -> bool:
     try:
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
@@ -46,8 +53,9 @@ def is_loopback(host: str) -> bool:
 class ConsoleServer(BaseApplication):
     """gunicorn serving the console app, built in the worker (its index and sampler live there)."""
 
-    def __init__(self, settings: Settings, bind: str, metrics: str | None = None) -> None:
+    def __init__(self, settings: Settings, bind: str, metrics: str | None = None, allow_replay: bool = False) -> None:
         self.settings = settings
+        self.allow_replay = allow_replay
         self.options = {
             "bind": bind,
             "workers": 1,
@@ -72,4 +80,4 @@ class ConsoleServer(BaseApplication):
 
         rejections = Rejections(self.metrics)
         rejections.start()
-        return create_app(self.settings, self.settings.console_key or None, rejections)
+        return create_app(self.settings, self.settings.console_key or None, rejections, self.allow_replay)

@@ -124,8 +124,9 @@ class DeadLetters:
         if len(line) > share.max_bytes:
             if not self._warned_too_large:  # once per process: a setting to fix, not an outage
                 self._warned_too_large = True
-                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES (its share: %d): "
-                               "not kept, nor any such letter (logged once)", len(line), share.max_bytes)
+                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES "
+                               "(its share: %d): not kept, nor any such letter (logged once)",
+                               len(line), share.max_bytes)
             return
         try:
             with self._lock:
