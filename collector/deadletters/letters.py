@@ -1,11 +1,12 @@
 """Dead letters: refused requests kept for a person to look at, and to replay after a fix.
 
-With COLLECTOR_DEAD_LETTER=on, each refused request (not the rate-limited or
-unauthorised ones: those are counted, never stored, or an abusive client would
-fill the disk) becomes one JSON line under `deadletters/` in the data
-directory: an `id`, when, the status, code and message it got, its client, and
-its body (at most COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES of it; text when it is
-UTF-8, else base64). Each process appends to its own file.
+With COLLECTOR_DEAD_LETTER=on, each refused request (not the rate-limited
+ones: those are counted, never stored, or an abusive client would fill the
+disk) becomes one JSON line under `deadletters/` in the data directory: an
+`id`, when, the status, code and message it got, its client, and its body (at
+most COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES of it; text when it is UTF-8, else
+base64; none for a 401 or a refused preflight, see `DeadLetters`). Each
+process appends to its own files.
 
 The cap, exactly: the letter files together never exceed
 COLLECTOR_DEAD_LETTER_MAX_BYTES. Every writer, in every process, makes room
