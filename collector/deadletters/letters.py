@@ -33,14 +33,16 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import datadir, filelock, jsontext
-from ..ops.metrics import DEAD_LETTERS
+from ..ops.metrics import DEAD_LETTERS, DEAD_LETTERS_UNKEPT
 from ..store import datafiles
+from .shares import Share
+from .shares import size as file_size
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +54,6 @@ CAP_LOCK = ".cap.lock"
 REPLAY_LOCK = "replay.lock"
 # Files named like dead letters that could not be read, said once each.
 _SKIPPED: set[str] = set()
-# A process starts a new file past this size (or an eighth of its share), so the
-# cap can delete old ones.
-FILE_BYTES = 8 * 1024 * 1024
 # Every letter file is named deadletters-*.jsonl (what the readers read): those
 # of letters with a body start with their time, the bodiless ones say so.
 LETTERS_PREFIX = "deadletters-"
@@ -64,6 +63,10 @@ BODILESS_GLOB = BODILESS_PREFIX + "*.jsonl"
 # The bodiless letters' share of COLLECTOR_DEAD_LETTER_MAX_BYTES: 1/8 (the others have the rest). A bodiless
 # letter is some 400 bytes: the default cap's share keeps thousands of the latest.
 BODILESS_SHARE = 8
+# Bodiless letters kept per second per process. They come before the rate limit, so a flood of them would
+# otherwise cost a locked write each (every process appends under one flock): past this many, a flood costs a
+# count. Twenty a second is far more detail than anyone reads of one misconfigured page or revoked key.
+BODILESS_PER_SECOND = 20
 
 
 class DeadLetters:
@@ -77,16 +80,21 @@ class DeadLetters:
     out only their like, never a letter a replay needs.
     """
 
-    def __init__(self, data_dir: Path, host_name: str, max_body_bytes: int, max_bytes: int) -> None:
+    def __init__(
+        self, data_dir: Path, host_name: str, max_body_bytes: int, max_bytes: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = Path(data_dir) / DIRECTORY
         self.host_name = host_name
         self.max_body_bytes = max_body_bytes
         self.max_bytes = max_bytes
         bodiless = max_bytes // BODILESS_SHARE
         self._shares = {
-            False: _Share(LETTERS_PREFIX, LETTERS_GLOB, max_bytes - bodiless),
-            True: _Share(BODILESS_PREFIX, BODILESS_GLOB, bodiless),
+            False: Share(LETTERS_PREFIX, LETTERS_GLOB, max_bytes - bodiless),
+            True: Share(BODILESS_PREFIX, BODILESS_GLOB, bodiless),
         }
+        self._clock = clock
+        self._bodiless_second = (0, 0)  # (the second, bodiless letters kept in it)
         self._lock = threading.Lock()
         self._failing = False
         self._warned_too_large = False
@@ -105,7 +113,18 @@ class DeadLetters:
         self._keep(body_fields(body, self.max_body_bytes), status, code, message, facts, bodiless=False)
 
     def record_bodiless(self, *, status: int, code: str, message: str, facts: dict[str, Any]) -> None:
-        """Keep a request refused before its body was read (a preflight, a 401), in the bodiless share of the cap."""
+        """Keep a request refused before its body was read (a preflight, a 401), in the bodiless share of the cap.
+
+        At most BODILESS_PER_SECOND a second in this process (a fixed window; threads may let one or two more
+        by): past that, only counted.
+        """
+        second = int(self._clock())
+        started, kept = self._bodiless_second
+        kept = kept if started == second else 0
+        if kept >= BODILESS_PER_SECOND:
+            DEAD_LETTERS_UNKEPT.inc()
+            return
+        self._bodiless_second = (second, kept + 1)
         self._keep(body_fields(None, 0), status, code, message, facts, bodiless=True)
 
     def _keep(
@@ -143,7 +162,7 @@ class DeadLetters:
             self._failing = False
             logger.warning("dead letters kept again in %s", self.directory)
 
-    def _append(self, share: _Share, line: bytes) -> None:
+    def _append(self, share: Share, line: bytes) -> None:
         datadir.check(self.directory.parent)  # never re-created: see collector/datadir.py
         self.directory.mkdir(exist_ok=True)
         # Every process writes under one flock, so the cap holds for their sum
@@ -151,7 +170,7 @@ class DeadLetters:
         with cap_lock(self.directory):
             share.make_room(self.directory, len(line))
             path = share.path
-            size = -1 if path is None or share.pid != os.getpid() else _size(path, missing=-1)
+            size = -1 if path is None or share.pid != os.getpid() else file_size(path, missing=-1)
             # A new file when this process has none, when the cap deleted its
             # file (a newest letter in an oldest-named file would go first), or past file_bytes.
             if path is None or size < 0 or (size > 0 and size + len(line) > share.file_bytes):
@@ -163,31 +182,6 @@ class DeadLetters:
                 datafiles.write_all(fd, line)
             finally:
                 os.close(fd)
-
-
-class _Share:
-    """One share of the cap: its files (by name), its bytes, this process's current file."""
-
-    def __init__(self, prefix: str, pattern: str, max_bytes: int) -> None:
-        self.prefix = prefix
-        self.pattern = pattern
-        self.max_bytes = max_bytes
-        # A file small next to the share: deleting the oldest to make room loses
-        # an eighth of its letters at most, not all of them.
-        self.file_bytes = max(1, min(FILE_BYTES, max_bytes // 8))
-        self.path: Path | None = None
-        self.pid: int | None = None
-
-    def make_room(self, directory: Path, incoming: int) -> None:
-        """Delete this share's oldest files (any process's) until `incoming` more bytes fit under its cap."""
-        files = sorted(directory.glob(self.pattern))
-        total = sum(_size(path) for path in files) + incoming
-        for path in files:
-            if total <= self.max_bytes:
-                break
-            total -= _size(path)
-            path.unlink(missing_ok=True)  # its writer re-creates it by name on its next letter
-            logger.info("dead letters over %d bytes: deleted %s", self.max_bytes, path.name)
 
 
 def body_fields(body: bytes | None, limit: int) -> dict[str, Any]:
@@ -298,13 +292,6 @@ def cap_lock(directory: Path) -> Iterator[None]:
     their sum at every moment."""
     with filelock.flocked(Path(directory) / CAP_LOCK):
         yield
-
-
-def _size(path: Path, missing: int = 0) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return missing
 
 
 def _now() -> str:

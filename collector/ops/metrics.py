@@ -116,6 +116,11 @@ DEAD_LETTERS = Counter(
     "collector_dead_letters",
     "Refused requests kept as dead letters (COLLECTOR_DEAD_LETTER=on)",
 )
+DEAD_LETTERS_UNKEPT = Counter(
+    "collector_dead_letters_unkept",
+    "401s and refused CORS preflights not kept as dead letters: past 20 a second per worker process, only counted "
+    "(each is in collector_rejected_requests all the same)",
+)
 INVALID_CLIENT_ADDRESSES = Counter(
     "collector_invalid_client_addresses",
     "Requests whose client address (from X-Forwarded-For behind a trusted proxy) was not an IP "

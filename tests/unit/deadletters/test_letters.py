@@ -176,3 +176,22 @@ def test_letters_without_a_body_get_an_eighth_of_the_cap_and_never_push_out_the_
     assert bodiless and all(letter["body"] is None and letter["triedKeyId"] == "0badc0de" for letter in bodiless)
     files = (tmp_path / "deadletters").glob(deadletters.BODILESS_PREFIX + "*.jsonl")
     assert 0 < sum(path.stat().st_size for path in files) <= 8000 // 8
+
+
+def test_letters_without_a_body_are_kept_at_most_so_many_a_second_per_process_the_rest_counted(tmp_path):
+    # A flood of 401s or preflights costs a count, not a locked write each: the detail of the first ones is enough.
+    from prometheus_client import REGISTRY
+
+    now = [1000.0]
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=200, max_bytes=1 << 20, clock=lambda: now[0])
+    unkept = REGISTRY.get_sample_value("collector_dead_letters_unkept_total") or 0.0
+    for _ in range(deadletters.BODILESS_PER_SECOND * 3):
+        letters.record_bodiless(status=401, code="missing_write_key", message="m", facts={})
+    record(letters, b"{}")  # a letter with a body is never held back
+    now[0] += 1.0
+    letters.record_bodiless(status=401, code="missing_write_key", message="m", facts={})
+    codes = [letter["code"] for letter in deadletters.read(tmp_path)]
+    assert codes.count("missing_write_key") == deadletters.BODILESS_PER_SECOND + 1
+    assert codes.count("invalid_event_type") == 1
+    unkept_now = REGISTRY.get_sample_value("collector_dead_letters_unkept_total")
+    assert unkept_now - unkept == deadletters.BODILESS_PER_SECOND * 2
