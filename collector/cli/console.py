@@ -36,6 +36,12 @@ def add_commands(commands: Any) -> None:
         help="the data directory, or several (one copied from each VM: --data-dir vm-a vm-b), each event shown "
         "with its instance, the directory's name (default: COLLECTOR_DATA_DIR, or ./data)",
     )
+    console.add_argument(
+        "--allow-replay",
+        action="store_true",
+        help="offer a replay button on each dead letter (needs COLLECTOR_CONSOLE_KEY, and the data directory "
+        "writable: the replay stores events, as `collector deadletter replay` does)",
+    )
     console.set_defaults(run=run_console)
 
 
@@ -45,14 +51,24 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
     named = args.console_data_dirs or []
     data_dirs = named or [data_dir_to_read()]
     # The console only reads: its data directory need not be writable to it
-    # (the systemd unit makes the whole file system read-only).
-    settings = load_settings(overrides={"data_dir": data_dirs[0]})
+    # (the systemd unit makes the whole file system read-only). Unless it
+    # replays: then it loads the settings as `collector deadletter replay` does,
+    # the data directory checked writable at start, not at the first click. It
+    # replays into the one directory it reads, never into a copy shipped from another VM.
+    if args.allow_replay:
+        settings = load_settings(overrides={"data_dir": str(named[0])} if len(named) == 1 else None)
+    else:
+        settings = load_settings(overrides={"data_dir": data_dirs[0]})
     bind = args.bind or server.DEFAULT_BIND
-    problem = server.bind_problem(bind, settings.console_key) or _directories_problem(named)
+    problem = (
+        server.bind_problem(bind, settings.console_key)
+        or server.replay_problem(args.allow_replay, settings.console_key, len(data_dirs))
+        or _directories_problem(named)
+    )
     if problem:
         print(f"collector: {problem}", file=sys.stderr)
         return 2
-    server.ConsoleServer(settings, bind, args.metrics_url, data_dirs).run()
+    server.ConsoleServer(settings, bind, args.metrics_url, data_dirs, allow_replay=args.allow_replay).run()
     return 0
 
 

@@ -20,7 +20,7 @@ from .. import errors
 from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from . import auth, search, timerange
+from . import auth, letters, search, timerange
 from .counts import EXCLUDE, ONLY
 from .rejections import Rejections
 from .stores import Stores, latest_letters, shown
@@ -31,6 +31,12 @@ DEFAULT_EVENTS = 100
 MAX_MINUTES = 10080  # 7 days
 HOURLY_PAST_MINUTES = 1440  # past a day, a point per hour
 LATEST_DEAD_LETTERS = 20
+# Replay writes: only a console that asks for its key may offer it (a loopback console answers anyone on the VM).
+REPLAY_NEEDS_KEY = "--allow-replay needs COLLECTOR_CONSOLE_KEY: a console that replays must ask for its key"
+REPLAY_INTO_ONE = (
+    "--allow-replay replays into the one data directory the console reads: name one with --data-dir "
+    "(or none, for COLLECTOR_DATA_DIR), never copies shipped from other VMs"
+)
 # The page and the API: nothing from another origin, no inline script or style,
 # never framed. Every event value reaches the page as JSON and is shown with
 # textContent, so an event holding markup shows it as text; this stops the rest.
@@ -46,9 +52,21 @@ SECURITY_HEADERS = {
 
 
 def create_app(
-    settings: Settings, key: str | None, rejections: Rejections | None = None, data_dirs: Sequence[Path] = ()
+    settings: Settings,
+    key: str | None,
+    rejections: Rejections | None = None,
+    data_dirs: Sequence[Path] = (),
+    allow_replay: bool = False,
 ) -> flask.Flask:
-    """The console over `data_dirs` (default `settings.data_dir`); with `key`, every request must carry it."""
+    """The console over `data_dirs` (default `settings.data_dir`); with `key`, every request must carry it (auth.py).
+
+    `allow_replay` (`collector console --allow-replay`) adds the one route that writes, and needs `key` and one
+    data directory, `settings.data_dir`, the one a replay stores into.
+    """
+    if allow_replay and not key:
+        raise ValueError(REPLAY_NEEDS_KEY)
+    if allow_replay and list(data_dirs) not in ([], [settings.data_dir]):
+        raise ValueError(REPLAY_INTO_ONE)
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     # One StoreIndex per data directory, answering as one (stores.py): a VM's own directory and the
     # copies shipped from others, each event named by its instance; one directory answers as before.
@@ -104,7 +122,7 @@ def create_app(
                 # Beside the rejections, from the same samples of the collector's metrics.
                 "planViolations": {"lastHour": rejections.plan_violations_last_hour() if rejections else []},
                 "deadLetters": latest_letters(
-                    {name: letters.latest() for name, letters in dead_letters.items()}, LATEST_DEAD_LETTERS
+                    {name: kept.latest() for name, kept in dead_letters.items()}, LATEST_DEAD_LETTERS
                 ),
                 "store": store_facts(settings, store),
                 "unreadableLines": index.unreadable_lines(),
@@ -113,6 +131,8 @@ def create_app(
                 **per_instance,
             }
         )
+
+    letters.add_routes(app, settings, index.directories, allow_replay=allow_replay)
 
     @app.after_request
     def secure(response: flask.Response) -> flask.Response:

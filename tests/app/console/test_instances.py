@@ -93,3 +93,29 @@ def test_one_directory_answers_exactly_as_before(vms, tmp_path):
     # Named twice, it is one directory.
     twice = create_app(settings, key=None, data_dirs=[tmp_path / "vm-a", tmp_path / "." / "vm-a"]).test_client()
     assert [e["eventId"] for e in twice.get("/api/events").get_json()["events"]] == ["a-1"]
+
+
+def test_rejections_and_letters_of_every_directory_each_with_its_instance(vms, tmp_path):
+    vm_a, vm_b = vms
+    assert vm_a.post("/collect/event", json={"messageBody": [{"eventType": "nope"}]}).status_code == 400
+    assert vm_b.post("/collect/event", json={"messageBody": [{"eventType": "also-nope"}]}).status_code == 400
+    console = console_over(tmp_path, "vm-a", "vm-b")
+    answer = console.get("/api/rejections").get_json()
+    assert sorted(letter["instance"] for letter in answer["letters"]) == ["vm-a", "vm-b"]
+    assert answer["codes"] == {"invalid_event_type": 2} and answer["replay"] is False
+    for listed in answer["letters"]:
+        opened = console.get(f"/api/deadletters/{listed['id']}").get_json()
+        assert opened["letter"]["instance"] == listed["instance"] and "body" in opened["letter"]
+    assert console.get("/api/deadletters/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_a_console_over_several_directories_does_not_replay(tmp_path):
+    for vm in ("vm-a", "vm-b"):
+        (tmp_path / vm).mkdir()
+    settings = load_settings(environ={"COLLECTOR_DATA_DIR": str(tmp_path / "vm-a")})
+    with pytest.raises(ValueError, match="replays into the one data directory"):
+        create_app(settings, key="k" * 20, data_dirs=[tmp_path / "vm-a", tmp_path / "vm-b"], allow_replay=True)
+    # One directory, the collector's own: replay is offered.
+    console = create_app(settings, key="k" * 20, data_dirs=[tmp_path / "vm-a"], allow_replay=True).test_client()
+    headers = {"Authorization": "Bearer " + "k" * 20}
+    assert console.get("/api/rejections", headers=headers).get_json()["replay"] is True

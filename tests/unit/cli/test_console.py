@@ -56,3 +56,27 @@ def test_a_data_directory_that_is_not_there_is_said_before_serving(capsys, envir
         2, f"collector: the console reads 1 to {MAX_DIRECTORIES} data directories; got {MAX_DIRECTORIES + 1}\n"
     )
     assert served == []
+
+
+def test_console_will_not_offer_replay_without_its_key(capsys, environ, tmp_path):
+    environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path))
+    code, _, err = run(capsys, "console", "--allow-replay")
+    assert (code, err) == (
+        2,
+        "collector: --allow-replay needs COLLECTOR_CONSOLE_KEY: a console that replays must ask for its key\n",
+    )
+
+
+def test_console_will_not_replay_over_several_data_directories(capsys, environ, tmp_path, served):
+    environ.setenv("COLLECTOR_CONSOLE_KEY", "k" * 20)
+    for vm in ("vm-a", "vm-b"):
+        (tmp_path / vm).mkdir()
+    environ.setenv("COLLECTOR_DATA_DIR", str(tmp_path / "vm-a"))
+    both = [str(tmp_path / "vm-a"), str(tmp_path / "vm-b")]
+    code, _, err = run(capsys, "console", "--allow-replay", "--data-dir", *both)
+    assert code == 2 and err.startswith("collector: --allow-replay replays into the one data directory")
+    assert served == []
+    # One directory named: the settings read with it as the data directory, the one replays store into.
+    assert run(capsys, "console", "--allow-replay", "--data-dir", str(tmp_path / "vm-b"))[0] == 0
+    [server] = served
+    assert server.allow_replay and server.data_dirs == [tmp_path / "vm-b"] == [server.settings.data_dir]
