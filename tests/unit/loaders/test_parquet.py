@@ -255,3 +255,19 @@ def test_an_exporter_killed_mid_export_leaves_every_event_exactly_once_after_the
     assert read_back(target, "SELECT count(*), count(DISTINCT \"eventId\") FROM t") == [(files * lines,) * 2]
     assert parts(target) == []  # the killed run's .part was written again and renamed
     assert len(ledger.Ledger(data, target).records()) == files
+
+
+def test_two_exporters_started_together_export_each_file_once_between_them(tmp_path):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    files, lines = 12, 2000
+    for index in range(files):
+        write_file(data, index, lines)
+    processes = [exporter(data, target), exporter(data, target)]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0]
+    # Whichever came second found the lock taken, or came after the first was done and found nothing to do.
+    exported = sorted(int(out.split()[1]) if out else 0 for out, _ in outputs)
+    assert exported == [0, files]
+    assert all(b"another exporter" in err for out, err in outputs if out == b"")
+    assert read_back(target, 'SELECT count(*), count(DISTINCT "eventId") FROM t') == [(files * lines,) * 2]
