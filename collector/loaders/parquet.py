@@ -44,6 +44,7 @@ from .files import finished_files, ledger_name, stem
 # every current reader (DuckDB, Spark 3, Athena, BigQuery, pyarrow).
 COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 PART_SUFFIX = ".parquet.part"
+MEMORY_LIMIT = "256MB"
 _DAY = "__collector_day"
 
 
@@ -98,6 +99,10 @@ def _connected(scratch: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         # DuckDB's built-in ICU follows the machine's time zone: days must be UTC days.
         connection.execute("SET TimeZone = 'UTC'")
+        # DuckDB's default is 80% of the machine's memory, kept as a cache once
+        # used (800 MB over 1M events): an export beside the collector on a
+        # small VM holds a quarter of that, and spills the rest of a big file.
+        connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         yield connection
     finally:
         connection.close()
