@@ -34,6 +34,11 @@ def add_commands(commands: Any) -> None:
         "--by-type", action="store_true",
         help="one more level, DIR/dt=YYYY-MM-DD/eventType=T/ (T percent-encoded as Hive does: a/b is a%%2Fb)",
     )  # fmt: skip
+    parquet.add_argument(
+        "--again", nargs="+", default=[], metavar="FILE",
+        help="export these data files again though they were exported before (after `collector events forget` "
+        "rewrote them): their Parquet files are removed first (names as in the data directory or erasures.log)",
+    )  # fmt: skip
     parquet.set_defaults(run=run_parquet)
 
 
@@ -50,7 +55,7 @@ def run_parquet(args: argparse.Namespace, out: TextIO) -> int:
         print(f"collector: no directory {args.to.parent} to make {args.to.name} in", file=sys.stderr)
         return 2
     try:
-        outcome = parquet.export(args.data_dir, args.to, args.by_type, report)
+        outcome = parquet.export(args.data_dir, args.to, args.by_type, report, args.again)
     except ledger.AlreadyRunning as error:
         print(f"collector: {error}", file=sys.stderr)
         return 0

@@ -7,7 +7,8 @@ exporter at a time work on that (data directory, target).
 
 One JSON line per exported file: its name (without `.gz`: a file compressed
 after its export is not exported again), the target, its lines, bad lines and
-events, the SHA-256 of its lines, its outputs and when. A line is written in
+events, the SHA-256 of its lines, its outputs and when; and one per file
+taken out to be exported again (`"again": true`, with the outputs removed). A line is written in
 one `write` to the end of the file and fsynced: a record is a whole line or no
 record. A crash mid-write leaves a torn last line, which is no record (that
 file is exported again, replacing its own outputs), and which the next
@@ -83,9 +84,19 @@ class Ledger:
             records.append(record)
         return records
 
-    def exported(self) -> set[str]:
-        """The names (without `.gz`) of the files exported to this target."""
-        return {record["file"] for record in self.records()}
+    def exported(self) -> dict[str, dict[str, Any]]:
+        """The files exported to this target, by name (without `.gz`): each one's last record.
+
+        A record `{"again": true}` (`--again`, after an erasure) takes its
+        file out: the file is exported anew, and that is recorded after it.
+        """
+        exported: dict[str, dict[str, Any]] = {}
+        for record in self.records():
+            if record.get("again") is True:
+                exported.pop(record["file"], None)
+            else:
+                exported[record["file"]] = record
+        return exported
 
     def append(self, record: dict[str, Any]) -> None:
         """One record, durably, in one write; the lock held."""

@@ -29,7 +29,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,12 @@ def export(
     target: Path,
     by_type: bool = False,
     on_problem: Callable[[reading.Problem], None] = lambda problem: None,
+    again: Sequence[str] = (),
 ) -> Outcome:
     """Export every finished file of `data_dir` not in `target`'s ledger yet, one file at a time.
+
+    The files named in `again` (rewritten by an erasure since their export)
+    are taken out first: their Parquet files removed, then their records.
 
     :raises ledger.AlreadyRunning: another exporter works on this (data directory, target).
     :raises ledger.Damaged: a line of the ledger is not a record.
@@ -83,12 +87,35 @@ def export(
     books = ledger.Ledger(data_dir, target)
     outcome = Outcome()
     with books.locked(), tempfile.TemporaryDirectory(prefix="collector-parquet-") as scratch:
+        _take_out(books, {ledger_name(Path(name)) for name in again})
         done = books.exported()
         with _connected(Path(scratch)) as connection:
             for path in finished_files(data_dir):
                 if ledger_name(path) not in done:
                     _export_one(connection, path, books, by_type, Path(scratch), outcome, on_problem)
     return outcome
+
+
+def _take_out(books: ledger.Ledger, names: set[str]) -> None:
+    """Remove the outputs of these exported files, then record them as to be exported again.
+
+    In that order: an erasure's point is that the old events go. A kill in
+    between leaves the file recorded with some outputs gone: the same
+    `--again` run again finishes it.
+    """
+    exported = books.exported()
+    for name in sorted(names & exported.keys()):
+        removed = exported[name]["outputs"]
+        for output in removed:
+            (books.target / output).unlink(missing_ok=True)
+        for directory in {(books.target / output).parent for output in removed}:
+            if directory.is_dir():
+                datafiles.fsync_directory(directory)
+        books.append({"file": name, "target": str(books.target), "again": True, "removed": removed, "at": _now()})
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @contextlib.contextmanager
@@ -135,7 +162,7 @@ def _export_one(
         "file": ledger_name(path), "target": str(books.target), "lines": read.lines,
         "badLines": read.lines - read.events, "events": read.events, "bytes": read.size,
         "sha256": read.digest.hexdigest(), "outputs": outputs,
-        "exportedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "exportedAt": _now(),
     })  # fmt: skip
     for problem in read.problems:
         on_problem(problem)

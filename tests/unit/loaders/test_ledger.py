@@ -21,7 +21,7 @@ def test_records_are_appended_and_read_back(tmp_path):
         books.append({"file": "a.jsonl", "outputs": []})
         books.append({"file": "b.jsonl", "outputs": []})
     assert [record["file"] for record in books.records()] == ["a.jsonl", "b.jsonl"]
-    assert books.exported() == {"a.jsonl", "b.jsonl"}
+    assert set(books.exported()) == {"a.jsonl", "b.jsonl"}
 
 
 def test_a_torn_last_line_is_no_record_and_is_cut_off_before_the_next_append(tmp_path):
@@ -30,10 +30,10 @@ def test_a_torn_last_line_is_no_record_and_is_cut_off_before_the_next_append(tmp
         books.append({"file": "a.jsonl", "outputs": []})
     with books.path.open("ab") as torn:
         torn.write(b'{"file": "b.js')  # a crash mid-append
-    assert books.exported() == {"a.jsonl"}
+    assert set(books.exported()) == {"a.jsonl"}
     with books.locked():
         books.append({"file": "c.jsonl", "outputs": []})
-    assert books.exported() == {"a.jsonl", "c.jsonl"}
+    assert set(books.exported()) == {"a.jsonl", "c.jsonl"}
     assert books.path.read_bytes().count(b"\n") == 2
 
 
@@ -49,3 +49,15 @@ def test_a_line_that_is_not_a_record_is_reported_and_not_taken_for_one(tmp_path)
     books.path.write_bytes(b'{"file": "a.jsonl"}\nnonsense\n')
     with pytest.raises(ledger.Damaged, match=r":2: "):
         books.exported()
+
+
+def test_a_file_taken_out_again_is_no_longer_exported_until_recorded_anew(tmp_path):
+    books = ledger.Ledger(tmp_path, tmp_path / "out")
+    with books.locked():
+        books.append({"file": "a.jsonl", "outputs": ["dt=2026-12-01/a.parquet"]})
+        books.append({"file": "b.jsonl", "outputs": []})
+        books.append({"file": "a.jsonl", "again": True, "removed": ["dt=2026-12-01/a.parquet"]})
+    assert set(books.exported()) == {"b.jsonl"}
+    with books.locked():
+        books.append({"file": "a.jsonl", "outputs": ["dt=2026-12-02/a.parquet"]})
+    assert books.exported()["a.jsonl"]["outputs"] == ["dt=2026-12-02/a.parquet"]

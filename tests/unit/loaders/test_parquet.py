@@ -271,3 +271,35 @@ def test_two_exporters_started_together_export_each_file_once_between_them(tmp_p
     assert exported == [0, files]
     assert all(b"another exporter" in err for out, err in outputs if out == b"")
     assert read_back(target, 'SELECT count(*), count(DISTINCT "eventId") FROM t') == [(files * lines,) * 2]
+
+
+def test_again_after_an_erasure_removes_a_file_s_parquet_files_and_exports_it_anew(tmp_path, capsys):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    name = NAME.format(1, 1)
+    other = write_file(data, 2, 30)
+    (data / name).write_bytes(
+        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+        b'{"eventType":"b","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
+    )
+    assert export(capsys, data, target, "--by-type")[:2] == (0, "exported 2 files, 32 events\n")
+    # What `collector events forget --user-id erased` leaves: the file rewritten under its name, then compressed.
+    (data / (name + ".gz")).write_bytes(
+        gzip.compress(b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n')
+    )
+    (data / name).unlink()
+    assert export(capsys, data, target, "--by-type")[:2] == (0, "exported 0 files, 0 events\n")
+    assert read_back(target, "SELECT count(*) FROM t WHERE \"userId\" = 'erased'") == [(1,)]
+
+    assert export(capsys, data, target, "--by-type", "--again", name + ".gz") == (
+        0, "exported 1 files, 1 events\n", ""
+    )  # fmt: skip
+    assert read_back(target, "SELECT count(*) FROM t WHERE \"userId\" = 'erased'") == [(0,)]
+    assert not (target / "dt=2026-12-02" / "eventType=b").exists() or not any(
+        (target / "dt=2026-12-02" / "eventType=b").iterdir()
+    )
+    assert read_back(target, "SELECT count(*) FROM t") == [(31,)]
+    assert set(ledger.Ledger(data, target).exported()) == {name, other}
+    # Said once, done once: a name given again later with nothing rewritten exports the same events, in place.
+    assert export(capsys, data, target, "--by-type", "--again", name)[:2] == (0, "exported 1 files, 1 events\n")
+    assert read_back(target, "SELECT count(*) FROM t") == [(31,)]
