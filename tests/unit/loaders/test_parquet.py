@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -227,9 +228,12 @@ def test_bad_lines_are_left_out_and_named_and_an_unreadable_file_is_not_exported
 
 
 def exporter(data_dir: Path, target: Path) -> subprocess.Popen:
+    # Its scratch directory in the test's, not /tmp: a killed exporter cannot remove its own.
+    scratch = data_dir.parent / "scratch"
+    scratch.mkdir(exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "collector", "export", "parquet", "--to", str(target), "--data-dir", str(data_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(scratch)},
     )  # fmt: skip
 
 
