@@ -22,8 +22,8 @@ def add_commands(commands: Any) -> None:
         description="Export every finished file (plain and .gz) not exported to DIR yet as Parquet files under "
         "DIR/dt=YYYY-MM-DD/ (UTC day of receivedAt), one per file and day, named after the file; the files "
         "exported are recorded in DATA_DIR/parquet-exports/. Safe to run from a timer: a second exporter to "
-        "the same DIR at the same time exits 0 having done nothing. Exits 1 if a file could not be read to its "
-        "end (it is tried again next run).",
+        "the same DIR at the same time exits 0 having done nothing. Exits 1 if a file could not be exported "
+        "(not readable to its end, or refused by DuckDB): it is tried again next run.",
     )
     parquet.add_argument(
         "--to", required=True, type=Path, metavar="DIR",
