@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -46,8 +48,11 @@ def is_loopback(host: str) -> bool:
 class ConsoleServer(BaseApplication):
     """gunicorn serving the console app, built in the worker (its index and sampler live there)."""
 
-    def __init__(self, settings: Settings, bind: str, metrics: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bind: str, metrics: str | None = None, data_dirs: Sequence[Path] = ()
+    ) -> None:
         self.settings = settings
+        self.data_dirs = list(data_dirs) or [settings.data_dir]
         self.options = {
             "bind": bind,
             "workers": 1,
@@ -72,4 +77,4 @@ class ConsoleServer(BaseApplication):
 
         rejections = Rejections(self.metrics)
         rejections.start()
-        return create_app(self.settings, self.settings.console_key or None, rejections)
+        return create_app(self.settings, self.settings.console_key or None, rejections, self.data_dirs)
