@@ -22,8 +22,10 @@ def add_commands(commands: Any) -> None:
         description="Export every finished file (plain and .gz) not exported to DIR yet as Parquet files under "
         "DIR/dt=YYYY-MM-DD/ (UTC day of receivedAt), one per file and day, named after the file; the files "
         "exported are recorded in DATA_DIR/parquet-exports/. Safe to run from a timer: a second exporter to "
-        "the same DIR at the same time exits 0 having done nothing. Exits 1 if a file could not be exported "
-        "(not readable to its end, or refused by DuckDB): it is tried again next run.",
+        "the same DIR at the same time exits 0 having done nothing. Erasures logged in erasures.log since the "
+        "last run are applied first: the Parquet files of the files they name are removed and exported again. "
+        "Exits 1 if a file could not be exported (not readable to its end, or refused by DuckDB): it is tried "
+        "again next run.",
     )
     parquet.add_argument(
         "--to", required=True, type=Path, metavar="DIR",
@@ -36,8 +38,8 @@ def add_commands(commands: Any) -> None:
     )  # fmt: skip
     parquet.add_argument(
         "--again", nargs="+", default=[], metavar="FILE",
-        help="export these data files again though they were exported before (after `collector events forget` "
-        "rewrote them): their Parquet files are removed first (names as in the data directory or erasures.log)",
+        help="export these data files again though they were exported before (an erasure logged in erasures.log "
+        "needs none: it is applied by itself): their Parquet files are removed first",
     )  # fmt: skip
     parquet.set_defaults(run=run_parquet)
 
@@ -67,5 +69,6 @@ def run_parquet(args: argparse.Namespace, out: TextIO) -> int:
     except ledger.Damaged as error:
         print(f"collector: {error}: remove or mend it (its file is then exported again, in place)", file=sys.stderr)
         return 1
-    print(f"exported {len(outcome.exported)} files, {outcome.events} events", file=out)
+    applied = f"; applied {outcome.erasures} erasures (erasures.log)" if outcome.erasures else ""
+    print(f"exported {len(outcome.exported)} files, {outcome.events} events{applied}", file=out)
     return 1 if outcome.failed else 0

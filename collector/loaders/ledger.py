@@ -7,8 +7,10 @@ exporter at a time work on that (data directory, target).
 
 One JSON line per exported file: its name (without `.gz`: a file compressed
 after its export is not exported again), the target, its lines, bad lines and
-events, the SHA-256 of its lines, its outputs and when; and one per file
-taken out to be exported again (`"again": true`, with the outputs removed). A line is written in
+events, the SHA-256 of its lines, its outputs and when; one per file taken
+out to be exported again (`"again": true`, with the outputs removed); and one
+per erasure of `erasures.log` applied (`"erasure"`: the SHA-256 of its line,
+with the files it took out). A line is written in
 one `write` to the end of the file and fsynced: a record is a whole line or no
 record. A crash mid-write leaves a torn last line, which is no record (that
 file is exported again, replacing its own outputs), and which the next
@@ -79,7 +81,7 @@ class Ledger:
                 record = json.loads(line)
             except ValueError:
                 record = None
-            if not isinstance(record, dict) or not isinstance(record.get("file"), str):
+            if not isinstance(record, dict) or not isinstance(record.get("file", record.get("erasure")), str):
                 raise Damaged(f"{self.path}:{number}: not a record of the ledger")
             records.append(record)
         return records
@@ -92,11 +94,17 @@ class Ledger:
         """
         exported: dict[str, dict[str, Any]] = {}
         for record in self.records():
+            if "file" not in record:
+                continue  # an erasure applied
             if record.get("again") is True:
                 exported.pop(record["file"], None)
             else:
                 exported[record["file"]] = record
         return exported
+
+    def applied_erasures(self) -> set[str]:
+        """The erasures (the SHA-256 of their line in `erasures.log`) applied to this target."""
+        return {record["erasure"] for record in self.records() if "erasure" in record}
 
     def append(self, record: dict[str, Any]) -> None:
         """One record, durably, in one write; the lock held."""

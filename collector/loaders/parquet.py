@@ -14,6 +14,12 @@ copy. A `.part` left by a kill is replaced and renamed by that next export of
 its file (cleaned, not swept: several data directories may share one target,
 and another's exporter may be writing its own `.part` files meanwhile).
 
+An erasure (`collector events forget`) rewrites or removes files already
+exported, and logs which in `erasures.log`; each run first applies to its
+target the erasures it has not applied yet, as the PostgreSQL loader does:
+the Parquet files of the exported files named are removed, the files taken
+out of the ledger, and the run exports them again as they are now.
+
 The columns are `collector events query`'s table (`query/loading.py`),
 filled by the same code from the store's own reader: the days are UTC days
 whatever the machine's time zone, JSON fields are JSON text (an integer
@@ -35,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from ..erasure import audit
 from ..query import loading
 from ..store import datafiles, reading
 from . import ledger, partitions
@@ -52,6 +59,7 @@ _DAY = "__collector_day"
 class Outcome:
     exported: list[str] = dataclasses.field(default_factory=list)
     events: int = 0
+    erasures: int = 0
     problems: list[reading.Problem] = dataclasses.field(default_factory=list)
     failed: list[str] = dataclasses.field(default_factory=list)
 
@@ -88,6 +96,7 @@ def export(
     outcome = Outcome()
     with books.locked(), tempfile.TemporaryDirectory(prefix="collector-parquet-") as scratch:
         _take_out(books, {ledger_name(Path(name)) for name in again})
+        outcome.erasures = _apply_erasures(books, Path(data_dir))
         done = books.exported()
         with _connected(Path(scratch)) as connection:
             for path in finished_files(data_dir):
@@ -96,7 +105,27 @@ def export(
     return outcome
 
 
-def _take_out(books: ledger.Ledger, names: set[str]) -> None:
+def _apply_erasures(books: ledger.Ledger, data_dir: Path) -> int:
+    """Each erasure logged and not applied to this target yet: the exported files it names taken out (exported
+    again as they are now by the run, a file it removed not at all), then the erasure recorded; how many.
+
+    A kill before the record applies it again next run: what it took out is
+    not exported any more, so nothing more is taken out, and the files are
+    exported anew all the same.
+    """
+    applied = books.applied_erasures()
+    count = 0
+    for entry, logged in audit.logged(data_dir):
+        if entry in applied:
+            continue
+        taken = _take_out(books, {ledger_name(Path(name)) for name in audit.files_named(logged)})
+        books.append({"erasure": entry, "target": str(books.target), "files": taken, "at": _now()})
+        applied.add(entry)
+        count += 1
+    return count
+
+
+def _take_out(books: ledger.Ledger, names: set[str]) -> list[str]:
     """Remove the outputs of these exported files, then record them as to be exported again.
 
     In that order: an erasure's point is that the old events go. A kill in
@@ -112,6 +141,7 @@ def _take_out(books: ledger.Ledger, names: set[str]) -> None:
             if directory.is_dir():
                 datafiles.fsync_directory(directory)
         books.append({"file": name, "target": str(books.target), "again": True, "removed": removed, "at": _now()})
+    return sorted(names & exported.keys())
 
 
 def _now() -> str:

@@ -61,3 +61,11 @@ def test_a_file_taken_out_again_is_no_longer_exported_until_recorded_anew(tmp_pa
     with books.locked():
         books.append({"file": "a.jsonl", "outputs": ["dt=2026-12-02/a.parquet"]})
     assert books.exported()["a.jsonl"]["outputs"] == ["dt=2026-12-02/a.parquet"]
+
+
+def test_an_erasure_applied_is_recorded_apart_from_the_files(tmp_path):
+    books = ledger.Ledger(tmp_path, tmp_path / "out")
+    with books.locked():
+        books.append({"file": "a.jsonl", "outputs": []})
+        books.append({"erasure": "9f" * 32, "files": ["a.jsonl"]})
+    assert set(books.exported()) == {"a.jsonl"} and books.applied_erasures() == {"9f" * 32}

@@ -322,3 +322,65 @@ def test_the_export_needs_no_duckdb_extension_from_the_network(tmp_path):
     )  # fmt: skip
     assert (result.returncode, result.stdout, result.stderr) == (0, "exported 1 files, 30 events\n", "")
     assert list(home.iterdir()) == []
+
+
+def test_an_erasure_logged_since_the_last_run_is_applied_to_the_parquet_files_once(tmp_path, capsys):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    name = NAME.format(1, 1)
+    (data / name).write_bytes(
+        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+        b'{"eventType":"b","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
+    )
+    alone = NAME.format(3, 3)  # the person's events only: the erasure removes the file
+    (data / alone).write_bytes(b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T03:00:00Z"}\n')
+    other = write_file(data, 2, 30)
+    assert export(capsys, data, target, "--by-type")[:2] == (0, "exported 3 files, 33 events\n")
+
+    code, _, err = run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))
+    assert code == 0, err
+    assert export(capsys, data, target, "--by-type") == (
+        0, "exported 1 files, 1 events; applied 1 erasures (erasures.log)\n", ""
+    )  # fmt: skip
+    assert read_back(target, "SELECT count(*) FROM t WHERE \"userId\" = 'erased'") == [(0,)]
+    assert read_back(target, "SELECT count(*) FROM t") == [(31,)]
+    assert list(target.rglob(f"{alone.removesuffix('.jsonl')}.parquet")) == []
+    assert set(ledger.Ledger(data, target).exported()) == {name, other}
+
+    # Applied once: the next runs export nothing, even once the rewritten file is compressed.
+    assert export(capsys, data, target, "--by-type") == (0, "exported 0 files, 0 events\n", "")
+    (data / (name + ".gz")).write_bytes(gzip.compress((data / name).read_bytes()))
+    (data / name).unlink()
+    assert export(capsys, data, target, "--by-type") == (0, "exported 0 files, 0 events\n", "")
+    # A new target exports the store as it is now, the erasure already in it: nothing to take out there.
+    code, out, _ = export(capsys, data, tmp_path / "fresh")
+    assert (code, out) == (0, "exported 2 files, 31 events; applied 1 erasures (erasures.log)\n")
+    assert [record["files"] for record in ledger.Ledger(data, tmp_path / "fresh").records() if "erasure" in record] == [
+        []
+    ]
+
+
+def test_an_export_killed_while_applying_an_erasure_applies_it_on_the_next_run(tmp_path, capsys, monkeypatch):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    name = NAME.format(1, 1)
+    (data / name).write_bytes(
+        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T01:00:01Z"}\n'
+    )
+    export(capsys, data, target)
+    assert run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))[0] == 0
+    append = ledger.Ledger.append
+
+    def crash_at_the_erasure_record(self, record):
+        if "erasure" in record:
+            raise SystemExit("killed before the erasure's record")
+        append(self, record)
+
+    monkeypatch.setattr(ledger.Ledger, "append", crash_at_the_erasure_record)
+    with pytest.raises(SystemExit):
+        export(capsys, data, target)
+    monkeypatch.undo()
+    assert export(capsys, data, target)[:2] == (0, "exported 1 files, 1 events; applied 1 erasures (erasures.log)\n")
+    assert read_back(target, 'SELECT "userId" FROM t') == [("kept",)]
+    assert export(capsys, data, target)[:2] == (0, "exported 0 files, 0 events\n")
