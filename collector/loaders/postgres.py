@@ -35,6 +35,7 @@ import psycopg
 
 from ..erasure import audit
 from ..store import datafiles, reading
+from .files import finished_files, ledger_name
 
 EVENTS_TABLE = "collector_events"
 LEDGER_TABLE = "collector_loaded_files"
@@ -99,15 +100,6 @@ class Outcome:
     erasures: int = 0
     problems: list[reading.Problem] = dataclasses.field(default_factory=list)
     failed: list[str] = dataclasses.field(default_factory=list)
-
-
-def ledger_name(path: Path) -> str:
-    """A file's name in the ledger: without `.gz`, so compressing a loaded file does not load it again."""
-    return path.name.removesuffix(".gz")
-
-
-def finished_files(data_dir: Path) -> list[Path]:
-    return [path for path in datafiles.data_files(data_dir) if datafiles.is_finished(path)]
 
 
 def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None] = lambda problem: None) -> Outcome:

@@ -52,7 +52,8 @@ CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
-def _columns() -> str:
+def columns() -> str:
+    """The table's columns, as SQL over `e`, a stored event as DuckDB's JSON (shared with `loaders/parquet.py`)."""
     text = [f"e->>'$.{name}' AS \"{name}\"" for name in TEXT_FIELDS]
     times = [f"try_cast(e->>'$.{name}' AS TIMESTAMPTZ) AS \"{name}\"" for name in TIME_FIELDS]
     nested = [f"e->'$.{name}' AS \"{name}\"" for name in JSON_FIELDS]
@@ -66,6 +67,18 @@ def _columns() -> str:
             "e AS event",
         ]
     )
+
+
+def wrapped(line: bytes) -> bytes:
+    """A stored line as FROM_WRAPPED_LINES reads it: `{"e": <the line as stored>}`."""
+    return b'{"e":' + line.rstrip(b"\n") + b"}\n"
+
+
+# The rows of a file of wrapped lines (the one parameter: its path).
+FROM_WRAPPED_LINES = (
+    f"SELECT {columns()} FROM read_json(?, format = 'newline_delimited', "
+    "columns = {'e': 'JSON'}, maximum_object_size = 33554432)"
+)
 
 
 @contextlib.contextmanager
@@ -87,17 +100,13 @@ def opened(
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
         connection = duckdb.connect(config={**CONFIG, "temp_directory": str(Path(scratch) / "spill")})
         try:
-            connection.execute(f"CREATE TABLE events AS SELECT {_columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
+            connection.execute(f"CREATE TABLE events AS SELECT {columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
             if check is not None:
                 connection.execute(f"EXPLAIN {check}")
             lines = Path(scratch) / "events.jsonl"
             with lines.open("wb") as out:
                 _write_events(selection.files_between(data_dirs, since, until), since, until, on_problem, out)
-            connection.execute(
-                f"INSERT INTO events SELECT {_columns()} FROM read_json(?, format = 'newline_delimited', "
-                "columns = {'e': 'JSON'}, maximum_object_size = 33554432)",
-                [str(lines)],
-            )
+            connection.execute(f"INSERT INTO events {FROM_WRAPPED_LINES}", [str(lines)])
             lines.unlink()
             yield connection
         finally:
@@ -117,7 +126,7 @@ def _write_events(
     for path in files:
         for line, event in reading.events_of_file(path, on_problem):
             if low <= reading.parse_time(event["receivedAt"]) < high:
-                out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
+                out.write(wrapped(line))
 
 
 def run(connection: duckdb.DuckDBPyConnection, sql: str) -> Answer:
