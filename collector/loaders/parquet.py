@@ -152,10 +152,8 @@ def _now() -> str:
 def _connected(scratch: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     # No extension downloaded (the machines have no internet); what does not
     # fit in memory spills to the scratch directory, removed afterwards.
-    connection = duckdb.connect(config={**loading.CONFIG, "temp_directory": str(scratch / "spill")})
+    connection = loading.connect(scratch)
     try:
-        # DuckDB's built-in ICU follows the machine's time zone: days must be UTC days.
-        connection.execute("SET TimeZone = 'UTC'")
         # DuckDB's default is 80% of the machine's memory, kept as a cache once
         # used (800 MB over 1M events): an export beside the collector on a
         # small VM holds a quarter of that, and spills the rest of a big file.

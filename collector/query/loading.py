@@ -43,13 +43,24 @@ TIME_FIELDS = ("timestamp", "originalTimestamp")
 JSON_FIELDS = ("properties", "context", "messageheader", "client", "planViolations")
 
 
-# No extension loaded behind the operator's back (DuckDB would download it):
-# without ICU, TIMESTAMPTZ is UTC throughout, so days and hours are UTC days
-# and hours whatever the machine's time zone, as in `collector events stats`.
+# No extension loaded behind the operator's back (DuckDB would download it).
 CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
 }
+
+
+def connect(scratch: Path) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB spilling to `scratch`, whose days and hours are UTC's (shared with loaders/parquet.py).
+
+    The wheel has ICU built in, which follows the machine's time zone (TZ): a
+    `CAST(receivedAt AS DATE)` on a VM in New York would give the day before for
+    an event at 01:00Z. UTC days and hours, whatever the machine, as in
+    `collector events stats`.
+    """
+    connection = duckdb.connect(config={**CONFIG, "temp_directory": str(scratch / "spill")})
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
 
 
 def columns() -> str:
@@ -98,7 +109,7 @@ def opened(
     :raises duckdb.Error: the SQL `check` is wrong: found before the store is read (`EXPLAIN` over the empty table).
     """
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
-        connection = duckdb.connect(config={**CONFIG, "temp_directory": str(Path(scratch) / "spill")})
+        connection = connect(Path(scratch))
         try:
             connection.execute(f"CREATE TABLE events AS SELECT {columns()} FROM (SELECT NULL::JSON AS e) WHERE false")
             if check is not None:

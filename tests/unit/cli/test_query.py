@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -177,3 +178,13 @@ def test_other_commands_do_not_import_duckdb():
     assert query.FORMATS == formats.FORMATS
     code = "import sys, collector.cli; collector.cli.build_parser(); print('duckdb' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_days_and_hours_are_utc_whatever_the_machine_s_time_zone(store, tmp_path):
+    # DuckDB's wheel has ICU built in, which follows TZ: 00:15Z on the 27th would be the 26th in New York.
+    sql = "select CAST(receivedAt AS DATE) AS day, hour(receivedAt) AS h from events where userId = 'u2'"
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "events", "query", sql, "--format", "csv", "--data-dir", str(store)],
+        capture_output=True, text=True, env={**os.environ, "TZ": "America/New_York"}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.stdout == "day,h\n2026-11-27,0\n", done.stderr
