@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import datadir
 from ..settings import data_dir_to_read, load_settings
 
 
@@ -64,6 +65,7 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
         server.bind_problem(bind, settings.console_key)
         or server.replay_problem(args.allow_replay, settings.console_key, len(data_dirs))
         or _directories_problem(named)
+        or (datadir.owner_problem(settings.data_dir) if args.allow_replay else None)
     )
     if problem:
         print(f"collector: {problem}", file=sys.stderr)

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from .output import not_the_owner
+
 
 def add_commands(commands: Any) -> None:
     group = commands.add_parser(
@@ -52,6 +54,8 @@ def run_parquet(args: argparse.Namespace, out: TextIO) -> int:
         where = f"{problem.path.name}:{problem.line}" if problem.line else problem.path.name
         print(f"collector: {where}: {problem.reason}", file=sys.stderr)
 
+    if not_the_owner(args.data_dir):  # its ledger is in the data directory
+        return 2
     if not args.to.is_dir() and not args.to.parent.is_dir():
         # Made if missing, but not its parents: a typo makes no tree of directories (or one on an unmounted disk).
         print(f"collector: no directory {args.to.parent} to make {args.to.name} in", file=sys.stderr)
