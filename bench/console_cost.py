@@ -121,11 +121,12 @@ class Page(threading.Thread):
     def run(self) -> None:
         tick = 0
         while not self.stop.wait(1.0):
-            paths = ["/api/events?limit=200"]
+            now = int(time.time())  # the page's default range: the last hour
+            paths = [f"/api/events?limit=200&from={now - 3600}"]
             if tick % 5 == 0:
                 paths.append("/api/overview")
             if tick % 10 == 0:
-                paths += ["/api/series?minutes=60", "/api/series?minutes=10080"]
+                paths += [f"/api/series?from={now - 3600}&to={now}", "/api/series?minutes=10080"]
             for path in paths:
                 requests.get(self.url + path, timeout=30)
                 self.requests += 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import os
+import pwd
 import threading
 from pathlib import Path
 
@@ -83,3 +84,29 @@ def is_there(path: Path | str) -> bool:
 def _identity(path: str) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_dev, stat.st_ino
+
+
+def owner_problem(path: Path | str) -> str | None:
+    """Why this process should not write into the data directory `path`: it is not the directory's owner.
+
+    The service runs as the directory's owner (`collector`, docs/deploying.md),
+    and so do its timers. A command run as another user (`sudo collector events
+    forget`, by habit) would leave files of that user there: an event file
+    rewritten by an erasure that the service can no longer compress, a ledger or
+    an idempotency state the timers can no longer write. So such a command says
+    so in one line and does nothing. None: the owner (or no directory yet, made by this process).
+    """
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return None
+    if owner == os.geteuid():
+        return None
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = str(owner)
+    return (
+        f"{path} belongs to user {name}, and this command runs as uid {os.geteuid()}: run it as {name} "
+        f"(sudo -u {name} ...), or the files it makes there could not be read or replaced by the service"
+    )

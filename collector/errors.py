@@ -87,6 +87,12 @@ IDEMPOTENCY_KEY_IN_FLIGHT = ErrorCode(
     "another copy of this `Idempotency-Key` is being stored right now; resend after `Retry-After`",
     1,
 )
+REPLAY_RUNNING = ErrorCode(
+    "replay_running",
+    409,
+    "the console was asked to replay a dead letter while another replay (`collector deadletter replay`, or the "
+    "console's own) runs on the same data directory; nothing was replayed, try again when it has finished",
+)
 IDEMPOTENCY_KEY_REUSED = ErrorCode(
     "idempotency_key_reused", 422, "this `Idempotency-Key` came before with another body; nothing was stored"
 )

@@ -47,9 +47,13 @@ def declare(settings: Settings, collector: Collector, keys: ingest.WriteKeys, li
     return Stack(
         layers=[  # WSGI middleware, outermost first: each wraps all that follow
             ops.count_requests(ingest.ROUTES),  # sees every answer, those made below Flask too
-            ingest.cross_origin(settings.cors_origins),  # None without origins; its headers go on the replayed 429s too
-            # None without trusted proxies; the replay keys on the client's address
+            # None without trusted proxies; every layer below sees the client's address: the 429 replay keys on it,
+            # and a refused preflight's dead letter keeps it
             proxy_fix(settings.trusted_proxies),
+            # None without origins; its headers go on the replayed 429s too
+            ingest.cross_origin(
+                settings.cors_origins, deadletters.preflight_keeper(collector.dead_letters, collector.intake)
+            ),
             limits.refuse_known_clients,  # None unless fixed-window with a cost per request: the 429 replay
         ],
         before_request=[  # in the order they run

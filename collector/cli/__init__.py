@@ -1,7 +1,7 @@
 """The `collector` command for operators.
 
 `collector events cat|verify|stats|forget|export|query`, `plan infer|check`, `settings`, `openapi`,
-`deadletter list|replay`, `console`, `load postgres`, `serve`.
+`deadletter list|replay`, `console`, `load postgres`, `export parquet`, `serve`.
 
 Output goes to stdout as plain text or JSON lines, meant for pipes (`| jq`,
 `| head`); problems go to stderr. A reader gone away (`| head`) ends the
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..settings import SettingsError, data_dir_to_read
-from . import console, deadletter, erasure, events, load, openapi, plan, query, serve, settings
+from . import console, deadletter, erasure, events, export, load, openapi, plan, query, serve, settings
 from .output import time_argument
 
 
@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     deadletter.add_commands(commands, time_argument)
     console.add_commands(commands)
     load.add_commands(commands)
+    export.add_commands(commands)
     serve.add_commands(commands)
     return parser
 

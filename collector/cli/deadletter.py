@@ -13,7 +13,7 @@ from ..deadletters import letters as deadletters
 from ..deadletters.replay import replay
 from ..settings import load_settings
 from ..store.reading import parse_time
-from .output import add_data_dir
+from .output import add_data_dir, not_the_owner
 
 
 def add_commands(commands: Any, time_type: Callable[[str], float]) -> None:
@@ -72,6 +72,8 @@ EXIT_REPLAY_RUNNING = 75
 
 
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
+    if not_the_owner(args.data_dir):
+        return 2
     settings = load_settings()  # today's rules: the allow-list, the limits
     if settings.data_dir.resolve() != args.data_dir.resolve():
         settings = load_settings(overrides={"data_dir": args.data_dir})

@@ -15,7 +15,7 @@ from ..erasure import Ids, Matcher, audit, export, keyed, lock
 from ..erasure.run import Erasure, Report
 from ..idempotency.state import MemcachedState
 from ..settings import SettingsError, load_settings, suppressed_ids_file_to_read
-from .output import Skipped, add_data_dir, count
+from .output import Skipped, add_data_dir, count, not_the_owner
 
 # As `collector deadletter replay` when one runs already: EX_TEMPFAIL, try again later.
 BUSY_EXIT = 75
@@ -96,6 +96,8 @@ def run_forget(args: argparse.Namespace, out: TextIO) -> int:
         return 2
     try:
         lock.check_data_dir(args.data_dir)
+        if not args.dry_run and not_the_owner(args.data_dir):
+            return 2
         # A dry run reads only, as `export` does: it takes no lock and creates no file, not even the lock's.
         with _locked(args.data_dir) if not args.dry_run else contextlib.nullcontext():
             added = _suppress(args, ids, out) if args.suppress else None

@@ -55,5 +55,6 @@ def run_postgres(args: argparse.Namespace, out: TextIO) -> int:
         # Lost or refused: the file being loaded was rolled back whole; the next run takes it.
         print(f"collector: PostgreSQL: {error}".rstrip(), file=sys.stderr)
         return 1
-    print(f"loaded {len(outcome.loaded)} files, {outcome.events} events", file=out)
+    applied = f"; applied {outcome.erasures} erasures (erasures.log)" if outcome.erasures else ""
+    print(f"loaded {len(outcome.loaded)} files, {outcome.events} events{applied}", file=out)
     return 1 if outcome.failed else 0

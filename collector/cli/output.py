@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import datadir
 from ..store import reading
 
 
@@ -60,3 +61,12 @@ def table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[str]]) ->
             cell.rjust(width) if cell.isdigit() else cell.ljust(width) for cell, width in zip(row, widths, strict=True)
         ]
         print("  ".join(cells).rstrip(), file=out)
+
+
+def not_the_owner(data_dir: Path) -> bool:
+    """Whether this process is not the owner of `data_dir`, whom a command that writes there must run as; if
+    so, said in one line on stderr (datadir.owner_problem says why)."""
+    problem = datadir.owner_problem(data_dir)
+    if problem:
+        print(f"collector: {problem}", file=sys.stderr)
+    return problem is not None

@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
+import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,10 @@ from .. import errors
 from ..deadletters import letters as deadletters
 from ..errors import INVALID_QUERY, CollectorError
 from ..settings import Settings
-from ..store import datafiles
-from . import auth
+from . import auth, letters, search, timerange
 from .counts import EXCLUDE, ONLY
-from .index import StoreIndex
 from .rejections import Rejections
+from .stores import Stores, latest_letters, shown
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_EVENTS = 1000
@@ -31,6 +31,12 @@ DEFAULT_EVENTS = 100
 MAX_MINUTES = 10080  # 7 days
 HOURLY_PAST_MINUTES = 1440  # past a day, a point per hour
 LATEST_DEAD_LETTERS = 20
+# Replay writes: only a console that asks for its key may offer it (a loopback console answers anyone on the VM).
+REPLAY_NEEDS_KEY = "--allow-replay needs COLLECTOR_CONSOLE_KEY: a console that replays must ask for its key"
+REPLAY_INTO_ONE = (
+    "--allow-replay replays into the one data directory the console reads: name one with --data-dir "
+    "(or none, for COLLECTOR_DATA_DIR), never copies shipped from other VMs"
+)
 # The page and the API: nothing from another origin, no inline script or style,
 # never framed. Every event value reaches the page as JSON and is shown with
 # textContent, so an event holding markup shows it as text; this stops the rest.
@@ -45,11 +51,27 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings, key: str | None, rejections: Rejections | None = None) -> flask.Flask:
-    """The console over `settings.data_dir`; with `key`, every request must carry it (auth.py)."""
+def create_app(
+    settings: Settings,
+    key: str | None,
+    rejections: Rejections | None = None,
+    data_dirs: Sequence[Path] = (),
+    allow_replay: bool = False,
+) -> flask.Flask:
+    """The console over `data_dirs` (default `settings.data_dir`); with `key`, every request must carry it (auth.py).
+
+    `allow_replay` (`collector console --allow-replay`) adds the one route that writes, and needs `key` and one
+    data directory, `settings.data_dir`, the one a replay stores into.
+    """
+    if allow_replay and not key:
+        raise ValueError(REPLAY_NEEDS_KEY)
+    if allow_replay and list(data_dirs) not in ([], [settings.data_dir]):
+        raise ValueError(REPLAY_INTO_ONE)
     app = flask.Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
-    index = StoreIndex(settings.data_dir, event_types=settings.event_types)
-    dead_letters = LatestDeadLetters(settings.data_dir)
+    # One StoreIndex per data directory, answering as one (stores.py): a VM's own directory and the
+    # copies shipped from others, each event named by its instance; one directory answers as before.
+    index = Stores(data_dirs or [settings.data_dir], event_types=settings.event_types)
+    dead_letters = {name: LatestDeadLetters(path) for name, path in index.directories.items()}
     app.extensions["collector.console"] = index
     if key:
         app.before_request(auth.require_key(key))
@@ -62,21 +84,22 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
 
     @app.get("/api/events")
     def events() -> flask.Response:
-        limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
-        event_type = _text_parameter("type")
-        query = _text_parameter("q")
-        bots = _bots_parameter()
+        limit, event_type, query, bots = _events_criteria()
         index.refresh()
         found = index.newest(limit, event_type, query, bots)
-        return _json({"events": [orjson.loads(event.line) for event in found]})
+        # Beside the stored fields (and the instance, with several data directories), the client's name the
+        # table shows and `client =` finds (clients.py).
+        return _json(
+            {"events": [{**shown(instance, event, index.several), "clientName": event.client_name}
+                        for instance, event in found]}
+        )
 
     @app.get("/api/series")
     def series() -> flask.Response:
-        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
-        step = 3600 if minutes > HOURLY_PAST_MINUTES else 60
+        minutes, step, until = _series_window()
         bots = _bots_parameter()
         index.refresh()
-        return _json({"step_seconds": step, "series": index.series(minutes, step, bots)})
+        return _json({"step_seconds": step, "series": index.series(minutes, step, bots, until)})
 
     @app.get("/api/overview")
     def overview() -> flask.Response:
@@ -86,6 +109,7 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
         index.refresh()
         if rejections is not None:
             rejections.fresh()
+        store, per_instance = index.store_panel()
         return _json(
             {
                 "topTypes": [[name, count] for name, count in index.top_types(60, bots=bots)],
@@ -97,12 +121,18 @@ def create_app(settings: Settings, key: str | None, rejections: Rejections | Non
                 },
                 # Beside the rejections, from the same samples of the collector's metrics.
                 "planViolations": {"lastHour": rejections.plan_violations_last_hour() if rejections else []},
-                "deadLetters": dead_letters.latest(),
-                "store": store_facts(settings),
-                "unreadableLines": index.unreadable_lines,
+                "deadLetters": latest_letters(
+                    {name: kept.latest() for name, kept in dead_letters.items()}, LATEST_DEAD_LETTERS
+                ),
+                "store": store_facts(settings, store),
+                "unreadableLines": index.unreadable_lines(),
                 "damagedFiles": index.damaged(),
+                # With several directories: "instances" and the store panel of each ("stores").
+                **per_instance,
             }
         )
+
+    letters.add_routes(app, settings, index.directories, allow_replay=allow_replay)
 
     @app.after_request
     def secure(response: flask.Response) -> flask.Response:
@@ -137,26 +167,10 @@ class LatestDeadLetters:
             return sorted(self._latest, key=lambda letter: str(letter.get("receivedAt", "")), reverse=True)
 
 
-def store_facts(settings: Settings) -> dict[str, Any]:
-    files = []
-    for path in datafiles.data_files(settings.data_dir):
-        try:
-            # Not following a symbolic link: a loop would raise, and the index reads none.
-            size = path.lstat().st_size
-        except OSError:
-            continue
-        state = "open" if path.name.endswith(datafiles.OPEN_SUFFIX) else (
-            "compressed" if path.name.endswith(datafiles.COMPRESSED_SUFFIX) else "finished"
-        )
-        files.append({"name": path.name, "bytes": size, "state": state})
-    try:
-        free = shutil.disk_usage(settings.data_dir).free
-    except OSError:
-        free = None
+def store_facts(settings: Settings, files: dict[str, Any]) -> dict[str, Any]:
+    """The store panel: the files (`Stores.store_panel`), and the retention settings."""
     return {
-        "files": files[::-1],
-        "bytes": sum(f["bytes"] for f in files),
-        "diskFreeBytes": free,
+        **files,
         "retentionDays": settings.retention_days,
         "retentionBytes": settings.retention_bytes,
         "compress": settings.compress,
@@ -176,6 +190,35 @@ def _int_parameter(name: str, default: int, lowest: int, highest: int) -> int:
             INVALID_QUERY, f"query parameter {name} must be a whole number from {lowest} to {highest}; got {raw!r}"
         )
     return int(raw)
+
+
+def _events_criteria() -> tuple[int, str | None, search.Search, str | None]:
+    """`/api/events`' limit, type, search (q, from, to) and bots, as StoreIndex.newest takes them."""
+    limit = _int_parameter("limit", DEFAULT_EVENTS, 1, MAX_EVENTS)
+    event_type = _text_parameter("type")
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is not None and until is not None and since >= until:
+        raise CollectorError(INVALID_QUERY, "query parameter from must be before to")
+    return limit, event_type, search.parse(_text_parameter("q") or "", since, until), _bots_parameter()
+
+
+def _series_window() -> tuple[int, int, float | None]:
+    """(minutes, step, until) of `/api/series`: the last `minutes`, or `from` to `to` (now) within the counts kept."""
+    since, until = _instant_parameter("from"), _instant_parameter("to")
+    if since is None:
+        if until is not None:
+            raise CollectorError(INVALID_QUERY, "query parameter to needs from")
+        minutes = _int_parameter("minutes", 60, 1, MAX_MINUTES)
+        return minutes, 3600 if minutes > HOURLY_PAST_MINUTES else 60, None
+    if _text_parameter("minutes") is not None:
+        raise CollectorError(INVALID_QUERY, "give query parameter minutes or from (and to), not both")
+    now = time.time()
+    return timerange.series_window(since, now if until is None else until, now)
+
+
+def _instant_parameter(name: str) -> float | None:
+    raw = _text_parameter(name)
+    return None if raw is None else timerange.instant(name, raw)
 
 
 def _bots_parameter() -> str | None:

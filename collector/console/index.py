@@ -39,13 +39,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 from ..ops.instrument import MAX_EVENT_TYPES
 from ..store import datafiles, generation, reading
+from .clients import client_address, client_name
 from .counts import EXCLUDE, ONLY, TimeCounts, chosen
+from .search import Search, parse
 from .typenames import TypeNames, top
 
 # The newest events, for the live view and its search (`/api/events`): at most
@@ -85,6 +86,7 @@ class Event:
     ping_id: str
     client: str
     bot: str | None = None  # the category of the bot that sent it (client.bot), None for a person
+    client_name: str = ""  # a bot's, browser's or app's name (clients.py): what the table shows and `client =` finds
 
 
 def stem(path: Path) -> str:
@@ -105,8 +107,11 @@ class StoreIndex:
         recent: int = RECENT_EVENTS,
         clock: Callable[[], float] = time.time,
         event_types: frozenset[str] = frozenset(),
+        recent_bytes: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # Less than RECENT_BYTES when several indexes share the console's budget (stores.py).
+        self._recent_bytes_limit = RECENT_BYTES if recent_bytes is None else recent_bytes
         self._clock = clock
         self._types = TypeNames(event_types)
         self._recent: deque[tuple[Event, int]] = deque()
@@ -123,7 +128,7 @@ class StoreIndex:
         self._counts = TimeCounts()  # every event
         self._bot_counts = TimeCounts()  # bots' events alone
         self._recent.clear()
-        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most RECENT_BYTES
+        self.recent_bytes = 0  # the kept events' cost (`_cost`), at most its share of RECENT_BYTES
         self.unreadable_lines = 0
         self._damaged: dict[str, str] = {}  # file name -> why it is not read
 
@@ -190,19 +195,20 @@ class StoreIndex:
                 event_type=event_type,
                 event_id=str(event.get("eventId") or ""),
                 ping_id=str(event.get("pingId") or ""),
-                client=_client(event.get("client")),
+                client=client_address(event.get("client")),
                 bot=None if bot is None else str(bot.get("category")),
+                client_name=client_name(event.get("client")),
             )
         )
         return True
 
     def _keep(self, event: Event) -> None:
         cost = _cost(event)
-        if cost > RECENT_BYTES:
+        if cost > self._recent_bytes_limit:
             return  # counted, not kept: it alone would be over the budget
         self._recent.append((event, cost))
         self.recent_bytes += cost
-        while len(self._recent) > self._recent_limit or self.recent_bytes > RECENT_BYTES:
+        while len(self._recent) > self._recent_limit or self.recent_bytes > self._recent_bytes_limit:
             _, dropped = self._recent.popleft()
             self.recent_bytes -= dropped
 
@@ -217,37 +223,39 @@ class StoreIndex:
     # -- answers ------------------------------------------------------------
 
     def newest(
-        self, limit: int, event_type: str | None = None, query: str | None = None, bots: str | None = None
+        self, limit: int, event_type: str | None = None, query: Search | str | None = None, bots: str | None = None
     ) -> list[Event]:
-        """The newest stored events first, at most `limit`, of `event_type`, with `query` as eventId or pingId.
+        """The newest stored events first, at most `limit`, of `event_type`, that `query` matches (search.py).
 
         `bots`: `exclude` leaves bots' events out, `only` keeps only them; None keeps every event.
         """
+        search = parse(query) if isinstance(query, str) else query
         with self._lock:
             events = sorted((event for event, _ in self._recent), key=lambda event: event.received, reverse=True)
         found = []
         for event in events:
             if event_type is not None and event.event_type != event_type:
                 continue
-            if query is not None and query not in (event.event_id, event.ping_id):
-                continue
             if bots is not None and (event.bot is not None) != (bots == ONLY):
+                continue
+            if search is not None and not search.matches(event):
                 continue
             found.append(event)
             if len(found) == limit:
                 break
         return found
 
-    def series(self, minutes: int, step: int, bots: str | None = None) -> dict[str, list[list[int]]]:
-        """Counts per event type over the last `minutes`, in buckets of `step` seconds: [[start, count], ...].
+    def series(
+        self, minutes: int, step: int, bots: str | None = None, until: float | None = None
+    ) -> dict[str, list[list[int]]]:
+        """Counts per event type over `minutes` up to `until` (now), in buckets of `step` seconds: [[start, n], ...].
 
         A step of whole hours is counted from the hourly counts, any other from
         the per-minute ones (kept for a day). At most MAX_EVENT_TYPES types
         are named, those with the most events; the rest are added up as `other`.
         `bots` as for `newest`: people's counts (`exclude`), bots' (`only`), or all.
         """
-        now = self._clock()
-        last = int(now // step) * step
+        last = int((self._clock() if until is None else until) // step) * step
         first = last - (minutes * 60 // step - 1) * step
         buckets = range(first, last + step, step)
         with self._lock:
@@ -287,12 +295,7 @@ class StoreIndex:
 
 def _cost(event: Event) -> int:
     """What keeping `event` costs, in bytes: its line, the strings kept beside it, Python's overhead."""
-    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client)
+    strings = len(event.event_type) + len(event.event_id) + len(event.ping_id) + len(event.client) + len(
+        event.client_name
+    )
     return len(event.line) + strings + EVENT_OVERHEAD_BYTES
-
-
-def _client(client: Any) -> str:
-    """Who sent it, in a few words: the address kept, else the key's id, else the User-Agent."""
-    if not isinstance(client, dict):
-        return ""
-    return str(client.get("ip") or client.get("keyId") or client.get("userAgent") or "")

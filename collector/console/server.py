@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -35,6 +37,18 @@ def bind_problem(bind: str, key: str) -> str | None:
     return None
 
 
+def replay_problem(allow_replay: bool, key: str, directories: int = 1) -> str | None:
+    """Why the console may not offer replay: it writes, so only a console that asks for its key may, and into
+    one data directory, the one it reads."""
+    from .app import REPLAY_INTO_ONE, REPLAY_NEEDS_KEY
+
+    if not allow_replay:
+        return None
+    if not key:
+        return REPLAY_NEEDS_KEY
+    return REPLAY_INTO_ONE if directories != 1 else None
+
+
 def is_loopback(host: str) -> bool:
     try:
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
@@ -46,8 +60,17 @@ def is_loopback(host: str) -> bool:
 class ConsoleServer(BaseApplication):
     """gunicorn serving the console app, built in the worker (its index and sampler live there)."""
 
-    def __init__(self, settings: Settings, bind: str, metrics: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bind: str,
+        metrics: str | None = None,
+        data_dirs: Sequence[Path] = (),
+        allow_replay: bool = False,
+    ) -> None:
         self.settings = settings
+        self.data_dirs = list(data_dirs) or [settings.data_dir]
+        self.allow_replay = allow_replay
         self.options = {
             "bind": bind,
             "workers": 1,
@@ -72,4 +95,6 @@ class ConsoleServer(BaseApplication):
 
         rejections = Rejections(self.metrics)
         rejections.start()
-        return create_app(self.settings, self.settings.console_key or None, rejections)
+        return create_app(
+            self.settings, self.settings.console_key or None, rejections, self.data_dirs, self.allow_replay
+        )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .keep import keeper
+from .keep import keeper, preflight_keeper
 from .letters import DeadLetters
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["DeadLetters", "build", "keeper"]
+__all__ = ["DeadLetters", "build", "keeper", "preflight_keeper"]
 
 
 def build(settings: Settings) -> DeadLetters | None:

@@ -1,11 +1,12 @@
 """Dead letters: refused requests kept for a person to look at, and to replay after a fix.
 
-With COLLECTOR_DEAD_LETTER=on, each refused request (not the rate-limited or
-unauthorised ones: those are counted, never stored, or an abusive client would
-fill the disk) becomes one JSON line under `deadletters/` in the data
-directory: an `id`, when, the status, code and message it got, its client, and
-its body (at most COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES of it; text when it is
-UTF-8, else base64). Each process appends to its own file.
+With COLLECTOR_DEAD_LETTER=on, each refused request (not the rate-limited
+ones: those are counted, never stored, or an abusive client would fill the
+disk) becomes one JSON line under `deadletters/` in the data directory: an
+`id`, when, the status, code and message it got, its client, and its body (at
+most COLLECTOR_DEAD_LETTER_MAX_BODY_BYTES of it; text when it is UTF-8, else
+base64; none for a 401 or a refused preflight, see `DeadLetters`). Each
+process appends to its own files.
 
 The cap, exactly: the letter files together never exceed
 COLLECTOR_DEAD_LETTER_MAX_BYTES. Every writer, in every process, makes room
@@ -32,14 +33,16 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import datadir, filelock, jsontext
-from ..ops.metrics import DEAD_LETTERS
+from ..ops.metrics import DEAD_LETTERS, DEAD_LETTERS_UNKEPT
 from ..store import datafiles
+from .shares import Share
+from .shares import size as file_size
 
 logger = logging.getLogger(__name__)
 
@@ -51,30 +54,82 @@ CAP_LOCK = ".cap.lock"
 REPLAY_LOCK = "replay.lock"
 # Files named like dead letters that could not be read, said once each.
 _SKIPPED: set[str] = set()
-# A process starts a new file past this size (or an eighth of the cap), so the
-# cap can delete old ones.
-FILE_BYTES = 8 * 1024 * 1024
+# Every letter file is named deadletters-*.jsonl (what the readers read): those
+# of letters with a body start with their time, the bodiless ones say so.
+LETTERS_PREFIX = "deadletters-"
+LETTERS_GLOB = "deadletters-[0-9]*.jsonl"
+BODILESS_PREFIX = "deadletters-bodiless-"
+BODILESS_GLOB = BODILESS_PREFIX + "*.jsonl"
+# The bodiless letters' share of COLLECTOR_DEAD_LETTER_MAX_BYTES: 1/8 (the others have the rest). A bodiless
+# letter is some 400 bytes: the default cap's share keeps thousands of the latest.
+BODILESS_SHARE = 8
+# Bodiless letters kept per second per process. They come before the rate limit, so a flood of them would
+# otherwise cost a locked write each (every process appends under one flock): past this many, a flood costs a
+# count. Twenty a second is far more detail than anyone reads of one misconfigured page or revoked key.
+BODILESS_PER_SECOND = 20
 
 
 class DeadLetters:
-    """This process's dead-letter file, capped with the others in the directory."""
+    """This process's dead-letter files, capped with the others in the directory.
 
-    def __init__(self, data_dir: Path, host_name: str, max_body_bytes: int, max_bytes: int) -> None:
+    Two shares of the cap, each with its own files: the letters of requests
+    whose body was read (what a replay may need), and, in an eighth of the cap,
+    the letters without a body of requests refused at the door (a refused CORS
+    preflight, a 401). Those come before the rate limit, so a client can send
+    them as fast as it likes: in a share of their own, a flood of them pushes
+    out only their like, never a letter a replay needs.
+    """
+
+    def __init__(
+        self, data_dir: Path, host_name: str, max_body_bytes: int, max_bytes: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = Path(data_dir) / DIRECTORY
         self.host_name = host_name
         self.max_body_bytes = max_body_bytes
         self.max_bytes = max_bytes
-        # A file small next to the cap: deleting the oldest to make room loses
-        # an eighth of the letters at most, not all of them.
-        self.file_bytes = max(1, min(FILE_BYTES, max_bytes // 8))
+        bodiless = max_bytes // BODILESS_SHARE
+        self._shares = {
+            False: Share(LETTERS_PREFIX, LETTERS_GLOB, max_bytes - bodiless),
+            True: Share(BODILESS_PREFIX, BODILESS_GLOB, bodiless),
+        }
+        self._clock = clock
+        self._bodiless_second = (0, 0)  # (the second, bodiless letters kept in it)
         self._lock = threading.Lock()
-        self._path: Path | None = None
-        self._pid: int | None = None
         self._failing = False
         self._warned_too_large = False
 
+    @property
+    def file_bytes(self) -> int:
+        """How large a file of letters with a body grows before a new one is started."""
+        return self._shares[False].file_bytes
+
+    @file_bytes.setter
+    def file_bytes(self, value: int) -> None:
+        self._shares[False].file_bytes = value
+
     def record(self, *, body: bytes | None, status: int, code: str, message: str, facts: dict[str, Any]) -> None:
         """Keep one refused request; a failure to keep it is logged (once per outage), never raised to the client."""
+        self._keep(body_fields(body, self.max_body_bytes), status, code, message, facts, bodiless=False)
+
+    def record_bodiless(self, *, status: int, code: str, message: str, facts: dict[str, Any]) -> None:
+        """Keep a request refused before its body was read (a preflight, a 401), in the bodiless share of the cap.
+
+        At most BODILESS_PER_SECOND a second in this process (a fixed window; threads may let one or two more
+        by): past that, only counted.
+        """
+        second = int(self._clock())
+        started, kept = self._bodiless_second
+        kept = kept if started == second else 0
+        if kept >= BODILESS_PER_SECOND:
+            DEAD_LETTERS_UNKEPT.inc()
+            return
+        self._bodiless_second = (second, kept + 1)
+        self._keep(body_fields(None, 0), status, code, message, facts, bodiless=True)
+
+    def _keep(
+        self, body: dict[str, Any], status: int, code: str, message: str, facts: dict[str, Any], *, bodiless: bool
+    ) -> None:
         entry: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "receivedAt": _now(),
@@ -82,18 +137,20 @@ class DeadLetters:
             "code": code,
             "message": message,
             **facts,
+            **body,
         }
-        entry.update(body_fields(body, self.max_body_bytes))
         line = jsontext.dumps_line(entry)
-        if len(line) > self.max_bytes:
+        share = self._shares[bodiless]
+        if len(line) > share.max_bytes:
             if not self._warned_too_large:  # once per process: a setting to fix, not an outage
                 self._warned_too_large = True
-                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES (%d): not "
-                               "kept, nor any such letter (logged once)", len(line), self.max_bytes)
+                logger.warning("a dead letter of %d bytes is larger than COLLECTOR_DEAD_LETTER_MAX_BYTES "
+                               "(its share: %d): not kept, nor any such letter (logged once)",
+                               len(line), share.max_bytes)
             return
         try:
             with self._lock:
-                self._append(line)
+                self._append(share, line)
         except OSError as error:
             if not self._failing:  # once per outage, not once per request
                 self._failing = True
@@ -105,37 +162,26 @@ class DeadLetters:
             self._failing = False
             logger.warning("dead letters kept again in %s", self.directory)
 
-    def _append(self, line: bytes) -> None:
+    def _append(self, share: Share, line: bytes) -> None:
         datadir.check(self.directory.parent)  # never re-created: see collector/datadir.py
         self.directory.mkdir(exist_ok=True)
         # Every process writes under one flock, so the cap holds for their sum
         # at every moment: room is made before a letter is written, never after.
         with cap_lock(self.directory):
-            self._make_room(len(line))
-            path = self._path
-            size = -1 if path is None or self._pid != os.getpid() else _size(path, missing=-1)
+            share.make_room(self.directory, len(line))
+            path = share.path
+            size = -1 if path is None or share.pid != os.getpid() else file_size(path, missing=-1)
             # A new file when this process has none, when the cap deleted its
             # file (a newest letter in an oldest-named file would go first), or past file_bytes.
-            if path is None or size < 0 or (size > 0 and size + len(line) > self.file_bytes):
+            if path is None or size < 0 or (size > 0 and size + len(line) > share.file_bytes):
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-                path = self._path = self.directory / f"deadletters-{stamp}-{self.host_name}-{os.getpid()}.jsonl"
-                self._pid = os.getpid()
+                path = share.path = self.directory / f"{share.prefix}{stamp}-{self.host_name}-{os.getpid()}.jsonl"
+                share.pid = os.getpid()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
             try:
                 datafiles.write_all(fd, line)
             finally:
                 os.close(fd)
-
-    def _make_room(self, incoming: int) -> None:
-        """Delete the oldest files (any process's) until `incoming` more bytes fit under the cap."""
-        files = sorted(self.directory.glob("deadletters-*.jsonl"))
-        total = sum(_size(path) for path in files) + incoming
-        for path in files:
-            if total <= self.max_bytes:
-                break
-            total -= _size(path)
-            path.unlink(missing_ok=True)  # its writer re-creates it by name on its next letter
-            logger.info("dead letters over %d bytes: deleted %s", self.max_bytes, path.name)
 
 
 def body_fields(body: bytes | None, limit: int) -> dict[str, Any]:
@@ -246,13 +292,6 @@ def cap_lock(directory: Path) -> Iterator[None]:
     their sum at every moment."""
     with filelock.flocked(Path(directory) / CAP_LOCK):
         yield
-
-
-def _size(path: Path, missing: int = 0) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return missing
 
 
 def _now() -> str:

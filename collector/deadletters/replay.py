@@ -82,8 +82,10 @@ class Candidate:
     key_id: str | None
 
 
-def replay(settings: Any, since: float | None = None) -> ReplayReport:
-    """Store every dead letter (received at or after `since`) that passes today's checks, never twice.
+def replay(settings: Any, since: float | None = None, only: str | None = None) -> ReplayReport:
+    """Store every dead letter (received at or after `since`; only the letter `only`) passing today's checks, once.
+
+    `only` is the console's replay button: the same run over one letter.
 
     :raises deadletters.ReplayRunning: another replay is running on this data directory.
     """
@@ -91,18 +93,22 @@ def replay(settings: Any, since: float | None = None) -> ReplayReport:
     intake = Intake.from_settings(settings)  # today's settings, as a new request would meet them
     with deadletters.replay_lock(data_dir):
         report = ReplayReport()
-        candidates = _candidates(data_dir, intake, since, report)
+        candidates = _candidates(data_dir, intake, since, report, only)
         if candidates:
             _store_all(candidates, settings, intake, report)
         return report
 
 
-def _candidates(data_dir: Path, intake: Intake, since: float | None, report: ReplayReport) -> list[Candidate]:
+def _candidates(
+    data_dir: Path, intake: Intake, since: float | None, report: ReplayReport, only: str | None = None
+) -> list[Candidate]:
     done = deadletters.replayed_ids(data_dir)
     found = []
     kept = set()
     for letter in deadletters.read(data_dir):
         kept.add(letter["id"])
+        if only is not None and letter["id"] != only:
+            continue
         if letter["id"] in done:
             report.already += 1
             continue
@@ -208,6 +214,11 @@ def _with_event_id(event: Mapping[str, Any], letter_id: str, index: int) -> dict
     if "eventId" in event:
         return dict(event)
     return {**event, "eventId": str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{letter_id}/{index}"))}
+
+
+def why_not_replayed(letter: dict[str, Any]) -> str | None:
+    """Why a replay would never store `letter` (its code, its body), or None when it goes through today's checks."""
+    return never_replayed(letter) or _not_replayable(letter)
 
 
 def _not_replayable(letter: dict[str, Any]) -> str | None:

@@ -59,6 +59,7 @@ NEVER: dict[str, str] = {
     "suppressed": "a person who asked not to be collected (COLLECTOR_SUPPRESSED_IDS_FILE): a replay must never store "
     "their events",
     "console_key_required": "not a request to store events",
+    "replay_running": "not a request to store events",
     "host_not_allowed": "not a request to store events",
     "range_not_satisfiable": "not a request to store events",
     "cors_preflight_refused": "not a request to store events",

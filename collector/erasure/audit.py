@@ -20,6 +20,7 @@ towards leaving one out. A dry run writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -94,3 +95,26 @@ def read(data_dir: Path) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     return [jsontext.loads(line) for line in lines if line.strip()]
+
+
+def logged(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Every entry with the SHA-256 of its line: what names it for a tool that must apply each erasure once
+    (`collector load postgres`). A line torn by a crash mid-append is no entry (the run that wrote it failed)."""
+    try:
+        lines = (Path(data_dir) / AUDIT_LOG).read_bytes().splitlines()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append((hashlib.sha256(line).hexdigest(), jsontext.loads(line)))
+        except jsontext.InvalidJSON:
+            continue
+    return entries
+
+
+def files_named(entry: dict[str, Any]) -> set[str]:
+    """The files an entry says were rewritten or removed, or may have been (a run cut short), by the names they
+    had then (a `.jsonl` may be compressed since, to the same name with `.gz`)."""
+    cut_short = entry.get("cutShort") or {}
+    return set(entry.get("files", {})) | set(entry.get("removedFiles", [])) | set(cut_short.get("files", {}))

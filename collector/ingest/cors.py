@@ -19,11 +19,13 @@ string) from any origin without asking; it only keeps the answer from the page.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import CORS_PREFLIGHT_REFUSED
+from ..ops.origins import RefusedOrigins
 from ..request import record
 from .segment import PATHS as SEGMENT_PATHS
 
@@ -106,13 +108,53 @@ def with_vary_origin(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return headers
 
 
-class CrossOrigin:
-    """WSGI middleware: answer preflights of `paths`, and add the CORS headers to its other answers."""
+@dataclasses.dataclass(frozen=True)
+class RefusedPreflight:
+    """What an operator needs to know of a refused preflight: who asked for what, and why it was refused."""
 
-    def __init__(self, app: Callable, allowed: AllowedOrigins, paths: frozenset[str] = CORS_PATHS) -> None:
+    origin: str
+    method: str
+    headers: str | None  # Access-Control-Request-Headers, as sent
+    message: str
+
+
+# The longest value of each kept: a preflight's headers are whatever the sender writes.
+MAX_KEPT_CHARS = 1000
+
+KeepRefused = Callable[[dict, RefusedPreflight], None]
+
+
+def refusal(origin: str, method: str, headers: str | None, origin_allowed: bool) -> RefusedPreflight:
+    """Why a preflight was refused, as its dead letter says it."""
+    if origin_allowed:
+        why = f"a CORS preflight asking for {method[:100]!r}: only {ALLOW_METHODS} is allowed"
+    else:
+        why = (f"a CORS preflight from {origin[:300]}, an origin not in COLLECTOR_CORS_ORIGINS: "
+               "the browser sends nothing")
+    cut = headers[:MAX_KEPT_CHARS] if headers is not None else None
+    return RefusedPreflight(origin[:MAX_KEPT_CHARS], method[:MAX_KEPT_CHARS], cut, why)
+
+
+class CrossOrigin:
+    """WSGI middleware: answer preflights of `paths`, and add the CORS headers to its other answers.
+
+    A refused preflight is counted by its origin (`refused_origins`) and, with
+    `keep_refused` (dead letters on), kept with its detail: a page on an origin
+    left out sends nothing at all, and this is all its operator can see of it.
+    """
+
+    def __init__(
+        self,
+        app: Callable,
+        allowed: AllowedOrigins,
+        paths: frozenset[str] = CORS_PATHS,
+        keep_refused: KeepRefused | None = None,
+    ) -> None:
         self.app = app
         self.allowed = allowed
         self.paths = paths
+        self.keep_refused = keep_refused
+        self.refused_origins = RefusedOrigins()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") not in self.paths:
@@ -131,8 +173,7 @@ class CrossOrigin:
 
         return self.app(environ, cors_start_response)
 
-    @staticmethod
-    def _preflight(environ: dict, origin: str | None, start_response: Callable) -> Iterable[bytes]:
+    def _preflight(self, environ: dict, origin: str | None, start_response: Callable) -> Iterable[bytes]:
         """204; with the allow headers only for an allowed origin asking for POST (the browser then refuses the rest).
 
         A refusal leaves its code for the access log and the metrics (as every
@@ -141,14 +182,27 @@ class CrossOrigin:
         method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").strip()
         headers = preflight_headers(origin) if origin and method == ALLOW_METHODS else []
         if not headers:
-            record.of(environ).error_code = CORS_PREFLIGHT_REFUSED.code
+            self._refused(environ, method, origin is not None)
         start_response("204 No Content", with_vary_origin(headers))
         return []
 
+    def _refused(self, environ: dict, method: str, origin_allowed: bool) -> None:
+        record.of(environ).error_code = CORS_PREFLIGHT_REFUSED.code
+        sent = environ["HTTP_ORIGIN"]
+        self.refused_origins.count(normalized_origin(sent))
+        if self.keep_refused is not None:
+            asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            self.keep_refused(environ, refusal(sent, method, asked, origin_allowed))
 
-def cross_origin(origins: frozenset[str]) -> Callable[[Callable], CrossOrigin] | None:
+
+def cross_origin(
+    origins: frozenset[str], keep_refused: KeepRefused | None = None
+) -> Callable[[Callable], CrossOrigin] | None:
     """The CORS layer for `origins` (COLLECTOR_CORS_ORIGINS), or None when it is empty.
 
     It must wrap the rate limit's layers, so that their answers (a replayed 429) get the headers too.
+    `keep_refused`: keeps a refused preflight's detail (a dead letter), or None.
     """
-    return functools.partial(CrossOrigin, allowed=AllowedOrigins(origins)) if origins else None
+    if not origins:
+        return None
+    return functools.partial(CrossOrigin, allowed=AllowedOrigins(origins), keep_refused=keep_refused)

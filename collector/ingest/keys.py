@@ -28,7 +28,9 @@ for one key or ten thousand (a file of keys per customer), where a
 Never logged, never stored: a stored event carries `client.keyId`, the first 8
 hex digits of the key's SHA-256, which tells keys apart (to find a leaked one's
 traffic) without revealing them. The access logs leave write keys out (see
-`collector.ops.access_log`).
+`collector.ops.access_log`). A refused key's id is left on the request's
+record for its dead letter (`triedKeyId`): which key a client tried, a
+revoked or mistyped one, never the key.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ _CHALLENGE = 'Bearer realm="collector"'
 
 def key_id(key: str) -> str:
     """The short, public id of a key: the first hex digits of its SHA-256."""
-    return hashlib.sha256(key.encode()).hexdigest()[:KEY_ID_HEX_DIGITS]
+    # surrogatepass: a refused key's id is taken too (its dead letter), and a key sent in a query may be anything.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:KEY_ID_HEX_DIGITS]
 
 
 class WriteKeys:
@@ -122,6 +125,7 @@ class WriteKeys:
             )
         found = self.identify(presented)
         if found is None:
+            record.of(environ).tried_key_id = key_id(presented)
             raise CollectorError(
                 INVALID_WRITE_KEY,
                 "the write key is not valid for this collector",

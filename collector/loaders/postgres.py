@@ -11,6 +11,15 @@ hand run beside it): a session advisory lock lets one load, the other exits
 at once; the ledger's primary key, claimed first in each file's transaction,
 would still stop a second copy of a file should the lock ever be bypassed.
 A lock held by a connection that died is released by the server with it.
+
+An erasure (`collector events forget`, docs/erasure.md) rewrites or removes
+files already loaded. Each run first applies the erasures logged in the data
+directory's `erasures.log` that this database has not applied yet: what was
+loaded of the files an erasure names is replaced by those files as they are
+now (or dropped, if the erasure removed them), and the erasure marked applied
+(`collector_applied_erasures`, by the SHA-256 of its log line), all in one
+transaction: a reader sees the rows before or after, never a gap, and a
+loader killed meanwhile applies it whole on its next run.
 """
 
 from __future__ import annotations
@@ -25,10 +34,13 @@ from typing import Any
 import orjson
 import psycopg
 
+from ..erasure import audit
 from ..store import datafiles, reading
+from .files import finished_files, ledger_name
 
 EVENTS_TABLE = "collector_events"
 LEDGER_TABLE = "collector_loaded_files"
+ERASURES_TABLE = "collector_applied_erasures"
 # pg_try_advisory_lock's key: any fixed 64-bit number, the same for every loader of a database.
 LOCK_KEY = 0x636F6C6C6563746F  # "collecto"
 
@@ -70,6 +82,11 @@ CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
 );
 CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_received_at ON {EVENTS_TABLE} (received_at);
 CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_type_time ON {EVENTS_TABLE} (event_type, received_at);
+CREATE TABLE IF NOT EXISTS {ERASURES_TABLE} (
+    entry text PRIMARY KEY,
+    files text[] NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 
@@ -81,17 +98,9 @@ class AlreadyRunning(Exception):
 class Outcome:
     loaded: list[str] = dataclasses.field(default_factory=list)
     events: int = 0
+    erasures: int = 0
     problems: list[reading.Problem] = dataclasses.field(default_factory=list)
     failed: list[str] = dataclasses.field(default_factory=list)
-
-
-def ledger_name(path: Path) -> str:
-    """A file's name in the ledger: without `.gz`, so compressing a loaded file does not load it again."""
-    return path.name.removesuffix(".gz")
-
-
-def finished_files(data_dir: Path) -> list[Path]:
-    return [path for path in datafiles.data_files(data_dir) if datafiles.is_finished(path)]
 
 
 def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None] = lambda problem: None) -> Outcome:
@@ -106,6 +115,7 @@ def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None]
         if not connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:  # type: ignore[index]
             raise AlreadyRunning("another loader is loading into this database: nothing done")
         connection.execute(SCHEMA)
+        _apply_erasures(connection, data_dir, outcome, on_problem)
         done = {row[0] for row in connection.execute(f"SELECT name FROM {LEDGER_TABLE}")}
         for path in finished_files(data_dir):
             if ledger_name(path) in done:
@@ -114,40 +124,106 @@ def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None]
     return outcome
 
 
+class _Unreadable(Exception):
+    def __init__(self, problem: reading.Problem) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+
+
+# What stops one file (or one erasure) from being loaded whole: it is rolled back, reported, and tried again.
+_NOT_LOADED = (*reading.UNREADABLE, _Unreadable, psycopg.DataError)
+
+
 def _load_one(
     connection: psycopg.Connection, path: Path, outcome: Outcome, on_problem: Callable[[reading.Problem], None]
 ) -> None:
-    """One file in one transaction: its ledger row claimed first, its rows, then the row's counts."""
-    name = ledger_name(path)
+    """One file in one transaction."""
     problems: list[reading.Problem] = []
     try:
         with connection.transaction():
-            claimed = connection.execute(
-                f"INSERT INTO {LEDGER_TABLE} (name, size, lines, bad_lines, sha256) VALUES (%s, 0, 0, 0, '') "
-                "ON CONFLICT (name) DO NOTHING",
-                (name,),
-            ).rowcount
-            if not claimed:
-                return  # loaded meanwhile by a loader that got past the lock (never, but never twice either)
-            digest, size, lines, events = _copy_rows(connection, path, name, problems)
-            connection.execute(
-                f"UPDATE {LEDGER_TABLE} SET size = %s, lines = %s, bad_lines = %s, sha256 = %s WHERE name = %s",
-                (size, lines, lines - events, digest, name),
-            )
-    except (*reading.UNREADABLE, _Unreadable, psycopg.DataError) as error:
+            events = _claim_and_copy(connection, path, problems)
+    except _NOT_LOADED as error:
         # Rolled back: a file that cannot be read to its end, or that holds a
         # value PostgreSQL refuses (jsonb takes no \u0000), is not half loaded;
         # it is reported, the others are loaded, and it is tried again next run.
-        problem = _problem_of(path, error)
-        on_problem(problem)
-        outcome.problems.append(problem)
-        outcome.failed.append(name)
+        _failed(path, error, outcome, on_problem)
         return
+    if events is None:
+        return  # loaded meanwhile by a loader that got past the lock (never, but never twice either)
     for problem in problems:
         on_problem(problem)
     outcome.problems.extend(problems)
-    outcome.loaded.append(name)
+    outcome.loaded.append(ledger_name(path))
     outcome.events += events
+
+
+def _claim_and_copy(connection: psycopg.Connection, path: Path, problems: list[reading.Problem]) -> int | None:
+    """In the caller's transaction: the file's ledger row claimed first, its rows, then the row's counts; its
+    events, or None if the ledger has it already."""
+    name = ledger_name(path)
+    claimed = connection.execute(
+        f"INSERT INTO {LEDGER_TABLE} (name, size, lines, bad_lines, sha256) VALUES (%s, 0, 0, 0, '') "
+        "ON CONFLICT (name) DO NOTHING",
+        (name,),
+    ).rowcount
+    if not claimed:
+        return None
+    digest, size, lines, events = _copy_rows(connection, path, name, problems)
+    connection.execute(
+        f"UPDATE {LEDGER_TABLE} SET size = %s, lines = %s, bad_lines = %s, sha256 = %s WHERE name = %s",
+        (size, lines, lines - events, digest, name),
+    )
+    return events
+
+
+def _apply_erasures(
+    connection: psycopg.Connection, data_dir: Path, outcome: Outcome, on_problem: Callable[[reading.Problem], None]
+) -> None:
+    """Each erasure logged and not applied here yet, in one transaction: the loaded files it names dropped and
+    loaded again as they are now (a file it removed, only dropped), the erasure marked applied."""
+    applied = {row[0] for row in connection.execute(f"SELECT entry FROM {ERASURES_TABLE}")}
+    for entry, logged in audit.logged(data_dir):
+        if entry in applied:
+            continue
+        named = sorted({ledger_name(Path(name)) for name in audit.files_named(logged)})
+        problems: list[reading.Problem] = []
+        path = None
+        try:
+            with connection.transaction():
+                loaded = [
+                    row[0]
+                    for row in connection.execute(f"SELECT name FROM {LEDGER_TABLE} WHERE name = ANY(%s)", (named,))
+                ]
+                connection.execute(f"DELETE FROM {EVENTS_TABLE} WHERE file = ANY(%s)", (loaded,))
+                connection.execute(f"DELETE FROM {LEDGER_TABLE} WHERE name = ANY(%s)", (loaded,))
+                for name in loaded:
+                    path = _finished(data_dir, name)
+                    if path is not None:
+                        _claim_and_copy(connection, path, problems)
+                connection.execute(f"INSERT INTO {ERASURES_TABLE} (entry, files) VALUES (%s, %s)", (entry, loaded))
+        except _NOT_LOADED as error:
+            # The erasure is not applied (the rows loaded before it stay until it is): said, exit 1, next run.
+            _failed(path or Path(data_dir) / "erasures.log", error, outcome, on_problem)
+            continue
+        for problem in problems:
+            on_problem(problem)
+        outcome.problems.extend(problems)
+        outcome.erasures += 1
+
+
+def _finished(data_dir: Path, name: str) -> Path | None:
+    """The finished file the ledger calls `name` (plain, or compressed since), or None if it is gone."""
+    for path in (Path(data_dir) / name, Path(data_dir) / (name + ".gz")):
+        if path.exists():
+            return path
+    return None
+
+
+def _failed(path: Path, error: BaseException, outcome: Outcome, on_problem: Callable[[reading.Problem], None]) -> None:
+    problem = _problem_of(path, error)
+    on_problem(problem)
+    outcome.problems.append(problem)
+    outcome.failed.append(ledger_name(path))
 
 
 def _problem_of(path: Path, error: BaseException) -> reading.Problem:
@@ -156,12 +232,6 @@ def _problem_of(path: Path, error: BaseException) -> reading.Problem:
     if isinstance(error, psycopg.DataError):
         return reading.Problem(path, 0, f"refused by PostgreSQL, not loaded: {error}")
     return reading.Problem(path, 0, reading.unreadable(error))
-
-
-class _Unreadable(Exception):
-    def __init__(self, problem: reading.Problem) -> None:
-        super().__init__(problem.reason)
-        self.problem = problem
 
 
 def _copy_rows(

@@ -86,6 +86,13 @@ IDEMPOTENT_REPLAYS = Counter(
     "collector_idempotent_replays",
     "Requests answered with the 201 of an earlier request with the same Idempotency-Key; nothing stored",
 )
+CORS_PREFLIGHTS_REFUSED = Counter(
+    "collector_cors_preflights_refused",
+    "CORS preflights answered without the allow headers (an Origin not in COLLECTOR_CORS_ORIGINS, or a method other "
+    "than POST), by that Origin (at most 20 origins per worker process; the rest, and any value that is not an "
+    "origin, as `other`)",
+    ["origin"],
+)
 PLAN_VIOLATIONS = Counter(
     "collector_plan_violations",
     "Events stored flagged as breaking the tracking plan (COLLECTOR_TRACKING_PLAN_MODE=flag), by eventType (a type "
@@ -108,6 +115,11 @@ BOT_EVENTS = Counter(
 DEAD_LETTERS = Counter(
     "collector_dead_letters",
     "Refused requests kept as dead letters (COLLECTOR_DEAD_LETTER=on)",
+)
+DEAD_LETTERS_UNKEPT = Counter(
+    "collector_dead_letters_unkept",
+    "401s and refused CORS preflights not kept as dead letters: past 20 a second per worker process, only counted "
+    "(each is in collector_rejected_requests all the same)",
 )
 INVALID_CLIENT_ADDRESSES = Counter(
     "collector_invalid_client_addresses",

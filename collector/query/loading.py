@@ -26,6 +26,9 @@ import duckdb
 
 from ..store import reading
 from . import selection, workers
+from .workers import wrapped
+
+__all__ = ["FROM_WRAPPED_LINES", "Answer", "connect", "opened", "run", "select", "wrapped"]
 
 
 @dataclasses.dataclass
@@ -41,17 +44,28 @@ class Answer:
 TEXT_FIELDS = ("eventType", "eventId", "userId", "anonymousId", "sessionId", "pingId", "timestampFlag")
 TIME_FIELDS = ("timestamp", "originalTimestamp")
 JSON_FIELDS = ("properties", "context", "messageheader", "client", "planViolations")
-# The fields read from an event as text, in one pass (`_select`).
+# The fields read from an event as text, in one pass (`select`).
 _AS_TEXT = (*TEXT_FIELDS, *TIME_FIELDS, "receivedAt", "clockSkewSeconds")
 
 
-# No extension loaded behind the operator's back (DuckDB would download it):
-# without ICU, TIMESTAMPTZ is UTC throughout, so days and hours are UTC days
-# and hours whatever the machine's time zone, as in `collector events stats`.
+# No extension loaded behind the operator's back (DuckDB would download it).
 CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
 }
+
+
+def connect(scratch: Path) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB spilling to `scratch`, whose days and hours are UTC's (shared with loaders/parquet.py).
+
+    The wheel has ICU built in, which follows the machine's time zone (TZ): a
+    `CAST(receivedAt AS DATE)` on a VM in New York would give the day before for
+    an event at 01:00Z. UTC days and hours, whatever the machine, as in
+    `collector events stats`.
+    """
+    connection = duckdb.connect(config={**CONFIG, "temp_directory": str(scratch / "spill")})
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
 
 
 def _columns() -> str:
@@ -78,16 +92,19 @@ def _paths(fields: Sequence[str]) -> str:
     return "[" + ", ".join(f"'$.{name}'" for name in fields) + "]"
 
 
-def _select(source: str) -> str:
-    """SELECT the columns of `events` from `source`, a relation with the JSON column `e`."""
+def select(source: str) -> str:
+    """SELECT the columns of `events` from `source`, a relation with the JSON column `e` (a stored event)."""
     return (
         f"SELECT {_columns()} FROM (SELECT e, json_extract_string(e, {_paths(_AS_TEXT)}) AS texts, "
         f"json_extract(e, {_paths(JSON_FIELDS)}) AS nested FROM {source})"
     )
 
 
-# The workers' files, a list given as the parameter: `{"e": <a stored event>}` a line.
-_PARTS = "read_json(?, format = 'newline_delimited', columns = {'e': 'JSON'}, maximum_object_size = 33554432)"
+# The rows of files of wrapped lines (`wrapped`), shared with loaders/parquet.py;
+# the one parameter: a file's path, or a list of them.
+FROM_WRAPPED_LINES = select(
+    "read_json(?, format = 'newline_delimited', columns = {'e': 'JSON'}, maximum_object_size = 33554432)"
+)
 
 
 @contextlib.contextmanager
@@ -109,15 +126,15 @@ def opened(
     :raises duckdb.Error: the SQL `check` is wrong: found before the store is read (`EXPLAIN` over the empty table).
     """
     with tempfile.TemporaryDirectory(prefix="collector-query-") as scratch:
-        connection = duckdb.connect(config={**CONFIG, "temp_directory": str(Path(scratch) / "spill")})
+        connection = connect(Path(scratch))
         try:
-            connection.execute(f"CREATE TABLE events AS {_select('(SELECT NULL::JSON AS e)')} WHERE false")
+            connection.execute(f"CREATE TABLE events AS {select('(SELECT NULL::JSON AS e)')} WHERE false")
             if check is not None:
                 connection.execute(f"EXPLAIN {check}")
             files = selection.files_between(data_dirs, since, until)
             parts = workers.write_checked(files, since, until, Path(scratch), on_problem, jobs)
             if parts:
-                connection.execute(f"INSERT INTO events {_select(_PARTS)}", [[str(part) for part in parts]])
+                connection.execute(f"INSERT INTO events {FROM_WRAPPED_LINES}", [[str(part) for part in parts]])
             for part in parts:
                 part.unlink()  # the table holds them now: their disk is free for DuckDB's spill
             yield connection

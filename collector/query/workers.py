@@ -116,5 +116,10 @@ def check_file(task: Task) -> list[reading.Problem]:
     with part.open("wb") as out:
         for line, event in reading.events_of_file(path, problems.append):
             if low <= reading.parse_time(event["receivedAt"]) < high:
-                out.write(b'{"e":' + line.rstrip(b"\n") + b"}\n")
+                out.write(wrapped(line))
     return problems
+
+
+def wrapped(line: bytes) -> bytes:
+    """A stored line as `loading.FROM_WRAPPED_LINES` reads it: `{"e": <the line as stored>}`."""
+    return b'{"e":' + line.rstrip(b"\n") + b"}\n"

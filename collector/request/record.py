@@ -30,6 +30,8 @@ class RequestRecord:
     payload: tuple[Any, BaseException | None] | None = None
     # The id of the request's valid write key, once checked (ingest.keys).
     key_id: str | None = None
+    # The id of a write key presented and refused (ingest.keys), for its dead letter: which key, never the key.
+    tried_key_id: str | None = None
     # The code of an error answer: every one is counted and logged by it (errors, CORS, the 429 replay).
     error_code: str | None = None
     # The Idempotency-Key (scoped) and body fingerprint this request holds, until stored or released.

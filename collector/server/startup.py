@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 from .. import datadir, metricsdir
 from ..ops import access_log
 from ..request import privacy
-from ..settings import Settings, SettingsError, load_settings, pinned, places, planfile, suppressedfile
+from ..settings import Settings, SettingsError, access, load_settings, pinned, places, planfile, suppressedfile
 from .hooks import Hooks
 
 # The packaged configuration file that `collector serve` hands gunicorn.
@@ -88,9 +88,9 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
     """
     global _in_effect
     in_effect = _in_effect if environ.get(_STARTED) == str(os.getpid()) else None
-    # The tracking plan file and the suppressed ids file are read here, in the master, at start and on
-    # each SIGHUP, and pinned for the workers it forks (collector/settings/pinned.py): set aside those
-    # pinned, to read the files anew.
+    # The tracking plan file, the suppressed ids file and the write keys file are read here, in the master,
+    # at start and on each SIGHUP, and pinned for the workers it forks (collector/settings/pinned.py): set
+    # aside those pinned, to read the files anew.
     held = pinned.unpin()
     try:
         # Refuses, in one line, every value gunicorn or a worker would fail on
@@ -102,6 +102,7 @@ def start(own_metrics_dir: str | None, environ: MutableMapping[str, str] = os.en
         refuse(str(error), own_metrics_dir)
     pinned.pin(planfile.VARIABLE, settings.tracking_plan)
     pinned.pin(suppressedfile.VARIABLE, settings.suppressed_ids_file)
+    pinned.pin(access.KEYS_FILE_VARIABLE, settings.api_keys_file)
     _in_effect = settings
     # The data directory is made here, in the master, once: the workers it forks
     # (a recycled one too) inherit which directory it is, and refuse to write into

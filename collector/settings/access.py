@@ -1,14 +1,18 @@
 """The settings about who may send and who may read: CORS origins, write keys, the console's key.
 
 Write keys are secrets: they are never shown (`collector settings` and the
-start-up log say how many there are), and the file that holds them is read
-once, at start-up, like every other setting.
+start-up log say how many there are). The file that holds them is read by
+gunicorn's master, at start-up and on each SIGHUP, and its workers take the
+keys it read (collector/settings/pinned.py says why), as the tracking plan.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+
+from . import pinned
 
 # An origin as browsers send it: scheme, host, optional port; no path.
 _ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
@@ -46,11 +50,33 @@ def api_keys(raw: str) -> frozenset[str]:
 _KEYS_ACCEPTED = f"empty, or comma-separated keys of {MIN_KEY_LENGTH}-256 visible ASCII characters without commas"
 
 
-def api_keys_file(raw: str) -> frozenset[str]:
-    """Empty (none), or a readable file of keys, one per line (blank lines and `#` comments skipped)."""
-    if not raw.strip():
-        return frozenset()
-    path = Path(raw.strip())
+KEYS_FILE_VARIABLE = "COLLECTOR_API_KEYS_FILE"
+
+
+class KeysFile(frozenset[str]):
+    """The write keys read from a file, and the file (`source`), by which a worker finds its master's."""
+
+    source: str
+
+    def __new__(cls, keys: Iterable[str], source: str) -> KeysFile:
+        held = super().__new__(cls, keys)
+        held.source = source
+        return held
+
+
+def api_keys_file(raw: str) -> KeysFile | None:
+    """None when empty, or the keys of a readable file, one per line (blank lines and `#` comments skipped); in a
+    worker, the keys its master read (pinned.py)."""
+    # A bad file raises ValueError, which the declaration words behind the variable, as for the other settings.
+    return pinned.read_file(KEYS_FILE_VARIABLE, raw, read_keys_file)
+
+
+def read_keys_file(raw: str) -> KeysFile:
+    """The keys of the file `raw` names.
+
+    :raises ValueError: it cannot be read, or a key breaks the bounds (said by its line number, never its text).
+    """
+    path = Path(raw)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as error:
@@ -63,10 +89,10 @@ def api_keys_file(raw: str) -> frozenset[str]:
         raise ValueError(
             f"a file of keys of {MIN_KEY_LENGTH}-256 visible ASCII characters, one per line (key {bad[0]} is not)"
         )
-    return frozenset(keys)
+    return KeysFile(keys, raw)
 
 
-def show_keys(keys: frozenset[str]) -> str:
+def show_keys(keys: frozenset[str] | None) -> str:
     """Keys are secrets: only how many there are is ever shown."""
     return "(empty)" if not keys else f"({len(keys)} key{'s' if len(keys) != 1 else ''}, not shown)"
 

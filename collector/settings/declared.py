@@ -98,10 +98,10 @@ class Settings:
         show=access.show_keys,
         secret=True,
     )
-    api_keys_file: frozenset[str] = declare(
+    api_keys_file: access.KeysFile | None = declare(  # noqa: RUF009
         "",
         access.api_keys_file,
-        "a file of write keys, one per line, read at start-up",
+        "a file of write keys, one per line; read at start-up and on SIGHUP",
         show=access.show_keys,
     )
     client_ip: str = declare(
@@ -297,7 +297,7 @@ class Settings:
     @property
     def write_keys(self) -> frozenset[str]:
         """Every write key, from the variable and the file; empty: no key is needed."""
-        return self.api_keys | self.api_keys_file
+        return self.api_keys | (self.api_keys_file or frozenset())
 
     def worker_processes(self) -> int:
         """COLLECTOR_WORKERS with `auto` resolved: one per core when limits are shared, else one."""

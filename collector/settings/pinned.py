@@ -1,5 +1,5 @@
-"""The settings read from a file (the tracking plan, the suppressed ids) as gunicorn's master read them, inherited
-by the workers it forks: a worker never reads those files itself.
+"""The settings read from a file (the tracking plan, the suppressed ids, the write keys) as gunicorn's master read
+them, inherited by the workers it forks: a worker never reads those files itself.
 
 A worker builds its app (and reads its settings) when it starts, which is
 not only at a SIGHUP: a worker recycled by `max_requests`, or restarted after
@@ -54,11 +54,14 @@ def pinned(variable: str, source: str) -> Any:
     return value if value is not None and str(value.source) == source else None
 
 
-def read_file(variable: str, raw: str, read: Callable[[str], T], errors: type[Exception]) -> T | None:
+def read_file(
+    variable: str, raw: str, read: Callable[[str], T], errors: tuple[type[Exception], ...] | type[Exception] = ()
+) -> T | None:
     """The value of a setting naming a file (`raw`): None when empty; in a worker, what its master pinned; else
     `read(path)`.
 
-    :raises SettingsError: `read` raised one of `errors`: its one line, behind the variable's name.
+    :raises SettingsError: `read` raised one of `errors`: its one line, behind the variable's name (any other
+        error is raised as it is, for the setting's declaration to word).
     """
     path = raw.strip()
     if not path:

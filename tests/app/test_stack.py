@@ -49,7 +49,7 @@ def hooks(app) -> dict[str, list[str]]:
 
 def test_with_every_layer_on_the_stack_is_the_declared_order(make_app):
     app = make_app(**ALL_ON)
-    assert layers(app) == ["CountRequests", "CrossOrigin", "ProxyFix", "RefuseKnownClients"]
+    assert layers(app) == ["CountRequests", "ProxyFix", "CrossOrigin", "RefuseKnownClients"]
     assert hooks(app) == {
         "before": ["assign_ping_id", "refuse_leading_slashes", "require_write_key", "begin_request", "flask-limiter"],
         "after": ["untyped_options", "keep_rejected", "add_rate_limit_headers", "flask-limiter"],

@@ -34,6 +34,7 @@ def unit_value(key: str) -> str:
         ("collector.socket", "collector.service"),
         ("collector-console.service",),
         ("collector-load-postgres.service", "collector-load-postgres.timer"),
+        ("collector-export-parquet.service", "collector-export-parquet.timer"),
     ],
     ids=lambda names: names[-1],
 )
@@ -123,3 +124,14 @@ def test_no_readme_command_sources_the_settings_file_in_a_shell():
         line for block in blocks for line in block.splitlines() if re.search(r"(^|[;(\s])\. \S*collector\.env", line)
     ]
     assert sourced == []
+
+
+def test_the_parquet_export_may_write_its_ledger_and_its_target_and_nothing_else():
+    # ProtectSystem=strict makes the rest read-only: the data directory's files too, which the export only reads.
+    from collector.loaders import ledger
+
+    export_unit = (ROOT / "deploy" / "collector-export-parquet.service").read_text()
+    writable = re.search(r"^ReadWritePaths=(.*)$", export_unit, re.M).group(1).split()
+    target = re.search(r"^ExecStart=.* export parquet --to (\S+)$", export_unit, re.M).group(1)
+    assert writable == [f"{unit_value('ReadWritePaths')}/{ledger.DIRECTORY}", target]
+    assert re.search(r"^ProtectSystem=strict$", export_unit, re.M)

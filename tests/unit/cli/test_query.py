@@ -324,3 +324,13 @@ def _is_worker(stat: Path, parent: int) -> bool:
         return b"spawn_main" in (stat.parent / "cmdline").read_bytes()
     except OSError:
         return False  # ended while listed
+
+
+def test_days_and_hours_are_utc_whatever_the_machine_s_time_zone(store, tmp_path):
+    # DuckDB's wheel has ICU built in, which follows TZ: 00:15Z on the 27th would be the 26th in New York.
+    sql = "select CAST(receivedAt AS DATE) AS day, hour(receivedAt) AS h from events where userId = 'u2'"
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "events", "query", sql, "--format", "csv", "--data-dir", str(store)],
+        capture_output=True, text=True, env={**os.environ, "TZ": "America/New_York"}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.stdout == "day,h\n2026-11-27,0\n", done.stderr

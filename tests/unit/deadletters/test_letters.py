@@ -157,3 +157,41 @@ def test_a_fifo_or_a_symlink_loop_among_the_dead_letters_is_skipped_never_waited
     reader.start()
     reader.join(60)
     assert not reader.is_alive() and found == ["1"]
+
+
+def test_letters_without_a_body_get_an_eighth_of_the_cap_and_never_push_out_the_others(tmp_path):
+    # Refused preflights and 401s come before the rate limit: a flood of them must not cost the letters a replay needs.
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=200, max_bytes=8000)
+    for n in range(5):
+        record(letters, b"x" * 150 + str(n).encode())
+    for _ in range(200):
+        letters.record_bodiless(status=401, code="invalid_write_key", message="the write key is not valid",
+                                facts={"client": {"ip": "203.0.113.7"}, "triedKeyId": "0badc0de"})
+        assert directory_bytes(tmp_path) <= 8000
+    kept = list(deadletters.read(tmp_path))
+    assert [letter["body"] for letter in kept if letter["code"] == "invalid_event_type"] == [
+        "x" * 150 + str(n) for n in range(5)
+    ]
+    bodiless = [letter for letter in kept if letter["code"] == "invalid_write_key"]
+    assert bodiless and all(letter["body"] is None and letter["triedKeyId"] == "0badc0de" for letter in bodiless)
+    files = (tmp_path / "deadletters").glob(deadletters.BODILESS_PREFIX + "*.jsonl")
+    assert 0 < sum(path.stat().st_size for path in files) <= 8000 // 8
+
+
+def test_letters_without_a_body_are_kept_at_most_so_many_a_second_per_process_the_rest_counted(tmp_path):
+    # A flood of 401s or preflights costs a count, not a locked write each: the detail of the first ones is enough.
+    from prometheus_client import REGISTRY
+
+    now = [1000.0]
+    letters = DeadLetters(tmp_path, "host", max_body_bytes=200, max_bytes=1 << 20, clock=lambda: now[0])
+    unkept = REGISTRY.get_sample_value("collector_dead_letters_unkept_total") or 0.0
+    for _ in range(deadletters.BODILESS_PER_SECOND * 3):
+        letters.record_bodiless(status=401, code="missing_write_key", message="m", facts={})
+    record(letters, b"{}")  # a letter with a body is never held back
+    now[0] += 1.0
+    letters.record_bodiless(status=401, code="missing_write_key", message="m", facts={})
+    codes = [letter["code"] for letter in deadletters.read(tmp_path)]
+    assert codes.count("missing_write_key") == deadletters.BODILESS_PER_SECOND + 1
+    assert codes.count("invalid_event_type") == 1
+    unkept_now = REGISTRY.get_sample_value("collector_dead_letters_unkept_total")
+    assert unkept_now - unkept == deadletters.BODILESS_PER_SECOND * 2

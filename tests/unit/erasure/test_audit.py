@@ -27,3 +27,14 @@ def test_the_journal_of_runs_cut_short_adds_up_their_files_and_ends_with_the_aud
     assert audit.cut_short(tmp_path) == {"files": {"events-a.jsonl.gz": 3, "events-b.jsonl": 2}}
     audit.close_journal(tmp_path)
     assert audit.cut_short(tmp_path) is None
+
+
+def test_logged_names_each_entry_by_its_line_and_skips_a_torn_one(tmp_path):
+    audit.append(tmp_path, {"files": {"a.jsonl.gz": 2}, "removedFiles": ["b.jsonl"], "cutShort": {"files": {"c": 1}}})
+    audit.append(tmp_path, {"files": {}, "removedFiles": [], "cutShort": None})
+    with (tmp_path / "erasures.log").open("ab") as log:
+        log.write(b'{"files":{"d.jso')  # a crash mid-append
+    [(first, entry), (second, _)] = audit.logged(tmp_path)
+    assert first != second and len(first) == 64
+    assert audit.files_named(entry) == {"a.jsonl.gz", "b.jsonl", "c"}
+    assert audit.logged(tmp_path / "nowhere") == []

@@ -56,6 +56,7 @@ def test_the_record_lists_what_travels_with_a_request():
         "raw_body",
         "payload",
         "key_id",
+        "tried_key_id",
         "error_code",
         "idempotency_claim",
         "replayed_refusal",

@@ -231,3 +231,22 @@ def test_a_suppressed_ids_file_inside_the_data_directory_stops_the_first_start(t
 def test_a_worker_holds_twice_its_threads_in_connections_when_others_share_its_socket(workers, threads, expected):
     environ = {"COLLECTOR_WORKERS": workers, "COLLECTOR_THREADS": threads, "COLLECTOR_RATE_LIMIT_STORAGE": "memcached://m:1"}
     assert startup.worker_connections(load_settings(environ=environ)) == expected
+
+
+def test_a_worker_takes_the_write_keys_its_master_read_not_the_file_as_it_is_now(tmp_path, master_state):
+    # A worker recycled by max_requests reads its settings at any time: were it to read the keys file
+    # itself, an edit would take effect in one worker without a reload, and a file broken mid-edit
+    # would stop that worker from booting (gunicorn then halts the service).
+    path = tmp_path / "keys.txt"
+    path.write_text("k" * 16 + "\n")
+    environ = environ_for(tmp_path, api_keys_file=str(path))
+    first = startup.start(None, environ)
+    path.write_text("m" * 16 + "\n")
+    assert load_settings(environ).write_keys == {"k" * 16}
+    path.write_text("short\n")
+    assert load_settings(environ).write_keys == {"k" * 16}
+    startup.configure(None, environ)  # a SIGHUP reading the broken file keeps the keys in effect
+    assert pinned.pinned("COLLECTOR_API_KEYS_FILE", str(path)) is first.api_keys_file
+    path.write_text("n" * 16 + "\n")
+    assert startup.start(None, environ).write_keys == {"n" * 16}  # a SIGHUP reads it again
+    assert load_settings(environ).write_keys == {"n" * 16}
