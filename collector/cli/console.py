@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from .. import datadir
 from ..settings import data_dir_to_read, load_settings
+from .output import add_data_dirs
 
 
 def add_commands(commands: Any) -> None:
@@ -25,18 +26,9 @@ def add_commands(commands: Any) -> None:
         "--metrics-url",
         help="the collector's /metrics, for the rejected requests (default: from COLLECTOR_BIND, e.g. http://127.0.0.1:8000/metrics)",
     )
-    console.add_argument(
-        "--data-dir",
-        # Not `data_dirs`, which `collector` checks for the default too: the console
-        # starts before the collector has made COLLECTOR_DATA_DIR, as it always did.
-        dest="console_data_dirs",
-        type=Path,
-        nargs="+",
-        action="extend",
-        metavar="DIR",
-        help="the data directory, or several (one copied from each VM: --data-dir vm-a vm-b), each event shown "
-        "with its instance, the directory's name (default: COLLECTOR_DATA_DIR, or ./data)",
-    )
+    # Not `data_dirs`, which `collector` checks for the default too: the console
+    # starts before the collector has made COLLECTOR_DATA_DIR, as it always did.
+    add_data_dirs(console, "each event shown with its instance, the directory's name", dest="console_data_dirs")
     console.add_argument(
         "--allow-replay",
         action="store_true",

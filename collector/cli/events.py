@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from ..deadletters import letters as deadletters
 from ..store import datafiles, reading
-from .output import Skipped, add_data_dir, count, table, time_argument
+from .output import Skipped, add_data_dir, add_data_dirs, count, each_once, table, time_argument
 
 BAR_WIDTH = 40
 # `--bots`: the readers print every stored event unless told (a reader never hides lines).
@@ -64,16 +63,7 @@ def _add_cat(actions: Any) -> None:
     cat.add_argument("--until", type=time_argument, help="only events received before this time")
     cat.add_argument("--type", dest="event_type", help="only events of this eventType")
     _add_bots(cat)
-    cat.add_argument(
-        "--data-dir",
-        dest="data_dirs",
-        type=Path,
-        nargs="+",
-        action="extend",
-        metavar="DIR",
-        help="the data directory, or several (e.g. one copied from each VM: --data-dir vm-a vm-b, or --data-dir "
-        "vm-a --data-dir vm-b), read as one stream in receivedAt order (default: COLLECTOR_DATA_DIR, or ./data)",
-    )
+    add_data_dirs(cat, "read as one stream in receivedAt order")
     cat.set_defaults(run=run_cat)
 
 
@@ -93,20 +83,12 @@ def _wanted(bots: str | None, event: dict[str, Any]) -> bool:
     return (reading.bot_of(event) is not None) == (bots == "only")
 
 
-def _each_once(data_dirs: Sequence[Path]) -> list[Path]:
-    """A directory named twice (`--data-dir data ./data`) is read once."""
-    unique: dict[Path, Path] = {}
-    for data_dir in data_dirs:
-        unique.setdefault(data_dir.resolve(), data_dir)
-    return list(unique.values())
-
-
 def run_cat(args: argparse.Namespace, out: TextIO) -> int:
     since = args.since if args.since is not None else float("-inf")
     until = args.until if args.until is not None else float("inf")
     stream = out.buffer
     skipped = Skipped()
-    for line, event in reading.events_in_time_order(_each_once(args.data_dirs), on_problem=skipped.warn):
+    for line, event in reading.events_in_time_order(each_once(args.data_dirs), on_problem=skipped.warn):
         if args.event_type is not None and event.get("eventType") != args.event_type:
             continue
         if not _wanted(args.bots, event):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any, TextIO
 
 from ..query import named, workers
-from .output import Skipped, table, time_argument
+from .output import Skipped, add_data_dirs, each_once, table, time_argument
 
 # `--format`'s choices, written here: importing collector.query.formats would
 # import DuckDB (0.1 s), which only a query needs, into every `collector` command.
@@ -35,15 +34,7 @@ def add_commands(actions: Any) -> None:
         "--since", type=time_argument, help="only events received at or after this time (files chosen by it)"
     )
     query.add_argument("--until", type=time_argument, help="only events received before this time")
-    query.add_argument(
-        "--data-dir",
-        dest="data_dirs",
-        type=Path,
-        nargs="+",
-        action="extend",
-        metavar="DIR",
-        help="the data directory, or several read as one (default: COLLECTOR_DATA_DIR, or ./data)",
-    )
+    add_data_dirs(query, "read as one store")
     query.add_argument(
         "--jobs",
         type=jobs_argument,
@@ -94,7 +85,7 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
     from ..query import formats, loading
 
     skipped = Skipped()
-    data_dirs = list({data_dir.resolve(): data_dir for data_dir in args.data_dirs}.values())
+    data_dirs = each_once(args.data_dirs)
     window = (args.since, args.until)
     try:
         with loading.opened(data_dirs, *window, on_problem=skipped.warn, check=sql, jobs=args.jobs) as connection:
