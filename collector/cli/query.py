@@ -42,6 +42,13 @@ def add_commands(actions: Any) -> None:
         help="processes reading and checking the files, 1 to the machine's cores (default: one per core, "
         "at most one per file)",
     )
+    query.add_argument(
+        "--memory-limit",
+        type=memory_argument,
+        metavar="MiB",
+        help="what DuckDB may hold before it spills to a temporary directory (default: a quarter of the "
+        "machine's memory, at least 256 MiB)",
+    )
     query.set_defaults(run=run_query)
 
 
@@ -55,6 +62,20 @@ def jobs_argument(text: str) -> int:
     if not 1 <= jobs <= cores:
         raise argparse.ArgumentTypeError(f"{text!r}: give 1 to {cores} (the cores of this machine)")
     return jobs
+
+
+def memory_argument(text: str) -> int:
+    """An argparse `type=` for `--memory-limit`: MiB, from 64 to this machine's memory."""
+    from ..query import loading
+
+    most = loading.physical_memory_mib()
+    try:
+        mib = int(text)
+    except ValueError:
+        mib = 0
+    if not loading.MIN_MEMORY_MIB <= mib <= most:
+        raise argparse.ArgumentTypeError(f"{text!r}: give {loading.MIN_MEMORY_MIB} to {most} (MiB of this machine)")
+    return mib
 
 
 class _List(argparse.Action):
@@ -88,7 +109,9 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
     data_dirs = each_once(args.data_dirs)
     window = (args.since, args.until)
     try:
-        with loading.opened(data_dirs, *window, on_problem=skipped.warn, check=sql, jobs=args.jobs) as connection:
+        with loading.opened(
+            data_dirs, *window, on_problem=skipped.warn, check=sql, jobs=args.jobs, memory_mib=args.memory_limit
+        ) as connection:
             answer = loading.run(connection, sql)
     except duckdb.Error as error:
         print(f"collector: the query failed: {error}", file=sys.stderr)
