@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .output import not_the_owner
+from .output import add_data_dir, not_the_owner
 
 
 def add_commands(commands: Any) -> None:
@@ -25,7 +25,7 @@ def add_commands(commands: Any) -> None:
         "DIR/dt=YYYY-MM-DD/ (UTC day of receivedAt), one per file and day, named after the file; the files "
         "exported are recorded in DATA_DIR/parquet-exports/. Safe to run from a timer: a second exporter to "
         "the same DIR at the same time exits 0 having done nothing. Erasures logged in erasures.log since the "
-        "last run are applied first: the Parquet files of the files they name are removed and exported again. "
+        "last run are applied first: the files they name are exported again over their Parquet files. "
         "Exits 1 if a file could not be exported (not readable to its end, or refused by DuckDB): it is tried "
         "again next run.",
     )
@@ -33,7 +33,7 @@ def add_commands(commands: Any) -> None:
         "--to", required=True, type=Path, metavar="DIR",
         help="the directory of the Parquet files (made if missing; its parent must exist)",
     )  # fmt: skip
-    parquet.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+    add_data_dir(parquet)
     parquet.add_argument(
         "--by-type", action="store_true",
         help="one more level, DIR/dt=YYYY-MM-DD/eventType=T/ (T percent-encoded as Hive does: a/b is a%%2Fb)",
@@ -41,7 +41,7 @@ def add_commands(commands: Any) -> None:
     parquet.add_argument(
         "--again", nargs="+", default=[], metavar="FILE",
         help="export these data files again though they were exported before (an erasure logged in erasures.log "
-        "needs none: it is applied by itself): their Parquet files are removed first",
+        "needs none: it is applied by itself), over their Parquet files",
     )  # fmt: skip
     parquet.set_defaults(run=run_parquet)
 

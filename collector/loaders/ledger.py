@@ -8,7 +8,9 @@ exporter at a time work on that (data directory, target).
 One JSON line per exported file: its name (without `.gz`: a file compressed
 after its export is not exported again), the target, its lines, bad lines and
 events, the SHA-256 of its lines, its outputs and when; one per file taken
-out to be exported again (`"again": true`, with the outputs removed); and one
+out to be exported again (`"again": true`, with its outputs `"stale"`: to be
+replaced by that export, which removes those it did not replace; or
+`"removed"`, when the file is gone and there is nothing to replace them with); and one
 per erasure of `erasures.log` applied (`"erasure"`: the SHA-256 of its line,
 with the files it took out). A line is written in
 one `write` to the end of the file and fsynced: a record is a whole line or no
@@ -101,6 +103,19 @@ class Ledger:
             else:
                 exported[record["file"]] = record
         return exported
+
+    def stale(self) -> dict[str, list[str]]:
+        """The outputs of files taken out to be exported again, not replaced yet: by file, those named stale by
+        its `again` records since its last export."""
+        stale: dict[str, list[str]] = {}
+        for record in self.records():
+            if "file" not in record:
+                continue
+            if record.get("again") is True:
+                stale.setdefault(record["file"], []).extend(record.get("stale", []))
+            else:
+                stale.pop(record["file"], None)
+        return stale
 
     def applied_erasures(self) -> set[str]:
         """The erasures (the SHA-256 of their line in `erasures.log`) applied to this target."""

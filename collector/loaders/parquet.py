@@ -17,8 +17,12 @@ and another's exporter may be writing its own `.part` files meanwhile).
 An erasure (`collector events forget`) rewrites or removes files already
 exported, and logs which in `erasures.log`; each run first applies to its
 target the erasures it has not applied yet, as the PostgreSQL loader does:
-the Parquet files of the exported files named are removed, the files taken
-out of the ledger, and the run exports them again as they are now.
+the files named are taken out of the ledger, and the run exports them again
+as they are now, renaming the new Parquet files over the old ones (a reader
+sees the old or the new, never a day missing) and then removing the old ones
+not replaced (a day left with none of the file's events). A file the erasure
+removed has its Parquet files removed at once; one that cannot be exported
+again (damaged since) has them removed too: the erased events must go.
 
 The columns are `collector events query`'s table (`query/loading.py`),
 filled by the same code from the store's own reader: the days are UTC days
@@ -95,13 +99,16 @@ def export(
     books = ledger.Ledger(data_dir, target)
     outcome = Outcome()
     with books.locked(), tempfile.TemporaryDirectory(prefix="collector-parquet-") as scratch:
-        _take_out(books, {ledger_name(Path(name)) for name in again})
+        _take_out(books, Path(data_dir), {ledger_name(Path(name)) for name in again})
         outcome.erasures = _apply_erasures(books, Path(data_dir))
-        done = books.exported()
+        done, stale = books.exported(), books.stale()
         with _connected(Path(scratch)) as connection:
             for path in finished_files(data_dir):
                 if ledger_name(path) not in done:
-                    _export_one(connection, path, books, by_type, Path(scratch), outcome, on_problem)
+                    old = stale.pop(ledger_name(path), [])
+                    _export_one(connection, path, books, by_type, Path(scratch), outcome, on_problem, old)
+        for outputs in stale.values():
+            _remove(books.target, outputs)  # their files went since (retention): nothing will replace them
     return outcome
 
 
@@ -118,30 +125,43 @@ def _apply_erasures(books: ledger.Ledger, data_dir: Path) -> int:
     for entry, logged in audit.logged(data_dir):
         if entry in applied:
             continue
-        taken = _take_out(books, {ledger_name(Path(name)) for name in audit.files_named(logged)})
+        taken = _take_out(books, data_dir, {ledger_name(Path(name)) for name in audit.files_named(logged)})
         books.append({"erasure": entry, "target": str(books.target), "files": taken, "at": _now()})
         applied.add(entry)
         count += 1
     return count
 
 
-def _take_out(books: ledger.Ledger, names: set[str]) -> list[str]:
-    """Remove the outputs of these exported files, then record them as to be exported again.
-
-    In that order: an erasure's point is that the old events go. A kill in
-    between leaves the file recorded with some outputs gone: the same
-    `--again` run again finishes it.
-    """
+def _take_out(books: ledger.Ledger, data_dir: Path, names: set[str]) -> list[str]:
+    """Record these exported files as to be exported again, their outputs stale (replaced by that export); the
+    outputs of a file that is gone (an erasure removed it), removed now. Which were exported."""
     exported = books.exported()
-    for name in sorted(names & exported.keys()):
-        removed = exported[name]["outputs"]
-        for output in removed:
-            (books.target / output).unlink(missing_ok=True)
-        for directory in {(books.target / output).parent for output in removed}:
-            if directory.is_dir():
-                datafiles.fsync_directory(directory)
-        books.append({"file": name, "target": str(books.target), "again": True, "removed": removed, "at": _now()})
-    return sorted(names & exported.keys())
+    taken = sorted(names & exported.keys())
+    for name in taken:
+        outputs = exported[name]["outputs"]
+        if _source(data_dir, name) is None:
+            _remove(books.target, outputs)
+            books.append({"file": name, "target": str(books.target), "again": True, "removed": outputs, "at": _now()})
+        else:
+            books.append({"file": name, "target": str(books.target), "again": True, "stale": outputs, "at": _now()})
+    return taken
+
+
+def _source(data_dir: Path, name: str) -> Path | None:
+    """The finished file the ledger calls `name` (plain, or compressed since), or None if it is gone."""
+    for path in (data_dir / name, data_dir / (name + ".gz")):
+        if path.exists():
+            return path
+    return None
+
+
+def _remove(target: Path, outputs: Sequence[str]) -> None:
+    """Remove these outputs (those already gone are fine), durably."""
+    for output in outputs:
+        (target / output).unlink(missing_ok=True)
+    for directory in {(target / output).parent for output in outputs}:
+        if directory.is_dir():
+            datafiles.fsync_directory(directory)
 
 
 def _now() -> str:
@@ -171,21 +191,27 @@ def _export_one(
     scratch: Path,
     outcome: Outcome,
     on_problem: Callable[[reading.Problem], None],
+    stale: Sequence[str] = (),
 ) -> None:
-    """One file: read whole first (a file unreadable to its end writes nothing), written, renamed, recorded."""
+    """One file: read whole first (a file unreadable to its end writes nothing), written, renamed over the
+    `stale` outputs of its last export (an erasure's), those not replaced removed, recorded."""
     lines = scratch / "lines.jsonl"
     try:
         read = _read(path, lines)
         outputs = _write(connection, lines, books.target, stem(path), by_type)
     except _Gone:
+        _remove(books.target, stale)
         return  # removed by retention since it was listed: nothing to export
     except (_Unreadable, duckdb.Error) as error:
-        # Not exported (not recorded), named, and tried again next run; the others go on.
+        # Not exported (not recorded), named, and tried again next run; the others go on. Outputs an erasure
+        # made stale go now all the same: the person's events must not stay until the file can be read.
+        _remove(books.target, stale)
         problem = error.problem if isinstance(error, _Unreadable) else _refused(path, error)
         on_problem(problem)
         outcome.problems.append(problem)
         outcome.failed.append(ledger_name(path))
         return
+    _remove(books.target, [output for output in stale if output not in outputs])
     books.append({
         "file": ledger_name(path), "target": str(books.target), "lines": read.lines,
         "badLines": read.lines - read.events, "events": read.events, "bytes": read.size,

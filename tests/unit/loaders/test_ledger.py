@@ -24,6 +24,19 @@ def test_records_are_appended_and_read_back(tmp_path):
     assert set(books.exported()) == {"a.jsonl", "b.jsonl"}
 
 
+def test_stale_outputs_are_those_of_files_taken_out_and_not_exported_since(tmp_path):
+    books = ledger.Ledger(tmp_path, tmp_path / "out")
+    with books.locked():
+        books.append({"file": "a.jsonl", "outputs": ["d1/a.parquet", "d2/a.parquet"]})
+        books.append({"file": "b.jsonl", "outputs": ["d1/b.parquet"]})
+        books.append({"file": "a.jsonl", "again": True, "stale": ["d1/a.parquet", "d2/a.parquet"]})
+        books.append({"file": "b.jsonl", "again": True, "stale": ["d1/b.parquet"]})
+        books.append({"file": "b.jsonl", "outputs": ["d1/b.parquet"]})  # exported again: replaced
+        books.append({"file": "c.jsonl", "again": True, "removed": ["d1/c.parquet"]})  # gone: nothing stale
+    assert books.stale() == {"a.jsonl": ["d1/a.parquet", "d2/a.parquet"], "c.jsonl": []}
+    assert set(books.exported()) == {"b.jsonl"}
+
+
 def test_a_torn_last_line_is_no_record_and_is_cut_off_before_the_next_append(tmp_path):
     books = ledger.Ledger(tmp_path, tmp_path / "out")
     with books.locked():

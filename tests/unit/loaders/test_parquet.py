@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from collector.filelock import flocked
-from collector.loaders import ledger
+from collector.loaders import ledger, parquet
 from tests.processes import ROOT, wait_until
 from tests.unit.cli.helpers import run
 
@@ -384,3 +384,50 @@ def test_an_export_killed_while_applying_an_erasure_applies_it_on_the_next_run(t
     assert export(capsys, data, target)[:2] == (0, "exported 1 files, 1 events; applied 1 erasures (erasures.log)\n")
     assert read_back(target, 'SELECT "userId" FROM t') == [("kept",)]
     assert export(capsys, data, target)[:2] == (0, "exported 0 files, 0 events\n")
+
+
+def test_an_erasure_replaces_a_file_s_parquet_files_in_place_a_reader_never_sees_it_missing(
+    tmp_path, capsys, monkeypatch
+):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    name = NAME.format(1, 1)
+    (data / name).write_bytes(
+        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
+    )
+    export(capsys, data, target)
+    before = sorted(path.relative_to(target) for path in target.rglob("*.parquet"))
+    assert len(before) == 2  # a Parquet file for each day
+    assert run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))[0] == 0
+
+    seen_while_writing = []
+    write = parquet._write
+
+    def write_watched(*args, **kwargs):
+        seen_while_writing.append(sorted(path.relative_to(target) for path in target.rglob("*.parquet")))
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(parquet, "_write", write_watched)
+    assert export(capsys, data, target)[:2] == (0, "exported 1 files, 1 events; applied 1 erasures (erasures.log)\n")
+    # The old files stayed readable until the new ones were renamed over them; only the day left empty went.
+    assert seen_while_writing == [before]
+    assert sorted(path.relative_to(target) for path in target.rglob("*.parquet")) == before[:1]
+    assert read_back(target, 'SELECT "userId" FROM t') == [("kept",)]
+
+
+def test_an_erasure_whose_file_cannot_be_exported_again_still_takes_the_old_events_out(tmp_path, capsys):
+    data, target = tmp_path / "data", tmp_path / "parquet"
+    data.mkdir()
+    name = NAME.format(1, 1)
+    (data / name).write_bytes(
+        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T01:00:01Z"}\n'
+    )
+    export(capsys, data, target)
+    assert run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))[0] == 0
+    # Rewritten, then damaged (a disk error, a hand edit): the new copy cannot be made; the old must not stay.
+    (data / name).write_bytes(b'{"eventType":"a","userId":"kept","receivedAt":"20261201T010000Z"}\n')
+    code, _out, err = export(capsys, data, target)
+    assert code == 1 and "refused by DuckDB" in err
+    assert list(target.rglob("*.parquet")) == []
