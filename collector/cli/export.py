@@ -74,5 +74,5 @@ def run_parquet(args: argparse.Namespace, out: TextIO) -> int:
         print(f"collector: {error}: remove or mend it (its file is then exported again, in place)", file=sys.stderr)
         return 1
     applied = f"; applied {outcome.erasures} erasures (erasures.log)" if outcome.erasures else ""
-    print(f"exported {len(outcome.exported)} files, {outcome.events} events{applied}", file=out)
+    print(f"exported {len(outcome.files)} files, {outcome.events} events{applied}", file=out)
     return 1 if outcome.failed else 0

@@ -56,5 +56,5 @@ def run_postgres(args: argparse.Namespace, out: TextIO) -> int:
         print(f"collector: PostgreSQL: {error}".rstrip(), file=sys.stderr)
         return 1
     applied = f"; applied {outcome.erasures} erasures (erasures.log)" if outcome.erasures else ""
-    print(f"loaded {len(outcome.loaded)} files, {outcome.events} events{applied}", file=out)
+    print(f"loaded {len(outcome.files)} files, {outcome.events} events{applied}", file=out)
     return 1 if outcome.failed else 0

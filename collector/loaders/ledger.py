@@ -55,6 +55,9 @@ class Ledger:
         self.directory = Path(data_dir) / DIRECTORY
         self.path = self.directory / f"{key}.jsonl"
         self.lock_path = self.directory / f"{key}.lock"
+        # While the lock is held no one else appends: the records are read once and kept here, with those
+        # appended meanwhile, rather than read from disk again for each question a run asks of them.
+        self._held: list[dict[str, Any]] | None = None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -66,13 +69,20 @@ class Ledger:
         busy = f"another exporter is exporting this data directory to {self.target}: nothing done"
         with flocked(self.lock_path, busy=lambda: AlreadyRunning(busy)):
             self._cut_torn_tail()
-            yield
+            self._held = self._read()
+            try:
+                yield
+            finally:
+                self._held = None
 
     def records(self) -> list[dict[str, Any]]:
         """Every whole record, in the order written (a torn last line is none).
 
         :raises Damaged: a whole line is not a record.
         """
+        return list(self._held) if self._held is not None else self._read()
+
+    def _read(self) -> list[dict[str, Any]]:
         try:
             text = self.path.read_bytes()
         except FileNotFoundError:
@@ -125,13 +135,16 @@ class Ledger:
         """One record, durably, in one write; the lock held."""
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        line = json.dumps(record, ensure_ascii=False).encode()
         try:
-            datafiles.write_all(fd, json.dumps(record, ensure_ascii=False).encode() + b"\n")
+            datafiles.write_all(fd, line + b"\n")
             os.fsync(fd)
         finally:
             os.close(fd)
         if created:
             datafiles.fsync_directory(self.directory)
+        if self._held is not None:
+            self._held.append(json.loads(line))  # as a reading of the file would give it
 
     def _cut_torn_tail(self) -> None:
         try:

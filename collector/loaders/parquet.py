@@ -45,11 +45,10 @@ from typing import Any
 
 import duckdb
 
-from ..erasure import audit
 from ..query import loading
 from ..store import datafiles, reading
 from . import ledger, partitions
-from .files import finished_files, ledger_name, stem
+from .files import Outcome, erasures_to_apply, finished_file, finished_files, ledger_name, stem
 
 # zstd: a third smaller than DuckDB's default snappy over events, read by
 # every current reader (DuckDB, Spark 3, Athena, BigQuery, pyarrow).
@@ -57,15 +56,6 @@ COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 PART_SUFFIX = ".parquet.part"
 MEMORY_LIMIT = "256MB"
 _DAY = "__collector_day"
-
-
-@dataclasses.dataclass
-class Outcome:
-    exported: list[str] = dataclasses.field(default_factory=list)
-    events: int = 0
-    erasures: int = 0
-    problems: list[reading.Problem] = dataclasses.field(default_factory=list)
-    failed: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -120,14 +110,10 @@ def _apply_erasures(books: ledger.Ledger, data_dir: Path) -> int:
     not exported any more, so nothing more is taken out, and the files are
     exported anew all the same.
     """
-    applied = books.applied_erasures()
     count = 0
-    for entry, logged in audit.logged(data_dir):
-        if entry in applied:
-            continue
-        taken = _take_out(books, data_dir, {ledger_name(Path(name)) for name in audit.files_named(logged)})
+    for entry, named in erasures_to_apply(data_dir, books.applied_erasures()):
+        taken = _take_out(books, data_dir, set(named))
         books.append({"erasure": entry, "target": str(books.target), "files": taken, "at": _now()})
-        applied.add(entry)
         count += 1
     return count
 
@@ -139,20 +125,12 @@ def _take_out(books: ledger.Ledger, data_dir: Path, names: set[str]) -> list[str
     taken = sorted(names & exported.keys())
     for name in taken:
         outputs = exported[name]["outputs"]
-        if _source(data_dir, name) is None:
+        if finished_file(data_dir, name) is None:
             _remove(books.target, outputs)
             books.append({"file": name, "target": str(books.target), "again": True, "removed": outputs, "at": _now()})
         else:
             books.append({"file": name, "target": str(books.target), "again": True, "stale": outputs, "at": _now()})
     return taken
-
-
-def _source(data_dir: Path, name: str) -> Path | None:
-    """The finished file the ledger calls `name` (plain, or compressed since), or None if it is gone."""
-    for path in (data_dir / name, data_dir / (name + ".gz")):
-        if path.exists():
-            return path
-    return None
 
 
 def _remove(target: Path, outputs: Sequence[str]) -> None:
@@ -221,7 +199,7 @@ def _export_one(
     for problem in read.problems:
         on_problem(problem)
     outcome.problems.extend(read.problems)
-    outcome.exported.append(ledger_name(path))
+    outcome.files.append(ledger_name(path))
     outcome.events += read.events
 
 
@@ -283,7 +261,7 @@ def _write(connection: duckdb.DuckDBPyConnection, lines: Path, target: Path, nam
             f"COPY (SELECT * EXCLUDE ({_DAY}) FROM source WHERE {where}) TO {_literal(part)} ({COPY_OPTIONS})",
             list(key),
         )
-        _fsync(part)
+        datafiles.fsync_file(part)
         written.append((part, directory / f"{name}.parquet"))
     connection.execute("DROP TABLE source")
     for part, final in written:
@@ -303,14 +281,6 @@ def _directory(target: Path, key: tuple[Any, ...], by_type: bool) -> Path:
             level.mkdir(exist_ok=True)
             datafiles.fsync_directory(level.parent)
     return directory
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _literal(path: Path) -> str:

@@ -24,7 +24,6 @@ loader killed meanwhile applies it whole on its next run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -34,9 +33,8 @@ from typing import Any
 import orjson
 import psycopg
 
-from ..erasure import audit
 from ..store import datafiles, reading
-from .files import finished_files, ledger_name
+from .files import Outcome, erasures_to_apply, finished_file, finished_files, ledger_name
 
 EVENTS_TABLE = "collector_events"
 LEDGER_TABLE = "collector_loaded_files"
@@ -94,15 +92,6 @@ class AlreadyRunning(Exception):
     """Another loader holds the lock of this database."""
 
 
-@dataclasses.dataclass
-class Outcome:
-    loaded: list[str] = dataclasses.field(default_factory=list)
-    events: int = 0
-    erasures: int = 0
-    problems: list[reading.Problem] = dataclasses.field(default_factory=list)
-    failed: list[str] = dataclasses.field(default_factory=list)
-
-
 def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None] = lambda problem: None) -> Outcome:
     """Load every finished file of `data_dir` not in the ledger yet, one transaction per file.
 
@@ -153,7 +142,7 @@ def _load_one(
     for problem in problems:
         on_problem(problem)
     outcome.problems.extend(problems)
-    outcome.loaded.append(ledger_name(path))
+    outcome.files.append(ledger_name(path))
     outcome.events += events
 
 
@@ -182,10 +171,7 @@ def _apply_erasures(
     """Each erasure logged and not applied here yet, in one transaction: the loaded files it names dropped and
     loaded again as they are now (a file it removed, only dropped), the erasure marked applied."""
     applied = {row[0] for row in connection.execute(f"SELECT entry FROM {ERASURES_TABLE}")}
-    for entry, logged in audit.logged(data_dir):
-        if entry in applied:
-            continue
-        named = sorted({ledger_name(Path(name)) for name in audit.files_named(logged)})
+    for entry, named in erasures_to_apply(data_dir, applied):
         problems: list[reading.Problem] = []
         path = None
         try:
@@ -197,7 +183,7 @@ def _apply_erasures(
                 connection.execute(f"DELETE FROM {EVENTS_TABLE} WHERE file = ANY(%s)", (loaded,))
                 connection.execute(f"DELETE FROM {LEDGER_TABLE} WHERE name = ANY(%s)", (loaded,))
                 for name in loaded:
-                    path = _finished(data_dir, name)
+                    path = finished_file(data_dir, name)
                     if path is not None:
                         _claim_and_copy(connection, path, problems)
                 connection.execute(f"INSERT INTO {ERASURES_TABLE} (entry, files) VALUES (%s, %s)", (entry, loaded))
@@ -209,14 +195,6 @@ def _apply_erasures(
             on_problem(problem)
         outcome.problems.extend(problems)
         outcome.erasures += 1
-
-
-def _finished(data_dir: Path, name: str) -> Path | None:
-    """The finished file the ledger calls `name` (plain, or compressed since), or None if it is gone."""
-    for path in (Path(data_dir) / name, Path(data_dir) / (name + ".gz")):
-        if path.exists():
-            return path
-    return None
 
 
 def _failed(path: Path, error: BaseException, outcome: Outcome, on_problem: Callable[[reading.Problem], None]) -> None:

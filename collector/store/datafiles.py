@@ -90,7 +90,16 @@ def write_all(fd: int, data: bytes) -> None:
 
 def fsync_directory(directory: Path) -> None:
     """Make a rename or a new file in `directory` survive a crash of the machine."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    _fsync_opened(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def fsync_file(path: Path) -> None:
+    """Make what was written to the file at `path` (by another handle, a library's) survive a crash."""
+    _fsync_opened(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def _fsync_opened(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
