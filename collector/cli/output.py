@@ -74,6 +74,17 @@ class Skipped:
         return 1 if self.count else 0
 
 
+def whole_number_argument(text: str, low: int, high: int, what: str) -> int:
+    """`text` as a whole number from `low` to `high`, for an argparse `type=`; `what` says what bounds it."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{text!r}: give {low} to {high} ({what})")
+    return number
+
+
 def count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 

@@ -8,7 +8,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TextIO
 
 from ..query import named, workers
-from .output import Skipped, add_data_dirs, each_once, table, time_argument
+from .output import Skipped, add_data_dirs, each_once, table, time_argument, whole_number_argument
 
 # `--format`'s choices, written here: importing collector.query.formats would
 # import DuckDB (0.1 s), which only a query needs, into every `collector` command.
@@ -54,28 +54,14 @@ def add_commands(actions: Any) -> None:
 
 def jobs_argument(text: str) -> int:
     """An argparse `type=` for `--jobs`: 1 to the cores of this machine (more would only take turns on them)."""
-    cores = workers.max_jobs()
-    try:
-        jobs = int(text)
-    except ValueError:
-        jobs = 0
-    if not 1 <= jobs <= cores:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to {cores} (the cores of this machine)")
-    return jobs
+    return whole_number_argument(text, 1, workers.max_jobs(), "the cores of this machine")
 
 
 def memory_argument(text: str) -> int:
     """An argparse `type=` for `--memory-limit`: MiB, from 64 to this machine's memory."""
     from ..query import loading
 
-    most = loading.physical_memory_mib()
-    try:
-        mib = int(text)
-    except ValueError:
-        mib = 0
-    if not loading.MIN_MEMORY_MIB <= mib <= most:
-        raise argparse.ArgumentTypeError(f"{text!r}: give {loading.MIN_MEMORY_MIB} to {most} (MiB of this machine)")
-    return mib
+    return whole_number_argument(text, loading.MIN_MEMORY_MIB, loading.physical_memory_mib(), "MiB of this machine")
 
 
 class _List(argparse.Action):
