@@ -277,19 +277,27 @@ def test_two_exporters_started_together_export_each_file_once_between_them(tmp_p
     assert read_back(target, 'SELECT count(*), count(DISTINCT "eventId") FROM t') == [(files * lines,) * 2]
 
 
-def test_again_after_an_erasure_removes_a_file_s_parquet_files_and_exports_it_anew(tmp_path, capsys):
-    data, target = tmp_path / "data", tmp_path / "parquet"
+KEPT = b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
+
+
+def kept_and_erased(tmp_path: Path, erased_type: str, erased_at: str) -> tuple[Path, Path, str]:
+    """A data directory of one file: an event of the user `kept`, then one of `erased` (of that type, received
+    then); with the target directory and the file's name."""
+    data = tmp_path / "data"
     data.mkdir()
     name = NAME.format(1, 1)
+    erased = {"eventType": erased_type, "userId": "erased", "receivedAt": erased_at}
+    (data / name).write_bytes(KEPT + json.dumps(erased, separators=(",", ":")).encode() + b"\n")
+    return data, tmp_path / "parquet", name
+
+
+def test_again_after_an_erasure_removes_a_file_s_parquet_files_and_exports_it_anew(tmp_path, capsys):
+    data, target, name = kept_and_erased(tmp_path, "b", "2026-12-02T01:00:00Z")
     other = write_file(data, 2, 30)
-    (data / name).write_bytes(
-        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
-        b'{"eventType":"b","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
-    )
     assert export(capsys, data, target, "--by-type")[:2] == (0, "exported 2 files, 32 events\n")
     # What `collector events forget --user-id erased` leaves: the file rewritten under its name, then compressed.
     (data / (name + ".gz")).write_bytes(
-        gzip.compress(b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n')
+        gzip.compress(KEPT)
     )
     (data / name).unlink()
     assert export(capsys, data, target, "--by-type")[:2] == (0, "exported 0 files, 0 events\n")
@@ -325,13 +333,7 @@ def test_the_export_needs_no_duckdb_extension_from_the_network(tmp_path):
 
 
 def test_an_erasure_logged_since_the_last_run_is_applied_to_the_parquet_files_once(tmp_path, capsys):
-    data, target = tmp_path / "data", tmp_path / "parquet"
-    data.mkdir()
-    name = NAME.format(1, 1)
-    (data / name).write_bytes(
-        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
-        b'{"eventType":"b","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
-    )
+    data, target, name = kept_and_erased(tmp_path, "b", "2026-12-02T01:00:00Z")
     alone = NAME.format(3, 3)  # the person's events only: the erasure removes the file
     (data / alone).write_bytes(b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T03:00:00Z"}\n')
     other = write_file(data, 2, 30)
@@ -361,13 +363,7 @@ def test_an_erasure_logged_since_the_last_run_is_applied_to_the_parquet_files_on
 
 
 def test_an_export_killed_while_applying_an_erasure_applies_it_on_the_next_run(tmp_path, capsys, monkeypatch):
-    data, target = tmp_path / "data", tmp_path / "parquet"
-    data.mkdir()
-    name = NAME.format(1, 1)
-    (data / name).write_bytes(
-        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
-        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T01:00:01Z"}\n'
-    )
+    data, target, _name = kept_and_erased(tmp_path, "a", "2026-12-01T01:00:01Z")
     export(capsys, data, target)
     assert run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))[0] == 0
     append = ledger.Ledger.append
@@ -389,13 +385,7 @@ def test_an_export_killed_while_applying_an_erasure_applies_it_on_the_next_run(t
 def test_an_erasure_replaces_a_file_s_parquet_files_in_place_a_reader_never_sees_it_missing(
     tmp_path, capsys, monkeypatch
 ):
-    data, target = tmp_path / "data", tmp_path / "parquet"
-    data.mkdir()
-    name = NAME.format(1, 1)
-    (data / name).write_bytes(
-        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
-        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-02T01:00:00Z"}\n'
-    )
+    data, target, _name = kept_and_erased(tmp_path, "a", "2026-12-02T01:00:00Z")
     export(capsys, data, target)
     before = sorted(path.relative_to(target) for path in target.rglob("*.parquet"))
     assert len(before) == 2  # a Parquet file for each day
@@ -417,13 +407,7 @@ def test_an_erasure_replaces_a_file_s_parquet_files_in_place_a_reader_never_sees
 
 
 def test_an_erasure_whose_file_cannot_be_exported_again_still_takes_the_old_events_out(tmp_path, capsys):
-    data, target = tmp_path / "data", tmp_path / "parquet"
-    data.mkdir()
-    name = NAME.format(1, 1)
-    (data / name).write_bytes(
-        b'{"eventType":"a","userId":"kept","receivedAt":"2026-12-01T01:00:00Z"}\n'
-        b'{"eventType":"a","userId":"erased","receivedAt":"2026-12-01T01:00:01Z"}\n'
-    )
+    data, target, name = kept_and_erased(tmp_path, "a", "2026-12-01T01:00:01Z")
     export(capsys, data, target)
     assert run(capsys, "events", "forget", "--user-id", "erased", "--data-dir", str(data))[0] == 0
     # Rewritten, then damaged (a disk error, a hand edit): the new copy cannot be made; the old must not stay.
