@@ -19,12 +19,16 @@ def assert_each_acknowledged_and_stored_once(service, outcomes, at_least):
     assert len(outcomes) >= at_least
     failed = collections.Counter(str(outcome) for _, outcome in outcomes if outcome != 201)
     assert not failed, f"{sum(failed.values())} of {len(outcomes)} requests failed: {failed.most_common(3)}"
-    sent = collections.Counter(event_id for event_id, _ in outcomes)
+    wait_until_stored_once(service, collections.Counter(event_id for event_id, _ in outcomes))
 
-    def stored():
-        return collections.Counter(event["eventId"] for event in service.events())
 
-    wait_until(lambda: stored() == sent, 30, "every acknowledged event on disk")
+def wait_until_stored_once(service, acknowledged: collections.Counter) -> None:
+    """Wait until the service's store holds each acknowledged eventId as many times as it was acknowledged."""
+    wait_until(
+        lambda: collections.Counter(event["eventId"] for event in service.events()) == acknowledged,
+        30,
+        "every acknowledged event on disk once",
+    )
 
 
 class Load:

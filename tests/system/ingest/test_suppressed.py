@@ -16,7 +16,7 @@ import requests
 
 from tests.processes import ROOT, wait_until
 from tests.servers import service_env
-from tests.system.reloading import TwoKindsLoad, hup_and_wait
+from tests.system.reloading import TwoKindsLoad, hup_and_wait, wait_until_stored_once
 
 pytestmark = pytest.mark.system
 
@@ -93,11 +93,8 @@ def test_a_sighup_under_load_takes_the_new_list_and_refuses_no_request_for_anoth
     leaving = collections.Counter(str(outcome) for kind, _, outcome in outcomes if kind == "leaving")
     assert set(staying) == {"(201, None)"}, staying
     assert set(leaving) <= {"(201, None)", "(403, 'suppressed')"} and leaving["(403, 'suppressed')"] > 0, leaving
-    acknowledged = collections.Counter(event["eventId"] for _, event, outcome in outcomes if outcome[0] == 201)
-    wait_until(
-        lambda: collections.Counter(event["eventId"] for event in service.events()) == acknowledged,
-        30,
-        "every acknowledged event on disk once",
+    wait_until_stored_once(
+        service, collections.Counter(event["eventId"] for _, event, outcome in outcomes if outcome[0] == 201)
     )
     for _ in range(4):  # every worker now has the new list
         assert post(service.port, view("leaving-user")) == (403, "suppressed")

@@ -22,7 +22,7 @@ import requests
 
 from tests.processes import ROOT, wait_until
 from tests.servers import service_env
-from tests.system.reloading import TwoKindsLoad, hup_and_wait
+from tests.system.reloading import TwoKindsLoad, hup_and_wait, wait_until_stored_once
 
 pytestmark = pytest.mark.system
 
@@ -162,11 +162,8 @@ def test_a_sighup_under_load_takes_the_new_plan_and_refuses_or_loses_no_other_re
     changing = collections.Counter(str(outcome) for kind, _, outcome in outcomes if kind == "changing")
     assert set(steady) == {"201"}, steady
     assert set(changing) <= {"201", "400"} and changing["400"] > 0, changing
-    acknowledged = collections.Counter(event["eventId"] for _, event, outcome in outcomes if outcome == 201)
-    wait_until(
-        lambda: collections.Counter(event["eventId"] for event in service.events()) == acknowledged,
-        30,
-        "every acknowledged event on disk once",
+    wait_until_stored_once(
+        service, collections.Counter(event["eventId"] for _, event, outcome in outcomes if outcome == 201)
     )
     for _ in range(4):  # every worker now has the new plan
         event = {"eventType": "add_to_cart", "properties": {"sku": "x", "quantity": 150}}
