@@ -25,6 +25,7 @@ import errno
 import os
 import pwd
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 _started: dict[str, tuple[int, int]] = {}
@@ -110,3 +111,12 @@ def owner_problem(path: Path | str) -> str | None:
         f"{path} belongs to user {name}, and this command runs as uid {os.geteuid()}: run it as {name} "
         f"(sudo -u {name} ...), or the files it makes there could not be read or replaced by the service"
     )
+
+
+def each_once(data_dirs: Iterable[Path]) -> list[Path]:
+    """Several data directories read as one (`--data-dir A B`): one named twice (`data ./data`, or through a
+    link to it) is read once, where first named."""
+    unique: dict[Path, Path] = {}
+    for data_dir in data_dirs:
+        unique.setdefault(Path(data_dir).resolve(), Path(data_dir))
+    return list(unique.values())

@@ -68,11 +68,11 @@ def run_console(args: argparse.Namespace, out: TextIO) -> int:
 
 def _directories_problem(named: list[Path]) -> str | None:
     """Why the directories named cannot be served: one is not there (a typo), or there are too many."""
-    from ..console.stores import MAX_DIRECTORIES, each_once
+    from ..console.stores import MAX_DIRECTORIES
 
     for data_dir in named:
         if not data_dir.is_dir():
             return f"no data directory at {data_dir}"
-    if (count := len(each_once(named))) > MAX_DIRECTORIES:
+    if (count := len(datadir.each_once(named))) > MAX_DIRECTORIES:
         return f"the console reads 1 to {MAX_DIRECTORIES} data directories; got {count}"
     return None

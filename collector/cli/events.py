@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from .. import datadir
 from ..deadletters import letters as deadletters
 from ..store import datafiles, reading
-from .output import Skipped, add_data_dir, add_data_dirs, count, each_once, table, time_argument
+from .output import Skipped, add_data_dir, add_data_dirs, count, table, time_argument
 
 BAR_WIDTH = 40
 # `--bots`: the readers print every stored event unless told (a reader never hides lines).
@@ -88,7 +89,7 @@ def run_cat(args: argparse.Namespace, out: TextIO) -> int:
     until = args.until if args.until is not None else float("inf")
     stream = out.buffer
     skipped = Skipped()
-    for line, event in reading.events_in_time_order(each_once(args.data_dirs), on_problem=skipped.warn):
+    for line, event in reading.events_in_time_order(datadir.each_once(args.data_dirs), on_problem=skipped.warn):
         if args.event_type is not None and event.get("eventType") != args.event_type:
             continue
         if not _wanted(args.bots, event):

@@ -21,7 +21,7 @@ def add_data_dir(command: Any) -> None:
 def add_data_dirs(command: Any, what: str, dest: str = "data_dirs") -> None:
     """`--data-dir DIR [DIR ...]` (or once per directory), as the commands that read several as one take it:
     `what` says what becomes of them. With `dest="data_dirs"`, `collector/cli/__init__.py` resolves the default;
-    read them through `each_once`."""
+    read them through `datadir.each_once`."""
     command.add_argument(
         "--data-dir",
         dest=dest,
@@ -32,14 +32,6 @@ def add_data_dirs(command: Any, what: str, dest: str = "data_dirs") -> None:
         help=f"the data directory, or several (e.g. one copied from each VM: --data-dir vm-a vm-b, or --data-dir "
         f"vm-a --data-dir vm-b), {what} (default: COLLECTOR_DATA_DIR, or ./data)",
     )
-
-
-def each_once(data_dirs: Sequence[Path]) -> list[Path]:
-    """A directory named twice (`--data-dir data ./data`, or through a link to it) is read once, where first named."""
-    unique: dict[Path, Path] = {}
-    for data_dir in data_dirs:
-        unique.setdefault(data_dir.resolve(), data_dir)
-    return list(unique.values())
 
 
 def time_argument(text: str) -> float:

@@ -7,8 +7,9 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TextIO
 
+from .. import datadir
 from ..query import named, workers
-from .output import Skipped, add_data_dirs, each_once, table, time_argument, whole_number_argument
+from .output import Skipped, add_data_dirs, table, time_argument, whole_number_argument
 
 # `--format`'s choices, written here: importing collector.query.formats would
 # import DuckDB (0.1 s), which only a query needs, into every `collector` command.
@@ -92,7 +93,7 @@ def run_query(args: argparse.Namespace, out: TextIO) -> int:
     from ..query import formats, loading
 
     skipped = Skipped()
-    data_dirs = each_once(args.data_dirs)
+    data_dirs = datadir.each_once(args.data_dirs)
     window = (args.since, args.until)
     try:
         with loading.opened(

@@ -24,12 +24,13 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
 import orjson
 
+from .. import datadir
 from ..ops.instrument import MAX_EVENT_TYPES
 from ..store import datafiles
 from . import index as indexing
@@ -43,14 +44,6 @@ EVERY_TYPE = MAX_EVENT_TYPES + 1
 # type) and a listing at each refresh: a console for a few VMs' copies, not
 # for hundreds (`collector events cat --data-dir` reads any number as one stream).
 MAX_DIRECTORIES = 16
-
-
-def each_once(data_dirs: Iterable[Path]) -> list[Path]:
-    """A directory named twice (`data ./data`, or through a link to it) is read once, where first named."""
-    unique: dict[Path, Path] = {}
-    for data_dir in data_dirs:
-        unique.setdefault(Path(data_dir).resolve(), Path(data_dir))
-    return list(unique.values())
 
 
 def instance_names(data_dirs: Sequence[Path]) -> list[str]:
@@ -90,7 +83,7 @@ class Stores:
         recent: int | None = None,
         recent_bytes: int | None = None,
     ) -> None:
-        unique = each_once(data_dirs)
+        unique = datadir.each_once(data_dirs)
         if not 1 <= len(unique) <= MAX_DIRECTORIES:
             raise ValueError(f"the console reads 1 to {MAX_DIRECTORIES} data directories; got {len(unique)}")
         share = len(unique)

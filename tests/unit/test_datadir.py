@@ -33,3 +33,11 @@ def test_another_directory_in_its_place_is_refused(tmp_path):
     data_dir.mkdir()  # e.g. an empty mount point left by a lost mount
     with pytest.raises(datadir.DataDirGone):
         datadir.check(data_dir)
+
+
+def test_each_once_reads_a_directory_named_twice_once_where_first_named(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    named = [tmp_path / "a", tmp_path / "b", tmp_path / "link", tmp_path / "b" / ".." / "a"]
+    assert datadir.each_once(named) == [tmp_path / "a", tmp_path / "b"]
