@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any, TextIO
+
+from .output import add_data_dir
 
 
 def add_commands(commands: Any) -> None:
@@ -28,7 +29,7 @@ def add_commands(commands: Any) -> None:
         help="a libpq connection string or URI, e.g. 'host=db dbname=events user=loader' "
         "(keep the password in ~/.pgpass or PGPASSFILE, not here: a command line is visible to every user)",
     )
-    postgres.add_argument("--data-dir", type=Path, help="the data directory (default: COLLECTOR_DATA_DIR, or ./data)")
+    add_data_dir(postgres)
     postgres.set_defaults(run=run_postgres)
 
 
