@@ -1,11 +1,13 @@
-"""What every loader shares: the store's finished files, the name a file keeps through compression, the
-erasures still to apply, and a run's outcome."""
+"""What every loader shares: the store's finished files, the name a file keeps through compression, reading a
+file's valid events with its counts, the erasures still to apply, and a run's outcome."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Container, Iterator
 from pathlib import Path
+from typing import Any
 
 from ..erasure import audit
 from ..store import datafiles, reading
@@ -52,3 +54,47 @@ def erasures_to_apply(data_dir: Path, applied: Container[str]) -> Iterator[tuple
     for entry, logged in audit.logged(data_dir):
         if entry not in applied:
             yield entry, sorted({ledger_name(Path(name)) for name in audit.files_named(logged)})
+
+
+class Unreadable(Exception):
+    """A file that cannot be read to its end (a truncated `.gz`), or is gone (`gone`): what was read of it must
+    not be loaded."""
+
+    def __init__(self, problem: reading.Problem, gone: bool = False) -> None:
+        super().__init__(problem.reason)
+        self.problem = problem
+        self.gone = gone
+
+
+@dataclasses.dataclass
+class Tally:
+    """What a loader counts of a file as it reads it: its lines, their bytes and SHA-256 (uncompressed), its
+    valid events, and the bad lines left out."""
+
+    lines: int = 0
+    size: int = 0
+    events: int = 0
+    digest: Any = dataclasses.field(default_factory=hashlib.sha256)
+    problems: list[reading.Problem] = dataclasses.field(default_factory=list)
+
+
+def checked_events(path: Path, tally: Tally) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
+    """Each valid event of `path`: its line number, its line as stored, the event; counted in `tally`, a bad line
+    left out and noted there.
+
+    :raises Unreadable: the file cannot be read to its end, or is gone (removed by retention since it was listed).
+    """
+    try:
+        for raw in datafiles.iter_lines(path):
+            tally.lines += 1
+            tally.size += len(raw)
+            tally.digest.update(raw)
+            event, reason = reading.check_line(raw)
+            if event is None:
+                tally.problems.append(reading.Problem(path, tally.lines, reason))
+                continue
+            tally.events += 1
+            yield tally.lines, raw, event
+    except reading.UNREADABLE as error:
+        problem = reading.Problem(path, tally.lines + 1, reading.unreadable(error))
+        raise Unreadable(problem, gone=isinstance(error, FileNotFoundError)) from error

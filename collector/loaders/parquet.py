@@ -34,8 +34,6 @@ scratch space are bounded by rotation, not by the size of the store.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
 import os
 import tempfile
 import time
@@ -48,7 +46,17 @@ import duckdb
 from ..query import loading
 from ..store import datafiles, reading
 from . import ledger, partitions
-from .files import Outcome, erasures_to_apply, finished_file, finished_files, ledger_name, stem
+from .files import (
+    Outcome,
+    Tally,
+    Unreadable,
+    checked_events,
+    erasures_to_apply,
+    finished_file,
+    finished_files,
+    ledger_name,
+    stem,
+)
 
 # zstd: a third smaller than DuckDB's default snappy over events, read by
 # every current reader (DuckDB, Spark 3, Athena, BigQuery, pyarrow).
@@ -56,17 +64,6 @@ COPY_OPTIONS = "FORMAT parquet, COMPRESSION zstd"
 PART_SUFFIX = ".parquet.part"
 MEMORY_LIMIT = "256MB"
 _DAY = "__collector_day"
-
-
-@dataclasses.dataclass
-class _Read:
-    """A source file read to its end: its valid events wrapped in `lines`, and its counts."""
-
-    lines: int = 0
-    events: int = 0
-    size: int = 0
-    digest: Any = dataclasses.field(default_factory=hashlib.sha256)
-    problems: list[reading.Problem] = dataclasses.field(default_factory=list)
 
 
 def export(
@@ -177,17 +174,14 @@ def _export_one(
     try:
         read = _read(path, lines)
         outputs = _write(connection, lines, books.target, stem(path), by_type)
-    except _Gone:
-        _remove(books.target, stale)
-        return  # removed by retention since it was listed: nothing to export
-    except (_Unreadable, duckdb.Error) as error:
-        # Not exported (not recorded), named, and tried again next run; the others go on. Outputs an erasure
-        # made stale go now all the same: the person's events must not stay until the file can be read.
-        _remove(books.target, stale)
-        problem = error.problem if isinstance(error, _Unreadable) else _refused(path, error)
-        on_problem(problem)
-        outcome.problems.append(problem)
-        outcome.failed.append(ledger_name(path))
+    except Unreadable as error:
+        if error.gone:  # removed by retention since it was listed: nothing to export, nor to replace its outputs
+            _remove(books.target, stale)
+        else:
+            _failed(path, error.problem, stale, books, outcome, on_problem)
+        return
+    except duckdb.Error as error:
+        _failed(path, _refused(path, error), stale, books, outcome, on_problem)
         return
     _remove(books.target, [output for output in stale if output not in outputs])
     books.append({
@@ -203,45 +197,37 @@ def _export_one(
     outcome.events += read.events
 
 
+def _failed(
+    path: Path,
+    problem: reading.Problem,
+    stale: Sequence[str],
+    books: ledger.Ledger,
+    outcome: Outcome,
+    on_problem: Callable[[reading.Problem], None],
+) -> None:
+    """Not exported (not recorded), named, and tried again next run; the others go on. Outputs an erasure made
+    stale go now all the same: the person's events must not stay until the file can be read."""
+    _remove(books.target, stale)
+    on_problem(problem)
+    outcome.problems.append(problem)
+    outcome.failed.append(ledger_name(path))
+
+
 def _refused(path: Path, error: duckdb.Error) -> reading.Problem:
     # A line the store's reader takes but DuckDB does not (a receivedAt written by hand as 20261201T010000Z).
     return reading.Problem(path, 0, f"refused by DuckDB, not exported: {str(error).splitlines()[0]}")
 
 
-class _Gone(Exception):
-    """The source file was removed since it was listed."""
-
-
-class _Unreadable(Exception):
-    def __init__(self, problem: reading.Problem) -> None:
-        super().__init__(problem.reason)
-        self.problem = problem
-
-
-def _read(path: Path, out_path: Path) -> _Read:
+def _read(path: Path, out_path: Path) -> Tally:
     """The valid events of `path` wrapped into `out_path` as `events query` reads them; bad lines left out, noted.
 
-    :raises _Unreadable: the file cannot be read to its end (a truncated `.gz`).
-    :raises _Gone: it is gone.
+    :raises Unreadable: the file cannot be read to its end (a truncated `.gz`), or is gone.
     """
-    read = _Read()
+    tally = Tally()
     with out_path.open("wb") as out:
-        try:
-            for raw in datafiles.iter_lines(path):
-                read.lines += 1
-                read.size += len(raw)
-                read.digest.update(raw)
-                event, reason = reading.check_line(raw)
-                if event is None:
-                    read.problems.append(reading.Problem(path, read.lines, reason))
-                    continue
-                out.write(loading.wrapped(raw))
-                read.events += 1
-        except FileNotFoundError as error:
-            raise _Gone from error
-        except reading.UNREADABLE as error:
-            raise _Unreadable(reading.Problem(path, read.lines + 1, reading.unreadable(error))) from error
-    return read
+        for _line, raw, _event in checked_events(path, tally):
+            out.write(loading.wrapped(raw))
+    return tally
 
 
 def _write(connection: duckdb.DuckDBPyConnection, lines: Path, target: Path, name: str, by_type: bool) -> list[str]:

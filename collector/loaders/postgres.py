@@ -24,7 +24,6 @@ loader killed meanwhile applies it whole on its next run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,8 +32,17 @@ from typing import Any
 import orjson
 import psycopg
 
-from ..store import datafiles, reading
-from .files import Outcome, erasures_to_apply, finished_file, finished_files, ledger_name
+from ..store import reading
+from .files import (
+    Outcome,
+    Tally,
+    Unreadable,
+    checked_events,
+    erasures_to_apply,
+    finished_file,
+    finished_files,
+    ledger_name,
+)
 
 EVENTS_TABLE = "collector_events"
 LEDGER_TABLE = "collector_loaded_files"
@@ -113,14 +121,8 @@ def load(dsn: str, data_dir: Path, on_problem: Callable[[reading.Problem], None]
     return outcome
 
 
-class _Unreadable(Exception):
-    def __init__(self, problem: reading.Problem) -> None:
-        super().__init__(problem.reason)
-        self.problem = problem
-
-
 # What stops one file (or one erasure) from being loaded whole: it is rolled back, reported, and tried again.
-_NOT_LOADED = (*reading.UNREADABLE, _Unreadable, psycopg.DataError)
+_NOT_LOADED = (*reading.UNREADABLE, Unreadable, psycopg.DataError)
 
 
 def _load_one(
@@ -205,7 +207,7 @@ def _failed(path: Path, error: BaseException, outcome: Outcome, on_problem: Call
 
 
 def _problem_of(path: Path, error: BaseException) -> reading.Problem:
-    if isinstance(error, _Unreadable):
+    if isinstance(error, Unreadable):
         return error.problem
     if isinstance(error, psycopg.DataError):
         return reading.Problem(path, 0, f"refused by PostgreSQL, not loaded: {error}")
@@ -216,23 +218,12 @@ def _copy_rows(
     connection: psycopg.Connection, path: Path, name: str, problems: list[reading.Problem]
 ) -> tuple[str, int, int, int]:
     """COPY the valid events of one file; its SHA-256 (of the lines, uncompressed), bytes, lines and events."""
-    digest = hashlib.sha256()
-    size = lines = events = 0
+    tally = Tally()
     with connection.cursor().copy(f"COPY {EVENTS_TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-        try:
-            for raw in datafiles.iter_lines(path):
-                lines += 1
-                size += len(raw)
-                digest.update(raw)
-                event, reason = reading.check_line(raw)
-                if event is None:
-                    problems.append(reading.Problem(path, lines, reason))
-                    continue
-                copy.write_row(row(name, lines, event))
-                events += 1
-        except reading.UNREADABLE as error:
-            raise _Unreadable(reading.Problem(path, lines + 1, reading.unreadable(error))) from error
-    return digest.hexdigest(), size, lines, events
+        for line, _raw, event in checked_events(path, tally):
+            copy.write_row(row(name, line, event))
+    problems.extend(tally.problems)
+    return tally.digest.hexdigest(), tally.size, tally.lines, tally.events
 
 
 def row(name: str, line: int, event: dict[str, Any]) -> tuple[Any, ...]:
